@@ -1,0 +1,68 @@
+"""`fleet` entry point: builds the argument parser from the command modules and runs one.
+
+Each command module exposes `register(subparsers)`, which adds its parser and sets
+`func(args) -> int` as the default. Exit codes are shared by every command:
+0 success, 1 the operation failed, 2 usage or configuration error, 3 refused by pre-flight.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from fleet import __version__
+from fleet.errors import ConfigError, FleetError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_REFUSED = 3
+
+# Modules that each add one command (or a group of subcommands).
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fleet",
+        description="Manage fleets of TinyML boards on serial links: discover, deploy models, watch live telemetry.",
+    )
+    parser.add_argument("--version", action="version", version=f"fleet {__version__}")
+    parser.add_argument(
+        "--config", metavar="FILE", help="devices.toml to use (default: $FLEET_CONFIG, ./devices.toml, built-in)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return EXIT_OK
+    try:
+        return func(args)
+    except ConfigError as exc:
+        _report(exc)
+        return EXIT_USAGE
+    except FleetError as exc:
+        _report(exc)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+def _report(exc: FleetError) -> None:
+    print(f"fleet: error: {exc}", file=sys.stderr)
+    if exc.hint:
+        print(f"fleet: hint: {exc.hint}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

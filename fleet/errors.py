@@ -1,0 +1,164 @@
+"""The one exception hierarchy of fleet.
+
+Every error a user can meet is a `FleetError`: it carries a message that names what was
+wrong and, where we know it, a `hint` that says what to do. The CLI prints both and the
+TUI shows them as notifications, so messages are written for people, not for logs.
+
+Errors that have a builtin twin subclass it too (timeouts are `TimeoutError`, bad
+configuration is `ValueError`), so callers can catch either.
+"""
+
+from __future__ import annotations
+
+from fleet.error_codes import ErrorCode
+
+
+class FleetError(Exception):
+    """Base of every error fleet raises on purpose."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --- wire protocol -------------------------------------------------------------------
+
+
+class ProtocolError(FleetError):
+    """Bytes on the wire that do not follow protocol v1."""
+
+
+class FrameError(ProtocolError):
+    """A frame that cannot be recovered (the stream decoder counts these instead)."""
+
+
+class BadCRC(FrameError):
+    """The frame's CRC-32 does not match its contents."""
+
+
+class FrameTooLong(FrameError):
+    """The frame exceeds the receiver's maximum frame length."""
+
+
+class MalformedFrame(FrameError):
+    """Invalid COBS, too short for a header and CRC, or a length field that disagrees."""
+
+
+class MalformedMessage(ProtocolError):
+    """A payload that does not match the layout of its message type."""
+
+
+class UnknownMessageType(MalformedMessage):
+    """A message type (or request/response direction) that protocol v1 does not define."""
+
+
+class UnsupportedVersion(ProtocolError):
+    """The peer speaks a protocol version we do not."""
+
+
+# --- transport -----------------------------------------------------------------------
+
+
+class TransportError(FleetError):
+    """The byte pipe to a board failed."""
+
+
+class PortNotFound(TransportError):
+    """The named port or URL does not exist or cannot be opened."""
+
+
+class PortVanished(TransportError):
+    """The port went away while in use (unplugged, reset, virtual board stopped)."""
+
+
+class PortBusy(TransportError):
+    """Another process holds the port."""
+
+
+class FleetTimeout(FleetError, TimeoutError):
+    """Something did not happen in time."""
+
+
+class RequestTimeout(FleetTimeout):
+    """A board did not answer a request in time, after every retry."""
+
+
+# --- the device said no --------------------------------------------------------------
+
+
+class DeviceError(FleetError):
+    """A board answered a request with an ERROR response.
+
+    `code` is the device's `ErrorCode`, `detail` its numeric detail (an offset, a size),
+    `text` the device's own short explanation.
+    """
+
+    def __init__(self, code: int, detail: int, text: str, *, board: str | None = None) -> None:
+        self.code = code
+        self.detail = detail
+        self.text = text
+        self.board = board
+        try:
+            name = ErrorCode(code).name
+        except ValueError:
+            name = f"code {code}"
+        where = f"{board}: " if board else ""
+        super().__init__(f"{where}device error {name}: {text}" if text else f"{where}device error {name}")
+
+    @classmethod
+    def from_response(cls, code: int, detail: int, text: str, *, board: str | None = None) -> DeviceError:
+        """Build the most specific subclass for a device error code."""
+        return _DEVICE_ERRORS.get(code, DeviceError)(code, detail, text, board=board)
+
+
+class DeviceProtocolError(DeviceError):
+    """The board could not parse what we sent (version, type or payload)."""
+
+
+class UploadError(DeviceError):
+    """The board refused an upload step (slot, offset, order)."""
+
+
+class ModelRejected(DeviceError):
+    """The board refused a model at verify or test-load (hash, format, ops, arena, size)."""
+
+
+class DeviceFailure(DeviceError):
+    """The board failed internally (storage, inference, busy)."""
+
+
+_DEVICE_ERRORS: dict[int, type[DeviceError]] = {
+    ErrorCode.UNSUPPORTED_VERSION: DeviceProtocolError,
+    ErrorCode.UNKNOWN_TYPE: DeviceProtocolError,
+    ErrorCode.BAD_PAYLOAD: DeviceProtocolError,
+    ErrorCode.BAD_SLOT: UploadError,
+    ErrorCode.NO_UPLOAD: UploadError,
+    ErrorCode.OUT_OF_RANGE: UploadError,
+    ErrorCode.INCOMPLETE: UploadError,
+    ErrorCode.NOT_VERIFIED: UploadError,
+    ErrorCode.NOT_PENDING: UploadError,
+    ErrorCode.TOO_LARGE: ModelRejected,
+    ErrorCode.HASH_MISMATCH: ModelRejected,
+    ErrorCode.MODEL_INVALID: ModelRejected,
+    ErrorCode.OP_UNSUPPORTED: ModelRejected,
+    ErrorCode.ARENA_TOO_SMALL: ModelRejected,
+    ErrorCode.BUSY: DeviceFailure,
+    ErrorCode.STORAGE: DeviceFailure,
+    ErrorCode.INFERENCE_FAILED: DeviceFailure,
+    ErrorCode.INTERNAL: DeviceFailure,
+}
+
+
+# --- configuration and models --------------------------------------------------------
+
+
+class ConfigError(FleetError, ValueError):
+    """devices.toml (or another setting) is wrong; the message names file, key and expectation."""
+
+
+class ModelError(FleetError):
+    """A model file that cannot be used: not TFLite, malformed, or unsupported."""

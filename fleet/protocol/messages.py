@@ -1,0 +1,669 @@
+"""Protocol v1 message set: one immutable class per payload layout (PROTOCOL.md, "Messages").
+
+Every class knows its message type, whether it is a request (host -> board), a response
+or an unsolicited event (board -> host), and how to encode/decode its payload. Layouts
+are fixed little-endian structs followed by length-prefixed strings (`str8`: u8 length +
+UTF-8) and at most one trailing variable field that runs to the end of the payload.
+Decoding is strict: a payload that is shorter or longer than its layout is malformed.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, fields
+from functools import cache
+from enum import IntEnum, IntFlag
+from typing import ClassVar
+
+from fleet.errors import MalformedMessage
+from fleet.protocol.header import MsgType
+
+__all__ = [
+    "MAX_NAME", "MAX_UID", "MIN_MAX_PAYLOAD", "MODEL_PREFIX_SIZE", "NO_SLOT", "SHA256_SIZE",
+    "ActivateAck", "ActivateMode", "BeginAck", "Boot", "BootReason", "Capability", "ChunkAck", "CommitAck",
+    "ConfirmAck", "Error", "EVENTS", "Hello", "InferResult", "Info", "Kind", "Log", "LogLevel", "Message",
+    "ModelActivate", "ModelBegin", "ModelChunk", "ModelCommit", "ModelConfirm", "ModelRollback", "OutputFormat",
+    "Ping", "Pong", "Power", "Reboot", "RebootAck", "REQUESTS", "RESPONSES", "RollbackAck", "SlotInfo",
+    "SlotState", "SlotStatus", "Stream", "StreamConfig", "StreamConfigAck",
+]  # fmt: skip
+
+SHA256_SIZE = 32
+MODEL_PREFIX_SIZE = 4
+MAX_NAME = 32  # name, version, board kind, firmware version: bytes of UTF-8
+MAX_UID = 16
+NO_SLOT = 0xFF
+MIN_MAX_PAYLOAD = 512  # every board must accept payloads at least this large
+
+
+class Kind(IntEnum):
+    REQUEST = 0
+    RESPONSE = 1
+    EVENT = 2
+
+
+class Capability(IntFlag):
+    """Capability bits a board declares in INFO."""
+
+    NONE = 0
+    RESUME = 0x01
+    RESULTS = 0x02
+    POWER = 0x04
+    LOG = 0x08
+    REBOOT = 0x10
+
+
+class Stream(IntFlag):
+    """Stream bits in STREAM_CONFIG."""
+
+    NONE = 0
+    RESULTS = 0x01
+    POWER = 0x02
+    LOG = 0x04
+
+
+class SlotState(IntEnum):
+    EMPTY = 0
+    RECEIVING = 1  # upload in progress (or complete but not yet committed)
+    VALID = 2  # complete, hash verified, test-loaded; not running
+    PENDING = 3  # running in test mode; reverts on reboot unless confirmed
+    ACTIVE = 4  # running and confirmed
+
+
+class ActivateMode(IntEnum):
+    TEST = 0
+    PERMANENT = 1
+
+
+class LogLevel(IntEnum):
+    DEBUG = 0
+    INFO = 1
+    WARN = 2
+    ERROR = 3
+
+
+class OutputFormat(IntEnum):
+    RAW = 0  # the output tensor's bytes
+    TOPK = 1  # entries of (u16 index, value of the tensor's element size)
+
+
+class BootReason(IntEnum):
+    POWER_ON = 0
+    REQUESTED = 1
+    WATCHDOG = 2
+    FAULT = 3
+
+
+# --- encoding helpers ----------------------------------------------------------------
+
+
+class _Reader:
+    """Cursor over a payload; every read checks bounds and raises MalformedMessage."""
+
+    __slots__ = ("data", "pos", "what")
+
+    def __init__(self, data: bytes, what: str) -> None:
+        self.data = data
+        self.pos = 0
+        self.what = what
+
+    def unpack(self, st: struct.Struct) -> tuple:
+        if self.pos + st.size > len(self.data):
+            raise MalformedMessage(f"{self.what}: payload of {len(self.data)} bytes is too short")
+        values = st.unpack_from(self.data, self.pos)
+        self.pos += st.size
+        return values
+
+    def str8(self, field: str, limit: int = MAX_NAME) -> str:
+        raw = self.bytes8(field, limit)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedMessage(f"{self.what}: {field} is not valid UTF-8") from None
+
+    def bytes8(self, field: str, limit: int) -> bytes:
+        (n,) = self.unpack(_U8)
+        if n > limit:
+            raise MalformedMessage(f"{self.what}: {field} is {n} bytes, the limit is {limit}")
+        if self.pos + n > len(self.data):
+            raise MalformedMessage(f"{self.what}: {field} runs past the end of the payload")
+        raw = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return raw
+
+    def rest(self) -> bytes:
+        raw = self.data[self.pos :]
+        self.pos = len(self.data)
+        return raw
+
+    def done(self) -> None:
+        if self.pos != len(self.data):
+            raise MalformedMessage(f"{self.what}: {len(self.data) - self.pos} unexpected trailing bytes")
+
+
+def _pack(st: struct.Struct, what: str, *values: object) -> bytes:
+    try:
+        return st.pack(*values)
+    except struct.error as exc:
+        raise MalformedMessage(f"{what}: field out of range ({exc})") from None
+
+
+def _str8(value: str, field: str, what: str, limit: int = MAX_NAME) -> bytes:
+    return _bytes8(value.encode("utf-8"), field, what, limit)
+
+
+def _bytes8(raw: bytes, field: str, what: str, limit: int) -> bytes:
+    if len(raw) > limit:
+        raise MalformedMessage(f"{what}: {field} is {len(raw)} bytes, the limit is {limit}")
+    return bytes([len(raw)]) + raw
+
+
+def _sha(value: bytes, what: str, size: int = SHA256_SIZE) -> bytes:
+    if len(value) != size:
+        raise MalformedMessage(f"{what}: hash must be {size} bytes, got {len(value)}")
+    return value
+
+
+_U8 = struct.Struct("<B")
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+# --- base ----------------------------------------------------------------------------
+
+
+class Message:
+    """Base of all message payloads."""
+
+    __slots__ = ()
+    TYPE: ClassVar[MsgType]
+    KIND: ClassVar[Kind]
+
+    def encode(self) -> bytes:
+        raise NotImplementedError
+
+    @classmethod
+    def decode(cls, payload: bytes) -> Message:
+        raise NotImplementedError
+
+
+class _Fixed(Message):
+    """A message whose payload is exactly one struct, fields in declaration order."""
+
+    __slots__ = ()
+    LAYOUT: ClassVar[struct.Struct]
+
+    def encode(self) -> bytes:
+        return _pack(self.LAYOUT, type(self).__name__, *(getattr(self, f) for f in _field_names(type(self))))
+
+    @classmethod
+    def decode(cls, payload: bytes) -> Message:
+        if len(payload) != cls.LAYOUT.size:
+            raise MalformedMessage(f"{cls.__name__}: payload is {len(payload)} bytes, expected {cls.LAYOUT.size}")
+        return cls(*cls.LAYOUT.unpack(payload))
+
+
+# --- session -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hello(_Fixed):
+    """Host opens a session: its highest protocol version and the largest payload it accepts."""
+
+    TYPE = MsgType.HELLO
+    KIND = Kind.REQUEST
+    LAYOUT = struct.Struct("<BH")
+    host_version: int = 1
+    host_max_payload: int = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class SlotInfo:
+    """One model slot as a board reports it."""
+
+    state: int = SlotState.EMPTY
+    size: int = 0
+    received: int = 0
+    sha256: bytes = bytes(SHA256_SIZE)
+    name: str = ""
+    version: str = ""
+
+    _LAYOUT: ClassVar[struct.Struct] = struct.Struct("<BII32s")
+
+    def encode(self, what: str) -> bytes:
+        return (
+            _pack(self._LAYOUT, what, self.state, self.size, self.received, _sha(self.sha256, what))
+            + _str8(self.name, "slot name", what)
+            + _str8(self.version, "slot version", what)
+        )
+
+    @classmethod
+    def read(cls, r: _Reader) -> SlotInfo:
+        state, size, received, sha = r.unpack(cls._LAYOUT)
+        return cls(state, size, received, sha, r.str8("slot name"), r.str8("slot version"))
+
+
+@dataclass(frozen=True, slots=True)
+class Info(Message):
+    """Board's answer to HELLO: who it is, what it can do, and what its slots hold."""
+
+    TYPE = MsgType.HELLO
+    KIND = Kind.RESPONSE
+    _LAYOUT: ClassVar[struct.Struct] = struct.Struct("<BBHIIIII")
+
+    proto_version: int
+    active_slot: int
+    max_payload: int
+    capabilities: int
+    rx_window: int
+    arena_bytes: int
+    slot_bytes: int
+    cpu_hz: int
+    uid: bytes
+    board_kind: str
+    firmware_version: str
+    slots: tuple[SlotInfo, SlotInfo]
+
+    def encode(self) -> bytes:
+        what = "Info"
+        if len(self.slots) != 2:
+            raise MalformedMessage(f"{what}: exactly 2 slots, got {len(self.slots)}")
+        fixed = _pack(
+            self._LAYOUT, what, self.proto_version, self.active_slot, self.max_payload, self.capabilities,
+            self.rx_window, self.arena_bytes, self.slot_bytes, self.cpu_hz,
+        )  # fmt: skip
+        return (
+            fixed
+            + _bytes8(self.uid, "uid", what, MAX_UID)
+            + _str8(self.board_kind, "board kind", what)
+            + _str8(self.firmware_version, "firmware version", what)
+            + b"".join(s.encode(what) for s in self.slots)
+        )
+
+    @classmethod
+    def decode(cls, payload: bytes) -> Info:
+        r = _Reader(payload, "Info")
+        fixed = r.unpack(cls._LAYOUT)
+        uid = r.bytes8("uid", MAX_UID)
+        kind = r.str8("board kind")
+        fw = r.str8("firmware version")
+        slots = (SlotInfo.read(r), SlotInfo.read(r))
+        r.done()
+        return cls(*fixed, uid, kind, fw, slots)
+
+    @property
+    def active(self) -> SlotInfo | None:
+        """The running slot, or None when the board has no model."""
+        return self.slots[self.active_slot] if self.active_slot < len(self.slots) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Ping(Message):
+    """Round-trip probe; `data` is echoed back (handy for link tests)."""
+
+    TYPE = MsgType.PING
+    KIND = Kind.REQUEST
+    data: bytes = b""
+
+    def encode(self) -> bytes:
+        return self.data
+
+    @classmethod
+    def decode(cls, payload: bytes) -> Ping:
+        return cls(bytes(payload))
+
+
+@dataclass(frozen=True, slots=True)
+class Pong(Message):
+    """Answer to PING: the board's microsecond clock when it answered, and the echo."""
+
+    TYPE = MsgType.PING
+    KIND = Kind.RESPONSE
+    _LAYOUT: ClassVar[struct.Struct] = struct.Struct("<Q")
+    device_time_us: int
+    data: bytes = b""
+
+    def encode(self) -> bytes:
+        return _pack(self._LAYOUT, "Pong", self.device_time_us) + self.data
+
+    @classmethod
+    def decode(cls, payload: bytes) -> Pong:
+        r = _Reader(payload, "Pong")
+        (t,) = r.unpack(cls._LAYOUT)
+        return cls(t, r.rest())
+
+
+@dataclass(frozen=True, slots=True)
+class StreamConfig(_Fixed):
+    """Turn streams on/off and set their rates; intervals in ms (0 = as fast as possible)."""
+
+    TYPE = MsgType.STREAM_CONFIG
+    KIND = Kind.REQUEST
+    LAYOUT = struct.Struct("<BBHHB")
+    streams: int = Stream.NONE
+    log_level: int = LogLevel.INFO
+    result_interval_ms: int = 0
+    power_interval_ms: int = 100
+    top_k: int = 0  # 0: send the whole output tensor
+
+
+@dataclass(frozen=True, slots=True)
+class StreamConfigAck(StreamConfig):
+    """The configuration the board applied (it may clamp rates)."""
+
+    KIND = Kind.RESPONSE
+
+
+@dataclass(frozen=True, slots=True)
+class Reboot(_Fixed):
+    """Ask the board to reboot after answering. RAM state is lost, slots are kept."""
+
+    TYPE = MsgType.REBOOT
+    KIND = Kind.REQUEST
+    LAYOUT = struct.Struct("<B")
+    mode: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RebootAck(_Fixed):
+    TYPE = MsgType.REBOOT
+    KIND = Kind.RESPONSE
+    LAYOUT = struct.Struct("<")
+
+
+# --- model upload --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ModelBegin(Message):
+    """Start (or resume) an upload of `size` bytes with hash `sha256` into `slot`."""
+
+    TYPE = MsgType.MODEL_BEGIN
+    KIND = Kind.REQUEST
+    _LAYOUT: ClassVar[struct.Struct] = struct.Struct("<BI32s")
+    slot: int
+    size: int
+    sha256: bytes
+    name: str = ""
+    version: str = ""
+
+    def encode(self) -> bytes:
+        what = "ModelBegin"
+        return (
+            _pack(self._LAYOUT, what, self.slot, self.size, _sha(self.sha256, what))
+            + _str8(self.name, "name", what)
+            + _str8(self.version, "version", what)
+        )
+
+    @classmethod
+    def decode(cls, payload: bytes) -> ModelBegin:
+        r = _Reader(payload, "ModelBegin")
+        slot, size, sha = r.unpack(cls._LAYOUT)
+        msg = cls(slot, size, sha, r.str8("name"), r.str8("version"))
+        r.done()
+        return msg
+
+
+@dataclass(frozen=True, slots=True)
+class BeginAck(_Fixed):
+    """The slot that will receive the model and the offset the board already holds."""
+
+    TYPE = MsgType.MODEL_BEGIN
+    KIND = Kind.RESPONSE
+    LAYOUT = struct.Struct("<BI")
+    slot: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModelChunk(Message):
+    """Model bytes at `offset`; the rest of the payload is data."""
+
+    TYPE = MsgType.MODEL_CHUNK
+    KIND = Kind.REQUEST
+    _LAYOUT: ClassVar[struct.Struct] = struct.Struct("<I")
+    offset: int
+    data: bytes
+
+    def encode(self) -> bytes:
+        return _pack(self._LAYOUT, "ModelChunk", self.offset) + self.data
+
+    @classmethod
+    def decode(cls, payload: bytes) -> ModelChunk:
+        r = _Reader(payload, "ModelChunk")
+        (offset,) = r.unpack(cls._LAYOUT)
+        return cls(offset, r.rest())
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkAck(_Fixed):
+    """Cumulative ACK: the board holds every byte below `next_offset`."""
+
+    TYPE = MsgType.MODEL_CHUNK
+    KIND = Kind.RESPONSE
+    LAYOUT = struct.Struct("<I")
+    next_offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCommit(_Fixed):
+    """Verify the slot's sha256 and test-load the model."""
+
+    TYPE = MsgType.MODEL_COMMIT
+    KIND = Kind.REQUEST
+    LAYOUT = struct.Struct("<B")
+    slot: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommitAck(_Fixed):
+    """The model verified and loaded; `arena_used` is what its tensors need on this board."""
+
+    TYPE = MsgType.MODEL_COMMIT
+    KIND = Kind.RESPONSE
+    LAYOUT = struct.Struct("<BI")
+    slot: int
+    arena_used: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModelActivate(_Fixed):
+    """Run the model in `slot`: in TEST mode until confirmed, or PERMANENT at once."""
+
+    TYPE = MsgType.MODEL_ACTIVATE
+    KIND = Kind.REQUEST
+    LAYOUT = struct.Struct("<BB")
+    slot: int
+    mode: int = ActivateMode.TEST
+
+
+@dataclass(frozen=True, slots=True)
+class ModelConfirm(_Fixed):
+    """Make the pending model in `slot` the one the board boots with."""
+
+    TYPE = MsgType.MODEL_CONFIRM
+    KIND = Kind.REQUEST
+    LAYOUT = struct.Struct("<B")
+    slot: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRollback(_Fixed):
+    """Abandon a pending model and run the previous one (no-op when nothing is pending)."""
+
+    TYPE = MsgType.MODEL_ROLLBACK
+    KIND = Kind.REQUEST
+    LAYOUT = struct.Struct("<")
+
+
+@dataclass(frozen=True, slots=True)
+class SlotStatus(Message):
+    """The running slot and both slots' state: the response to ACTIVATE, CONFIRM and ROLLBACK."""
+
+    KIND = Kind.RESPONSE
+    _LAYOUT: ClassVar[struct.Struct] = struct.Struct("<B")
+    active_slot: int
+    slots: tuple[SlotInfo, SlotInfo]
+
+    def encode(self) -> bytes:
+        what = type(self).__name__
+        if len(self.slots) != 2:
+            raise MalformedMessage(f"{what}: exactly 2 slots, got {len(self.slots)}")
+        return _pack(self._LAYOUT, what, self.active_slot) + b"".join(s.encode(what) for s in self.slots)
+
+    @classmethod
+    def decode(cls, payload: bytes) -> SlotStatus:
+        r = _Reader(payload, cls.__name__)
+        (active,) = r.unpack(cls._LAYOUT)
+        slots = (SlotInfo.read(r), SlotInfo.read(r))
+        r.done()
+        return cls(active, slots)
+
+    @property
+    def active(self) -> SlotInfo | None:
+        """The running slot, or None when the board has no model."""
+        return self.slots[self.active_slot] if self.active_slot < len(self.slots) else None
+
+
+@dataclass(frozen=True, slots=True)
+class ActivateAck(SlotStatus):
+    TYPE = MsgType.MODEL_ACTIVATE
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmAck(SlotStatus):
+    TYPE = MsgType.MODEL_CONFIRM
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackAck(SlotStatus):
+    TYPE = MsgType.MODEL_ROLLBACK
+
+
+# --- events --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InferResult(Message):
+    """One inference: when, how long, on which input, with which model, and its output.
+
+    The output's quantization (scale, zero point) travels with it so a host that has never
+    seen the model file can still dequantize.
+    """
+
+    TYPE = MsgType.INFER_RESULT
+    KIND = Kind.EVENT
+    _LAYOUT: ClassVar[struct.Struct] = struct.Struct("<QIII4sBBfi")
+    device_time_us: int
+    latency_us: int
+    inference_count: int
+    input_id: int
+    model_prefix: bytes
+    dtype: int  # TFLite TensorType code of the output tensor (9 = int8)
+    format: int
+    scale: float
+    zero_point: int
+    data: bytes
+
+    def encode(self) -> bytes:
+        what = "InferResult"
+        fixed = _pack(
+            self._LAYOUT, what, self.device_time_us, self.latency_us, self.inference_count, self.input_id,
+            _sha(self.model_prefix, what, MODEL_PREFIX_SIZE), self.dtype, self.format, self.scale, self.zero_point,
+        )  # fmt: skip
+        return fixed + self.data
+
+    @classmethod
+    def decode(cls, payload: bytes) -> InferResult:
+        r = _Reader(payload, "InferResult")
+        fixed = r.unpack(cls._LAYOUT)
+        return cls(*fixed, r.rest())
+
+
+@dataclass(frozen=True, slots=True)
+class Power(_Fixed):
+    """A power sample: supply voltage, current, and energy used since boot."""
+
+    TYPE = MsgType.POWER
+    KIND = Kind.EVENT
+    LAYOUT = struct.Struct("<QHIQ")
+    device_time_us: int
+    voltage_mv: int
+    current_ua: int
+    energy_uj: int
+
+    @property
+    def power_mw(self) -> float:
+        return self.voltage_mv * self.current_ua / 1e6
+
+
+@dataclass(frozen=True, slots=True)
+class Log(Message):
+    """A log line from the board. Text is UTF-8; invalid bytes are replaced on receipt."""
+
+    TYPE = MsgType.LOG
+    KIND = Kind.EVENT
+    _LAYOUT: ClassVar[struct.Struct] = struct.Struct("<QB")
+    device_time_us: int
+    level: int
+    text: str
+
+    def encode(self) -> bytes:
+        return _pack(self._LAYOUT, "Log", self.device_time_us, self.level) + self.text.encode("utf-8")
+
+    @classmethod
+    def decode(cls, payload: bytes) -> Log:
+        r = _Reader(payload, "Log")
+        t, level = r.unpack(cls._LAYOUT)
+        return cls(t, level, r.rest().decode("utf-8", errors="replace"))
+
+
+@dataclass(frozen=True, slots=True)
+class Boot(_Fixed):
+    """Sent once after every boot, so the host learns of resets it did not ask for."""
+
+    TYPE = MsgType.BOOT
+    KIND = Kind.EVENT
+    LAYOUT = struct.Struct("<BI")
+    reason: int
+    boot_count: int
+
+
+# --- errors --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Error(Message):
+    """ERROR response to any request: sent with the request's type and seq and the
+    RESPONSE|ERROR flags. `detail` is a number that makes the code precise (the expected
+    offset, the arena bytes needed...)."""
+
+    KIND = Kind.RESPONSE
+    _LAYOUT: ClassVar[struct.Struct] = struct.Struct("<HI")
+    code: int
+    detail: int = 0
+    text: str = ""
+
+    def encode(self) -> bytes:
+        return _pack(self._LAYOUT, "Error", self.code, self.detail) + self.text.encode("utf-8")
+
+    @classmethod
+    def decode(cls, payload: bytes) -> Error:
+        r = _Reader(payload, "Error")
+        code, detail = r.unpack(cls._LAYOUT)
+        return cls(code, detail, r.rest().decode("utf-8", errors="replace"))
+
+
+REQUESTS: dict[int, type[Message]] = {
+    cls.TYPE: cls
+    for cls in (Hello, Ping, StreamConfig, Reboot, ModelBegin, ModelChunk, ModelCommit, ModelActivate,
+                ModelConfirm, ModelRollback)
+}  # fmt: skip
+RESPONSES: dict[int, type[Message]] = {
+    cls.TYPE: cls
+    for cls in (Info, Pong, StreamConfigAck, RebootAck, BeginAck, ChunkAck, CommitAck, ActivateAck, ConfirmAck,
+                RollbackAck)
+}  # fmt: skip
+EVENTS: dict[int, type[Message]] = {cls.TYPE: cls for cls in (InferResult, Power, Log, Boot)}
