@@ -1,0 +1,35 @@
+"""The transport interface: an async, ordered, unreliable byte pipe.
+
+Everything above (client, virtual boards) speaks through this and never sees pyserial,
+file descriptors or sockets. Bytes may be lost or corrupted on the way (that is what
+framing and CRC are for); a pipe that ends raises `PortVanished`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """An open byte pipe. `name` is what a user would recognise: a port path or URL."""
+
+    name: str
+
+    async def read(self) -> bytes:
+        """Wait for at least one byte and return everything available.
+
+        Raises PortVanished when the other end is gone (closed, unplugged, killed).
+        """
+        ...
+
+    async def write(self, data: bytes) -> None:
+        """Send bytes; returns once they are handed to the OS (or the peer).
+
+        Raises PortVanished when the other end is gone.
+        """
+        ...
+
+    async def close(self) -> None:
+        """Release the pipe. Idempotent; pending reads raise PortVanished."""
+        ...
