@@ -245,8 +245,21 @@ class SlotInfo:
         return cls(state, size, received, sha, r.str8("slot name"), r.str8("slot version"))
 
 
+class _Slots:
+    """Shared by messages that carry both slots and the index of the running one."""
+
+    __slots__ = ()
+    active_slot: int
+    slots: tuple[SlotInfo, SlotInfo]
+
+    @property
+    def active(self) -> SlotInfo | None:
+        """The running slot, or None when the board has no model."""
+        return self.slots[self.active_slot] if self.active_slot < len(self.slots) else None
+
+
 @dataclass(frozen=True, slots=True)
-class Info(Message):
+class Info(_Slots, Message):
     """Board's answer to HELLO: who it is, what it can do, and what its slots hold."""
 
     TYPE = MsgType.HELLO
@@ -292,11 +305,6 @@ class Info(Message):
         slots = (SlotInfo.read(r), SlotInfo.read(r))
         r.done()
         return cls(*fixed, uid, kind, fw, slots)
-
-    @property
-    def active(self) -> SlotInfo | None:
-        """The running slot, or None when the board has no model."""
-        return self.slots[self.active_slot] if self.active_slot < len(self.slots) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -499,7 +507,7 @@ class ModelRollback(_Fixed):
 
 
 @dataclass(frozen=True, slots=True)
-class SlotStatus(Message):
+class SlotStatus(_Slots, Message):
     """The running slot and both slots' state: the response to ACTIVATE, CONFIRM and ROLLBACK."""
 
     KIND = Kind.RESPONSE
@@ -520,11 +528,6 @@ class SlotStatus(Message):
         slots = (SlotInfo.read(r), SlotInfo.read(r))
         r.done()
         return cls(active, slots)
-
-    @property
-    def active(self) -> SlotInfo | None:
-        """The running slot, or None when the board has no model."""
-        return self.slots[self.active_slot] if self.active_slot < len(self.slots) else None
 
 
 @dataclass(frozen=True, slots=True)

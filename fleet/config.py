@@ -1,0 +1,251 @@
+"""devices.toml: which boards fleet manages, how to reach them, and rollout defaults.
+
+The file is validated with pydantic. Any problem becomes one `ConfigError` whose message
+names the file, the line (when it can be found), the key, and what was expected, e.g.
+
+    devices.toml:14: boards.lab-nano.baud: expected a baud rate > 0, got 0
+
+Where the file is looked for, in order: the path given (`--config`), `$FLEET_CONFIG`,
+`./devices.toml`; with none of them, an empty configuration (discovery still finds known
+USB boards and registered virtual boards).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+
+from fleet.errors import ConfigError
+from fleet.profiles import load_profiles
+
+CONFIG_ENV = "FLEET_CONFIG"
+DEFAULT_NAME = "devices.toml"
+
+_HEADER = re.compile(r"^\s*\[\[?\s*[A-Za-z0-9_\"']")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+U16 = Annotated[int, Field(ge=0, le=0xFFFF)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UsbMatch(_Strict):
+    """USB identity a port must have to be this board; every given field must match."""
+
+    vid: U16 | None = None
+    pid: U16 | None = None
+    serial: str | None = None
+    location: str | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> UsbMatch:
+        if self.vid is None and self.pid is None and self.serial is None and self.location is None:
+            raise ValueError("a match rule needs at least one of vid, pid, serial, location")
+        return self
+
+
+class Defaults(_Strict):
+    """Settings every board inherits unless it sets its own."""
+
+    baud: int = Field(default=115200, gt=0)
+    hello_timeout_s: float = Field(default=0.5, gt=0)
+    request_timeout_s: float = Field(default=2.0, gt=0)
+    retries: int = Field(default=3, ge=0)
+
+
+class Board(_Strict):
+    """One board: how to find it (USB match, port, URL or protocol uid) and what it is."""
+
+    port: str | None = None
+    url: str | None = None
+    match: UsbMatch | None = None
+    uid: str | None = None
+    baud: int | None = Field(default=None, gt=0)
+    profile: str | None = None
+    tags: tuple[str, ...] = ()
+
+    @field_validator("uid")
+    @classmethod
+    def _hex_uid(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"(?:[0-9a-fA-F]{2}){1,16}", value):
+            raise ValueError(f"expected the board uid as 2 to 32 hex digits, got {value!r}")
+        return value.lower() if value else value
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^(rfc2217|socket|loop)://", value):
+            raise ValueError(f"expected a URL starting with rfc2217://, socket:// or loop://, got {value!r}")
+        return value
+
+    @field_validator("profile")
+    @classmethod
+    def _known_profile(cls, value: str | None) -> str | None:
+        if value is not None and value not in load_profiles():
+            raise ValueError(f"unknown profile {value!r}; known profiles: {', '.join(sorted(load_profiles()))}")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tag_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for tag in value:
+            if not _NAME.match(tag):
+                raise ValueError(f"tag {tag!r} must be letters, digits, '_', '.', '-'")
+        return value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Board:
+        if self.port and self.url:
+            raise ValueError("give either port or url, not both")
+        if not (self.port or self.url or self.match or self.uid):
+            raise ValueError("a board needs one of port, url, match or uid to be found")
+        return self
+
+
+class Rollout(_Strict):
+    """Defaults for `fleet deploy`; command-line options override them."""
+
+    strategy: Literal["all", "canary"] = "canary"
+    concurrency: int = Field(default=8, ge=1)
+    max_failures: int = Field(default=1, ge=0)
+    health_inferences: int = Field(default=3, ge=0)
+    health_timeout_s: float = Field(default=10.0, gt=0)
+
+
+class FleetConfig(_Strict):
+    """A whole devices.toml."""
+
+    defaults: Defaults = Defaults()
+    boards: dict[str, Board] = {}
+    groups: dict[str, tuple[str, ...]] = {}
+    rollout: Rollout = Rollout()
+    source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("boards")
+    @classmethod
+    def _board_names(cls, value: dict[str, Board]) -> dict[str, Board]:
+        for name in value:
+            if not _NAME.match(name):
+                raise ValueError(f"board name {name!r} must be letters, digits, '_', '.', '-'")
+        return value
+
+    @field_validator("groups")
+    @classmethod
+    def _groups_name_boards(cls, value: dict[str, tuple[str, ...]], info: ValidationInfo) -> dict[str, tuple[str, ...]]:
+        boards = info.data.get("boards", {})
+        for group, members in value.items():
+            unknown = [m for m in members if m not in boards]
+            if unknown:
+                raise ValueError(f"group {group!r} names unknown boards {unknown}; boards are {sorted(boards)}")
+        return value
+
+    def baud_for(self, board: Board) -> int:
+        return board.baud or self.defaults.baud
+
+
+def find_config(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """The devices.toml to use, or None for the empty configuration."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    local = Path.cwd() / DEFAULT_NAME
+    return local if local.is_file() else None
+
+
+def load_config(explicit: str | os.PathLike[str] | None = None) -> FleetConfig:
+    """Find, read and validate the configuration (see module docstring)."""
+    path = find_config(explicit)
+    if path is None:
+        return FleetConfig()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file", hint="pass --config with an existing devices.toml") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> FleetConfig:
+    """Validate TOML text; errors name `path`, the line and the key."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return FleetConfig.model_validate({**raw, "source": path})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, text, path)) from None
+
+
+def _describe(exc: ValidationError, text: str, path: Path) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        key = ".".join(loc)
+        line = _line_of(text, loc)
+        where = f"{path}:{line}" if line else str(path)
+        lines.append(f"{where}: {key or '(top level)'}: {_expected(err)}")
+    return "\n".join(lines)
+
+
+def _expected(err: Any) -> str:
+    kind, msg, value = err["type"], err["msg"], err.get("input")
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling; see devices.toml in the fleet repository for every key)"
+    if kind == "missing":
+        return "required key is missing"
+    msg = msg.removeprefix("Value error, ")
+    if kind.startswith(("int_", "float_", "string_", "bool_", "literal_", "greater", "less", "dict_", "tuple_")):
+        return f"{msg[0].lower()}{msg[1:]}, got {value!r}"
+    return msg
+
+
+def _line_of(text: str, loc: list[str]) -> int | None:
+    """Best-effort line number of a dotted key: the deepest table header or key we can find."""
+    lines = text.splitlines()
+    best: int | None = None
+    # Try the longest table prefix first: [boards.x] then key = under it.
+    for split in range(len(loc), 0, -1):
+        table, rest = loc[:split], loc[split:]
+        header = _find_header(lines, table)
+        if header is None:
+            continue
+        best = header + 1
+        if rest:
+            key_line = _find_key(lines, header + 1, rest[0])
+            if key_line is not None:
+                best = key_line + 1
+        return best
+    if loc:
+        key_line = _find_key(lines, 0, loc[0])
+        if key_line is not None:
+            return key_line + 1
+    return best
+
+
+def _find_header(lines: list[str], table: list[str]) -> int | None:
+    parts = [rf"(?:{re.escape(p)}|\"{re.escape(p)}\"|'{re.escape(p)}')" for p in table]
+    pattern = re.compile(r"^\s*\[\s*" + r"\s*\.\s*".join(parts) + r"\s*\]\s*(#.*)?$")
+    for i, line in enumerate(lines):
+        if pattern.match(line):
+            return i
+    return None
+
+
+def _find_key(lines: list[str], start: int, key: str) -> int | None:
+    pattern = re.compile(rf"^\s*(?:{re.escape(key)}|\"{re.escape(key)}\")\s*=")
+    for i in range(start, len(lines)):
+        if _HEADER.match(lines[i]):
+            return None
+        if pattern.match(lines[i]):
+            return i
+    return None

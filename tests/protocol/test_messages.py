@@ -1,0 +1,65 @@
+"""Message-level validation: what encode refuses and decode rejects, with clear errors."""
+
+import pytest
+
+from fleet.errors import MalformedMessage, UnknownMessageType, UnsupportedVersion
+from fleet.protocol import (
+    Frame, Header, Info, ModelBegin, ModelCommit, MsgType, Pong, SlotInfo, decode_message,
+)  # fmt: skip
+
+
+def test_names_longer_than_32_bytes_are_refused_on_encode():
+    with pytest.raises(MalformedMessage, match="name is 33 bytes"):
+        ModelBegin(1, 10, bytes(32), "x" * 33).encode()
+
+
+def test_hash_must_be_32_bytes():
+    with pytest.raises(MalformedMessage, match="hash must be 32 bytes"):
+        ModelBegin(1, 10, b"short").encode()
+
+
+def test_out_of_range_field_is_a_typed_error():
+    with pytest.raises(MalformedMessage, match="out of range"):
+        ModelCommit(256).encode()
+
+
+def test_info_needs_exactly_two_slots():
+    with pytest.raises(MalformedMessage, match="exactly 2 slots"):
+        Info(1, 0, 512, 0, 0, 0, 0, 0, b"", "", "", (SlotInfo(),)).encode()
+
+
+def test_trailing_bytes_are_malformed():
+    with pytest.raises(MalformedMessage, match="trailing"):
+        ModelBegin.decode(ModelBegin(1, 10, bytes(32)).encode() + b"\x00")
+
+
+def test_invalid_utf8_name_is_malformed():
+    payload = bytearray(ModelBegin(1, 10, bytes(32), "ab").encode())
+    payload[-3] = 0xFF  # first byte of the name
+    with pytest.raises(MalformedMessage, match="UTF-8"):
+        ModelBegin.decode(bytes(payload))
+
+
+def test_string_running_past_the_payload_is_malformed():
+    payload = ModelBegin(1, 10, bytes(32), "abc").encode()
+    with pytest.raises(MalformedMessage):
+        ModelBegin.decode(payload[:-2])
+
+
+def test_unknown_types_and_versions():
+    with pytest.raises(UnknownMessageType, match="0x1f"):
+        decode_message(Frame(Header(type=0x1F), b""))
+    with pytest.raises(UnknownMessageType, match="response"):
+        decode_message(Frame(Header(type=MsgType.BOOT, flags=1), b""))
+    with pytest.raises(UnsupportedVersion, match="version 2"):
+        decode_message(Frame(Header(type=MsgType.PING, version=2), b""))
+
+
+def test_info_active_slot_helper():
+    slots = (SlotInfo(), SlotInfo(state=4, name="m"))
+    assert Info(1, 1, 512, 0, 0, 0, 0, 0, b"", "", "", slots).active.name == "m"
+    assert Info(1, 0xFF, 512, 0, 0, 0, 0, 0, b"", "", "", slots).active is None
+
+
+def test_pong_keeps_the_echo():
+    assert Pong.decode(Pong(5, b"\x00\x01").encode()) == Pong(5, b"\x00\x01")
