@@ -162,3 +162,20 @@ class ConfigError(FleetError, ValueError):
 
 class ModelError(FleetError):
     """A model file that cannot be used: not TFLite, malformed, or unsupported."""
+
+
+class ArenaTooSmall(ModelError):
+    """The tensor arena offered is smaller than the model needs in TFLM (`needed`, `given` bytes)."""
+
+    def __init__(self, message: str, *, needed: int, given: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.needed = needed
+        self.given = given
+
+
+class ManifestMismatch(ModelError):
+    """A model's manifest disagrees with the model (sha256, tensor shapes, label count)."""
+
+
+class ModelToolMissing(ModelError):
+    """An optional package the model toolkit needs (TensorFlow, tflite-micro, ai-edge-litert) is absent."""
