@@ -1,0 +1,78 @@
+"""`fleet scan`: find the boards fleet can reach and say what each is running."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from pydantic import BaseModel
+
+from fleet.cli.output import print_json, print_table
+from fleet.config import load_config
+from fleet.discovery import ScanResult, scan
+from fleet.protocol import SlotState
+
+
+class ScanRow(BaseModel):
+    """One probed port, as `fleet scan --json` prints it."""
+
+    name: str
+    uid: str | None
+    kind: str | None
+    port: str
+    source: str
+    status: str
+    firmware: str | None = None
+    protocol: int | None = None
+    model: str | None = None
+    model_version: str | None = None
+    model_sha256: str | None = None
+    model_state: str | None = None
+    tags: list[str] = []
+    error: str | None = None
+
+
+class ScanReport(BaseModel):
+    boards: list[ScanRow]
+
+
+def row_for(result: ScanResult) -> ScanRow:
+    info = result.info
+    row = ScanRow(
+        name=result.name, uid=result.uid, kind=info.board_kind if info else result.candidate.profile,
+        port=result.candidate.port, source=result.candidate.source, status=result.status, tags=list(result.tags),
+        error=result.error,
+    )  # fmt: skip
+    if info is not None:
+        row.firmware, row.protocol = info.firmware_version, info.proto_version
+        active = info.active
+        if active is not None:
+            row.model, row.model_version = active.name, active.version
+            row.model_sha256, row.model_state = active.sha256.hex(), SlotState(active.state).name.lower()
+    return row
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    rows = [row_for(r) for r in asyncio.run(scan(config))]
+    if args.json:
+        print_json(ScanReport(boards=rows))
+        return 0
+    if not rows:
+        print("no boards found: none on known USB ports, none in devices.toml, no `fleet sim` running")
+        return 0
+    print_table(
+        ["NAME", "UID", "KIND", "PORT", "FIRMWARE", "MODEL", "VERSION", "STATUS"],
+        [
+            [r.name, r.uid, r.kind, r.port, r.firmware, r.model if r.model else ("(none)" if r.status == "ok" else None),
+             r.model_version, r.status if r.status == "ok" else f"{r.status}: {r.error}"]
+            for r in rows
+        ],
+    )  # fmt: skip
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("scan", help="find boards and show what they run", description=__doc__)
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(func=run)

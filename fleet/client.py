@@ -1,0 +1,328 @@
+"""An asyncio client for one board: requests matched to responses, events, clock sync.
+
+    async with await BoardClient.connect(transport) as board:
+        print(board.info.board_kind)
+        await board.request(StreamConfig(Stream.RESULTS | Stream.POWER))
+        async for event in board.subscribe():
+            ...
+
+Requests are matched to responses by seq. A request that gets no answer within the
+timeout is sent again with a new seq (every v1 request is idempotent) up to `retries`
+times, then fails with `RequestTimeout`. An ERROR response raises the `DeviceError`
+subclass for its code. Unsolicited events go to every subscriber through a bounded queue;
+a subscriber that falls behind loses events, and the loss is counted, never silent.
+When the transport ends, pending requests and subscribers get `PortVanished`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+
+from fleet.errors import DeviceError, PortVanished, ProtocolError, RequestTimeout, UnsupportedVersion
+from fleet.protocol import (
+    PROTOCOL_VERSION, Boot, Error, Frame, FrameDecoder, Hello, Info, Message, Ping, Pong, decode_message, encode_message,
+)  # fmt: skip
+from fleet.protocol.framing import DELIMITER
+from fleet.transport.base import Transport
+
+HOST_MAX_PAYLOAD = 4096
+
+
+@dataclass(slots=True)
+class LinkStats:
+    """Health of one board's link, as the host sees it."""
+
+    frames_in: int = 0
+    frames_out: int = 0
+    bad_crc: int = 0
+    malformed: int = 0  # undecodable frames and messages
+    too_long: int = 0
+    timeouts: int = 0
+    retries: int = 0
+    late_responses: int = 0  # answers to requests we had given up on
+    events: int = 0
+    events_lost: int = 0  # gaps in the board's event sequence
+    events_dropped: int = 0  # events a slow subscriber had no room for
+
+
+@dataclass(frozen=True, slots=True)
+class ClockEstimate:
+    """Board clock relative to the host's monotonic clock, from the best PING sample.
+
+    host_time = device_time_us / 1e6 - offset_s (both on the host's `time.monotonic()` scale).
+    """
+
+    offset_s: float
+    rtt_s: float
+
+    def to_host(self, device_time_us: int) -> float:
+        return device_time_us / 1e6 - self.offset_s
+
+
+@dataclass(slots=True, eq=False)
+class Subscription:
+    """A bounded queue of events for one consumer. Iterate it with `async for`."""
+
+    queue: asyncio.Queue[Message | Exception]
+    dropped: int = 0
+    _client: BoardClient | None = field(default=None, repr=False)
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> Message:
+        item = await self.queue.get()
+        if isinstance(item, PortVanished):
+            raise StopAsyncIteration
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    async def get(self) -> Message:
+        """The next event; raises PortVanished when the board is gone."""
+        item = await self.queue.get()
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client._subscribers.discard(self)
+            self._client = None
+
+
+class BoardClient:
+    """One board over one transport. Create with `await BoardClient.connect(transport)`."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        name: str | None = None,
+        timeout: float = 2.0,
+        retries: int = 3,
+        max_payload: int = HOST_MAX_PAYLOAD,
+    ) -> None:
+        self.transport = transport
+        self.name = name or transport.name
+        self.timeout = timeout
+        self.retries = retries
+        self.info: Info | None = None
+        self.clock: ClockEstimate | None = None
+        self.stats = LinkStats()
+        self.boots = 0
+        self._max_payload = max_payload
+        self._decoder = FrameDecoder(max_payload=max_payload)
+        self._seq = 0
+        self._pending: dict[int, tuple[int, asyncio.Future[Message]]] = {}
+        self._subscribers: set[Subscription] = set()
+        self._event_seq: int | None = None
+        self._write_lock = asyncio.Lock()
+        self._reader: asyncio.Task[None] | None = None
+        self._closed: Exception | None = None
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    @classmethod
+    async def connect(cls, transport: Transport, *, hello_timeout: float | None = None, **kwargs) -> BoardClient:
+        """Start reading, say HELLO and return the client with `info` filled in.
+
+        On failure the transport is closed and the error re-raised.
+        """
+        client = cls(transport, **kwargs)
+        client.start()
+        try:
+            # A lone delimiter ends any half frame the board holds from an earlier session.
+            await transport.write(DELIMITER)
+            await client.hello(timeout=hello_timeout)
+        except BaseException:
+            await client.close()
+            raise
+        return client
+
+    def start(self) -> None:
+        """Start the reader task (connect() does this)."""
+        if self._reader is None:
+            self._reader = asyncio.get_running_loop().create_task(self._read_loop(), name=f"read {self.name}")
+
+    async def close(self) -> None:
+        """Stop reading and close the transport; pending requests fail with PortVanished."""
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        self._fail_all(PortVanished(f"{self.name}: connection closed"))
+        await self.transport.close()
+
+    async def __aenter__(self) -> BoardClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def connected(self) -> bool:
+        return self._closed is None and self._reader is not None and not self._reader.done()
+
+    # --- requests --------------------------------------------------------------------
+
+    async def hello(self, timeout: float | None = None) -> Info:
+        """HELLO -> INFO; refuses a board that speaks another protocol version."""
+        info = await self.request(Hello(PROTOCOL_VERSION, self._max_payload), timeout=timeout)
+        assert isinstance(info, Info)
+        if info.proto_version != PROTOCOL_VERSION:
+            raise UnsupportedVersion(
+                f"{self.name}: board speaks protocol v{info.proto_version}, this fleet speaks v{PROTOCOL_VERSION}",
+                hint="update the board's firmware or fleet so both speak the same version",
+            )
+        self.info = info
+        return info
+
+    async def request(self, msg: Message, *, timeout: float | None = None, retries: int | None = None) -> Message:
+        """Send a request and return its response; retries with a new seq on timeout."""
+        timeout = self.timeout if timeout is None else timeout
+        retries = self.retries if retries is None else retries
+        for attempt in range(retries + 1):
+            if attempt:
+                self.stats.retries += 1
+            fut = await self.send(msg)
+            try:
+                return await asyncio.wait_for(fut, timeout)
+            except TimeoutError:
+                self.stats.timeouts += 1
+        raise RequestTimeout(
+            f"{self.name}: no answer to {type(msg).__name__} after {retries + 1} tries of {timeout:g} s",
+            hint="check the cable and the baud rate, and that the board runs fleet firmware",
+        )
+
+    async def send(self, msg: Message) -> asyncio.Future[Message]:
+        """Send a request without waiting; the future resolves with its response.
+
+        For pipelining (model chunks). The future is forgotten once it is done or cancelled,
+        so a caller that gives up just cancels it.
+        """
+        if self._closed is not None:
+            raise self._closed
+        self._seq = (self._seq + 1) & 0xFFFF
+        seq = self._seq
+        fut: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        self._pending[seq] = (msg.TYPE, fut)
+        fut.add_done_callback(lambda _f, s=seq: self._forget(s, _f))
+        await self.write(encode_message(msg, seq))
+        return fut
+
+    def _forget(self, seq: int, fut: asyncio.Future[Message]) -> None:
+        entry = self._pending.get(seq)
+        if entry is not None and entry[1] is fut:
+            del self._pending[seq]
+
+    async def write(self, wire: bytes) -> None:
+        async with self._write_lock:
+            await self.transport.write(wire)
+        self.stats.frames_out += 1
+
+    async def ping(self, data: bytes = b"") -> tuple[Pong, float, float]:
+        """One PING: (pong, host send time, host receive time) on the monotonic clock."""
+        t0 = time.monotonic()
+        pong = await self.request(Ping(data))
+        t1 = time.monotonic()
+        assert isinstance(pong, Pong)
+        return pong, t0, t1
+
+    async def sync_clock(self, samples: int = 5) -> ClockEstimate:
+        """Estimate the board clock offset from the PING with the smallest round trip."""
+        best: ClockEstimate | None = None
+        for _ in range(samples):
+            pong, t0, t1 = await self.ping()
+            estimate = ClockEstimate(offset_s=pong.device_time_us / 1e6 - (t0 + t1) / 2, rtt_s=t1 - t0)
+            if best is None or estimate.rtt_s < best.rtt_s:
+                best = estimate
+        assert best is not None
+        self.clock = best
+        return best
+
+    # --- events ----------------------------------------------------------------------
+
+    def subscribe(self, maxsize: int = 1024) -> Subscription:
+        """A new bounded queue that receives every event from now on."""
+        sub = Subscription(asyncio.Queue(maxsize), _client=self)
+        if self._closed is not None:
+            sub.queue.put_nowait(self._closed)
+        else:
+            self._subscribers.add(sub)
+        return sub
+
+    def _publish(self, msg: Message, seq: int) -> None:
+        self.stats.events += 1
+        if isinstance(msg, Boot):
+            self.boots += 1
+        elif self._event_seq is not None:
+            gap = (seq - self._event_seq - 1) & 0xFFFF
+            self.stats.events_lost += gap
+        self._event_seq = seq
+        for sub in self._subscribers:
+            try:
+                sub.queue.put_nowait(msg)
+            except asyncio.QueueFull:
+                sub.dropped += 1
+                self.stats.events_dropped += 1
+
+    # --- reading ---------------------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        try:
+            while True:
+                data = await self.transport.read()
+                for frame in self._decoder.feed(data):
+                    self._dispatch(frame)
+                self._sync_decoder_stats()
+        except PortVanished as exc:
+            self._fail_all(exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a transport bug must not leave callers hanging
+            self._fail_all(PortVanished(f"{self.name}: reader failed: {exc!r}"))
+
+    def _sync_decoder_stats(self) -> None:
+        d = self._decoder.stats
+        self.stats.frames_in = d.frames
+        self.stats.bad_crc = d.bad_crc
+        self.stats.too_long = d.too_long
+
+    def _dispatch(self, frame: Frame) -> None:
+        header = frame.header
+        try:
+            msg = decode_message(frame)
+        except ProtocolError:
+            self.stats.malformed += 1
+            return
+        if not header.is_response:
+            self._publish(msg, header.seq)
+            return
+        entry = self._pending.get(header.seq)
+        if entry is None or entry[0] != header.type or entry[1].done():
+            self.stats.late_responses += 1
+            return
+        fut = entry[1]
+        if isinstance(msg, Error):
+            fut.set_exception(DeviceError.from_response(msg.code, msg.detail, msg.text, board=self.name))
+        else:
+            fut.set_result(msg)
+
+    def _fail_all(self, exc: Exception) -> None:
+        if self._closed is None:
+            self._closed = exc
+        for _type, fut in list(self._pending.values()):
+            if not fut.done():
+                fut.set_exception(exc)
+        self._pending.clear()
+        for sub in list(self._subscribers):
+            if sub.queue.full():
+                sub.queue.get_nowait()  # make room: the consumer must learn that the board is gone
+                sub.dropped += 1
+            sub.queue.put_nowait(exc)
+        self._subscribers.clear()
+

@@ -1,0 +1,207 @@
+"""Discovery: which ports may be boards, and what answers on them.
+
+Opening a serial port can reset a board or disturb a device that is not ours, so only
+these are ever probed: USB ports that match a devices.toml rule or carry a known TinyML
+board / USB-UART vendor ID, ports and URLs named in devices.toml, and virtual boards
+registered by `fleet sim`. Every other port is left alone, not even opened.
+
+A probe opens the port, says HELLO with a short timeout, and closes it. Boards are known
+by the uid they report, never by their port name, which changes on re-enumeration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from serial.tools import list_ports
+
+from fleet.client import BoardClient
+from fleet.config import Board, FleetConfig, UsbMatch
+from fleet.errors import FleetError, PortBusy, RequestTimeout
+from fleet.profiles import load_profiles
+from fleet.protocol import Info
+from fleet.transport.serial import open_transport
+
+# USB vendors whose ports are worth a HELLO: board makers and the USB-UART bridges boards use.
+KNOWN_USB_VENDORS: dict[int, str] = {
+    0x2341: "Arduino",
+    0x2A03: "Arduino",
+    0x303A: "Espressif",
+    0x2E8A: "Raspberry Pi",
+    0x0483: "STMicroelectronics",
+    0x1915: "Nordic Semiconductor",
+    0x1366: "SEGGER J-Link",
+    0x0D28: "Arm DAPLink",
+    0x239A: "Adafruit",
+    0x2886: "Seeed",
+    0x1B4F: "SparkFun",
+    0x0403: "FTDI USB-UART",
+    0x10C4: "Silicon Labs CP210x",
+    0x1A86: "WCH CH34x",
+    0x067B: "Prolific PL2303",
+}
+
+Source = Literal["usb", "config", "virtual"]
+
+
+@dataclass(frozen=True, slots=True)
+class UsbIdentity:
+    vid: int
+    pid: int
+    serial: str | None = None
+    location: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A port or URL that may have a board on it, and why we think so."""
+
+    port: str
+    source: Source
+    baud: int
+    name: str | None = None  # the devices.toml board it matched
+    profile: str | None = None
+    usb: UsbIdentity | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class ScanResult:
+    """What a probe found on one candidate."""
+
+    candidate: Candidate
+    status: Literal["ok", "no answer", "busy", "error"]
+    info: Info | None = None
+    error: str | None = None
+    name: str = ""
+    tags: tuple[str, ...] = field(default=())
+
+    @property
+    def uid(self) -> str | None:
+        return self.info.uid.hex() if self.info else None
+
+
+def usb_matches(rule: UsbMatch, usb: UsbIdentity) -> bool:
+    """Every field the rule gives must equal the port's (serial numbers compare case-blind)."""
+    return (
+        (rule.vid is None or rule.vid == usb.vid)
+        and (rule.pid is None or rule.pid == usb.pid)
+        and (rule.serial is None or (usb.serial or "").lower() == rule.serial.lower())
+        and (rule.location is None or rule.location == usb.location)
+    )
+
+
+def profile_for_usb(usb: UsbIdentity) -> str | None:
+    for profile in load_profiles().values():
+        if (usb.vid, usb.pid) in profile.usb:
+            return profile.name
+    return None
+
+
+def _usb_ports(ports: Iterable[object]) -> list[tuple[str, UsbIdentity]]:
+    found = []
+    for p in ports:
+        vid, pid = getattr(p, "vid", None), getattr(p, "pid", None)
+        if vid is None or pid is None:
+            continue
+        usb = UsbIdentity(vid, pid, getattr(p, "serial_number", None), getattr(p, "location", None),
+                          getattr(p, "description", None))  # fmt: skip
+        found.append((p.device, usb))
+    return found
+
+
+def _registered_virtual_boards() -> list[tuple[str, str, int]]:
+    """(port, profile, baud) of boards registered by `fleet sim` processes that are alive."""
+    from fleet.sim.registry import registered_boards  # the registry is tiny; imported here to keep sim optional
+
+    return [(b.port, b.profile, b.baud) for b in registered_boards()]
+
+
+def find_candidates(
+    config: FleetConfig,
+    *,
+    ports: Callable[[], Iterable[object]] = list_ports.comports,
+    virtual: Callable[[], list[tuple[str, str, int]]] = _registered_virtual_boards,
+) -> list[Candidate]:
+    """Every port worth probing, without opening any of them."""
+    candidates: dict[str, Candidate] = {}
+
+    def add(c: Candidate) -> None:
+        key = c.port if "://" in c.port else os.path.realpath(c.port)
+        candidates.setdefault(key, c)
+
+    # Explicit ports and URLs first, so their names and settings win over USB guesses.
+    for name, board in config.boards.items():
+        target = board.port or board.url
+        if target:
+            add(Candidate(target, "config", config.baud_for(board), name, board.profile, tags=board.tags))
+
+    rules = [(name, b) for name, b in config.boards.items() if b.match is not None]
+    for device, usb in _usb_ports(ports()):
+        matched = next(((n, b) for n, b in rules if b.match is not None and usb_matches(b.match, usb)), None)
+        if matched is not None:
+            name, board = matched
+            add(Candidate(device, "usb", config.baud_for(board), name, board.profile or profile_for_usb(usb), usb,
+                          board.tags))  # fmt: skip
+        elif usb.vid in KNOWN_USB_VENDORS:
+            add(Candidate(device, "usb", config.defaults.baud, None, profile_for_usb(usb), usb))
+
+    for port, profile, baud in virtual():
+        add(Candidate(port, "virtual", baud, None, profile))
+    return list(candidates.values())
+
+
+def board_for_uid(config: FleetConfig, uid: str) -> tuple[str, Board] | None:
+    for name, board in config.boards.items():
+        if board.uid == uid:
+            return name, board
+    return None
+
+
+def default_name(info: Info) -> str:
+    """A readable name for a board devices.toml does not name: its kind and uid tail."""
+    return f"{info.board_kind or 'board'}-{info.uid.hex()[-4:] or 'noid'}"
+
+
+async def probe(candidate: Candidate, config: FleetConfig) -> ScanResult:
+    """Open the candidate, say HELLO, close. Never raises for an absent or silent board."""
+    result = ScanResult(candidate, "error", name=candidate.name or "", tags=candidate.tags)
+    try:
+        transport = await open_transport(candidate.port, candidate.baud)
+    except PortBusy as exc:
+        result.status, result.error = "busy", str(exc)
+        return result
+    except FleetError as exc:
+        result.error = str(exc)
+        return result
+    try:
+        client = await BoardClient.connect(
+            transport, hello_timeout=config.defaults.hello_timeout_s, retries=1, name=candidate.port
+        )
+    except RequestTimeout:
+        result.status, result.error = "no answer", "no answer to HELLO: not a fleet board, or wrong baud rate"
+        return result
+    except FleetError as exc:
+        result.error = str(exc)
+        return result
+    await client.close()
+    info = client.info
+    assert info is not None
+    result.status, result.info = "ok", info
+    named = board_for_uid(config, info.uid.hex())
+    if named is not None:
+        result.name, result.tags = named[0], named[1].tags
+    result.name = result.name or default_name(info)
+    return result
+
+
+async def scan(config: FleetConfig, candidates: list[Candidate] | None = None) -> list[ScanResult]:
+    """Probe every candidate concurrently; one entry per candidate, in candidate order."""
+    if candidates is None:
+        candidates = find_candidates(config)
+    return list(await asyncio.gather(*(probe(c, config) for c in candidates)))

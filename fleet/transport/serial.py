@@ -1,0 +1,178 @@
+"""pyserial-backed transports: local ports (/dev/ttyACM0, a PTY) and URLs (rfc2217://, socket://).
+
+Local ports are driven from the event loop through their file descriptor (no thread per
+board); URL ports, whose pyserial handlers keep their own sockets and threads, are read by
+one small thread each. Either way the layers above see the same `Transport`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import threading
+from typing import Any
+
+import serial
+
+from fleet.errors import PortBusy, PortNotFound, PortVanished
+
+_READ_SIZE = 65536
+
+
+def _is_url(port: str) -> bool:
+    return "://" in port
+
+
+def open_serial(port: str, baud: int) -> serial.SerialBase:
+    """Open a port or URL with pyserial without toggling DTR/RTS where the platform allows.
+
+    Asserting DTR resets many boards (Arduino's auto-reset), so we ask pyserial not to
+    drive either line; the OS may still assert DTR when the device file is opened.
+    """
+    try:
+        s = serial.serial_for_url(port, do_not_open=True, baudrate=baud, timeout=0, write_timeout=0)
+        s.dtr = False
+        s.rts = False
+        if not _is_url(port):
+            s.exclusive = True  # flock: a second fleet process gets PortBusy instead of sharing
+        s.open()
+    except serial.SerialException as exc:
+        text = str(exc)
+        if "lock" in text.lower() or "busy" in text.lower():
+            raise PortBusy(f"{port}: in use by another process ({text})", hint="close the other program") from None
+        raise PortNotFound(f"{port}: cannot open: {text}") from None
+    except (OSError, ValueError) as exc:
+        raise PortNotFound(f"{port}: cannot open: {exc}") from None
+    return s
+
+
+class SerialTransport:
+    """A Transport over a pyserial port opened with `open_serial`; use `await SerialTransport.open()`."""
+
+    def __init__(self, port: str, ser: serial.SerialBase, loop: asyncio.AbstractEventLoop) -> None:
+        self.name = port
+        self.serial = ser
+        self._loop = loop
+        self._inbox: asyncio.Queue[bytes | Exception] = asyncio.Queue()
+        self._closed = False
+        self._fd: int | None = None
+        self._thread: threading.Thread | None = None
+        fd = getattr(ser, "fd", None)
+        if isinstance(fd, int) and not _is_url(port):
+            self._fd = fd
+            os.set_blocking(fd, False)
+            loop.add_reader(fd, self._on_readable)
+        else:
+            ser.timeout = 0.05
+            self._thread = threading.Thread(target=self._read_thread, name=f"fleet-read {port}", daemon=True)
+            self._thread.start()
+
+    @classmethod
+    async def open(cls, port: str, baud: int = 115200) -> SerialTransport:
+        loop = asyncio.get_running_loop()
+        ser = await loop.run_in_executor(None, open_serial, port, baud)
+        return cls(port, ser, loop)
+
+    # --- reading ---------------------------------------------------------------------
+
+    def _on_readable(self) -> None:
+        assert self._fd is not None
+        try:
+            data = os.read(self._fd, _READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            self._vanish(f"{self.name}: port went away ({exc.strerror or exc})")
+            return
+        if not data:
+            self._vanish(f"{self.name}: port went away (end of file)")
+            return
+        self._inbox.put_nowait(data)
+
+    def _read_thread(self) -> None:
+        while not self._closed:
+            try:
+                data = self.serial.read(self.serial.in_waiting or 1)
+            except Exception as exc:  # noqa: BLE001 - any failure of a URL handler means the link is gone
+                self._loop.call_soon_threadsafe(self._vanish, f"{self.name}: connection lost ({exc})")
+                return
+            if data:
+                self._loop.call_soon_threadsafe(self._inbox.put_nowait, data)
+
+    def _vanish(self, why: str) -> None:
+        if self._fd is not None:
+            self._loop.remove_reader(self._fd)
+        self._inbox.put_nowait(PortVanished(why))
+
+    async def read(self) -> bytes:
+        if self._closed:
+            raise PortVanished(f"{self.name}: closed")
+        item = await self._inbox.get()
+        if isinstance(item, Exception):
+            self._inbox.put_nowait(item)  # every later read fails the same way
+            raise item
+        if self._inbox.empty():
+            return item
+        parts = [item]
+        while not self._inbox.empty():
+            nxt = self._inbox.get_nowait()
+            if isinstance(nxt, Exception):
+                self._inbox.put_nowait(nxt)
+                break
+            parts.append(nxt)
+        return b"".join(parts)
+
+    # --- writing ---------------------------------------------------------------------
+
+    async def write(self, data: bytes) -> None:
+        if self._closed:
+            raise PortVanished(f"{self.name}: closed")
+        if self._fd is None:
+            await self._loop.run_in_executor(None, self._write_blocking, data)
+            return
+        view = memoryview(data)
+        while view:
+            try:
+                n = os.write(self._fd, view)
+            except BlockingIOError:
+                await self._writable()
+                continue
+            except OSError as exc:
+                if exc.errno == errno.EINTR:
+                    continue
+                raise PortVanished(f"{self.name}: write failed ({exc.strerror or exc})") from None
+            view = view[n:]
+
+    def _write_blocking(self, data: bytes) -> None:
+        try:
+            self.serial.write_timeout = None
+            self.serial.write(data)
+        except Exception as exc:  # noqa: BLE001 - a URL handler's failure means the link is gone
+            raise PortVanished(f"{self.name}: write failed ({exc})") from None
+
+    async def _writable(self) -> None:
+        assert self._fd is not None
+        fut: asyncio.Future[Any] = self._loop.create_future()
+        self._loop.add_writer(self._fd, lambda: fut.done() or fut.set_result(None))
+        try:
+            await fut
+        finally:
+            self._loop.remove_writer(self._fd)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._fd is not None:
+            self._loop.remove_reader(self._fd)
+        self._inbox.put_nowait(PortVanished(f"{self.name}: closed"))
+        ser = self.serial
+        await self._loop.run_in_executor(None, ser.close)
+        if self._thread is not None:
+            await self._loop.run_in_executor(None, self._thread.join, 1.0)
+
+
+async def open_transport(port: str, baud: int = 115200) -> SerialTransport:
+    """Open a local port path or a pyserial URL as a Transport."""
+    return await SerialTransport.open(port, baud)

@@ -1,0 +1,142 @@
+"""Client behaviour that a well-behaved board never shows: silence, late answers, errors,
+event gaps, a board that vanishes. The other end of the memory pipe is scripted here;
+the client against real virtual boards is tested in tests/client/test_client_sim.py."""
+
+import asyncio
+import dataclasses
+
+import pytest
+
+from fleet.client import BoardClient
+from fleet.errors import ModelRejected, PortVanished, RequestTimeout, UnsupportedVersion
+from fleet.protocol import (
+    Error, ErrorCode, FrameDecoder, Info, Log, ModelCommit, MsgType, Ping, Pong, SlotInfo, decode_message,
+    encode_error, encode_message,
+)  # fmt: skip
+from fleet.transport.memory import memory_pipe
+
+INFO = Info(1, 0xFF, 1024, 0x1F, 4096, 1000, 2000, 1_000_000, b"\x01\x02", "test", "scripted", (SlotInfo(), SlotInfo()))
+
+
+class Scripted:
+    """The board end of a memory pipe, answering with a function of (seq, request)."""
+
+    def __init__(self, transport, answer):
+        self.transport = transport
+        self.answer = answer
+        self.requests = []
+        self.task = asyncio.get_running_loop().create_task(self.run())
+
+    async def run(self):
+        decoder = FrameDecoder()
+        try:
+            while True:
+                for frame in decoder.feed(await self.transport.read()):
+                    msg = decode_message(frame)
+                    self.requests.append((frame.header.seq, msg))
+                    wire = self.answer(frame.header.seq, msg)
+                    if wire:
+                        await self.transport.write(wire)
+        except PortVanished:
+            pass
+
+
+def hello_then(answer):
+    def respond(seq, msg):
+        if msg.TYPE == MsgType.HELLO:
+            return encode_message(INFO, seq)
+        return answer(seq, msg)
+
+    return respond
+
+
+@pytest.mark.asyncio
+async def test_request_is_retried_with_a_new_seq_then_times_out():
+    host, board = memory_pipe()
+    dev = Scripted(board, hello_then(lambda seq, msg: None))
+    client = await BoardClient.connect(host, timeout=0.05, retries=2)
+    with pytest.raises(RequestTimeout, match="no answer to Ping after 3 tries"):
+        await client.ping()
+    seqs = [seq for seq, msg in dev.requests if isinstance(msg, Ping)]
+    assert len(seqs) == 3 and len(set(seqs)) == 3
+    assert client.stats.timeouts == 3 and client.stats.retries == 2
+    await client.close()
+
+
+@pytest.mark.asyncio
+async def test_late_answer_to_an_abandoned_request_is_counted_not_delivered():
+    host, board = memory_pipe()
+    answered = []
+
+    def answer(seq, msg):
+        answered.append(seq)
+        if len(answered) == 1:
+            return None  # swallow the first try; answer it late, together with the retry
+        return encode_message(Pong(7, b"late"), answered[0]) + encode_message(Pong(8, msg.data), seq)
+
+    Scripted(board, hello_then(answer))
+    client = await BoardClient.connect(host, timeout=0.05, retries=1)
+    pong, _, _ = await client.ping(b"fresh")
+    assert pong == Pong(8, b"fresh")
+    assert client.stats.late_responses == 1
+    await client.close()
+
+
+@pytest.mark.asyncio
+async def test_error_response_raises_the_typed_device_error():
+    host, board = memory_pipe()
+    err = Error(ErrorCode.ARENA_TOO_SMALL, 150_000, "model needs 150000 B, arena is 100000 B")
+    Scripted(board, hello_then(lambda seq, msg: encode_error(err, msg.TYPE, seq)))
+    client = await BoardClient.connect(host, name="bench-1")
+    with pytest.raises(ModelRejected) as info:
+        await client.request(ModelCommit(1))
+    assert info.value.code == ErrorCode.ARENA_TOO_SMALL and info.value.detail == 150_000
+    assert str(info.value) == "bench-1: device error ARENA_TOO_SMALL: model needs 150000 B, arena is 100000 B"
+    await client.close()
+
+
+@pytest.mark.asyncio
+async def test_board_with_another_protocol_version_is_refused():
+    host, board = memory_pipe()
+    v2 = dataclasses.replace(INFO, proto_version=2)
+    Scripted(board, lambda seq, msg: encode_message(v2, seq))
+    with pytest.raises(UnsupportedVersion, match="protocol v2, this fleet speaks v1"):
+        await BoardClient.connect(host)
+
+
+@pytest.mark.asyncio
+async def test_board_vanishing_mid_request_fails_it_at_once():
+    host, board = memory_pipe()
+
+    def answer(seq, msg):
+        asyncio.get_running_loop().create_task(board.close())
+        return None
+
+    Scripted(board, hello_then(answer))
+    client = await BoardClient.connect(host, timeout=5, retries=0)
+    sub = client.subscribe()
+    with pytest.raises(PortVanished):
+        await asyncio.wait_for(client.ping(), 1.0)
+    assert [e async for e in sub] == []  # the subscription ends too
+    assert not client.connected
+    with pytest.raises(PortVanished):
+        await client.ping()
+    await client.close()
+
+
+@pytest.mark.asyncio
+async def test_event_gaps_are_counted_and_slow_subscribers_drop_visibly():
+    host, board = memory_pipe()
+    Scripted(board, hello_then(lambda seq, msg: None))
+    client = await BoardClient.connect(host)
+    slow = client.subscribe(maxsize=2)
+    fast = client.subscribe(maxsize=100)
+    # Event seqs 0, 1, 2, then 5: two events lost on the wire.
+    for seq in (0, 1, 2, 5):
+        await board.write(encode_message(Log(seq, 1, f"line {seq}"), seq))
+    got = [await fast.get() for _ in range(4)]
+    assert [e.text for e in got] == ["line 0", "line 1", "line 2", "line 5"]
+    assert client.stats.events_lost == 2
+    assert slow.dropped == 2 and client.stats.events_dropped == 2
+    assert [(await slow.get()).text for _ in range(2)] == ["line 0", "line 1"]
+    await client.close()
