@@ -1,0 +1,31 @@
+"""Virtual boards: the device side of protocol v1 in Python, on real PTYs or in-process pipes.
+
+- `BoardEngine` (engine.py): sans-I/O protocol logic, slots, streams, clocked by a `Clock`.
+- `VirtualBoard` (runner.py): an engine on a transport, with the wire model and faults.
+- `SimFarm` (farm.py): many boards at once, optionally registered for discovery.
+- `registered_boards()` (registry.py): the boards `fleet sim` processes are running now.
+
+Names are imported on first use, so discovery can read the registry without loading
+numpy and the TFLM runtime that the engine needs. See docs/virtual-boards.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "BoardConfig": "engine", "BoardEngine": "engine", "Clock": "clock", "FakeClock": "clock",
+    "FarmConfig": "farm", "FaultSpec": "faults", "LinkConfig": "runner", "MemoryPorts": "ports",
+    "MonotonicClock": "clock", "PtyTransport": "pty", "RegisteredBoard": "registry", "SimFarm": "farm",
+    "VirtualBoard": "runner", "derive_uid": "board", "make_engine": "board", "program_model": "board",
+    "registered_boards": "registry",
+}  # fmt: skip
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fleet.sim' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"fleet.sim.{module}"), name)

@@ -1,0 +1,508 @@
+"""The board engine: the device side of protocol v1, without I/O.
+
+A `BoardEngine` consumes the bytes a host sends and returns the encoded frames the board
+sends back. Three entry points, all synchronous and driven by an injected `Clock`:
+
+- `receive(data)`: bytes from the host; returns responses (and the events they cause).
+- `tick(tx_room)`: stream events due by now (INFER_RESULT, POWER); `next_deadline_us()`
+  says when to call it again.
+- `boot(reason)`: power-on or reset: RAM state is lost, slots are kept, BOOT is sent.
+
+The COMMIT test-load can take a while the first time a model is seen (the arena is
+measured in a child process), so the engine does not run it inline: it parks the request
+in `pending_work`, answers nothing more until `finish_work(result)` (requests received
+meanwhile are queued and answered in order, as a board busy in flash verification would),
+and lets the runner execute the work in a thread. `run_pending()` does it inline for tests.
+
+Inference runs while the RESULTS stream is on: one inference every max(latency,
+result_interval), each costing `latency_us` of simulated busy time (which the power model
+charges at active power). Schedules live in the clock's time, so a fake clock makes every
+figure exact; `max_lag_us` lets a board running on the real clock skip ahead instead of
+bursting when the host fell behind (a slow real invoke, a busy event loop).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fleet.error_codes import ErrorCode
+from fleet.errors import MalformedMessage
+from fleet.profiles import Profile
+from fleet.protocol import (
+    MAX_UID, PROTOCOL_VERSION, ActivateAck, ActivateMode, BeginAck, Boot, BootReason, Capability, ChunkAck,
+    CommitAck, ConfirmAck, Error, Frame, FrameDecoder, Hello, InferResult, Info, Log, LogLevel, Message,
+    ModelActivate, ModelBegin, ModelChunk, ModelCommit, ModelConfirm, ModelRollback, MsgType, Ping, Pong, Power,
+    Reboot, RebootAck, REQUESTS, RollbackAck, SlotState, StreamConfig, encode_error, encode_message,
+)  # fmt: skip
+from fleet.sim.clock import Clock
+from fleet.sim.loader import LoadedModel, ModelLoader, encode_output
+from fleet.sim.power import PowerMeter, PowerModel
+from fleet.sim.refusal import Refusal
+from fleet.sim.slots import SlotStore, active_slot_byte
+from fleet.sim.streams import StreamSettings
+
+log = logging.getLogger(__name__)
+
+FIRMWARE_VERSION = "fleet-sim 0.1.0"
+CAPABILITIES = Capability.RESUME | Capability.RESULTS | Capability.POWER | Capability.LOG | Capability.REBOOT
+
+
+@dataclass(frozen=True, slots=True)
+class BoardConfig:
+    """What a virtual board is: its profile, its uid, and its link parameters."""
+
+    profile: Profile
+    uid: bytes
+    firmware_version: str = FIRMWARE_VERSION
+    max_payload: int = 1024
+    rx_window: int = 4096
+    seed: int = 0  # the board's input sequence
+    max_lag_us: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 < len(self.uid) <= MAX_UID:
+            raise ValueError(f"uid must be 1..{MAX_UID} bytes, got {len(self.uid)}")
+
+
+@dataclass(slots=True)
+class BoardStats:
+    """What a board has seen since it was created (not reset by reboots)."""
+
+    requests: int = 0
+    errors: int = 0
+    ignored: int = 0  # responses or events a host sent to the board
+    events: int = 0
+    boots: int = 0
+
+
+@dataclass(slots=True)
+class PendingWork:
+    """A slow test-load parked off the event loop: call `run()` anywhere, then `finish_work`."""
+
+    slot: int
+    data: bytes
+    check: Callable[[bytes], LoadedModel]
+
+    def run(self) -> LoadedModel | Refusal:
+        try:
+            return self.check(self.data)
+        except Refusal as refusal:
+            return refusal
+
+
+class BoardEngine:
+    """Device side of protocol v1 for one virtual board; see the module doc."""
+
+    def __init__(self, config: BoardConfig, store: SlotStore, clock: Clock, loader: ModelLoader | None = None) -> None:
+        self.config = config
+        self.profile = config.profile
+        self.store = store
+        self.clock = clock
+        self.loader = loader or ModelLoader(config.profile, seed=config.seed)
+        self.power_model = PowerModel.from_profile(config.profile)
+        self.decoder = FrameDecoder(config.max_payload)
+        self.stats = BoardStats()
+        self.pending_work: PendingWork | None = None
+        self._handlers: dict[int, Callable[[Message], Message | None]] = {
+            MsgType.HELLO: self._hello,
+            MsgType.PING: self._ping,
+            MsgType.STREAM_CONFIG: self._stream_config,
+            MsgType.REBOOT: self._reboot,
+            MsgType.MODEL_BEGIN: self._begin,
+            MsgType.MODEL_CHUNK: self._chunk,
+            MsgType.MODEL_COMMIT: self._commit,
+            MsgType.MODEL_ACTIVATE: self._activate,
+            MsgType.MODEL_CONFIRM: self._confirm,
+            MsgType.MODEL_ROLLBACK: self._rollback,
+        }
+        self._out: list[bytes] = []
+        self._reset_ram()
+
+    # --- public entry points ---------------------------------------------------------
+
+    @property
+    def running(self) -> int | None:
+        """The slot whose model runs now, or None."""
+        return self._running
+
+    @property
+    def model(self) -> LoadedModel | None:
+        return self._model
+
+    @property
+    def settings(self) -> StreamSettings:
+        return self._settings
+
+    @property
+    def device_time_us(self) -> int:
+        """The board's own microsecond clock: time since boot."""
+        return self.clock.now_us() - self._boot_us
+
+    @property
+    def inference_count(self) -> int:
+        return self._inference_count
+
+    @property
+    def busy_us(self) -> int:
+        """Simulated inference time since boot, counting the part of one in progress."""
+        return self._busy_at(self.clock.now_us())
+
+    def energy_uj(self) -> int:
+        """Energy used since boot, by the power model."""
+        return self.power_model.energy_uj(self.device_time_us, self.busy_us)
+
+    def boot(self, reason: BootReason = BootReason.POWER_ON) -> list[bytes]:
+        """Start (or restart) the board: RAM lost, pending test reverted, BOOT sent first."""
+        self._boot(reason)
+        return self._flush()
+
+    def _boot(self, reason: BootReason) -> None:
+        self._reset_ram()
+        self.store.boot()
+        self.stats.boots += 1
+        self._event(Boot(int(reason), self.store.boot_count))
+        active = self.store.active
+        if active is not None:
+            try:
+                self._run_slot(active, self._load(active))
+            except Refusal as refusal:
+                # The slot keeps its state; the host sees active_slot 0xFF (PROTOCOL.md section 5).
+                self._log(LogLevel.ERROR, f"boot: slot {active} failed to load: {refusal.text}")
+        self._log(LogLevel.INFO, f"boot #{self.store.boot_count} ({reason.name.lower()}), "
+                  f"model: {'slot ' + str(self._running) if self._running is not None else 'none'}")  # fmt: skip
+
+    def receive(self, data: bytes) -> list[bytes]:
+        """Bytes from the host; returns the frames to send back, in order."""
+        self._queue.extend(self.decoder.feed(data))
+        self._drain_queue()
+        return self._flush()
+
+    def run_pending(self) -> list[bytes]:
+        """Run parked work inline (tests, or a runner without threads) and continue."""
+        out: list[bytes] = []
+        while self.pending_work is not None:
+            work = self.pending_work
+            out += self.finish_work(work, work.run())
+        return out
+
+    def finish_work(self, work: PendingWork, result: LoadedModel | Refusal) -> list[bytes]:
+        """Deliver the result of `work`; answers the parked COMMIT and the requests queued behind it."""
+        if work is not self.pending_work:  # the board rebooted meanwhile: the work is void
+            return []
+        self.pending_work = None
+        header = self._parked
+        self._parked = None
+        assert header is not None
+        if isinstance(result, Refusal):
+            self._error(header, result)
+            self._log(LogLevel.WARN, f"commit slot {work.slot} refused: {result.code.name} {result.text}")
+        else:
+            self.store.mark_valid(work.slot, result.arena_used)
+            self._loaded[work.slot] = result
+            self._respond(header, CommitAck(work.slot, result.arena_used))
+            self._log(LogLevel.INFO, f"commit slot {work.slot}: verified, arena {result.arena_used} B, "
+                      f"latency {result.latency_us} us")  # fmt: skip
+        self._drain_queue()
+        return self._flush()
+
+    def tick(self, tx_room: int | None = None) -> list[bytes]:
+        """Stream events due by now, in time order.
+
+        `tx_room` is how many bytes the board's transmit path can take now (None:
+        unlimited). When it runs out, inference waits, as firmware blocked in a serial
+        write would; the next inference starts once there is room.
+        """
+        now = self.clock.now_us()
+        lag = self.config.max_lag_us
+        sent = 0
+        while True:
+            infer_at = self._infer_finish() if self._infers() else None
+            power_at = self._next_power_us if self._settings.power else None
+            due = [t for t in (infer_at, power_at) if t is not None and t <= now]
+            if not due:
+                break
+            if tx_room is not None and sent >= tx_room:
+                self._tx_blocked = infer_at is not None and infer_at <= now
+                break
+            if infer_at is not None and infer_at == min(due):
+                if lag is not None and now - infer_at > lag:
+                    self._infer_start_us = now  # fell behind: skip ahead, the gap counts as idle
+                    continue
+                sent += self._infer(now)
+            else:
+                assert power_at is not None
+                if lag is not None and now - power_at > lag:
+                    power_at = now
+                sent += self._power(power_at)
+        return self._flush()
+
+    def next_deadline_us(self) -> int | None:
+        """Clock time of the next stream event, or None when no stream is due ever."""
+        times = []
+        if self._infers():
+            times.append(self._infer_finish())
+        if self._settings.power:
+            times.append(self._next_power_us)
+        return min(times) if times else None
+
+    # --- request dispatch ------------------------------------------------------------
+
+    def _drain_queue(self) -> None:
+        while self._queue and self.pending_work is None:
+            frame = self._queue.popleft()
+            self._handle(frame)
+            if self._reboot_requested:
+                self._reboot_requested = False
+                self._boot(BootReason.REQUESTED)
+                return
+
+    def _handle(self, frame: Frame) -> None:
+        header = frame.header
+        if header.version != PROTOCOL_VERSION:
+            self._error(header, Refusal(ErrorCode.UNSUPPORTED_VERSION, f"this board speaks protocol "
+                                        f"{PROTOCOL_VERSION}, not {header.version}", PROTOCOL_VERSION))  # fmt: skip
+            return
+        if header.is_response:
+            self.stats.ignored += 1  # nothing here waits for responses
+            return
+        self.stats.requests += 1
+        cls = REQUESTS.get(header.type)
+        if cls is None:
+            self._error(header, Refusal(ErrorCode.UNKNOWN_TYPE, f"no request type 0x{header.type:02x}", header.type))
+            return
+        try:
+            request = cls.decode(frame.payload)
+        except MalformedMessage as exc:
+            self._error(header, Refusal(ErrorCode.BAD_PAYLOAD, str(exc)))
+            return
+        try:
+            response = self._handlers[header.type](request)
+        except Refusal as refusal:
+            self._error(header, refusal)
+            return
+        except Exception:  # a bug here must not kill the board: answer, log, carry on
+            log.exception("virtual board %s: request 0x%02x failed", self.config.uid.hex(), header.type)
+            self._error(header, Refusal(ErrorCode.INTERNAL, "internal error"))
+            return
+        if response is None:  # parked until finish_work
+            self._parked = header
+        else:
+            self._respond(header, response)
+
+    def _respond(self, header, response: Message) -> None:
+        self._out.append(encode_message(response, header.seq))
+
+    def _error(self, header, refusal: Refusal) -> None:
+        self.stats.errors += 1
+        self._out.append(encode_error(Error(int(refusal.code), refusal.detail, refusal.text), header.type, header.seq))
+        if refusal.code not in (ErrorCode.UNSUPPORTED_VERSION, ErrorCode.UNKNOWN_TYPE, ErrorCode.BAD_PAYLOAD):
+            self._log(LogLevel.WARN, f"request 0x{header.type:02x} refused: {refusal.code.name} {refusal.text}")
+
+    # --- requests --------------------------------------------------------------------
+
+    def _hello(self, _: Hello) -> Info:
+        return Info(
+            proto_version=PROTOCOL_VERSION,
+            active_slot=active_slot_byte(self._running),
+            max_payload=self.config.max_payload,
+            capabilities=int(CAPABILITIES),
+            rx_window=self.config.rx_window,
+            arena_bytes=self.profile.arena_bytes,
+            slot_bytes=self.profile.slot_bytes,
+            cpu_hz=self.profile.cpu_hz,
+            uid=self.config.uid,
+            board_kind=self.profile.name,
+            firmware_version=self.config.firmware_version,
+            slots=self.store.infos(),
+        )
+
+    def _ping(self, ping: Ping) -> Pong:
+        limit = self.config.max_payload - 8
+        if len(ping.data) > limit:
+            raise Refusal(ErrorCode.BAD_PAYLOAD, f"ping data of {len(ping.data)} bytes; at most {limit}", limit)
+        return Pong(self.device_time_us, ping.data)
+
+    def _stream_config(self, request: StreamConfig) -> Message:
+        before = self._settings
+        after = StreamSettings.apply(request)
+        now = self.clock.now_us()
+        if after.results and not before.results:
+            self._infer_start_us = now
+            self._tx_blocked = False
+        if after.power and (not before.power or after.power_interval_ms != before.power_interval_ms):
+            self._next_power_us = now + after.power_interval_ms * 1000
+            self._meter.restart(now - self._boot_us, self._busy_at(now))
+        self._settings = after
+        return after.ack()
+
+    def _reboot(self, request: Reboot) -> RebootAck:
+        if request.mode != 0:
+            raise Refusal(ErrorCode.BAD_PAYLOAD, f"reboot mode {request.mode}; v1 has only 0 (normal)", request.mode)
+        self._log(LogLevel.INFO, "reboot requested")
+        self._reboot_requested = True
+        return RebootAck()
+
+    def _begin(self, request: ModelBegin) -> BeginAck:
+        offset = self.store.begin(
+            request.slot, request.size, request.sha256, request.name, request.version,
+            running=self._running, slot_bytes=self.profile.slot_bytes,
+        )  # fmt: skip
+        self._loaded.pop(request.slot, None)
+        what = "resume" if offset else "begin"
+        self._log(LogLevel.INFO, f"upload {what} slot {request.slot}: {request.name} {request.version}, "
+                  f"{request.size} B at offset {offset}")  # fmt: skip
+        return BeginAck(request.slot, offset)
+
+    def _chunk(self, request: ModelChunk) -> ChunkAck:
+        _, received = self.store.write(request.offset, request.data)
+        return ChunkAck(received)
+
+    def _commit(self, request: ModelCommit) -> CommitAck | None:
+        self.store.check_slot(request.slot)
+        slot = self.store.slots[request.slot]
+        if slot.state in (SlotState.VALID, SlotState.PENDING, SlotState.ACTIVE):
+            return CommitAck(request.slot, slot.arena_used)
+        data = self.store.verify(request.slot)
+        self.pending_work = PendingWork(request.slot, data, self.loader.check)
+        return None
+
+    def _activate(self, request: ModelActivate) -> ActivateAck:
+        self.store.check_slot(request.slot)
+        if request.mode not in (ActivateMode.TEST, ActivateMode.PERMANENT):
+            raise Refusal(ErrorCode.BAD_PAYLOAD, f"activate mode {request.mode}; 0 test or 1 permanent", request.mode)
+        if request.slot != self._running:
+            state = self.store.slots[request.slot].state
+            if state is not SlotState.VALID:
+                raise Refusal(ErrorCode.NOT_VERIFIED, f"slot {request.slot} is {state.name}, not VALID", request.slot)
+            model = self._load(request.slot)
+            if request.mode == ActivateMode.TEST:
+                self.store.activate_test(request.slot)
+            else:
+                self.store.activate_permanent(request.slot)
+            self._run_slot(request.slot, model)
+            mode = ActivateMode(request.mode).name.lower()
+            self._log(LogLevel.INFO, f"activate slot {request.slot} ({mode}): {self.store.slots[request.slot].name}")
+        return ActivateAck(active_slot_byte(self._running), self.store.infos())
+
+    def _confirm(self, request: ModelConfirm) -> ConfirmAck:
+        self.store.check_slot(request.slot)
+        was_pending = self.store.slots[request.slot].state is SlotState.PENDING
+        self.store.confirm(request.slot)
+        if was_pending:
+            self._log(LogLevel.INFO, f"confirm slot {request.slot}")
+        return ConfirmAck(active_slot_byte(self._running), self.store.infos())
+
+    def _rollback(self, _: ModelRollback) -> RollbackAck:
+        pending = self.store.pending
+        if self.store.rollback():
+            active = self.store.active
+            self._stop_model()
+            if active is not None:
+                self._run_slot(active, self._load(active))
+            self._log(LogLevel.WARN, f"rollback: slot {pending} abandoned, running "
+                      f"{'slot ' + str(active) if active is not None else 'no model'}")  # fmt: skip
+        return RollbackAck(active_slot_byte(self._running), self.store.infos())
+
+    # --- models ----------------------------------------------------------------------
+
+    def _load(self, index: int) -> LoadedModel:
+        model = self._loaded.get(index)
+        if model is None:
+            slot = self.store.slots[index]
+            model = self.loader.load(self.store.read(index), slot.arena_used)
+            self._loaded[index] = model
+        return model
+
+    def _run_slot(self, index: int, model: LoadedModel) -> None:
+        self._running, self._model = index, model
+        model.restart_inputs()
+        self._infer_start_us = self.clock.now_us()
+        self._tx_blocked = False
+
+    def _stop_model(self) -> None:
+        self._running, self._model = None, None
+
+    # --- streams ---------------------------------------------------------------------
+
+    def _infers(self) -> bool:
+        return self._model is not None and self._settings.results
+
+    def _infer_finish(self) -> int:
+        assert self._model is not None
+        return self._infer_start_us + self._model.latency_us
+
+    def _busy_at(self, t: int) -> int:
+        busy = self._busy_us
+        if self._infers() and self._infer_start_us < t:
+            busy += min(t - self._infer_start_us, self._model.latency_us)  # type: ignore[union-attr]
+        return busy
+
+    def _infer(self, now: int) -> int:
+        model = self._model
+        assert model is not None
+        finish = self._infer_finish()
+        try:
+            input_id, output = model.infer()
+        except Exception as exc:  # noqa: BLE001 - TFLM raises RuntimeError; any failure stops the model
+            self._log(LogLevel.ERROR, f"inference failed ({exc}); model stopped")
+            self._stop_model()
+            return 0
+        self._busy_us += model.latency_us
+        self._inference_count += 1
+        period = max(model.latency_us, self._settings.result_interval_ms * 1000)
+        self._infer_start_us += period
+        if self._tx_blocked:  # the board waited on the serial port: the next run starts now
+            self._infer_start_us = max(self._infer_start_us, now)
+            self._tx_blocked = False
+        spec = model.info.outputs[0]
+        fmt, data = encode_output(output, self._settings.top_k)
+        return self._event(InferResult(
+            finish - self._boot_us, model.latency_us, self._inference_count, input_id & 0xFFFFFFFF, model.prefix,
+            spec.type_code, int(fmt), spec.scale, spec.zero_point, data,
+        ))  # fmt: skip
+
+    def _power(self, at: int) -> int:
+        self._next_power_us = at + self._settings.power_interval_ms * 1000
+        sample = self._meter.sample(at - self._boot_us, self._busy_at(at))
+        return self._event(Power(at - self._boot_us, sample.voltage_mv, sample.current_ua, sample.energy_uj))
+
+    # --- events ----------------------------------------------------------------------
+
+    def _event(self, msg: Message) -> int:
+        frame = encode_message(msg, self._event_seq)
+        self._event_seq = (self._event_seq + 1) & 0xFFFF
+        self.stats.events += 1
+        self._out.append(frame)
+        return len(frame)
+
+    def _log(self, level: LogLevel, text: str) -> None:
+        log.debug("virtual board %s: %s", self.config.uid.hex(), text)
+        if self._settings.logs(level):
+            self._event(Log(self.device_time_us, int(level), text))
+
+    def _flush(self) -> list[bytes]:
+        out, self._out = self._out, []
+        return out
+
+    def _reset_ram(self) -> None:
+        """Everything a reset loses."""
+        self._boot_us = self.clock.now_us()
+        self._settings = StreamSettings()
+        self._event_seq = 0
+        self._inference_count = 0
+        self._busy_us = 0
+        self._infer_start_us = self._boot_us
+        self._next_power_us = self._boot_us
+        self._tx_blocked = False
+        self._meter = PowerMeter(self.power_model)
+        self._running: int | None = None
+        self._model: LoadedModel | None = None
+        self._loaded: dict[int, LoadedModel] = {}
+        self._queue: deque[Frame] = deque()
+        self._parked = None
+        self._reboot_requested = False
+        self.pending_work = None
+        self.decoder.reset()

@@ -1,0 +1,86 @@
+"""Where running virtual boards announce themselves, so `fleet scan` finds them unconfigured.
+
+One JSON file per board, named by uid, in the registry directory: `$FLEET_SIM_REGISTRY`,
+else `$XDG_RUNTIME_DIR/fleet/sim`, else `/tmp/fleet-$UID/sim`. Files are written
+atomically (temporary file + `os.replace`), so a reader never sees half an entry. An
+entry whose process is gone is stale: readers skip it and delete it. An entry whose port
+does not exist right now (a board unplugged by fault injection) is skipped but kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+ENV_VAR = "FLEET_SIM_REGISTRY"
+
+
+class RegisteredBoard(BaseModel):
+    """A virtual board as the registry records it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    port: str
+    uid: str  # hex
+    profile: str
+    pid: int
+    baud: int | None = None
+
+
+def registry_dir() -> Path:
+    """The registry directory for this user (see the module doc)."""
+    if override := os.environ.get(ENV_VAR):
+        return Path(override)
+    if runtime := os.environ.get("XDG_RUNTIME_DIR"):
+        return Path(runtime) / "fleet" / "sim"
+    return Path(tempfile.gettempdir()) / f"fleet-{os.getuid()}" / "sim"
+
+
+def register(board: RegisteredBoard, directory: Path | None = None) -> Path:
+    """Add or update a board's entry; returns its path."""
+    directory = directory or registry_dir()
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = directory / f"{board.uid}.json"
+    tmp = directory / f".{board.uid}.{os.getpid()}.tmp"
+    tmp.write_text(board.model_dump_json(), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def unregister(uid: str, directory: Path | None = None) -> None:
+    """Remove a board's entry (no error if it is already gone)."""
+    ((directory or registry_dir()) / f"{uid}.json").unlink(missing_ok=True)
+
+
+def registered_boards(directory: Path | None = None) -> list[RegisteredBoard]:
+    """Live virtual boards whose port exists now, sorted by port; stale entries are deleted."""
+    directory = directory or registry_dir()
+    boards = []
+    for path in sorted(directory.glob("*.json")):
+        try:
+            board = RegisteredBoard.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            continue  # removed while we listed
+        except (ValueError, ValidationError):
+            path.unlink(missing_ok=True)  # not ours, or written by a broken version
+            continue
+        if not _alive(board.pid):
+            path.unlink(missing_ok=True)
+            continue
+        if os.path.exists(board.port):
+            boards.append(board)
+    return sorted(boards, key=lambda b: b.port)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
