@@ -21,7 +21,7 @@ EXIT_USAGE = 2
 EXIT_REFUSED = 3
 
 # Modules that each add one command (or a group of subcommands).
-COMMAND_MODULES: tuple[str, ...] = ("fleet.cli.scan",)
+COMMAND_MODULES: tuple[str, ...] = ("fleet.cli.scan", "fleet.cli.deploy")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,16 +49,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except ConfigError as exc:
-        _report(exc)
+        report(exc)
         return EXIT_USAGE
     except FleetError as exc:
-        _report(exc)
+        report(exc)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
 
 
-def _report(exc: FleetError) -> None:
+def report(exc: FleetError) -> None:
+    """Print an error and its hint the way every command does."""
     print(f"fleet: error: {exc}", file=sys.stderr)
     if exc.hint:
         print(f"fleet: hint: {exc.hint}", file=sys.stderr)

@@ -1,0 +1,110 @@
+"""How `fleet deploy` shows progress: JSON lines, a live block of per-board bars on a
+terminal, or plain lines (one per step) when output goes to a file or pipe."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from fleet.deploy.events import DeployEvent
+
+BAR = 24
+REDRAW_EVERY_S = 0.1
+FINAL = {"confirmed", "rolled_back", "failed", "skipped", "refused", "stopped"}
+
+
+@dataclass
+class _Row:
+    phase: str = "waiting"
+    done: int = 0
+    total: int = 0
+    rate: float = 0.0
+    eta: float | None = None
+    retransmits: int = 0
+    outcome: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class DeployView:
+    json_lines: bool
+    stream: TextIO
+    rows: dict[str, _Row] = field(default_factory=dict)
+    _drawn: int = 0
+    _last_draw: float = 0.0
+
+    @property
+    def live(self) -> bool:
+        return not self.json_lines and self.stream.isatty()
+
+    def emit(self, event: DeployEvent) -> None:
+        if self.json_lines:
+            print(event.line(), file=self.stream, flush=True)
+            return
+        if event.event == "plan":
+            print(f"deploying {event.model} {event.version} ({event.total} B, sha256 {event.sha256[:12] if event.sha256 else '?'}) "
+                  f"to {len(event.boards or [])} board(s), strategy {event.strategy}", file=self.stream)  # fmt: skip
+            for name in event.boards or []:
+                self.rows[name] = _Row()
+            return
+        if event.event == "done":
+            self._draw(force=True)
+            summary = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted((event.summary or {}).items()))
+            print(f"done: {summary}", file=self.stream, flush=True)
+            return
+        if event.board is None:
+            return
+        row = self.rows.setdefault(event.board, _Row())
+        self._update(row, event)
+        if self.live:
+            self._draw(force=event.event in FINAL)
+        elif event.event != "progress" or event.phase not in ("uploading", None):
+            print(self._plain(event), file=self.stream, flush=True)
+
+    def _update(self, row: _Row, e: DeployEvent) -> None:
+        if e.phase:
+            row.phase = e.phase
+        if e.bytes is not None:
+            row.done, row.total = e.bytes, e.total or row.total
+            row.rate, row.eta, row.retransmits = e.rate or 0.0, e.eta, e.retransmits or 0
+        if e.event in FINAL:
+            row.outcome, row.reason = e.event, e.reason
+
+    def _plain(self, e: DeployEvent) -> str:
+        what = e.event if e.event != "progress" else e.phase
+        detail = f": {e.reason}" if e.reason else ""
+        if e.event == "verified":
+            detail = f": sha256 ok, test-load ok, arena {e.arena_used} B"
+        if e.event == "confirmed" and e.inferences:
+            detail = f": {e.inferences} healthy inferences, median latency {(e.latency_us or 0) / 1000:.1f} ms"
+        return f"{e.board}: {what}{detail}"
+
+    def _draw(self, force: bool = False) -> None:
+        if not self.live:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_draw < REDRAW_EVERY_S:
+            return
+        self._last_draw = now
+        if self._drawn:
+            self.stream.write(f"\x1b[{self._drawn}F")
+        width = max((len(n) for n in self.rows), default=4)
+        for name, row in self.rows.items():
+            self.stream.write("\x1b[2K" + self._line(name.ljust(width), row) + "\n")
+        self._drawn = len(self.rows)
+        self.stream.flush()
+
+    @staticmethod
+    def _line(name: str, row: _Row) -> str:
+        if row.outcome:
+            return f"{name}  {row.outcome.replace('_', ' '):<11} {row.reason or ''}".rstrip()
+        frac = row.done / row.total if row.total else 0.0
+        bar = "#" * int(frac * BAR) + "." * (BAR - int(frac * BAR))
+        eta = f"ETA {row.eta:4.1f}s" if row.eta is not None and row.phase == "uploading" else ""
+        retx = f"resent {row.retransmits}" if row.retransmits else ""
+        return f"{name}  {row.phase:<12} [{bar}] {frac:4.0%} {row.rate / 1024:7.1f} KiB/s {eta} {retx}".rstrip()
+
+    def close(self) -> None:
+        if self.live:
+            self._draw(force=True)

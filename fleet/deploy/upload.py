@@ -1,0 +1,191 @@
+"""Model upload over one board client: resumable, windowed, go-back-N.
+
+The board tells us its chunk limit (`max_payload`) and window (`rx_window` bytes) in INFO.
+We keep the window full of MODEL_CHUNKs; each is answered by a cumulative ACK. An ACK that
+does not cover its chunk means the board saw a gap (a chunk lost to a CRC error), so we
+rewind to the board's offset and resend from there; silence past the ACK timeout does the
+same. When errors rise the chunk size halves (a short frame is less likely to be hit by a
+bit error) and grows back after a run of clean ACKs. MODEL_BEGIN tells us where to start,
+so a transfer broken by a disconnect, a reboot or a host restart resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fleet.client import BoardClient
+from fleet.error_codes import ErrorCode
+from fleet.errors import DeviceError, FleetTimeout, UploadError
+from fleet.protocol import BeginAck, Capability, ChunkAck, Message, ModelBegin, ModelChunk
+
+MIN_CHUNK = 64
+CLEAN_ACKS_TO_GROW = 32
+
+
+@dataclass(frozen=True, slots=True)
+class ModelImage:
+    """The bytes to send and what the board should record about them."""
+
+    data: bytes
+    sha256: bytes
+    name: str = ""
+    version: str = ""
+
+
+@dataclass(slots=True)
+class UploadProgress:
+    """Live figures of one transfer; `on_progress` receives this object as it changes."""
+
+    size: int
+    start_offset: int = 0
+    acked: int = 0
+    sent_bytes: int = 0  # chunk data put on the wire, retransmissions included
+    retransmits: int = 0  # rewinds (gaps, timeouts)
+    chunk: int = 0
+    started: float = 0.0
+    finished: float | None = None
+
+    @property
+    def elapsed(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
+
+    @property
+    def rate(self) -> float:
+        """New bytes acknowledged per second in this transfer."""
+        elapsed = self.elapsed
+        return (self.acked - self.start_offset) / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        rate = self.rate
+        return (self.size - self.acked) / rate if rate > 0 else None
+
+
+@dataclass(slots=True)
+class _InFlight:
+    offset: int
+    length: int
+    future: asyncio.Future[Message]
+
+
+async def upload(
+    client: BoardClient,
+    image: ModelImage,
+    slot: int,
+    *,
+    ack_timeout: float | None = None,
+    max_rewinds: int = 200,
+    on_progress: Callable[[UploadProgress], None] | None = None,
+) -> UploadProgress:
+    """Send `image` into `slot` until the board holds every byte; return the progress record.
+
+    Raises DeviceError if the board refuses, FleetTimeout if it stops answering for good,
+    PortVanished if the link goes away (call again after reconnecting: it resumes).
+    """
+    info = client.info
+    assert info is not None, "connect() the client first"
+    begin = await client.request(ModelBegin(slot, len(image.data), image.sha256, image.name, image.version))
+    assert isinstance(begin, BeginAck)
+    offset = begin.offset if info.capabilities & Capability.RESUME else 0
+    progress = UploadProgress(size=len(image.data), start_offset=offset, acked=offset, started=time.monotonic())
+    max_chunk = info.max_payload - 4
+    window = max(info.rx_window, max_chunk)
+    timeout = ack_timeout if ack_timeout is not None else max(1.0, client.timeout)
+    sender = _Sender(client, image.data, begin.slot, offset, max_chunk, window, progress, on_progress)
+    try:
+        await sender.run(timeout, max_rewinds)
+    finally:
+        sender.abandon()
+    progress.finished = time.monotonic()
+    if on_progress:
+        on_progress(progress)
+    return progress
+
+
+class _Sender:
+    def __init__(self, client, data, slot, offset, max_chunk, window, progress, on_progress) -> None:  # noqa: ANN001
+        self.client: BoardClient = client
+        self.data: bytes = data
+        self.slot: int = slot
+        self.max_chunk: int = max_chunk
+        self.chunk: int = max_chunk
+        self.window: int = window
+        self.progress: UploadProgress = progress
+        self.on_progress = on_progress
+        self.acked: int = offset
+        self.next: int = offset
+        self.inflight: deque[_InFlight] = deque()
+        self.clean = 0
+
+    async def run(self, timeout: float, max_rewinds: int) -> None:
+        size = len(self.data)
+        rewinds = 0
+        while self.acked < size:
+            await self._fill()
+            head = self.inflight[0]
+            try:
+                ack = await asyncio.wait_for(asyncio.shield(head.future), timeout)
+            except TimeoutError:
+                ack = None
+            except DeviceError as exc:
+                if exc.code in (ErrorCode.NO_UPLOAD, ErrorCode.OUT_OF_RANGE):
+                    # The board lost the upload (it rebooted): start over with BEGIN, which resumes.
+                    raise UploadError(exc.code, exc.detail, f"upload interrupted: {exc.text}", board=self.client.name) from None
+                raise
+            if isinstance(ack, ChunkAck) and ack.next_offset >= head.offset + head.length:
+                self.inflight.popleft()
+                self._advance(ack.next_offset)
+                continue
+            # A gap or silence: rewind to what the board holds and resend from there.
+            rewinds += 1
+            if rewinds > max_rewinds:
+                raise FleetTimeout(
+                    f"{self.client.name}: upload stalled at {self.acked} of {size} bytes after {max_rewinds} resends",
+                    hint="the link is too noisy: check the cable, or lower the baud rate",
+                )
+            if isinstance(ack, ChunkAck) and ack.next_offset > self.acked:
+                self._advance(ack.next_offset)
+            self._rewind()
+
+    async def _fill(self) -> None:
+        size = len(self.data)
+        while self.next < size and (not self.inflight or self.next + self.chunk - self.acked <= self.window):
+            length = min(self.chunk, size - self.next)
+            fut = await self.client.send(ModelChunk(self.next, self.data[self.next : self.next + length]))
+            self.inflight.append(_InFlight(self.next, length, fut))
+            self.next += length
+            self.progress.sent_bytes += length
+
+    def _advance(self, next_offset: int) -> None:
+        self.acked = max(self.acked, next_offset)
+        self.progress.acked = self.acked
+        self.clean += 1
+        if self.clean >= CLEAN_ACKS_TO_GROW and self.chunk < self.max_chunk:
+            self.chunk = min(self.max_chunk, self.chunk * 2)
+            self.clean = 0
+        self.progress.chunk = self.chunk
+        if self.on_progress:
+            self.on_progress(self.progress)
+
+    def _rewind(self) -> None:
+        self.abandon()
+        self.next = self.acked
+        self.progress.retransmits += 1
+        self.clean = 0
+        self.chunk = max(MIN_CHUNK, self.chunk // 2)
+        self.progress.chunk = self.chunk
+
+    def abandon(self) -> None:
+        """Forget every chunk in flight (their late ACKs are counted by the client and ignored)."""
+        while self.inflight:
+            fut = self.inflight.popleft().future
+            if not fut.done():
+                fut.cancel()
+            else:
+                with contextlib.suppress(BaseException):
+                    fut.exception()  # retrieved, so asyncio does not warn about it
