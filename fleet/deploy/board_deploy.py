@@ -35,7 +35,6 @@ Outcome = Literal["confirmed", "skipped", "refused", "rolled_back", "failed"]
 
 # COMMIT hashes the slot and test-loads the model; a board may take seconds for a big one.
 COMMIT_TIMEOUT_S = 60.0
-PROGRESS_EVERY_S = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +46,7 @@ class DeployOptions:
     max_latency_us: int | None = None  # health fails if the new model's median latency exceeds this
     reconnects: int = 5
     reconnect_window_s: float = 30.0
+    progress_every_s: float = 0.25  # upload progress events are throttled to this period
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +211,7 @@ class BoardDeploy:
 
     def _report_progress(self, p: UploadProgress, slot: int, force: bool = False) -> None:
         now = time.monotonic()
-        if not force and now - self._last_progress < PROGRESS_EVERY_S:
+        if not force and now - self._last_progress < self.options.progress_every_s:
             return
         self._last_progress = now
         self.emit("progress", phase="uploading", slot=slot, bytes=p.acked, total=p.size, rate=round(p.rate, 1),

@@ -1,0 +1,87 @@
+"""Deploy tests run against virtual boards on real PTYs, opened by pyserial like a USB port."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from fleet.config import FleetConfig
+from fleet.connect import connect_port
+from fleet.deploy.board_deploy import DeployTarget
+from fleet.deploy.events import DeployEvent
+from fleet.deploy.model_file import ModelFile, load_model_file
+from fleet.sim.faults import FaultSpec
+from fleet.sim.farm import FarmConfig, SimFarm
+from fleet.sim.runner import LinkConfig, VirtualBoard
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED_MODELS = REPO_ROOT.parent / "shared" / "models"
+CONFIG = FleetConfig()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fleet_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    os.environ.setdefault("FLEET_CACHE_DIR", str(tmp_path_factory.mktemp("fleet-cache")))
+
+
+def shared(name: str) -> Path:
+    path = SHARED_MODELS / name
+    if not path.is_file():
+        pytest.skip(f"example model {name} not found in {SHARED_MODELS} (the shared models folder is absent)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def hello_world() -> ModelFile:
+    return load_model_file(shared("hello_world_int8.tflite"))
+
+
+@pytest.fixture(scope="session")
+def micro_speech() -> ModelFile:
+    return load_model_file(shared("micro_speech_quantized.tflite"))
+
+
+def target_for(board: VirtualBoard, name: str = "") -> DeployTarget:
+    """Connect by the board's current port, as discovery by uid would after a replug."""
+
+    async def connect():
+        port = board.port
+        if port is None:
+            from fleet.errors import PortNotFound
+
+            raise PortNotFound(f"board {board.uid} is unplugged")
+        return await connect_port(port, 115200, CONFIG, name or board.uid)
+
+    return DeployTarget(name or f"{board.profile}-{board.uid[-4:]}", board.uid, board.port or "?", connect)
+
+
+class Events(list):
+    """Collects DeployEvents; `kinds()` for assertions."""
+
+    def __call__(self, event: DeployEvent) -> None:
+        self.append(event)
+
+    def kinds(self, board: str | None = None) -> list[str]:
+        return [e.event for e in self if board is None or e.board == board]
+
+    def last(self, kind: str) -> DeployEvent:
+        return [e for e in self if e.event == kind][-1]
+
+
+def farm_config(tmp_path: Path, boards: int = 1, profiles=("nano33ble",), model: bytes | None = None,
+                baud: int | None = None, faults: FaultSpec | None = None, seed: int = 1) -> FarmConfig:  # fmt: skip
+    return FarmConfig(
+        boards=boards, profiles=tuple(profiles), seed=seed, state_dir=tmp_path / "flash", model=model,
+        model_name="factory", link=LinkConfig(baud=baud, turnaround_us=200, faults=faults or FaultSpec()),
+    )  # fmt: skip
+
+
+@pytest_asyncio.fixture
+async def one_board(tmp_path: Path, hello_world: ModelFile) -> AsyncIterator[VirtualBoard]:
+    """A nano33ble running hello_world from the factory, on an unpaced PTY."""
+    async with SimFarm(farm_config(tmp_path, model=hello_world.data)) as farm:
+        yield farm.boards[0]
