@@ -106,6 +106,8 @@ class SimFarm:
             await board.stop()
             if self.config.register:
                 registry.unregister(board.uid, self.config.registry_dir)
+        if self.config.register:
+            registry.remove_if_empty(self.config.registry_dir)
         if self._temp_state is not None:
             shutil.rmtree(self._temp_state, ignore_errors=True)
             self._temp_state = None

@@ -9,6 +9,7 @@ does not exist right now (a board unplugged by fault injection) is skipped but k
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -56,9 +57,17 @@ def unregister(uid: str, directory: Path | None = None) -> None:
     ((directory or registry_dir()) / f"{uid}.json").unlink(missing_ok=True)
 
 
+def remove_if_empty(directory: Path | None = None) -> None:
+    """Remove the registry directory when no board is left in it (another process may still use it)."""
+    with contextlib.suppress(OSError):
+        (directory or registry_dir()).rmdir()
+
+
 def registered_boards(directory: Path | None = None) -> list[RegisteredBoard]:
     """Live virtual boards whose port exists now, sorted by port; stale entries are deleted."""
     directory = directory or registry_dir()
+    if not directory.is_dir():
+        return []
     boards = []
     for path in sorted(directory.glob("*.json")):
         try:

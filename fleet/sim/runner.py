@@ -73,7 +73,7 @@ class VirtualBoard:
         self.link = link or LinkConfig()
         self.stats = LinkStats()
         self._open_port = open_port
-        self._on_port_change = on_port_change
+        self._port_listeners = [on_port_change] if on_port_change is not None else []
         faults = self.link.faults
         self._rx_noise = LineNoise(faults.ber, faults.drop, random.Random(f"{seed}:rx"))
         self._tx_noise = LineNoise(faults.ber, faults.drop, random.Random(f"{seed}:tx"))
@@ -105,6 +105,10 @@ class VirtualBoard:
     def port(self) -> str | None:
         """Where the host reaches the board now (None while unplugged)."""
         return self.transport.name if self.transport is not None else None
+
+    def add_port_listener(self, listener: Callable[[VirtualBoard], None]) -> None:
+        """Call `listener(board)` whenever the board's port appears or vanishes."""
+        self._port_listeners.append(listener)
 
     async def start(self) -> None:
         """Plug the board in and start the fault schedule."""
@@ -315,8 +319,8 @@ class VirtualBoard:
         self._write_q_bytes = 0
 
     def _notify(self) -> None:
-        if self._on_port_change is not None:
-            self._on_port_change(self)
+        for listener in self._port_listeners:
+            listener(self)
 
     @staticmethod
     def _now() -> float:

@@ -47,9 +47,12 @@ class LineNoise:
     def __init__(self, ber: float, drop: float, rng: random.Random) -> None:
         self.ber = ber
         self.drop = drop
-        self._rng = rng
-        self._bits_to_error = self._gap(ber)
-        self._bytes_to_drop = self._gap(drop)
+        # One generator per kind of fault, so where errors fall does not depend on how the
+        # byte stream happens to be split into reads.
+        self._bit_rng = random.Random(rng.random())
+        self._drop_rng = random.Random(rng.random())
+        self._bits_to_error = self._gap(ber, self._bit_rng)
+        self._bytes_to_drop = self._gap(drop, self._drop_rng)
         self.flipped = 0
         self.dropped = 0
 
@@ -63,7 +66,7 @@ class LineNoise:
             while bit < 8 * len(out):
                 out[bit // 8] ^= 1 << (bit % 8)
                 self.flipped += 1
-                bit += 1 + self._gap(self.ber)
+                bit += 1 + self._gap(self.ber, self._bit_rng)
             self._bits_to_error = bit - 8 * len(out)
         if self.drop:
             keep = bytearray()
@@ -72,14 +75,15 @@ class LineNoise:
                 keep += out[start:pos]
                 self.dropped += 1
                 start = pos + 1
-                pos = start + self._gap(self.drop)
+                pos = start + self._gap(self.drop, self._drop_rng)
             keep += out[start:]
             self._bytes_to_drop = pos - len(out)
             out = keep
         return bytes(out)
 
-    def _gap(self, p: float) -> int:
+    @staticmethod
+    def _gap(p: float, rng: random.Random) -> int:
         """Clean units before the next event, for an event probability `p` per unit."""
         if p <= 0:
             return sys.maxsize
-        return int(math.log(1.0 - self._rng.random()) / math.log(1.0 - p))
+        return int(math.log(1.0 - rng.random()) / math.log(1.0 - p))

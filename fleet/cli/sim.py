@@ -1,0 +1,123 @@
+"""`fleet sim`: run virtual boards on pseudo-terminals until Ctrl-C.
+
+Prints each board's port, uid and profile (a table, or one JSON line per board with
+`--json`, and another whenever a board's port changes under fault injection), and
+registers the boards so `fleet scan` in another terminal finds them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from fleet.cli.output import print_json, print_table
+from fleet.errors import ConfigError
+from fleet.profiles import load_profiles
+
+
+class SimBoardLine(BaseModel):
+    """One board as `fleet sim --json` prints it; `port` is null while the board is unplugged."""
+
+    port: str | None
+    uid: str
+    profile: str
+    baud: int | None
+    pid: int
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "sim",
+        help="run virtual boards on pseudo-terminals",
+        description="Run virtual boards that speak protocol v1 on pseudo-terminals, with real TFLite Micro "
+        "inference, until Ctrl-C. Other fleet commands find them through the registry.",
+    )
+    p.add_argument("--boards", type=int, default=1, metavar="N", help="how many boards (default 1)")
+    p.add_argument(
+        "--profile", action="append", metavar="P",
+        help=f"board profile, repeatable (cycled over the boards), or 'mixed'; one of {', '.join(load_profiles())} "
+        "(default nano33ble)",
+    )  # fmt: skip
+    p.add_argument("--baud", type=int, default=115_200, help="line rate the wire model paces bytes at (default 115200)")
+    p.add_argument("--turnaround-ms", type=float, default=1.0, help="device response latency (default 1 ms)")
+    p.add_argument(
+        "--faults", default="", metavar="SPEC",
+        help="fault injection, e.g. ber=1e-5,drop=1e-4,disconnect_every=30,reconnect_after=2,reboot_every=60",
+    )  # fmt: skip
+    p.add_argument("--seed", type=int, help="makes uids, inputs and faults reproducible")
+    p.add_argument("--state", type=Path, metavar="DIR", help="keep the boards' flash here across runs "
+                   "(default: a temporary directory removed on exit)")  # fmt: skip
+    p.add_argument("--model", type=Path, metavar="FILE", help="program this .tflite into every board's slot 0")
+    p.add_argument("--json", action="store_true", help="one JSON line per board (and per port change)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from fleet.sim.farm import FarmConfig
+    from fleet.sim.faults import FaultSpec
+    from fleet.sim.runner import LinkConfig
+
+    if args.boards < 1:
+        raise ConfigError(f"--boards {args.boards}: at least 1 board")
+    if args.baud <= 0:
+        raise ConfigError(f"--baud {args.baud}: a positive line rate is expected")
+    profiles = tuple(args.profile or ["nano33ble"])
+    known = set(load_profiles()) | {"mixed"}
+    if unknown := [p for p in profiles if p not in known]:
+        raise ConfigError(f"unknown board profile {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    model = None
+    if args.model is not None:
+        try:
+            model = args.model.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"--model {args.model}: {exc.strerror}") from None
+    config = FarmConfig(
+        boards=args.boards, profiles=profiles, seed=args.seed, state_dir=args.state, model=model,
+        model_name=args.model.stem if args.model else "",
+        link=LinkConfig(baud=args.baud, turnaround_us=round(args.turnaround_ms * 1000),
+                        faults=FaultSpec.parse(args.faults)),
+        register=True,
+    )  # fmt: skip
+    return asyncio.run(_serve(config, args.json))
+
+
+async def _serve(config, as_json: bool) -> int:  # noqa: ANN001 - FarmConfig, imported lazily
+    from fleet.sim.farm import SimFarm
+
+    farm = SimFarm(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        boards = await farm.start()
+        lines = [SimBoardLine(port=b.port, uid=b.uid, profile=b.profile, baud=b.link.baud, pid=os.getpid())
+                 for b in boards]  # fmt: skip
+        if as_json:
+            for line in lines:
+                print_json(line)
+        else:
+            print_table(["PORT", "UID", "PROFILE", "BAUD"], [[x.port, x.uid, x.profile, x.baud] for x in lines])
+            print(f"{len(lines)} virtual board(s) running; Ctrl-C to stop.", flush=True)
+        for board in boards:
+            board.add_port_listener(lambda b: stop.is_set() or _report_port(b, as_json))
+        await stop.wait()
+    finally:
+        await farm.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    return 0
+
+
+def _report_port(board, as_json: bool) -> None:  # noqa: ANN001 - VirtualBoard
+    if as_json:
+        print_json(SimBoardLine(port=board.port, uid=board.uid, profile=board.profile, baud=board.link.baud,
+                                pid=os.getpid()))  # fmt: skip
+    else:
+        where = f"now on {board.port}" if board.port else "unplugged"
+        print(f"{board.uid} ({board.profile}): {where}", flush=True)

@@ -1,0 +1,143 @@
+"""VirtualBoard on in-memory pipes: line pacing, turnaround, live streams, faults, unplug/replug."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from fleet.errors import PortVanished
+from fleet.protocol import (
+    ActivateMode, Boot, BootReason, Hello, InferResult, Ping, Pong, Power, Stream, StreamConfig,
+)  # fmt: skip
+from fleet.sim.board import make_engine, program_model
+from fleet.sim.faults import FaultSpec
+from fleet.sim.ports import MemoryPorts
+from fleet.sim.runner import LinkConfig, VirtualBoard
+from tests.sim.helpers import AsyncHost
+
+
+async def started(tmp_path, link: LinkConfig, *, model: bytes | None = None, seed=1, profile="nano33ble"):
+    ports = MemoryPorts()
+    engine = make_engine(profile, tmp_path / f"flash{seed}", name=f"run{seed}", seed=seed, max_lag_us=200_000)
+    if model is not None:
+        program_model(engine, model)
+    board = VirtualBoard(engine, ports, link, seed=seed)
+    await board.start()
+    return board, ports, AsyncHost(await ports.connections.get())
+
+
+@pytest.mark.asyncio
+async def test_bytes_cross_the_line_at_baud(tmp_path):
+    board, _, host = await started(tmp_path, LinkConfig(baud=96_000, turnaround_us=0))
+    await host.event(Boot)
+    t0 = time.monotonic()
+    pong = await host.request(Ping(bytes(900)))
+    elapsed = time.monotonic() - t0
+    # ~914 bytes each way at 9600 B/s: about 0.19 s, however fast the host wrote them.
+    assert isinstance(pong, Pong) and 0.18 <= elapsed < 1.0
+    await host.close()
+    await board.stop()
+
+
+@pytest.mark.asyncio
+async def test_turnaround_delays_responses(tmp_path):
+    board, _, host = await started(tmp_path, LinkConfig(baud=None, turnaround_us=60_000))
+    t0 = time.monotonic()
+    await host.request(Hello())
+    assert time.monotonic() - t0 >= 0.06
+    await host.close()
+    await board.stop()
+
+
+@pytest.mark.asyncio
+async def test_live_streams_on_the_real_clock(tmp_path, hello_world):
+    board, _, host = await started(tmp_path, LinkConfig(baud=921_600), model=hello_world)
+    await host.request(StreamConfig(int(Stream.RESULTS | Stream.POWER), 1, 10, 50, 0))
+    t0 = time.monotonic()
+    results = [await host.event(InferResult) for _ in range(20)]
+    elapsed = time.monotonic() - t0
+    assert 0.15 < elapsed < 2.0  # 20 results at one per 10 ms
+    assert [r.inference_count for r in results] == list(range(1, 21))
+    power = await host.event(Power)
+    assert power.energy_uj > 0
+    await host.close()
+    await board.stop()
+
+
+@pytest.mark.asyncio
+async def test_slow_line_holds_back_the_results_stream(tmp_path, hello_world):
+    """Back-to-back inference on a 9600-baud line: results come at line rate, not at 13 kHz."""
+    board, _, host = await started(tmp_path, LinkConfig(baud=9600), model=hello_world)
+    await host.request(StreamConfig(int(Stream.RESULTS), 1, 0, 100, 0))
+    await asyncio.sleep(0.5)
+    count = board.engine.inference_count
+    frame = 12 + 35 + 2  # header + CRC, INFER_RESULT with 1 byte of output, COBS overhead and delimiter
+    line = 0.5 * 9600 / 10 + board.link.tx_buffer  # what the line carried plus the UART buffer
+    assert 5 <= count <= line / frame + 2
+    await host.close()
+    await board.stop()
+
+
+@pytest.mark.asyncio
+async def test_unplug_and_replug_same_uid(tmp_path, hello_world):
+    board, ports, host = await started(tmp_path, LinkConfig(baud=None), model=hello_world)
+    uid = (await host.request(Hello())).uid
+    await board.unplug()
+    assert board.port is None
+    with pytest.raises(PortVanished):
+        await host.transport.read()
+    await host.close()
+    await board.plug()
+    host = AsyncHost(await ports.connections.get())
+    assert await host.event(Boot) == Boot(int(BootReason.POWER_ON), 2)
+    info = await host.request(Hello())
+    assert info.uid == uid and info.active_slot == 0  # flash kept: the model runs again
+    await host.close()
+    await board.stop()
+
+
+@pytest.mark.asyncio
+async def test_injected_disconnects_come_back(tmp_path):
+    link = LinkConfig(baud=None, faults=FaultSpec(disconnect_every=0.05, reconnect_after=0.05))
+    board, ports, host = await started(tmp_path, link)
+    seen = []
+    board.add_port_listener(lambda b: seen.append(b.port))
+    second = await asyncio.wait_for(ports.connections.get(), 5)
+    assert second is not host.transport
+    assert None in seen and board.stats.unplugs >= 1
+    await host.close()
+    await board.stop()
+
+
+@pytest.mark.asyncio
+async def test_injected_resets_send_watchdog_boots(tmp_path):
+    board, _, host = await started(tmp_path, LinkConfig(baud=None, faults=FaultSpec(reboot_every=0.02)))
+    assert (await host.event(Boot)).reason == BootReason.POWER_ON
+    boot = await host.event(Boot)
+    assert boot.reason == BootReason.WATCHDOG and boot.boot_count >= 2
+    await host.close()
+    await board.stop()
+
+
+async def ping_outcomes(tmp_path, seed: int) -> list[bool]:
+    link = LinkConfig(baud=None, turnaround_us=0, faults=FaultSpec(ber=2e-3))
+    board, _, host = await started(tmp_path, link, seed=seed)
+    outcomes = []
+    for n in range(40):
+        try:
+            outcomes.append(isinstance(await host.request(Ping(n.to_bytes(4, "little") * 4), timeout=0.1), Pong))
+        except TimeoutError:
+            outcomes.append(False)
+    await host.close()
+    await board.stop()
+    return outcomes
+
+
+@pytest.mark.asyncio
+async def test_line_noise_is_reproducible_with_a_seed(tmp_path):
+    first = await ping_outcomes(tmp_path / "a", seed=5)
+    again = await ping_outcomes(tmp_path / "b", seed=5)
+    assert first == again
+    assert 0 < first.count(False) < 40
