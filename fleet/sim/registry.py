@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -38,7 +37,7 @@ def registry_dir() -> Path:
         return Path(override)
     if runtime := os.environ.get("XDG_RUNTIME_DIR"):
         return Path(runtime) / "fleet" / "sim"
-    return Path(tempfile.gettempdir()) / f"fleet-{os.getuid()}" / "sim"
+    return Path("/tmp") / f"fleet-{os.getuid()}" / "sim"  # not $TMPDIR: every terminal must agree
 
 
 def register(board: RegisteredBoard, directory: Path | None = None) -> Path:

@@ -1,0 +1,97 @@
+"""`fleet sim` as a user runs it: a subprocess, ports printed, registry entries, clean exit."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fleet.protocol import Hello, Info, SlotState
+from fleet.sim.registry import registered_boards
+from tests.sim.conftest import SHARED_MODELS
+from tests.sim.test_pty import ask
+
+
+def start_sim(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, dict[str, str]]:
+    env = {
+        **os.environ,
+        "FLEET_SIM_REGISTRY": str(tmp_path / "registry"),
+        "TMPDIR": str(tmp_path / "tmp"),
+    }
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fleet", "sim", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    return proc, env
+
+
+def read_lines(proc: subprocess.Popen, n: int) -> list[dict]:
+    lines = []
+    for _ in range(n):
+        line = proc.stdout.readline()
+        if not line:
+            proc.kill()
+            raise AssertionError(f"fleet sim exited early: {proc.stderr.read()}")
+        lines.append(json.loads(line))
+    return lines
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGINT) -> int:
+    proc.send_signal(sig)
+    try:
+        return proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_sim_json_registry_hello_and_clean_exit(tmp_path):
+    proc, _ = start_sim(tmp_path, "--boards", "2", "--json", "--seed", "11", "--profile", "mixed")
+    try:
+        lines = read_lines(proc, 2)
+        assert [line["profile"] for line in lines] == ["nano33ble", "esp32s3"]
+        listed = registered_boards(tmp_path / "registry")
+        assert sorted((b.port, b.uid) for b in listed) == sorted((x["port"], x["uid"]) for x in lines)
+        for line in lines:
+            info = ask(line["port"], Hello())
+            assert isinstance(info, Info) and info.uid.hex() == line["uid"] and info.board_kind == line["profile"]
+            assert info.active_slot == 0xFF
+    finally:
+        code = stop(proc)
+    assert code == 0, proc.stderr.read()
+    assert not (tmp_path / "registry").exists()
+    assert list((tmp_path / "tmp").iterdir()) == []  # the temporary flash is gone too
+    assert not any(os.path.exists(line["port"]) for line in lines)
+
+
+def test_sim_model_and_persistent_state_survive_restart(tmp_path):
+    model = SHARED_MODELS / "hello_world_int8.tflite"
+    if not model.is_file():
+        pytest.skip(f"example model not found in {SHARED_MODELS}")
+    state = tmp_path / "state"
+    uids = []
+    for _ in range(2):
+        proc, _ = start_sim(tmp_path, "--json", "--state", str(state), "--model", str(model))
+        try:
+            (line,) = read_lines(proc, 1)
+            info = ask(line["port"], Hello())
+            assert info.active_slot == 0 and info.slots[0].state == SlotState.ACTIVE
+            assert info.slots[0].name == "hello_world_int8"
+            uids.append(info.uid)
+        finally:
+            assert stop(proc, signal.SIGTERM) == 0
+    assert uids[0] == uids[1]  # no seed, but the uid lives in the board's flash
+    assert (state / "board00" / "state.json").exists()
+
+
+def test_sim_rejects_bad_arguments(tmp_path):
+    proc, _ = start_sim(tmp_path, "--faults", "bogus=1")
+    assert proc.wait(timeout=20) == 2 and "--faults" in proc.stderr.read()
+    proc, _ = start_sim(tmp_path, "--profile", "arduino-uno")
+    assert proc.wait(timeout=20) == 2
