@@ -21,7 +21,7 @@ EXIT_USAGE = 2
 EXIT_REFUSED = 3
 
 # Modules that each add one command (or a group of subcommands).
-COMMAND_MODULES: tuple[str, ...] = ("fleet.cli.scan", "fleet.cli.deploy", "fleet.cli.sim")
+COMMAND_MODULES: tuple[str, ...] = ("fleet.cli.scan", "fleet.cli.deploy", "fleet.cli.sim", "fleet.cli.model")
 
 
 def build_parser() -> argparse.ArgumentParser:

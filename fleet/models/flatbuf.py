@@ -68,8 +68,8 @@ class Table:
             raise ModelError(f"{what} has a malformed vtable at byte {vtable}")
         return cls(buf, pos, vtable, vtable_size, what)
 
-    def _field(self, index: int) -> int | None:
-        """Absolute position of field `index`, or None when the field is absent."""
+    def field_position(self, index: int) -> int | None:
+        """Absolute position of field `index`, or None when the field is absent (default)."""
         entry = 4 + 2 * index
         if entry + 2 > self.vtable_size:
             return None
@@ -77,20 +77,20 @@ class Table:
         return self.pos + offset if offset else None
 
     def scalar(self, index: int, fmt: str, default: int | float, name: str) -> int | float:
-        pos = self._field(index)
+        pos = self.field_position(index)
         if pos is None:
             return default
         return self.buf.unpack(struct.Struct("<" + fmt), pos, f"{self.what}.{name}")[0]
 
     def table(self, index: int, name: str) -> Table | None:
-        pos = self._field(index)
+        pos = self.field_position(index)
         if pos is None:
             return None
         return Table.at(self.buf, self.buf.follow(pos, f"{self.what}.{name}"), f"{self.what}.{name}")
 
     def _vector(self, index: int, elem_size: int, name: str) -> tuple[int, int] | None:
         """(position of the first element, element count), checked to fit in the buffer."""
-        pos = self._field(index)
+        pos = self.field_position(index)
         if pos is None:
             return None
         what = f"{self.what}.{name}"

@@ -45,25 +45,25 @@ def sine_sweep(rng: np.random.Generator) -> Iterator[np.ndarray]:
 def gesture_window(label: int, rng: np.random.Generator) -> np.ndarray:
     """One window of class `label` (an index into GESTURE_LABELS), float32 (WINDOW, AXES)."""
     t = np.arange(GESTURE_WINDOW, dtype=np.float64) / GESTURE_RATE_HZ
-    tilt = rng.normal(0.0, 0.05, size=2)
+    tilt = rng.normal(0.0, 0.15, size=2)
     window = np.empty((GESTURE_WINDOW, GESTURE_AXES))
     window[:, 0] = tilt[0]
     window[:, 1] = tilt[1]
     window[:, 2] = 1.0
     name = GESTURE_LABELS[label]
     if name == "wave":
-        freq, amp, phase = rng.uniform(1.5, 3.0), rng.uniform(0.5, 1.0), rng.uniform(0, 2 * np.pi)
+        freq, amp, phase = rng.uniform(1.5, 3.0), rng.uniform(0.2, 0.8), rng.uniform(0, 2 * np.pi)
         window[:, 0] += amp * np.sin(2 * np.pi * freq * t + phase)
     elif name == "tap":
         for _ in range(rng.integers(1, 3)):
             at = rng.integers(0, GESTURE_WINDOW - 4)
-            spike = rng.uniform(1.5, 2.5) * np.exp(-np.arange(GESTURE_WINDOW - at) / 1.2)
+            spike = rng.uniform(0.6, 2.0) * np.exp(-np.arange(GESTURE_WINDOW - at) / 1.2)
             window[at:, 2] += spike * np.where(np.arange(GESTURE_WINDOW - at) % 2, -0.6, 1.0)
     elif name == "circle":
-        freq, amp, phase = rng.uniform(0.7, 1.4), rng.uniform(0.4, 0.8), rng.uniform(0, 2 * np.pi)
+        freq, amp, phase = rng.uniform(0.7, 1.4), rng.uniform(0.2, 0.6), rng.uniform(0, 2 * np.pi)
         window[:, 0] += amp * np.cos(2 * np.pi * freq * t + phase)
         window[:, 1] += amp * np.sin(2 * np.pi * freq * t + phase)
-    window += rng.normal(0.0, 0.04, size=window.shape)
+    window += rng.normal(0.0, 0.15, size=window.shape)
     return window.astype(np.float32)
 
 

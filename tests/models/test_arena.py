@@ -77,7 +77,7 @@ def _patch_opcode(data: bytes, old: int, new: int) -> bytes:
     out = bytearray(data)
     for code in Buffer(data).root().tables(1, "operator_codes"):
         for field, fmt in ((0, "b"), (3, "i")):
-            pos = code._field(field)
+            pos = code.field_position(field)
             if pos is not None and code.scalar(field, fmt, 0, "code") == old:
                 out[pos : pos + (1 if fmt == "b" else 4)] = new.to_bytes(1 if fmt == "b" else 4, "little")
     return bytes(out)

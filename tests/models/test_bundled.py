@@ -1,0 +1,51 @@
+"""The committed gesture classifier: consistent manifest, fits every board, live labels vary."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from fleet.models.arena import measure_arena
+from fleet.models.bundled import EXAMPLES_DIR, bundled_model, find_bundled_manifest
+from fleet.models.fit import check_fit
+from fleet.models.inputs import input_stream
+from fleet.models.inspect import inspect_model
+from fleet.models.manifest import load_manifest_for
+from fleet.models.runner import TflmRunner
+from fleet.profiles import load_profiles
+
+GESTURE = "gesture"
+
+
+def test_manifest_matches_model() -> None:
+    path = bundled_model(GESTURE)
+    manifest = load_manifest_for(path)
+    assert manifest is not None
+    assert manifest.labels == ["idle", "wave", "tap", "circle"]
+    assert manifest.generator == "gesture"
+    assert find_bundled_manifest(manifest.sha256) == manifest
+    assert path.stat().st_size < 8 * 1024  # small enough to keep in the repository
+
+
+def test_fits_every_board_profile() -> None:
+    data = bundled_model(GESTURE).read_bytes()
+    info = inspect_model(data)
+    assert info.ops == {"RESHAPE": 2, "CONV_2D": 1, "AVERAGE_POOL_2D": 1, "FULLY_CONNECTED": 2, "SOFTMAX": 1}
+    arena = measure_arena(data)
+    assert arena == 3152
+    for profile in load_profiles().values():
+        assert check_fit(info, arena, profile).ok
+
+
+def test_live_stream_cycles_through_the_classes() -> None:
+    data = bundled_model(GESTURE).read_bytes()
+    runner = TflmRunner(data, 8192)
+    predicted = [int(np.argmax(runner.run(x))) for _, x in itertools.islice(input_stream(runner.info, 5), 40)]
+    expected = [i % 4 for i in range(40)]
+    assert sum(p == e for p, e in zip(predicted, expected)) >= 36  # the model is ~97 % accurate
+    assert set(predicted) == {0, 1, 2, 3}
+
+
+def test_only_the_model_and_its_manifest_are_bundled() -> None:
+    assert sorted(p.name for p in EXAMPLES_DIR.iterdir()) == ["gesture.json", "gesture.tflite"]

@@ -1,0 +1,99 @@
+"""`fleet model` as a user runs it: output, JSON, exit codes, error messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fleet.cli.main import main
+
+from .conftest import REPO_ROOT, shared_model_path
+
+
+def _fleet(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fleet", *args], capture_output=True, text=True, cwd=REPO_ROOT, env=dict(os.environ)
+    )
+
+
+def test_inspect_as_a_subprocess() -> None:
+    path = shared_model_path("hello_world_int8.tflite")
+    done = _fleet("model", "inspect", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "operators: FULLY_CONNECTED x3" in done.stdout
+    assert "input: serving_default_dense_input:0 int8[1, 1] scale 0.0244801 zero point -128" in done.stdout
+    assert "MACs per inference: 288" in done.stdout
+    assert "tensor arena (measured in the TFLM host interpreter): 1936 B" in done.stdout
+    assert "pico            2704/524288   1936/163840  ok   yes" in done.stdout
+
+
+def test_inspect_json_is_one_document(capsys) -> None:
+    path = shared_model_path("micro_speech_quantized.tflite")
+    assert main(["model", "inspect", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["arena_bytes"] == 7584
+    assert report["ops"] == {"RESHAPE": 1, "DEPTHWISE_CONV_2D": 1, "FULLY_CONNECTED": 1, "SOFTMAX": 1}
+    assert report["outputs"][0]["shape"] == [1, 4]
+    assert [f["board"] for f in report["fits"]] == ["nano33ble", "esp32s3", "pico", "stm32f746disco"]
+    assert all(f["ok"] for f in report["fits"])
+
+
+def test_profile_that_does_not_fit_exits_1(capsys) -> None:
+    path = shared_model_path("audio_preprocessor_int8.tflite")
+    assert main(["model", "inspect", str(path), "--profile", "pico"]) == 1
+    out = capsys.readouterr().out
+    assert "pico: does not fit Raspberry Pi Pico (pico): unsupported operators: SignalWindow" in out
+
+
+def test_unknown_profile_is_a_usage_error(capsys) -> None:
+    path = shared_model_path("hello_world_int8.tflite")
+    assert main(["model", "inspect", str(path), "--profile", "uno"]) == 2
+    assert "fleet: error: unknown board profile 'uno'" in capsys.readouterr().err
+
+
+def _bad_files(tmp: Path) -> dict[str, Path]:
+    real = shared_model_path("hello_world_int8.tflite").read_bytes()
+    files = {
+        "empty.tflite": b"",
+        "random.tflite": bytes(range(256)) * 4,
+        "truncated.tflite": real[:1000],
+        "manifest.tflite": json.dumps({"name": "hello", "version": "1"}).encode(),
+    }
+    for name, data in files.items():
+        (tmp / name).write_bytes(data)
+    return {name: tmp / name for name in files}
+
+
+@pytest.mark.parametrize("name", ["empty.tflite", "random.tflite", "truncated.tflite", "manifest.tflite"])
+def test_bad_files_fail_cleanly(tmp_path, capsys, name: str) -> None:
+    path = _bad_files(tmp_path)[name]
+    assert main(["model", "inspect", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    expected = "malformed TFLite model" if name == "truncated.tflite" else "not a TFLite model"
+    assert captured.err.startswith(f"fleet: error: {path}: {expected}")
+
+
+def test_bad_file_as_a_subprocess(tmp_path) -> None:
+    path = _bad_files(tmp_path)["truncated.tflite"]
+    done = _fleet("model", "inspect", str(path))
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"fleet: error: {path}: malformed TFLite model: ")
+    assert "Traceback" not in done.stderr
+
+
+def test_model_without_subcommand_is_a_usage_error(capsys) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["model"])
+    assert caught.value.code == 2
+
+
+def test_build_unknown_name_is_a_usage_error(tmp_path, capsys) -> None:
+    # Rejected before TensorFlow is needed, so this runs without the tf extra too.
+    assert main(["model", "build", "cat-detector", "--out", str(tmp_path)]) == 2
+    assert "unknown example model 'cat-detector'; known: gesture, sine" in capsys.readouterr().err
