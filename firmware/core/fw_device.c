@@ -1,0 +1,227 @@
+#include "fw_device.h"
+
+#include <string.h>
+
+static const uint32_t k_caps = FW_CAP_RESUME | FW_CAP_RESULTS | FW_CAP_POWER | FW_CAP_LOG | FW_CAP_REBOOT;
+
+/* Short texts for people, used when the failing layer gave no specific one. */
+static const char *const k_text[] = {
+    "", "unsupported protocol version", "unknown request type", "payload does not match the layout",
+    "busy", "bad slot", "no upload in progress", "chunk beyond the model size", "model does not fit a slot",
+    "sha256 mismatch", "not a usable TFLite model", "unsupported operator", "tensor arena too small",
+    "upload incomplete", "slot is not verified", "slot is not pending", "inference failed",
+    "slot storage failed", "internal error",
+};
+
+static void put_str(fw_str *dst, const char *src)
+{
+    size_t n = strlen(src);
+    dst->len = (uint8_t)(n > FW_MAX_NAME ? FW_MAX_NAME : n);
+    memcpy(dst->s, src, dst->len);
+}
+
+fw_cur fw_device_payload(fw_device *d)
+{
+    uint16_t cap = d->cfg->max_payload < d->host_max ? d->cfg->max_payload : d->host_max;
+    return fw_cur_make(d->tx + FW_HDR_SIZE, cap);
+}
+
+static void send(fw_device *d, uint8_t type, uint8_t flags, uint16_t seq, const fw_cur *c)
+{
+    fw_frame_send(d->tx, type, flags, seq, (uint16_t)c->pos, d->hal->uart.write, d->hal->uart.ctx);
+}
+
+void fw_device_send_event(fw_device *d, uint8_t type, const fw_cur *payload)
+{
+    if (payload->bad)
+        return; /* an event that does not fit the host's limit is not sent */
+    send(d, type, 0, d->event_seq++, payload);
+}
+
+void fw_device_log(fw_device *d, uint8_t level, const char *text)
+{
+    const fw_stream_config *cfg = &d->streams.cfg;
+    if (!(cfg->streams & FW_STREAM_LOG) || level < cfg->log_level)
+        return;
+    fw_log m = {d->hal->clock.now_us(d->hal->clock.ctx), level, {(const uint8_t *)text, strlen(text)}};
+    fw_cur c = fw_device_payload(d);
+    fw_enc_log(&c, &m);
+    fw_device_send_event(d, FW_T_LOG, &c);
+}
+
+void fw_device_init(fw_device *d, const fw_config *cfg, const fw_hal *hal, uint8_t *rx_buf, uint8_t *tx_buf)
+{
+    memset(d, 0, sizeof *d);
+    d->cfg = cfg;
+    d->hal = hal;
+    d->tx = tx_buf;
+    d->host_max = cfg->max_payload; /* until a HELLO says otherwise */
+    fw_rx_init(&d->rx, rx_buf, cfg->max_payload);
+    fw_streams_init(&d->streams, hal->clock.now_us(hal->clock.ctx));
+}
+
+void fw_device_boot(fw_device *d, uint8_t reason)
+{
+    fw_slots_boot(&d->slots, &d->hal->store, &d->hal->runner);
+    fw_boot m = {reason, d->slots.p.boot_count};
+    fw_cur c = fw_device_payload(d);
+    fw_enc_boot(&c, &m);
+    fw_device_send_event(d, FW_T_BOOT, &c);
+}
+
+static void encode_info(fw_device *d, fw_cur *c)
+{
+    fw_info m;
+    fw_slot_status st;
+    memset(&m, 0, sizeof m);
+    fw_slots_status(&d->slots, &st);
+    m.proto_version = FW_PROTOCOL_VERSION;
+    m.active_slot = st.active_slot;
+    m.max_payload = d->cfg->max_payload;
+    m.capabilities = k_caps;
+    m.rx_window = d->cfg->rx_window;
+    m.arena_bytes = d->hal->runner.arena_bytes;
+    m.slot_bytes = d->hal->store.slot_bytes;
+    m.cpu_hz = d->cfg->cpu_hz;
+    m.uid_len = d->cfg->uid_len > FW_MAX_UID ? FW_MAX_UID : d->cfg->uid_len;
+    memcpy(m.uid, d->cfg->uid, m.uid_len);
+    put_str(&m.board_kind, d->cfg->board_kind);
+    put_str(&m.firmware_version, d->cfg->firmware_version);
+    memcpy(m.slots, st.slots, sizeof m.slots);
+    fw_enc_info(c, &m);
+}
+
+/* Handle one request; writes the response payload at *c or returns an error code. */
+static fw_err dispatch(fw_device *d, const fw_frame *f, fw_cur *c, uint32_t *detail, char why[FW_WHY_SIZE])
+{
+    const uint8_t *p = f->payload;
+    size_t n = f->length;
+    union {
+        fw_hello hello;
+        fw_stream_config sc;
+        fw_model_begin begin;
+        fw_model_chunk chunk;
+        fw_model_activate act;
+        uint8_t u8;
+    } m;
+    fw_err e;
+    uint32_t value;
+
+    switch (f->type) {
+    case FW_T_HELLO:
+        if (!fw_dec_hello(p, n, &m.hello))
+            return FW_E_BAD_PAYLOAD;
+        d->host_max = m.hello.host_max_payload;
+        *c = fw_device_payload(d);
+        encode_info(d, c);
+        return FW_OK;
+    case FW_T_PING: {
+        fw_pong pong = {d->hal->clock.now_us(d->hal->clock.ctx), {p, n}};
+        fw_enc_pong(c, &pong);
+        return c->bad ? FW_E_BAD_PAYLOAD : FW_OK; /* more than max_payload - 8 to echo */
+    }
+    case FW_T_STREAM_CONFIG:
+        if (!fw_dec_stream_config(p, n, &m.sc))
+            return FW_E_BAD_PAYLOAD;
+        fw_streams_configure(&d->streams, &m.sc, k_caps, d->cfg->min_power_interval_ms);
+        fw_enc_stream_config(c, &m.sc);
+        return FW_OK;
+    case FW_T_REBOOT:
+        if (!fw_dec_u8(p, n, &m.u8) || m.u8 != 0)
+            return FW_E_BAD_PAYLOAD;
+        d->reboot_requested = 1; /* after the (empty) response is sent */
+        return FW_OK;
+    case FW_T_MODEL_BEGIN:
+        if (!fw_dec_model_begin(p, n, &m.begin))
+            return FW_E_BAD_PAYLOAD;
+        e = fw_slots_begin(&d->slots, &m.begin, &value);
+        if (e == FW_OK) {
+            fw_begin_ack ack = {m.begin.slot, value};
+            fw_enc_begin_ack(c, &ack);
+        }
+        break;
+    case FW_T_MODEL_CHUNK:
+        if (!fw_dec_model_chunk(p, n, &m.chunk) || m.chunk.data.len == 0)
+            return FW_E_BAD_PAYLOAD;
+        e = fw_slots_chunk(&d->slots, m.chunk.offset, m.chunk.data.data, (uint32_t)m.chunk.data.len, &value);
+        if (e == FW_OK)
+            fw_put_le(c, value, 4); /* MODEL_ACK */
+        break;
+    case FW_T_MODEL_COMMIT:
+        if (!fw_dec_u8(p, n, &m.u8))
+            return FW_E_BAD_PAYLOAD;
+        e = fw_slots_commit(&d->slots, m.u8, &value, why);
+        if (e == FW_OK) {
+            fw_commit_ack ack = {m.u8, value};
+            fw_enc_commit_ack(c, &ack);
+        }
+        break;
+    case FW_T_MODEL_ACTIVATE:
+        if (!fw_dec_model_activate(p, n, &m.act))
+            return FW_E_BAD_PAYLOAD;
+        e = fw_slots_activate(&d->slots, m.act.slot, m.act.mode);
+        goto status;
+    case FW_T_MODEL_CONFIRM:
+        if (!fw_dec_u8(p, n, &m.u8))
+            return FW_E_BAD_PAYLOAD;
+        e = fw_slots_confirm(&d->slots, m.u8);
+        goto status;
+    case FW_T_MODEL_ROLLBACK:
+        if (n != 0)
+            return FW_E_BAD_PAYLOAD;
+        e = fw_slots_rollback(&d->slots);
+    status:
+        if (e == FW_OK) {
+            fw_slot_status st;
+            fw_slots_status(&d->slots, &st);
+            fw_enc_slot_status(c, &st);
+        }
+        return e;
+    default:
+        *detail = f->type;
+        return FW_E_UNKNOWN_TYPE;
+    }
+    if (e != FW_OK)
+        *detail = value;
+    return e;
+}
+
+static void handle(fw_device *d, const fw_frame *f)
+{
+    uint32_t detail = 0;
+    char why[FW_WHY_SIZE] = "";
+    fw_cur c = fw_device_payload(d);
+    fw_err e;
+    if (f->version != FW_PROTOCOL_VERSION) {
+        e = FW_E_UNSUPPORTED_VERSION;
+        detail = FW_PROTOCOL_VERSION;
+    } else if (f->flags & FW_FLAG_RESPONSE) {
+        return; /* the host never answers the board: a stray frame, not a request */
+    } else {
+        e = dispatch(d, f, &c, &detail, why);
+        if (e == FW_OK && c.bad)
+            e = FW_E_INTERNAL; /* the answer does not fit the host's max payload */
+    }
+    if (e == FW_OK) {
+        send(d, f->type, FW_FLAG_RESPONSE, f->seq, &c);
+        return;
+    }
+    const char *text = why[0] ? why : k_text[e];
+    fw_error_msg err = {(uint16_t)e, detail, {(const uint8_t *)text, strlen(text)}};
+    c = fw_device_payload(d);
+    fw_enc_error(&c, &err);
+    send(d, f->type, FW_FLAG_RESPONSE | FW_FLAG_ERROR, f->seq, &c);
+    if (e >= FW_E_HASH_MISMATCH && e <= FW_E_ARENA_TOO_SMALL)
+        fw_device_log(d, FW_LOG_WARN, text);
+}
+
+void fw_device_input(fw_device *d, const uint8_t *p, size_t n)
+{
+    fw_frame f;
+    /* Bytes after a REBOOT request are lost, as on a board that resets. */
+    for (size_t i = 0; i < n && !d->reboot_requested; i++)
+        if (fw_rx_byte(&d->rx, p[i], &f))
+            handle(d, &f);
+}
+
+uint32_t fw_device_poll(fw_device *d) { return fw_streams_poll(d); }

@@ -1,0 +1,215 @@
+#include "fw_streams.h"
+
+#include <string.h>
+
+#include "fw_device.h"
+
+#define IDLE_WAIT_US 100000u /* nothing scheduled: look again after this long */
+#define RESULT_FIXED 34u     /* INFER_RESULT bytes before the data */
+
+void fw_streams_init(fw_streams *st, uint64_t now_us)
+{
+    memset(st, 0, sizeof *st); /* after boot every stream is off */
+    st->cfg.log_level = FW_LOG_INFO;
+    st->next_infer_us = now_us;
+    st->last_energy_us = now_us;
+}
+
+void fw_streams_configure(fw_streams *st, fw_stream_config *cfg, uint32_t capabilities, uint16_t min_power_ms)
+{
+    /* Stream bits map onto capability bits shifted by one. */
+    cfg->streams &= (uint8_t)((capabilities >> 1) & (FW_STREAM_RESULTS | FW_STREAM_POWER | FW_STREAM_LOG));
+    if (cfg->log_level > FW_LOG_ERROR)
+        cfg->log_level = FW_LOG_ERROR;
+    if (cfg->power_interval_ms < min_power_ms)
+        cfg->power_interval_ms = min_power_ms;
+    if (cfg->top_k > FW_MAX_TOP_K)
+        cfg->top_k = FW_MAX_TOP_K;
+    st->cfg = *cfg;
+    st->result_sent = 0;
+    st->next_power_us = 0; /* first sample at once */
+}
+
+static uint32_t elem_size(uint8_t dtype)
+{
+    switch (dtype) {
+    case 3: /* UINT8 */
+    case 9: /* INT8 */
+        return 1;
+    case 7: /* INT16 */
+        return 2;
+    case 0: /* FLOAT32 */
+    case 2: /* INT32 */
+        return 4;
+    default:
+        return 0;
+    }
+}
+
+static float elem(const fw_output *o, uint32_t i)
+{
+    const uint8_t *p = o->data + i * elem_size(o->dtype);
+    switch (o->dtype) {
+    case 3:
+        return p[0];
+    case 9:
+        return (int8_t)p[0];
+    case 7:
+        return (int16_t)fw_rd16(p);
+    case 2:
+        return (float)(int32_t)fw_rd32(p);
+    default: {
+        float f;
+        uint32_t bits = fw_rd32(p);
+        memcpy(&f, &bits, 4);
+        return f;
+    }
+    }
+}
+
+uint32_t fw_topk(const fw_output *out, uint8_t k, uint8_t *dst)
+{
+    uint32_t es = elem_size(out->dtype);
+    uint32_t n = out->bytes / es, written = 0;
+    float last = 0;
+    uint32_t last_i = 0;
+    /* k passes, each picking the best element ranked after the previous pick in the
+     * order (value descending, index ascending): no scratch memory needed. */
+    for (uint32_t j = 0; j < k && j < n; j++) {
+        uint32_t best = n;
+        float bv = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            float v = elem(out, i);
+            int after_last = j == 0 || v < last || (v == last && i > last_i);
+            if (after_last && (best == n || v > bv)) {
+                best = i;
+                bv = v;
+            }
+        }
+        if (best == n)
+            break; /* NaN elements never rank */
+        dst[written] = (uint8_t)best;
+        dst[written + 1] = (uint8_t)(best >> 8);
+        memcpy(dst + written + 2, out->data + best * es, es);
+        written += 2 + es;
+        last = bv;
+        last_i = best;
+    }
+    return written;
+}
+
+static void send_result(fw_device *d, const fw_output *o, uint64_t t1, uint32_t latency)
+{
+    fw_streams *st = &d->streams;
+    fw_infer_result m;
+    fw_cur c = fw_device_payload(d);
+    size_t room = c.cap > RESULT_FIXED ? c.cap - RESULT_FIXED : 0;
+    uint32_t es = elem_size(o->dtype);
+    m.device_time_us = t1;
+    m.latency_us = latency;
+    m.inference_count = st->inferences;
+    m.input_id = st->inferences - 1;
+    memcpy(m.model_prefix, d->slots.p.slot[d->slots.running].info.sha256, 4);
+    m.dtype = o->dtype;
+    m.scale = o->scale;
+    m.zero_point = o->zero_point;
+    if (st->cfg.top_k && es) {
+        uint32_t k = st->cfg.top_k;
+        if (k * (2 + es) > room)
+            k = (uint32_t)(room / (2 + es));
+        m.format = FW_FORMAT_TOPK;
+        m.data.data = c.p + RESULT_FIXED; /* written in place below, after the header fields */
+        m.data.len = 0;
+        fw_enc_infer_result(&c, &m);
+        c.pos += fw_topk(o, (uint8_t)k, c.p + c.pos);
+    } else {
+        /* A tensor larger than the frame is cut at the last whole element that fits. */
+        size_t len = o->bytes < room ? o->bytes : room;
+        if (es)
+            len -= len % es;
+        m.format = FW_FORMAT_RAW;
+        m.data.data = o->data;
+        m.data.len = len;
+        fw_enc_infer_result(&c, &m);
+    }
+    fw_device_send_event(d, FW_T_INFER_RESULT, &c);
+}
+
+static void infer(fw_device *d)
+{
+    fw_streams *st = &d->streams;
+    const fw_runner *r = &d->hal->runner;
+    const fw_clock *clk = &d->hal->clock;
+    fw_output out;
+    uint64_t t0 = clk->now_us(clk->ctx);
+    fw_err e = r->invoke(r->ctx, st->inferences, &out);
+    uint64_t t1 = clk->now_us(clk->ctx);
+    st->inferences++;
+    if (e != FW_OK) {
+        fw_device_log(d, FW_LOG_ERROR, "inference failed");
+        return;
+    }
+    const fw_stream_config *cfg = &st->cfg;
+    if ((cfg->streams & FW_STREAM_RESULTS) &&
+        (!st->result_sent || t1 - st->last_result_us >= (uint64_t)cfg->result_interval_ms * 1000u)) {
+        send_result(d, &out, t1, (uint32_t)(t1 - t0));
+        st->last_result_us = t1;
+        st->result_sent = 1;
+    }
+}
+
+static void integrate_energy(fw_device *d, uint64_t now)
+{
+    fw_streams *st = &d->streams;
+    const fw_power_meter *pm = &d->hal->power;
+    uint16_t mv;
+    uint32_t ua;
+    pm->read(pm->ctx, d->slots.running != FW_NO_SLOT, &mv, &ua);
+    st->energy_fj += (uint64_t)mv * ua * (now - st->last_energy_us);
+    st->last_energy_us = now;
+    st->energy_uj += st->energy_fj / 1000000000u;
+    st->energy_fj %= 1000000000u;
+}
+
+static void send_power(fw_device *d, uint64_t now)
+{
+    const fw_power_meter *pm = &d->hal->power;
+    fw_power_sample m;
+    pm->read(pm->ctx, d->slots.running != FW_NO_SLOT, &m.voltage_mv, &m.current_ua);
+    m.device_time_us = now;
+    m.energy_uj = d->streams.energy_uj;
+    fw_cur c = fw_device_payload(d);
+    fw_enc_power(&c, &m);
+    fw_device_send_event(d, FW_T_POWER, &c);
+}
+
+uint32_t fw_streams_poll(fw_device *d)
+{
+    fw_streams *st = &d->streams;
+    const fw_clock *clk = &d->hal->clock;
+    uint64_t now = clk->now_us(clk->ctx);
+    uint64_t next = now + IDLE_WAIT_US;
+    integrate_energy(d, now);
+    if (d->slots.running != FW_NO_SLOT) {
+        if (now >= st->next_infer_us) {
+            infer(d);
+            st->next_infer_us += d->cfg->infer_period_us;
+            now = clk->now_us(clk->ctx);
+            if (st->next_infer_us <= now) /* fell behind: skip, do not burst */
+                st->next_infer_us = now + d->cfg->infer_period_us;
+        }
+        if (st->next_infer_us < next)
+            next = st->next_infer_us;
+    } else {
+        st->next_infer_us = now; /* a model that starts later runs at once */
+    }
+    if (st->cfg.streams & FW_STREAM_POWER) {
+        if (now >= st->next_power_us) {
+            send_power(d, now);
+            st->next_power_us = now + (uint64_t)st->cfg.power_interval_ms * 1000u;
+        }
+        if (st->next_power_us < next)
+            next = st->next_power_us;
+    }
+    return next > now ? (uint32_t)(next - now) : 0;
+}

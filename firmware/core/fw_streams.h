@@ -1,0 +1,35 @@
+/* The stream scheduler: runs the model at the board's inference period and decides
+ * when INFER_RESULT, POWER and LOG events go out, as STREAM_CONFIG asked. It also
+ * integrates energy since boot, whether or not the POWER stream is on. */
+#ifndef FW_STREAMS_H
+#define FW_STREAMS_H
+#include "fw_hal.h"
+
+#define FW_MAX_TOP_K 32u
+
+typedef struct {
+    fw_stream_config cfg;
+    uint64_t next_infer_us;
+    uint64_t last_result_us;
+    uint64_t next_power_us;
+    uint64_t last_energy_us;
+    uint64_t energy_uj;
+    uint64_t energy_fj;     /* remainder below 1 uJ, in mV*uA*us (femtojoules) */
+    uint32_t inferences;    /* since boot */
+    uint8_t result_sent;    /* a result went out since the stream was configured */
+} fw_streams;
+
+struct fw_device;
+
+void fw_streams_init(fw_streams *st, uint64_t now_us);
+/* Clamp a requested configuration to what this board does, apply it, and return it in
+ * place (the STREAM_CONFIG response carries the applied values). */
+void fw_streams_configure(fw_streams *st, fw_stream_config *cfg, uint32_t capabilities, uint16_t min_power_ms);
+/* Do whatever is due; returns microseconds until something else will be. */
+uint32_t fw_streams_poll(struct fw_device *dev);
+
+/* Builds TOPK entries (u16 index, element) of the k largest elements, largest first,
+ * ties to the lower index. Returns the bytes written to dst (room for k entries). */
+uint32_t fw_topk(const fw_output *out, uint8_t k, uint8_t *dst);
+
+#endif
