@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 
 import pytest
 
 from fleet.errors import PortVanished
 from fleet.protocol import (
-    ActivateMode, Boot, BootReason, Hello, InferResult, Ping, Pong, Power, Stream, StreamConfig,
+    Boot, BootReason, CommitAck, Hello, InferResult, ModelActivate, ModelBegin, ModelChunk, ModelCommit, Ping, Pong,
+    Power, Stream, StreamConfig,
 )  # fmt: skip
+from fleet.protocol import encode_message
 from fleet.sim.board import make_engine, program_model
 from fleet.sim.faults import FaultSpec
 from fleet.sim.ports import MemoryPorts
@@ -141,3 +144,27 @@ async def test_line_noise_is_reproducible_with_a_seed(tmp_path):
     again = await ping_outcomes(tmp_path / "b", seed=5)
     assert first == again
     assert 0 < first.count(False) < 40
+
+
+@pytest.mark.asyncio
+async def test_upload_with_pipelined_chunks_and_commit_off_the_loop(tmp_path, hello_world):
+    """Chunks pipelined up to the window, then COMMIT (test-load in a worker thread) with a PING
+    queued behind it: answers come back in request order."""
+    board, _, host = await started(tmp_path, LinkConfig(baud=921_600))
+    begin = await host.request(ModelBegin(1, len(hello_world), hashlib.sha256(hello_world).digest(), "hw", "2"))
+    assert begin.offset == 0
+    for offset in range(0, len(hello_world), 1000):
+        host.seq += 1
+        await host.transport.write(encode_message(ModelChunk(offset, hello_world[offset : offset + 1000]), host.seq))
+    host.seq += 1
+    await host.transport.write(encode_message(ModelCommit(1), host.seq))
+    host.seq += 1
+    await host.transport.write(encode_message(Ping(b"after"), host.seq))
+    async with asyncio.timeout(10):
+        answers = [(await host._responses.get())[1] for _ in range(5)]
+    assert [a.next_offset for a in answers[:3]] == [1000, 2000, len(hello_world)]
+    assert isinstance(answers[3], CommitAck) and isinstance(answers[4], Pong)
+    status = await host.request(ModelActivate(1, 0))
+    assert status.active_slot == 1
+    await host.close()
+    await board.stop()
