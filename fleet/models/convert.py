@@ -13,6 +13,7 @@ Keras models are converted with batch size 1: with a dynamic batch, `Flatten` an
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,9 @@ def _convert(converter: Any, calibration: np.ndarray) -> bytes:
     converter.inference_output_type = tf.int8
     log = io.StringIO()
     try:
-        with quiet(log):
+        with quiet(log), warnings.catch_warnings():
+            # Expected with int8 input/output types: the input range comes from calibration.
+            warnings.filterwarnings("ignore", message="Statistics for quantized inputs were expected")
             return bytes(converter.convert())
     except Exception as exc:  # the converter raises ConverterError, RuntimeError, ValueError...
         detail = " | ".join(line for line in log.getvalue().splitlines() if "error" in line.lower())[-800:]

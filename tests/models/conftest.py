@@ -33,3 +33,21 @@ def shared_model_path(name: str) -> Path:
 def shared_model():
     """Returns a function giving the bytes of a model in ../shared/models, or skipping the test."""
     return lambda name: shared_model_path(name).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def built_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding `fleet model build sine` and `gesture` outputs, built as a user would."""
+    pytest.importorskip("tensorflow", reason="needs the TensorFlow extra (fleet[tf])")
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("built")
+    for name in ("sine", "gesture"):
+        subprocess.run(
+            [sys.executable, "-m", "fleet", "model", "build", name, "--out", str(out), "--json"],
+            check=True,
+            cwd=REPO_ROOT,
+            capture_output=True,
+        )
+    return out
