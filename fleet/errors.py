@@ -179,3 +179,26 @@ class ManifestMismatch(ModelError):
 
 class ModelToolMissing(ModelError):
     """An optional package the model toolkit needs (TensorFlow, tflite-micro, ai-edge-litert) is absent."""
+
+
+# --- telemetry recordings ------------------------------------------------------------
+
+
+class RecordingError(FleetError):
+    """A telemetry recording that cannot be written or read."""
+
+
+class RecordingExists(RecordingError):
+    """The recording file exists already and overwriting was not asked for."""
+
+
+class RecordingCorrupt(RecordingError):
+    """Not a fleet recording, or damaged: not gzip, wrong header, undecodable lines."""
+
+
+class RecordingTruncated(RecordingError):
+    """The recording stops early (its writer was killed); every event before the cut is good."""
+
+    def __init__(self, message: str, *, events: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.events = events

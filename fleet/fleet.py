@@ -1,0 +1,591 @@
+"""The fleet manager: the one owner of the connected boards, and the source of truth the
+CLI and the TUI render.
+
+    async with FleetManager(load_config()) as fleet:          # discover, connect, stream
+        consumer = fleet.subscribe()
+        async for event in consumer:                          # results, power, logs, state...
+            row = fleet.boards[event.uid]                     # BoardState, kept up to date
+
+What it does:
+
+- Connects to every board discovery finds (or that a test hands it with `add_board`),
+  and keeps rescanning: new boards appear; a board whose link drops goes `reconnecting`,
+  then `offline` after `offline_after_s`, and comes back to the same entry (same uid)
+  on whatever port it re-enumerates as.
+- Turns streams on with STREAM_CONFIG (only those the board declares), again after every
+  reconnect and every reset (a reset turns streams off), and re-estimates the board
+  clock (PING) then and every `clock_sync_interval_s`.
+- Converts board events to telemetry events (`fleet.telemetry.events`), applies each to
+  the board's `BoardState`, then fans it out through an `EventHub`: bounded queues per
+  consumer, drops counted per consumer. The per-board readers never wait for consumers.
+- Records sessions (`start_recording`) and runs deploys through its own connections
+  (`deploy`), publishing every deploy step as an event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from fleet.client import BoardClient
+from fleet.config import FleetConfig
+from fleet.connect import connect_port
+from fleet.deploy.board_deploy import BoardResult, DeployOptions, DeployTarget
+from fleet.deploy.events import DeployEvent
+from fleet.deploy.model_file import load_model_file
+from fleet.deploy.rollout import RolloutPlan, Strategy, run_rollout
+from fleet.discovery import Candidate, ScanResult, board_for_uid, default_name, find_candidates, probe
+from fleet.errors import ConfigError, FleetError, FleetTimeout, PortVanished, RecordingError, TransportError
+from fleet.models.manifest import Manifest
+from fleet.protocol import Capability, Info, InferResult, LogLevel, Message, Boot, Stream, StreamConfig
+from fleet.targets import select
+from fleet.telemetry.events import ConnectionState, DeployNotice, LinkEvent, TelemetryEvent
+from fleet.telemetry.fanout import Consumer, EventHub
+from fleet.telemetry.ingest import BoardIngest, slot_views
+from fleet.telemetry.labels import ModelCatalog
+from fleet.telemetry.recording import RecordingWriter
+from fleet.telemetry.state import BoardState
+
+__all__ = ["DEFAULT_STREAMS", "BoardState", "Connector", "FleetManager"]
+
+Connector = Callable[[], Awaitable[BoardClient]]
+
+# Results at 20/s and power at 10/s: plenty for a live view, light on a 115200-baud link.
+DEFAULT_STREAMS = StreamConfig(Stream.RESULTS | Stream.POWER | Stream.LOG, LogLevel.INFO, 50, 100, 0)
+CONNECT_TIMEOUT_S = 10.0
+# Ports that did not answer as a fleet board are probed again only after this long.
+PROBE_BACKOFF_S = 15.0
+_STREAM_CAPS = ((Stream.RESULTS, Capability.RESULTS), (Stream.POWER, Capability.POWER), (Stream.LOG, Capability.LOG))
+
+
+def streams_for(info: Info, wanted: StreamConfig) -> StreamConfig:
+    """`wanted`, without the streams the board does not declare (PROTOCOL.md section 8)."""
+    bits = Stream.NONE
+    for stream, cap in _STREAM_CAPS:
+        if wanted.streams & stream and info.capabilities & cap:
+            bits |= stream
+    return StreamConfig(int(bits), wanted.log_level, wanted.result_interval_ms, wanted.power_interval_ms, wanted.top_k)
+
+
+@dataclass(frozen=True, slots=True)
+class _Addr:
+    """What `--to` matches against for a board not yet managed."""
+
+    name: str
+    uid: str | None
+    port: str
+    tags: tuple[str, ...]
+
+
+class FleetManager:
+    """Owns the connected boards; see the module doc. Use `async with`, or `start()`/`stop()`."""
+
+    def __init__(
+        self,
+        config: FleetConfig | None = None,
+        *,
+        streams: StreamConfig = DEFAULT_STREAMS,
+        rescan_interval_s: float = 2.0,
+        offline_after_s: float = 10.0,
+        clock_sync_interval_s: float = 30.0,
+        link_interval_s: float = 1.0,
+        target: str = "all",
+        discover: bool = True,
+        catalog: ModelCatalog | None = None,
+    ) -> None:
+        self.config = config or FleetConfig()
+        self.streams = streams
+        self.rescan_interval_s = rescan_interval_s
+        self.offline_after_s = offline_after_s
+        self.clock_sync_interval_s = clock_sync_interval_s
+        self.link_interval_s = link_interval_s
+        self.target = target
+        self.discover = discover
+        self.catalog = catalog or ModelCatalog()
+        self.hub = EventHub()
+        self.recording: RecordingWriter | None = None
+        self.last_scan: list[ScanResult] = []
+        self._sessions: dict[str, _Session] = {}
+        self._boards: dict[str, BoardState] = {}
+        self._probe_after: dict[str, float] = {}
+        self._scanner: asyncio.Task[None] | None = None
+        self._started = False
+        self._stopping = False
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    async def __aenter__(self) -> FleetManager:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self, *, settle_timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+        """Discover and connect (waiting until every board found is online or has failed
+        once, at most `settle_timeout_s`), then keep rescanning for hotplug.
+
+        Raises ConfigError if the target names nothing discovery found (when it found any).
+        """
+        if self._started:
+            return
+        self._started = True
+        if self.discover:
+            await self.scan_once()
+            if not self._sessions and self.target != "all":
+                found = [_addr(r) for r in self.last_scan if r.status == "ok"]
+                if found:
+                    select(found, self.config, self.target)  # raises, naming what exists
+            self._scanner = asyncio.get_running_loop().create_task(self._scan_loop(), name="fleet rescan")
+        await self.wait_settled(settle_timeout_s)
+
+    async def wait_settled(self, timeout_s: float) -> None:
+        """Wait until every board has connected or failed at least once (or the timeout)."""
+        waits = [s.settled.wait() for s in self._sessions.values()]
+        if waits:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*waits), timeout_s)
+
+    async def stop(self) -> None:
+        """Stop recording, disconnect every board, end every consumer."""
+        self._stopping = True
+        if self._scanner is not None:
+            self._scanner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._scanner
+            self._scanner = None
+        await asyncio.gather(*(s.stop() for s in self._sessions.values()))
+        try:
+            await self.stop_recording()
+        finally:
+            self.hub.close()
+
+    # --- what consumers use ----------------------------------------------------------
+
+    @property
+    def boards(self) -> Mapping[str, BoardState]:
+        """Every board ever seen this session, by uid (read-only; states update in place)."""
+        return MappingProxyType(self._boards)
+
+    def board(self, key: str) -> BoardState:
+        """A board by uid, name or port; KeyError otherwise."""
+        if key in self._boards:
+            return self._boards[key]
+        for state in self._boards.values():
+            if key in (state.name, state.port):
+                return state
+        raise KeyError(key)
+
+    def client(self, uid: str) -> BoardClient | None:
+        """The live client of a board, if it is online (do not close it: the manager owns it)."""
+        session = self._sessions.get(uid)
+        return session.live_client if session else None
+
+    def subscribe(self, maxsize: int = 4096, name: str = "") -> Consumer:
+        """A consumer receiving every event from now on; on overflow it drops and counts."""
+        return self.hub.subscribe(maxsize, name)
+
+    def register_model(self, path: str | os.PathLike[str]) -> Manifest | None:
+        """Learn the labels of a model file from the manifest beside it (if any)."""
+        return self.catalog.add_model_file(path)
+
+    # --- adding boards ---------------------------------------------------------------
+
+    async def add_board(
+        self, connector: Connector, *, name: str | None = None, tags: tuple[str, ...] = (), port: str | None = None
+    ) -> BoardState:
+        """Manage a board reached through `connector` (called again to reconnect).
+
+        Connects once now to learn the board's uid; a uid already managed keeps its entry
+        (and from now on reconnects through this connector). For tests and for callers that
+        bring their own transports: no discovery is involved.
+        """
+        client = await connector()
+        assert client.info is not None
+        uid = client.info.uid.hex()
+        session = self._sessions.get(uid)
+        if session is not None:
+            session.connector = connector
+            await client.close()
+            session.wake.set()
+            return session.state
+        named = board_for_uid(self.config, uid)
+        state = BoardState(
+            name=name or (named[0] if named else default_name(client.info)), uid=uid,
+            port=port or client.transport.name, tags=tags or (named[1].tags if named else ()),
+        )  # fmt: skip
+        self._start_session(state, connector, first_client=client)
+        return state
+
+    def _start_session(self, state: BoardState, connector: Connector, first_client: BoardClient | None = None) -> None:
+        self._boards[state.uid] = state
+        session = _Session(self, state, connector, first_client)
+        self._sessions[state.uid] = session
+        session.start()
+
+    # --- discovery -------------------------------------------------------------------
+
+    async def scan_once(self) -> None:
+        """Probe candidate ports not held by a session; adopt new boards, re-home moved ones."""
+        candidates = await asyncio.to_thread(find_candidates, self.config)
+        held = {_port_key(s.state.port) for s in self._sessions.values() if s.client is not None}
+        now = time.monotonic()
+        todo = [c for c in candidates if _port_key(c.port) not in held and self._probe_after.get(c.port, 0) <= now]
+        results = await asyncio.gather(*(probe(c, self.config) for c in todo))
+        self.last_scan = list(results)
+        for result in results:
+            port = result.candidate.port
+            if result.status != "ok" or result.uid is None:
+                self._probe_after[port] = now + PROBE_BACKOFF_S
+                continue
+            session = self._sessions.get(result.uid)
+            if session is not None:
+                if session.client is None:
+                    session.rehome(result.candidate)
+                continue
+            if not self._selected(result):
+                self._probe_after[port] = now + PROBE_BACKOFF_S
+                continue
+            self._probe_after.pop(port, None)
+            state = BoardState(name=result.name, uid=result.uid, port=port, tags=result.tags)
+            self._start_session(state, _PortConnector(self.config, state, result.candidate))
+
+    def _selected(self, result: ScanResult) -> bool:
+        if self.target == "all":
+            return True
+        addr = _addr(result)
+        for word in self.target.split(","):
+            with contextlib.suppress(ConfigError):
+                if word.strip() and select([addr], self.config, word.strip()):
+                    return True
+        return False
+
+    async def _scan_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.rescan_interval_s)
+            try:
+                await self.scan_once()
+            except FleetError:
+                pass  # a port that misbehaves during a scan is tried again next time
+
+    # --- events ----------------------------------------------------------------------
+
+    def publish(self, event: TelemetryEvent) -> None:
+        """Apply an event to its board's state, then fan it out (sinks, then consumers)."""
+        state = self._boards.get(event.uid)
+        if state is not None:
+            state.apply(event)
+        self.hub.publish(event)
+
+    # --- recording -------------------------------------------------------------------
+
+    async def start_recording(self, path: str | os.PathLike[str], *, force: bool = False) -> RecordingWriter:
+        """Record every event from now on into `path` (see fleet.telemetry.recording)."""
+        if self.recording is not None:
+            raise RecordingError(f"already recording to {self.recording.path}")
+        now = time.time()
+        writer = await RecordingWriter.create(path, [s.state_event(now) for s in self._boards.values()], force=force)
+        self.recording = writer
+        self.hub.add_sink(writer.write)
+        return writer
+
+    async def stop_recording(self) -> RecordingWriter | None:
+        """Finish the recording (trailer, fsync); returns it, or None if none was running."""
+        writer, self.recording = self.recording, None
+        if writer is None:
+            return None
+        self.hub.remove_sink(writer.write)
+        await writer.close()
+        return writer
+
+    # --- deploy ----------------------------------------------------------------------
+
+    async def deploy(
+        self,
+        model_path: str | os.PathLike[str],
+        target: str = "all",
+        strategy: Strategy | None = None,
+        options: DeployOptions | None = None,
+        *,
+        concurrency: int | None = None,
+        max_failures: int | None = None,
+    ) -> list[BoardResult]:
+        """Deploy a model to the boards `target` names, through the manager's own connections.
+
+        Runs `fleet.deploy.rollout.run_rollout`; every DeployEvent is published as a
+        `DeployNotice`. Streams stay as the manager set them (results are on during the
+        health check). Raises ModelError for an unusable model file, ConfigError for a
+        target that names no managed board.
+        """
+        model = load_model_file(model_path)
+        if model.manifest is not None:
+            self.catalog.add(model.manifest)
+        options = options or DeployOptions(
+            health_inferences=self.config.rollout.health_inferences,
+            health_timeout_s=self.config.rollout.health_timeout_s,
+        )  # fmt: skip
+        chosen = select(list(self._boards.values()), self.config, target)
+        health = StreamConfig(self.streams.streams | Stream.RESULTS, self.streams.log_level,
+                              self.streams.result_interval_ms, self.streams.power_interval_ms, self.streams.top_k)  # fmt: skip
+        targets = [
+            DeployTarget(b.name, b.uid, b.port, self._deploy_connector(b.uid, options.reconnect_window_s),
+                         owns_client=False, health_streams=health, after_streams=self.streams)
+            for b in chosen
+        ]  # fmt: skip
+        rollout = self.config.rollout
+        plan = RolloutPlan(
+            targets, strategy or rollout.strategy, concurrency or rollout.concurrency,
+            rollout.max_failures if max_failures is None else max_failures,
+        )  # fmt: skip
+        return await run_rollout(plan, model, options, self._publish_deploy)
+
+    def _publish_deploy(self, event: DeployEvent) -> None:
+        self.publish(DeployNotice(board=event.board or "", uid=event.uid or "", host_time=event.time, event=event))
+
+    def _deploy_connector(self, uid: str, wait_s: float) -> Connector:
+        async def connect() -> BoardClient:
+            return await self.wait_online(uid, wait_s)
+
+        return connect
+
+    async def wait_online(self, uid: str, timeout_s: float) -> BoardClient:
+        """The board's live client, waiting up to `timeout_s` for it to (re)connect."""
+        session = self._sessions.get(uid)
+        if session is None:
+            raise FleetError(f"board {uid} is not managed by this fleet")
+        deadline = time.monotonic() + timeout_s
+        while True:
+            client = session.live_client
+            if client is not None:
+                return client
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise FleetTimeout(f"{session.state.name}: not online within {timeout_s:g} s ({session.state.state})")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(session.online.wait(), remaining)
+
+
+class _Session:
+    """One board's connection life: connect, set up streams, read, reconnect. Internal."""
+
+    def __init__(self, manager: FleetManager, state: BoardState, connector: Connector,
+                 first_client: BoardClient | None) -> None:  # fmt: skip
+        self.manager = manager
+        self.state = state
+        self.connector = connector
+        self.client: BoardClient | None = None
+        self.ingest = BoardIngest(state.name, state.uid, manager.catalog)
+        self.wake = asyncio.Event()
+        self.online = asyncio.Event()
+        self.settled = asyncio.Event()
+        self._first_client = first_client
+        self._task: asyncio.Task[None] | None = None
+        self._aux: set[asyncio.Task[None]] = set()
+        self._refreshing = False
+
+    @property
+    def live_client(self) -> BoardClient | None:
+        client = self.client
+        if client is not None and client.connected and self.online.is_set():
+            return client
+        return None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"board {self.state.name}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._first_client is not None:
+            await self._first_client.close()
+
+    def rehome(self, candidate: Candidate) -> None:
+        """Discovery found this board (by uid) on another port: try there now."""
+        self.state.port = candidate.port
+        if isinstance(self.connector, _PortConnector):
+            self.connector.baud = candidate.baud
+        self.wake.set()
+
+    # --- the connection loop ---------------------------------------------------------
+
+    async def _run(self) -> None:
+        lost_at = time.monotonic()
+        delay = 0.1
+        ever_online = False
+        while True:
+            client, self._first_client = self._first_client, None
+            if client is None:
+                try:
+                    client = await asyncio.wait_for(self.connector(), CONNECT_TIMEOUT_S)
+                    self._check_identity(client)
+                except (FleetError, OSError, TimeoutError) as exc:
+                    if client is not None:
+                        await client.close()
+                    self.settled.set()
+                    waited = time.monotonic() - lost_at
+                    offline = waited >= self.manager.offline_after_s
+                    state: ConnectionState = "offline" if offline else ("reconnecting" if ever_online else "connecting")
+                    self._set_state(state, reason=str(exc))
+                    await self._sleep(self.manager.rescan_interval_s if offline else delay)
+                    delay = min(delay * 2, 2.0)
+                    continue
+            if ever_online:
+                self.state.reconnects += 1
+            try:
+                reason = await self._serve(client)
+                ever_online = True
+            finally:
+                self.client = None
+                self.online.clear()
+                await client.close()
+            self.settled.set()
+            lost_at = time.monotonic()
+            delay = 0.1
+            self._set_state("reconnecting", reason=reason)
+
+    def _check_identity(self, client: BoardClient) -> None:
+        assert client.info is not None
+        uid = client.info.uid.hex()
+        if uid != self.state.uid:
+            raise TransportError(f"{self.state.name}: {client.transport.name} now answers as board {uid}")
+
+    async def _sleep(self, seconds: float) -> None:
+        self.wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wake.wait(), seconds)
+
+    async def _serve(self, client: BoardClient) -> str:
+        """Set up and read one connection until it drops; returns why it dropped."""
+        self.client = client
+        sub = client.subscribe(maxsize=16384)
+        try:
+            await self._setup(client)
+            self.online.set()
+            self.settled.set()
+            self._spawn(self._housekeeping(client))
+            while True:
+                self._on_message(client, await sub.get())
+        except (PortVanished, FleetTimeout, TransportError) as exc:
+            return str(exc)
+        except FleetError as exc:  # a device refusing STREAM_CONFIG, say: drop the link, try again
+            return str(exc)
+        finally:
+            sub.close()
+            for task in list(self._aux):
+                task.cancel()
+            await asyncio.gather(*self._aux, return_exceptions=True)
+            self._aux.clear()
+
+    async def _setup(self, client: BoardClient) -> None:
+        """After a connect or a reset: read INFO, estimate the clock, turn streams on."""
+        info = client.info or await client.hello()  # connect() has just read INFO
+        self.ingest.set_info(info)
+        self.ingest.clock.update(await client.sync_clock())
+        await client.request(streams_for(info, self.manager.streams))
+        self._set_state("online", info=info)
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+        self._aux.add(task)
+        task.add_done_callback(self._aux.discard)
+
+    def _on_message(self, client: BoardClient, msg: Message) -> None:
+        event = self.ingest.convert(msg)
+        if event is None:
+            return
+        self.manager.publish(event)
+        if isinstance(msg, Boot):
+            # The board reset: streams are off, its clock restarted, a test model reverted.
+            self.state.resets += 1
+            self.ingest.clock.invalidate()
+            self._spawn(self._after_reset(client))
+        elif isinstance(msg, InferResult) and self.ingest.unknown_prefix is not None and not self._refreshing:
+            self._spawn(self._refresh_info(client))
+
+    async def _after_reset(self, client: BoardClient) -> None:
+        try:
+            info = await client.hello()
+            self.ingest.set_info(info)
+            self.ingest.clock.update(await client.sync_clock())
+            await client.request(streams_for(info, self.manager.streams))
+            self._set_state("online", info=info)
+        except FleetError:
+            await client.close()  # the reader sees the link end and reconnects
+
+    async def _refresh_info(self, client: BoardClient) -> None:
+        """Results name a model INFO did not list (a deploy activated it): read INFO again."""
+        self._refreshing = True
+        try:
+            info = await client.hello()
+            self.ingest.set_info(info)
+            self._set_state(self.state.state, info=info)
+        except FleetError:
+            pass  # the link is failing; the reader will notice
+        finally:
+            self._refreshing = False
+
+    async def _housekeeping(self, client: BoardClient) -> None:
+        """Link health once a `link_interval_s`; the clock estimate every `clock_sync_interval_s`."""
+        manager = self.manager
+        last_sync = time.monotonic()
+        while True:
+            await asyncio.sleep(manager.link_interval_s)
+            self._publish_link(client)
+            if time.monotonic() - last_sync >= manager.clock_sync_interval_s:
+                last_sync = time.monotonic()
+                try:
+                    self.ingest.clock.update(await client.sync_clock(samples=3))
+                except FleetError:
+                    await client.close()  # no answer to PING: the link is dead, reconnect
+                    return
+
+    def _publish_link(self, client: BoardClient) -> None:
+        s = client.stats
+        estimate = self.ingest.clock.estimate
+        self.manager.publish(LinkEvent(
+            board=self.state.name, uid=self.state.uid, host_time=time.time(), frames_in=s.frames_in,
+            frames_out=s.frames_out, bad_crc=s.bad_crc, malformed=s.malformed, too_long=s.too_long,
+            timeouts=s.timeouts, retries=s.retries, late_responses=s.late_responses, events=s.events,
+            events_lost=s.events_lost, events_dropped=s.events_dropped,
+            clock_rtt_ms=round(estimate.rtt_s * 1000, 3) if estimate else None,
+        ))  # fmt: skip
+
+    def _set_state(self, state: ConnectionState, *, info: Info | None = None, reason: str | None = None) -> None:
+        s = self.state
+        if info is not None:
+            s.profile, s.firmware = info.board_kind, info.firmware_version
+            s.active, s.previous = slot_views(info)
+        if state == s.state and info is None and reason == s.reason:
+            return  # nothing new to tell
+        s.state = state
+        if self.client is not None and state == "online":
+            s.port = self.client.transport.name
+        self.manager.publish(s.state_event(time.time(), reason))
+
+
+class _PortConnector:
+    """Connects to the board's current port; discovery re-homes it when the board moves."""
+
+    def __init__(self, config: FleetConfig, state: BoardState, candidate: Candidate) -> None:
+        self.config = config
+        self.state = state
+        self.baud = candidate.baud
+
+    async def __call__(self) -> BoardClient:
+        return await connect_port(self.state.port, self.baud, self.config, self.state.name)
+
+
+def _port_key(port: str) -> str:
+    return port if "://" in port else os.path.realpath(port)
+
+
+def _addr(result: ScanResult) -> _Addr:
+    return _Addr(result.name, result.uid, result.candidate.port, result.tags)
+

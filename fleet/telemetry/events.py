@@ -1,0 +1,149 @@
+"""Telemetry events: what the fleet manager fans out, `fleet monitor --json` prints and
+recordings store, one JSON object per event.
+
+Every event is a frozen pydantic model with a `kind` discriminator and the board it came
+from (`board` name, `uid` hex). `host_time` is wall-clock seconds (`time.time()` scale):
+for events the board timestamps, its `device_time_us` mapped through the PING clock
+estimate, so events from different boards line up on one axis; for events the host makes
+(state changes, link health, deploy steps) the host's own clock. Parse any event with
+`parse_event(json_text)`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from fleet.deploy.events import DeployEvent
+
+ConnectionState = Literal["connecting", "online", "reconnecting", "offline"]
+
+
+class _Event(BaseModel):
+    # NaN/Infinity survive a JSON round trip (a float model can output them), so a replay
+    # reproduces exactly what was recorded.
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="constants")
+
+    board: str
+    uid: str
+    host_time: float
+    device_time_us: int | None = None
+
+
+class ResultEvent(_Event):
+    """One INFER_RESULT, dequantized: `values[i] = (q[i] - zero_point) * scale` (raw values
+    for float outputs). With top-k streaming `indices` gives each value's output index.
+    `top_index`/`score` is the largest value; `label` its name when the model's manifest
+    (beside a deployed model file, or a bundled example) gives labels."""
+
+    kind: Literal["result"] = "result"
+    device_time_us: int
+    latency_us: int
+    inference_count: int
+    input_id: int
+    model: str  # first 4 bytes of the running model's sha256, hex
+    dtype: str
+    values: tuple[float, ...]
+    indices: tuple[int, ...] | None = None
+    top_index: int | None = None
+    score: float | None = None
+    label: str | None = None
+
+
+class PowerEvent(_Event):
+    """One POWER sample: supply voltage, average current since the previous sample, energy since boot."""
+
+    kind: Literal["power"] = "power"
+    device_time_us: int
+    voltage_mv: int
+    current_ua: int
+    energy_uj: int
+    power_mw: float
+
+
+class LogEvent(_Event):
+    """A log line from the board (level 0 DEBUG .. 3 ERROR)."""
+
+    kind: Literal["log"] = "log"
+    device_time_us: int
+    level: int
+    text: str
+
+
+class BootEvent(_Event):
+    """The board booted (reason 0 POWER_ON, 1 REQUESTED, 2 WATCHDOG, 3 FAULT); its clock restarted."""
+
+    kind: Literal["boot"] = "boot"
+    reason: int
+    boot_count: int
+
+
+class SlotView(BaseModel):
+    """A model slot as the board last reported it (INFO)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    slot: int
+    state: str  # empty, receiving, valid, pending, active
+    name: str
+    version: str
+    sha256: str
+
+
+class StateEvent(_Event):
+    """A board's connection state or identity changed: everything a row needs to describe it."""
+
+    kind: Literal["state"] = "state"
+    state: ConnectionState
+    port: str
+    profile: str | None = None
+    firmware: str | None = None
+    tags: tuple[str, ...] = ()
+    active: SlotView | None = None  # the running model
+    previous: SlotView | None = None  # the other slot, if it holds a verified model (the rollback target)
+    reconnects: int = 0
+    resets: int = 0
+    reason: str | None = None
+
+
+class LinkEvent(_Event):
+    """Link health counters (cumulative for the manager's lifetime), sent about once a second."""
+
+    kind: Literal["link"] = "link"
+    frames_in: int = 0
+    frames_out: int = 0
+    bad_crc: int = 0
+    malformed: int = 0
+    too_long: int = 0
+    timeouts: int = 0
+    retries: int = 0
+    late_responses: int = 0
+    events: int = 0
+    events_lost: int = 0  # gaps in the board's event sequence
+    events_dropped: int = 0  # the manager's reader could not keep up
+    clock_rtt_ms: float | None = None
+
+    @property
+    def errors(self) -> int:
+        """Everything that went wrong on the wire: CRC, malformed and oversize frames, timeouts, lost events."""
+        return self.bad_crc + self.malformed + self.too_long + self.timeouts + self.events_lost
+
+
+class DeployNotice(_Event):
+    """One step of a deploy run through the manager (`board` is "" for rollout-wide steps)."""
+
+    kind: Literal["deploy"] = "deploy"
+    event: DeployEvent
+
+
+TelemetryEvent = Annotated[
+    ResultEvent | PowerEvent | LogEvent | BootEvent | StateEvent | LinkEvent | DeployNotice,
+    Field(discriminator="kind"),
+]
+EVENT_ADAPTER: TypeAdapter[TelemetryEvent] = TypeAdapter(TelemetryEvent)
+
+
+def parse_event(text: str | bytes) -> TelemetryEvent:
+    """One event from its JSON text; raises pydantic.ValidationError."""
+    return EVENT_ADAPTER.validate_json(text)

@@ -1,0 +1,120 @@
+"""Turning one board's protocol events into telemetry events.
+
+`BoardIngest` knows the board (name, uid), its models (from INFO: full sha256 for each
+slot, so a result's 4-byte hash prefix names its model), the label catalog, and the
+board's clock. Device timestamps become wall-clock `host_time` through the PING estimate:
+
+    host_time = device_time_us / 1e6 - offset_s + (time.time() - time.monotonic())
+
+(`ClockEstimate` maps to the host's monotonic clock; the second term, sampled when the
+estimate is taken, moves it onto the wall clock every board shares). Between a board's
+reset and the next estimate its clock is unknown; events then get their arrival time.
+"""
+
+from __future__ import annotations
+
+import time
+
+from fleet.client import ClockEstimate
+from fleet.protocol import Boot, InferResult, Info, Log, Message, Power, SlotState
+from fleet.telemetry.events import BootEvent, LogEvent, PowerEvent, ResultEvent, SlotView, TelemetryEvent
+from fleet.telemetry.labels import ModelCatalog
+from fleet.telemetry.outputs import decode_output, top
+
+_ZERO_SHA = bytes(32)
+
+
+class BoardClock:
+    """Device microseconds to wall-clock seconds for one board (see the module doc)."""
+
+    def __init__(self) -> None:
+        self.estimate: ClockEstimate | None = None
+        self._wall_minus_mono = time.time() - time.monotonic()
+
+    def update(self, estimate: ClockEstimate) -> None:
+        self.estimate = estimate
+        self._wall_minus_mono = time.time() - time.monotonic()
+
+    def invalidate(self) -> None:
+        """The board's clock restarted (a reset): unknown until the next estimate."""
+        self.estimate = None
+
+    def to_wall(self, device_time_us: int) -> float:
+        if self.estimate is None:
+            return time.time()
+        return device_time_us / 1e6 - self.estimate.offset_s + self._wall_minus_mono
+
+
+def slot_views(info: Info) -> tuple[SlotView | None, SlotView | None]:
+    """(running model, rollback target) from INFO."""
+    views = [
+        SlotView(slot=i, state=SlotState(s.state).name.lower(), name=s.name, version=s.version, sha256=s.sha256.hex())
+        for i, s in enumerate(info.slots)
+    ]  # fmt: skip
+    running = info.active_slot if info.active_slot < len(views) else None
+    active = views[running] if running is not None else None
+    kept = (SlotState.VALID, SlotState.ACTIVE, SlotState.PENDING)
+    previous = next(
+        (v for i, v in enumerate(views) if i != running and info.slots[i].state in kept and info.slots[i].sha256 != _ZERO_SHA),
+        None,
+    )  # fmt: skip
+    return active, previous
+
+
+class BoardIngest:
+    """Converts one board's protocol events to telemetry events; see the module doc."""
+
+    def __init__(self, name: str, uid: str, catalog: ModelCatalog) -> None:
+        self.name = name
+        self.uid = uid
+        self.catalog = catalog
+        self.clock = BoardClock()
+        self._models: dict[bytes, str] = {}  # sha256 prefix -> full sha256 hex
+        self._labels: dict[bytes, list[str] | None] = {}
+        self.unknown_prefix: bytes | None = None  # set when a result names a model INFO did not list
+
+    def set_info(self, info: Info) -> None:
+        self._models = {s.sha256[:4]: s.sha256.hex() for s in info.slots if s.sha256 != _ZERO_SHA}
+        self._labels.clear()
+        self.unknown_prefix = None
+
+    def convert(self, msg: Message) -> TelemetryEvent | None:
+        """The telemetry event for a board event, or None for messages that are not telemetry."""
+        if isinstance(msg, InferResult):
+            return self.result(msg)
+        if isinstance(msg, Power):
+            return PowerEvent(
+                board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
+                device_time_us=msg.device_time_us, voltage_mv=msg.voltage_mv, current_ua=msg.current_ua,
+                energy_uj=msg.energy_uj, power_mw=msg.voltage_mv * msg.current_ua / 1e6,
+            )  # fmt: skip
+        if isinstance(msg, Log):
+            return LogEvent(board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
+                            device_time_us=msg.device_time_us, level=msg.level, text=msg.text)  # fmt: skip
+        if isinstance(msg, Boot):
+            return BootEvent(board=self.name, uid=self.uid, host_time=time.time(), reason=msg.reason,
+                             boot_count=msg.boot_count)  # fmt: skip
+        return None
+
+    def result(self, msg: InferResult) -> ResultEvent:
+        dtype, values, indices = decode_output(msg)
+        index, score = top(values, indices)
+        labels = self._labels_for(msg.model_prefix)
+        label = labels[index] if labels is not None and index is not None and index < len(labels) else None
+        return ResultEvent(
+            board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
+            device_time_us=msg.device_time_us, latency_us=msg.latency_us, inference_count=msg.inference_count,
+            input_id=msg.input_id, model=msg.model_prefix.hex(), dtype=dtype, values=values, indices=indices,
+            top_index=index, score=score, label=label,
+        )  # fmt: skip
+
+    def _labels_for(self, prefix: bytes) -> list[str] | None:
+        if prefix in self._labels:
+            return self._labels[prefix]
+        sha = self._models.get(prefix)
+        if sha is None:
+            self.unknown_prefix = prefix  # the board runs a model INFO did not show: the owner re-reads INFO
+            return None
+        labels = self.catalog.labels(sha)
+        self._labels[prefix] = labels
+        return labels

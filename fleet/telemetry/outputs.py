@@ -1,0 +1,69 @@
+"""Decoding INFER_RESULT output data: tensor bytes (or top-k entries) to real numbers.
+
+The result carries the output's TFLite type and quantization, so no model file is needed:
+quantized values become `(q - zero_point) * scale`; float outputs (scale 0) pass through.
+"""
+
+from __future__ import annotations
+
+import struct
+from functools import cache
+
+from fleet.errors import MalformedMessage
+from fleet.protocol import InferResult, OutputFormat
+
+# TFLite TensorType code -> (name, struct format of one element).
+TENSOR_TYPES: dict[int, tuple[str, str]] = {
+    0: ("float32", "f"),
+    1: ("float16", "e"),
+    2: ("int32", "i"),
+    3: ("uint8", "B"),
+    4: ("int64", "q"),
+    6: ("bool", "?"),
+    7: ("int16", "h"),
+    9: ("int8", "b"),
+    10: ("float64", "d"),
+    12: ("uint64", "Q"),
+    15: ("uint32", "I"),
+    16: ("uint16", "H"),
+}
+
+
+@cache
+def _layouts(dtype: int) -> tuple[str, struct.Struct, struct.Struct]:
+    try:
+        name, fmt = TENSOR_TYPES[dtype]
+    except KeyError:
+        raise MalformedMessage(f"INFER_RESULT: output type code {dtype} is not one fleet can read") from None
+    return name, struct.Struct("<" + fmt), struct.Struct("<H" + fmt)
+
+
+def decode_output(msg: InferResult) -> tuple[str, tuple[float, ...], tuple[int, ...] | None]:
+    """(dtype name, dequantized values, output indices for top-k results or None)."""
+    name, element, entry = _layouts(msg.dtype)
+    data = msg.data
+    if msg.format == OutputFormat.TOPK:
+        if len(data) % entry.size:
+            raise MalformedMessage(f"INFER_RESULT: {len(data)} bytes is not a whole number of top-k entries")
+        pairs = list(entry.iter_unpack(data))
+        indices: tuple[int, ...] | None = tuple(p[0] for p in pairs)
+        raw = [p[1] for p in pairs]
+    else:
+        if len(data) % element.size:
+            raise MalformedMessage(f"INFER_RESULT: {len(data)} bytes is not a whole number of {name} values")
+        indices = None
+        raw = [v[0] for v in element.iter_unpack(data)]
+    scale, zero = msg.scale, msg.zero_point
+    if scale:
+        values = tuple(float((q - zero) * scale) for q in raw)
+    else:
+        values = tuple(float(q) for q in raw)
+    return name, values, indices
+
+
+def top(values: tuple[float, ...], indices: tuple[int, ...] | None) -> tuple[int | None, float | None]:
+    """(output index, value) of the largest value; the first one on ties."""
+    if not values:
+        return None, None
+    best = max(range(len(values)), key=values.__getitem__)
+    return (indices[best] if indices is not None else best), values[best]

@@ -1,0 +1,287 @@
+"""Session recordings: every telemetry event, with device and host time, in gzip'd JSON lines.
+
+    line 1:  header  {"format": "fleet-telemetry", "version": 1, "fleet_version": ..., "started": ..., "boards": [...]}
+    then:    one event per line, exactly as `fleet monitor --json` prints it
+    last:    trailer {"end": true, "events": N, "dropped": D, "stopped": ...}
+
+The writer buffers lines in memory and compresses them off the event loop at least every
+`flush_interval_s`, ending each batch with a zlib SYNC_FLUSH: everything written so far
+is decodable from the file, so a crash loses at most the last interval. Closing writes
+the trailer, ends the gzip stream and fsyncs. A reader can therefore tell a complete
+recording from one whose writer was killed (no end-of-stream, no trailer) and from one cut
+mid-line, and says so (`RecordingTruncated`) after yielding every complete event.
+An existing file is never overwritten unless asked (`force`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import json
+import os
+import time
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from fleet import __version__
+from fleet.errors import RecordingCorrupt, RecordingError, RecordingExists, RecordingTruncated
+from fleet.telemetry.events import StateEvent, TelemetryEvent, parse_event
+
+FORMAT = "fleet-telemetry"
+FORMAT_VERSION = 1
+DEFAULT_FLUSH_S = 1.0
+# Lines waiting for the disk beyond this are dropped, counted, and reported in the trailer:
+# a stalled disk must not eat the host's memory.
+MAX_BUFFER_BYTES = 64 * 1024 * 1024
+_READ_CHUNK = 256 * 1024
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class RecordingHeader(BaseModel):
+    """First line of a recording: what it is and the boards known when it started."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: Literal["fleet-telemetry"] = FORMAT
+    version: int = FORMAT_VERSION
+    fleet_version: str = __version__
+    started: float
+    boards: list[StateEvent] = []
+
+
+class RecordingEnd(BaseModel):
+    """Last line of a complete recording."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    end: Literal[True] = True
+    events: int
+    dropped: int = 0
+    stopped: float
+
+
+class RecordingWriter:
+    """Writes a recording; `write(event)` is cheap and never blocks (see the module doc).
+
+    Create with `await RecordingWriter.create(path, boards)`; `await close()` when done.
+    A disk error stops the recording: `error` says why and `close()` raises it.
+    """
+
+    def __init__(self, path: Path, file, gz: gzip.GzipFile, flush_interval_s: float) -> None:  # noqa: ANN001
+        self.path = path
+        self.events = 0
+        self.dropped = 0
+        self.error: RecordingError | None = None
+        self._file = file
+        self._gz = gz
+        self._buffer: list[bytes] = []
+        self._buffered = 0
+        self._lock = asyncio.Lock()
+        self._closed = False
+        self._flush_interval_s = flush_interval_s
+        self._flusher = asyncio.get_running_loop().create_task(self._flush_loop(), name=f"record {path}")
+
+    @classmethod
+    async def create(
+        cls, path: str | os.PathLike[str], boards: list[StateEvent] | None = None, *, force: bool = False,
+        flush_interval_s: float = DEFAULT_FLUSH_S,
+    ) -> RecordingWriter:  # fmt: skip
+        """Open `path` (refusing an existing file unless `force`) and write the header."""
+        path = Path(path)
+        header = RecordingHeader(started=time.time(), boards=boards or [])
+        try:
+            file = open(path, "wb" if force else "xb")  # noqa: SIM115 - closed by close()
+        except FileExistsError:
+            raise RecordingExists(f"{path}: exists already; not overwriting a recording",
+                                  hint="choose another file name, or pass --force to overwrite it") from None  # fmt: skip
+        except OSError as exc:
+            raise RecordingError(f"{path}: cannot create the recording: {exc.strerror or exc}") from None
+        gz = gzip.GzipFile(filename="", mode="wb", fileobj=file, mtime=0)
+        writer = cls(path, file, gz, flush_interval_s)
+        writer._buffer.append(header.model_dump_json().encode() + b"\n")
+        await writer.flush()
+        return writer
+
+    def write(self, event: TelemetryEvent) -> None:
+        """Queue one event for the file (a hub sink: called in line, never blocks)."""
+        if self._closed or self.error is not None:
+            self.dropped += 1
+            return
+        if self._buffered > MAX_BUFFER_BYTES:
+            self.dropped += 1
+            return
+        line = event.model_dump_json().encode() + b"\n"
+        self._buffer.append(line)
+        self._buffered += len(line)
+        self.events += 1
+
+    async def flush(self) -> None:
+        """Compress and write what is buffered, ending with a SYNC_FLUSH."""
+        async with self._lock:
+            if not self._buffer or self.error is not None or self._gz.closed:
+                return
+            data = b"".join(self._buffer)
+            self._buffer.clear()
+            self._buffered = 0
+            try:
+                await asyncio.to_thread(self._write_sync, data)
+            except OSError as exc:
+                self.error = RecordingError(f"{self.path}: writing the recording failed: {exc.strerror or exc}")
+
+    def _write_sync(self, data: bytes) -> None:
+        self._gz.write(data)
+        self._gz.flush(zlib.Z_SYNC_FLUSH)  # also flushes the file object to the OS
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._flush_interval_s)
+            await self.flush()
+
+    async def close(self) -> None:
+        """Write the trailer, end the gzip stream, fsync and close. Raises the first disk error."""
+        if self._closed:
+            if self.error is not None:
+                raise self.error
+            return
+        self._closed = True
+        self._flusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._flusher
+        end = RecordingEnd(events=self.events, dropped=self.dropped, stopped=time.time())
+        self._buffer.append(end.model_dump_json().encode() + b"\n")
+        await self.flush()
+        async with self._lock:
+            try:
+                await asyncio.to_thread(self._close_sync)
+            except OSError as exc:
+                self.error = self.error or RecordingError(f"{self.path}: closing the recording failed: {exc}")
+        if self.error is not None:
+            raise self.error
+
+    def _close_sync(self) -> None:
+        try:
+            if not self._gz.closed:
+                self._gz.close()
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        finally:
+            self._file.close()
+
+
+class Recording:
+    """A recording opened for reading: `header` now, `events()` as you go."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.end: RecordingEnd | None = None
+        self.count = 0
+        self._lines = _lines(path)
+        first = next(self._lines, None)
+        if first is None:
+            raise RecordingCorrupt(f"{path}: empty recording (not even a header)")
+        self.header = _header(path, first[1])
+
+    def events(self) -> Iterator[TelemetryEvent]:
+        """Every event, in order. Raises `RecordingCorrupt` at an undecodable line and, after
+        the last complete event of a recording whose writer did not finish,
+        `RecordingTruncated`."""
+        for lineno, line in self._lines:
+            if self.end is not None:
+                raise RecordingCorrupt(f"{self.path}: line {lineno}: data after the closing record")
+            if line.startswith(b'{"end"'):
+                self.end = _trailer(self.path, lineno, line)
+                continue
+            try:
+                event = parse_event(line)
+            except ValidationError as exc:
+                raise RecordingCorrupt(f"{self.path}: line {lineno}: not a telemetry event: {_first_error(exc)}") from None
+            self.count += 1
+            yield event
+        if self.end is None:
+            raise RecordingTruncated(
+                f"{self.path}: recording ends without its closing record after {self.count} events "
+                "(the writer was killed?)", events=self.count,
+            )  # fmt: skip
+
+
+def open_recording(path: str | os.PathLike[str]) -> Recording:
+    """Open a recording and check its header; `RecordingError` subclasses say what is wrong."""
+    return Recording(Path(path))
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) of the decompressed file, tolerant of a cut gzip stream."""
+    try:
+        file = open(path, "rb")  # noqa: SIM115 - closed in finally
+    except FileNotFoundError:
+        raise RecordingError(f"{path}: no such recording") from None
+    except OSError as exc:
+        raise RecordingError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        magic = file.read(2)
+        if magic != _GZIP_MAGIC:
+            raise RecordingCorrupt(f"{path}: not a fleet recording (not gzip-compressed)",
+                                   hint="recordings are written by `fleet monitor --record FILE`")  # fmt: skip
+        file.seek(0)
+        inflate = zlib.decompressobj(wbits=31)
+        pending = b""
+        lineno = 0
+        offset = 0
+        while not inflate.eof:
+            chunk = file.read(_READ_CHUNK)
+            if not chunk:
+                break
+            try:
+                data = inflate.decompress(chunk)
+            except zlib.error as exc:
+                raise RecordingCorrupt(f"{path}: compressed data is damaged near byte {offset}: {exc}") from None
+            offset += len(chunk)
+            parts = (pending + data).split(b"\n")
+            pending = parts.pop()
+            for line in parts:
+                lineno += 1
+                if line:
+                    yield lineno, line
+        if pending:
+            raise RecordingTruncated(
+                f"{path}: recording ends mid-record after {max(lineno - 1, 0)} events (the writer was killed?)",
+                events=max(lineno - 1, 0),
+            )  # fmt: skip
+    finally:
+        file.close()
+
+
+def _header(path: Path, line: bytes) -> RecordingHeader:
+    try:
+        raw = json.loads(line)
+    except ValueError:
+        raise RecordingCorrupt(f"{path}: line 1 is not a recording header (not JSON)") from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise RecordingCorrupt(f"{path}: not a fleet telemetry recording (line 1 has no format {FORMAT!r})")
+    if raw.get("version") != FORMAT_VERSION:
+        raise RecordingCorrupt(
+            f"{path}: recording format version {raw.get('version')!r}; this fleet reads version {FORMAT_VERSION}",
+            hint="replay it with the fleet version that wrote it",
+        )  # fmt: skip
+    try:
+        return RecordingHeader.model_validate(raw)
+    except ValidationError as exc:
+        raise RecordingCorrupt(f"{path}: bad recording header: {_first_error(exc)}") from None
+
+
+def _trailer(path: Path, lineno: int, line: bytes) -> RecordingEnd:
+    try:
+        return RecordingEnd.model_validate_json(line)
+    except ValidationError as exc:
+        raise RecordingCorrupt(f"{path}: line {lineno}: bad closing record: {_first_error(exc)}") from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    return f"{where}: {err['msg']}" if where else err["msg"]

@@ -1,0 +1,137 @@
+"""Live statistics of one board, folded from its telemetry events.
+
+Formulas (see docs/telemetry.md for their limits):
+
+- inference rate = (count_last - count_first) / (t_last - t_first) over the results of the
+  last `window_s` seconds, with `inference_count` and `device_time_us` from the board, so
+  host-side batching and jitter do not show up as rate noise, and inferences the board ran
+  but did not report (result_interval_ms throttling on firmware) still count.
+- latency p50/p99: nearest-rank percentiles (value at rank ceil(p/100 * n)) of the last
+  `latency_n` results' `latency_us`.
+- power: the last POWER sample, voltage x average current since the previous sample.
+- energy per inference = (E(p1) - E(p0)) / (N(p1) - N(p0)), where p0, p1 are the first and
+  last POWER samples of the window (p0 no earlier than the first result in it), E is the
+  board's cumulative `energy_uj` and N(t) the `inference_count` of the last result at or
+  before t. It is the board's whole energy (idle time included) divided by the inferences
+  it ran: the energy cost of an inference at the current duty cycle.
+- class counts: results per top label (or `#index` without labels), classifiers only.
+
+A board reset (inference count or device clock going back) starts the windows over.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+from fleet.telemetry.events import PowerEvent, ResultEvent
+
+DEFAULT_WINDOW_S = 5.0
+DEFAULT_LATENCY_N = 200
+
+
+def percentile(sorted_values: list[int], p: float) -> int | None:
+    """Nearest-rank percentile of an ascending list; None when empty."""
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(p / 100 * len(sorted_values)))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+@dataclass(slots=True)
+class LiveStats:
+    """Rolling statistics of one board; feed it with `on_result` and `on_power`."""
+
+    window_s: float = DEFAULT_WINDOW_S
+    latency_n: int = DEFAULT_LATENCY_N
+    results: int = 0
+    power_samples: int = 0
+    last_result: ResultEvent | None = None
+    last_power: PowerEvent | None = None
+    class_counts: Counter[str] = field(default_factory=Counter)
+    _counts: deque[tuple[int, int]] = field(default_factory=deque)  # (device_time_us, inference_count)
+    _latencies: deque[int] = field(default_factory=deque)
+    _energy: deque[tuple[int, int]] = field(default_factory=deque)  # (device_time_us, energy_uj)
+
+    def on_result(self, event: ResultEvent) -> None:
+        t = event.device_time_us
+        if self._counts and (t < self._counts[-1][0] or event.inference_count < self._counts[-1][1]):
+            self.restart()
+        self.results += 1
+        self.last_result = event
+        self._counts.append((t, event.inference_count))
+        _trim(self._counts, t - int(self.window_s * 1e6))
+        self._latencies.append(event.latency_us)
+        if len(self._latencies) > self.latency_n:
+            self._latencies.popleft()
+        if event.top_index is not None and (event.label is not None or len(event.values) > 1):
+            self.class_counts[event.label or f"#{event.top_index}"] += 1
+
+    def on_power(self, event: PowerEvent) -> None:
+        t = event.device_time_us
+        if self._energy and (t < self._energy[-1][0] or event.energy_uj < self._energy[-1][1]):
+            self.restart()
+        self.power_samples += 1
+        self.last_power = event
+        self._energy.append((t, event.energy_uj))
+        _trim(self._energy, t - int(self.window_s * 1e6))
+
+    def restart(self) -> None:
+        """Forget the windows (the board rebooted); totals and class counts are kept."""
+        self._counts.clear()
+        self._latencies.clear()
+        self._energy.clear()
+
+    # --- figures (computed on demand: a display asks a few times a second) -----------
+
+    @property
+    def inference_rate(self) -> float | None:
+        """Inferences per second over the window, or None with fewer than two results."""
+        if len(self._counts) < 2:
+            return None
+        (t0, n0), (t1, n1) = self._counts[0], self._counts[-1]
+        return (n1 - n0) / ((t1 - t0) / 1e6) if t1 > t0 else None
+
+    def latency_percentile_us(self, p: float) -> int | None:
+        return percentile(sorted(self._latencies), p)
+
+    @property
+    def latency_p50_us(self) -> int | None:
+        return self.latency_percentile_us(50)
+
+    @property
+    def latency_p99_us(self) -> int | None:
+        return self.latency_percentile_us(99)
+
+    @property
+    def power_mw(self) -> float | None:
+        return self.last_power.power_mw if self.last_power else None
+
+    @property
+    def energy_per_inference_uj(self) -> float | None:
+        """Energy per inference over the window (module doc), or None without enough data."""
+        if len(self._energy) < 2 or not self._counts:
+            return None
+        times = [t for t, _ in self._counts]
+        first_result = times[0]
+        samples = [s for s in self._energy if s[0] >= first_result]
+        if len(samples) < 2:
+            return None
+        (t0, e0), (t1, e1) = samples[0], samples[-1]
+        n0 = self._count_at(times, t0)
+        n1 = self._count_at(times, t1)
+        if n0 is None or n1 is None or n1 <= n0:
+            return None
+        return (e1 - e0) / (n1 - n0)
+
+    def _count_at(self, times: list[int], t: int) -> int | None:
+        i = bisect.bisect_right(times, t) - 1
+        return self._counts[i][1] if i >= 0 else None
+
+
+def _trim(window: deque[tuple[int, int]], oldest: int) -> None:
+    # Keep one sample at or before the cut, so a window always spans the full period.
+    while len(window) > 2 and window[1][0] <= oldest:
+        window.popleft()

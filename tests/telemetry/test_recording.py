@@ -1,0 +1,155 @@
+"""Recordings: round trip, no silent overwrite or truncation, clear errors for bad files."""
+
+import gzip
+import json
+import shutil
+
+import pytest
+
+from fleet.errors import RecordingCorrupt, RecordingError, RecordingExists, RecordingTruncated
+from fleet.telemetry.events import LinkEvent, LogEvent, StateEvent
+from fleet.telemetry.recording import RecordingWriter, open_recording
+from tests.telemetry.helpers import power, result
+
+
+def _events():
+    return [
+        StateEvent(board="b", uid="01", host_time=1.0, state="online", port="/dev/pts/3", profile="nano33ble"),
+        result(1_000, 1, values=(0.25, 0.75), label="wave"),
+        power(2_000, 17, mw=6.5),
+        LogEvent(board="b", uid="01", host_time=1.5, device_time_us=3_000, level=2, text="héllo"),
+        LinkEvent(board="b", uid="01", host_time=2.0, frames_in=10, bad_crc=1),
+        result(4_000, 2, values=(float("nan"), float("inf"))),
+    ]
+
+
+@pytest.mark.asyncio
+async def test_round_trip_reproduces_every_event(tmp_path):
+    path = tmp_path / "s.fleetrec"
+    boards = [_events()[0]]
+    writer = await RecordingWriter.create(path, boards)
+    events = _events()
+    for e in events:
+        writer.write(e)
+    await writer.close()
+    rec = open_recording(path)
+    assert rec.header.format == "fleet-telemetry" and rec.header.version == 1
+    assert rec.header.boards == boards
+    back = list(rec.events())
+    assert [e.model_dump_json() for e in back] == [e.model_dump_json() for e in events]
+    assert back[:5] == events[:5]
+    assert rec.end is not None and rec.end.events == len(events) and rec.end.dropped == 0
+
+
+@pytest.mark.asyncio
+async def test_refuses_to_overwrite_unless_forced(tmp_path):
+    path = tmp_path / "s.fleetrec"
+    path.write_bytes(b"precious")
+    with pytest.raises(RecordingExists, match="exists already") as info:
+        await RecordingWriter.create(path)
+    assert "--force" in info.value.hint
+    assert path.read_bytes() == b"precious"
+    writer = await RecordingWriter.create(path, force=True)
+    await writer.close()
+    assert list(open_recording(path).events()) == []
+
+
+@pytest.mark.asyncio
+async def test_a_killed_writer_leaves_every_flushed_event_readable(tmp_path):
+    path = tmp_path / "s.fleetrec"
+    writer = await RecordingWriter.create(path)
+    for e in _events()[:3]:
+        writer.write(e)
+    await writer.flush()  # what the periodic flush does
+    snapshot = tmp_path / "killed.fleetrec"
+    shutil.copy(path, snapshot)  # the file as a crash would leave it
+    await writer.close()
+    rec = open_recording(snapshot)
+    got = []
+    with pytest.raises(RecordingTruncated, match="after 3 events .the writer was killed") as info:
+        for e in rec.events():
+            got.append(e)
+    assert info.value.events == 3
+    assert got == _events()[:3]
+
+
+@pytest.mark.asyncio
+async def test_a_cut_file_reports_mid_record(tmp_path):
+    path = tmp_path / "s.fleetrec"
+    raw = b'{"format":"fleet-telemetry","version":1,"fleet_version":"x","started":0,"boards":[]}\n'
+    raw += _events()[1].model_dump_json().encode() + b"\n" + _events()[2].model_dump_json().encode()[:20]
+    path.write_bytes(gzip.compress(raw)[:-8])  # no gzip trailer, a half line at the end
+    with pytest.raises(RecordingTruncated, match="ends mid-record after 1 events"):
+        list(open_recording(path).events())
+
+
+@pytest.mark.asyncio
+async def test_the_flush_loop_writes_without_being_asked(tmp_path):
+    import asyncio
+
+    path = tmp_path / "s.fleetrec"
+    writer = await RecordingWriter.create(path, flush_interval_s=0.05)
+    writer.write(_events()[1])
+    await asyncio.sleep(0.3)
+    with pytest.raises(RecordingTruncated):  # not closed yet, but the event is on disk
+        assert len(list(open_recording(path).events())) == 1
+    await writer.close()
+
+
+def test_not_gzip(tmp_path):
+    path = tmp_path / "x.fleetrec"
+    path.write_text("hello\n")
+    with pytest.raises(RecordingCorrupt, match="not gzip-compressed"):
+        open_recording(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(RecordingError, match="no such recording"):
+        open_recording(tmp_path / "nope")
+
+
+def test_empty_gzip(tmp_path):
+    path = tmp_path / "x.fleetrec"
+    path.write_bytes(gzip.compress(b""))
+    with pytest.raises(RecordingCorrupt, match="empty recording"):
+        open_recording(path)
+
+
+@pytest.mark.parametrize(
+    ("first_line", "message"),
+    [
+        (b"not json", "not JSON"),
+        (b'{"format": "other"}', "not a fleet telemetry recording"),
+        (b'{"format": "fleet-telemetry", "version": 99}', "format version 99"),
+        (b'{"format": "fleet-telemetry", "version": 1, "started": "soon"}', "bad recording header"),
+    ],
+)
+def test_wrong_header(tmp_path, first_line, message):
+    path = tmp_path / "x.fleetrec"
+    path.write_bytes(gzip.compress(first_line + b"\n"))
+    with pytest.raises(RecordingCorrupt, match=message):
+        open_recording(path)
+
+
+def test_garbage_line_names_its_line_number(tmp_path):
+    path = tmp_path / "x.fleetrec"
+    header = json.dumps({"format": "fleet-telemetry", "version": 1, "fleet_version": "x", "started": 0}).encode()
+    good = _events()[1].model_dump_json().encode()
+    path.write_bytes(gzip.compress(header + b"\n" + good + b'\n{"kind": "result", "board": 3}\n'))
+    rec = open_recording(path)
+    events = rec.events()
+    assert next(events) == _events()[1]
+    with pytest.raises(RecordingCorrupt, match="line 3: not a telemetry event"):
+        next(events)
+
+
+def test_damaged_compressed_data(tmp_path):
+    path = tmp_path / "x.fleetrec"
+    header = json.dumps({"format": "fleet-telemetry", "version": 1, "fleet_version": "x", "started": 0}).encode()
+    body = b"".join(_events()[1].model_dump_json().encode() + b"\n" for _ in range(2000))
+    data = bytearray(gzip.compress(header + b"\n" + body))
+    for i in range(200, 260):
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+    with pytest.raises(RecordingCorrupt, match="damaged|not a telemetry event"):
+        list(open_recording(path).events())
