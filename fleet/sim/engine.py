@@ -33,7 +33,7 @@ from fleet.errors import MalformedMessage
 from fleet.profiles import Profile
 from fleet.protocol import (
     MAX_UID, PROTOCOL_VERSION, ActivateAck, ActivateMode, BeginAck, Boot, BootReason, Capability, ChunkAck,
-    CommitAck, ConfirmAck, Error, Frame, FrameDecoder, Hello, InferResult, Info, Log, LogLevel, Message,
+    CommitAck, ConfirmAck, Error, Frame, FrameDecoder, Header, Hello, InferResult, Info, Log, LogLevel, Message,
     ModelActivate, ModelBegin, ModelChunk, ModelCommit, ModelConfirm, ModelRollback, MsgType, Ping, Pong, Power,
     Reboot, RebootAck, REQUESTS, RollbackAck, SlotState, StreamConfig, encode_error, encode_message,
 )  # fmt: skip
@@ -292,10 +292,10 @@ class BoardEngine:
         else:
             self._respond(header, response)
 
-    def _respond(self, header, response: Message) -> None:
+    def _respond(self, header: Header, response: Message) -> None:
         self._out.append(encode_message(response, header.seq))
 
-    def _error(self, header, refusal: Refusal) -> None:
+    def _error(self, header: Header, refusal: Refusal) -> None:
         self.stats.errors += 1
         self._out.append(encode_error(Error(int(refusal.code), refusal.detail, refusal.text), header.type, header.seq))
         if refusal.code not in (ErrorCode.UNSUPPORTED_VERSION, ErrorCode.UNKNOWN_TYPE, ErrorCode.BAD_PAYLOAD):
@@ -502,7 +502,7 @@ class BoardEngine:
         self._model: LoadedModel | None = None
         self._loaded: dict[int, LoadedModel] = {}
         self._queue: deque[Frame] = deque()
-        self._parked = None
+        self._parked: Header | None = None  # the request waiting for pending_work
         self._reboot_requested = False
         self.pending_work = None
         self.decoder.reset()

@@ -95,3 +95,14 @@ def test_sim_rejects_bad_arguments(tmp_path):
     assert proc.wait(timeout=20) == 2 and "--faults" in proc.stderr.read()
     proc, _ = start_sim(tmp_path, "--profile", "arduino-uno")
     assert proc.wait(timeout=20) == 2
+
+
+def test_sim_reports_port_changes_under_disconnect_faults(tmp_path):
+    proc, _ = start_sim(tmp_path, "--json", "--seed", "2", "--faults", "disconnect_every=0.3,reconnect_after=0.2")
+    try:
+        first, gone, back = read_lines(proc, 3)
+        assert gone == {**first, "port": None}
+        # A new PTY; the kernel may hand out the freed number again, as USB re-enumeration may.
+        assert back == {**first, "port": back["port"]} and back["port"].startswith("/dev/")
+    finally:
+        assert stop(proc) == 0
