@@ -21,9 +21,9 @@ import contextlib
 import time
 from dataclasses import dataclass, field
 
-from fleet.errors import DeviceError, PortVanished, ProtocolError, RequestTimeout, UnsupportedVersion
+from fleet.errors import BoardRebooted, DeviceError, PortVanished, ProtocolError, RequestTimeout, UnsupportedVersion
 from fleet.protocol import (
-    PROTOCOL_VERSION, Boot, Error, Frame, FrameDecoder, Hello, Info, Message, Ping, Pong, decode_message, encode_message,
+    PROTOCOL_VERSION, Boot, BootReason, Error, Frame, FrameDecoder, Hello, Info, Message, Ping, Pong, decode_message, encode_message,
 )  # fmt: skip
 from fleet.protocol.framing import DELIMITER
 from fleet.transport.base import Transport
@@ -259,6 +259,10 @@ class BoardClient:
         self.stats.events += 1
         if isinstance(msg, Boot):
             self.boots += 1
+            if self.info is not None:
+                # Boards answer in order, so a BOOT after our HELLO was answered means a reset
+                # that lost every request still pending: fail them now rather than time out.
+                self._fail_pending(BoardRebooted(f"{self.name}: the board rebooted ({_boot_reason(msg.reason)})"))
         elif self._event_seq is not None:
             gap = (seq - self._event_seq - 1) & 0xFFFF
             self.stats.events_lost += gap
@@ -312,13 +316,16 @@ class BoardClient:
         else:
             fut.set_result(msg)
 
-    def _fail_all(self, exc: Exception) -> None:
-        if self._closed is None:
-            self._closed = exc
+    def _fail_pending(self, exc: Exception) -> None:
         for _type, fut in list(self._pending.values()):
             if not fut.done():
                 fut.set_exception(exc)
         self._pending.clear()
+
+    def _fail_all(self, exc: Exception) -> None:
+        if self._closed is None:
+            self._closed = exc
+        self._fail_pending(exc)
         for sub in list(self._subscribers):
             if sub.queue.full():
                 sub.queue.get_nowait()  # make room: the consumer must learn that the board is gone
@@ -326,3 +333,9 @@ class BoardClient:
             sub.queue.put_nowait(exc)
         self._subscribers.clear()
 
+
+def _boot_reason(code: int) -> str:
+    try:
+        return BootReason(code).name.lower().replace("_", " ")
+    except ValueError:
+        return f"reason {code}"

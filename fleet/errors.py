@@ -79,6 +79,10 @@ class PortBusy(TransportError):
     """Another process holds the port."""
 
 
+class BoardRebooted(TransportError):
+    """The board reset while requests were outstanding; their answers will never come."""
+
+
 class FleetTimeout(FleetError, TimeoutError):
     """Something did not happen in time."""
 

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from fleet.client import BoardClient, Subscription
-from fleet.deploy.events import DeployEvent, Phase
+from fleet.deploy.events import DeployEvent
 from fleet.deploy.model_file import ModelFile
 from fleet.deploy.preflight import preflight
 from fleet.deploy.upload import UploadProgress, upload
 from fleet.error_codes import ErrorCode
-from fleet.errors import DeviceError, FleetError, FleetTimeout, ModelRejected, PortVanished, TransportError
+from fleet.errors import DeviceError, FleetError, FleetTimeout, ModelRejected, TransportError
 from fleet.protocol import (
     ActivateMode, Boot, Capability, CommitAck, Info, InferResult, Log, LogLevel, ModelActivate, ModelCommit,
     ModelConfirm, ModelRollback, SlotState, SlotStatus, Stream, StreamConfig,
@@ -80,8 +80,15 @@ class _HealthFailed(Exception):
     pass
 
 
-# Device errors after which a fresh MODEL_BEGIN resumes the transfer (the board rebooted or was busy).
-_RESUMABLE = frozenset({ErrorCode.NO_UPLOAD, ErrorCode.OUT_OF_RANGE, ErrorCode.BUSY})
+# Device errors after which starting over (MODEL_BEGIN resumes) can succeed: the board
+# rebooted mid-upload or was busy.
+_RESUMABLE = frozenset({ErrorCode.NO_UPLOAD, ErrorCode.OUT_OF_RANGE, ErrorCode.BUSY, ErrorCode.INCOMPLETE})
+
+
+def _retryable(exc: Exception) -> bool:
+    if isinstance(exc, DeviceError):
+        return exc.code in _RESUMABLE
+    return isinstance(exc, (TransportError, FleetTimeout))
 
 
 def target_slot(info: Info) -> int | None:
@@ -103,6 +110,7 @@ class BoardDeploy:
         self._emit = emit
         self.client: BoardClient | None = None
         self._last_progress = 0.0
+        self._preflight_reported = False
 
     def emit(self, event: str, **fields: object) -> None:
         self._emit(DeployEvent(event=event, board=self.target.name, uid=self.target.uid, port=self.target.port,
@@ -125,7 +133,26 @@ class BoardDeploy:
 
     async def _run(self) -> BoardResult:
         self.emit("progress", phase="connecting")
-        info = await self._connect()
+        info = await self._reconnect(None)
+        # Everything before ACTIVATE can simply start over after a link loss: HELLO again,
+        # MODEL_BEGIN resumes the transfer, COMMIT is idempotent.
+        attempt = 0
+        while True:
+            try:
+                prepared = await self._prepare(info)
+                break
+            except (TransportError, FleetTimeout, DeviceError) as exc:
+                attempt += 1
+                if not _retryable(exc) or attempt > self.options.reconnects:
+                    raise
+                info = await self._reconnect(exc)
+        if isinstance(prepared, BoardResult):
+            return prepared
+        slot, before = prepared
+        return await self._activate(slot, before)
+
+    async def _prepare(self, info: Info) -> tuple[int, Info] | BoardResult:
+        """Pre-flight, upload and COMMIT: (slot, info before activation), or the result if it ends here."""
         check = preflight(self.model, info, self.target.name)
         if check.same_model:
             self.emit("skipped", reason="already runs this model", sha256=self.model.info.sha256, phase="done")
@@ -134,13 +161,16 @@ class BoardDeploy:
             reason = "; ".join(check.reasons)
             self.emit("refused", reason=reason, phase="done")
             return BoardResult(self.target.name, "refused", reason)
-        self.emit("preflight", reason=check.report.message, phase="preflight")
+        if not self._preflight_reported:
+            self._preflight_reported = True
+            self.emit("preflight", reason=check.report.message, phase="preflight")
 
         info = await self._clear_pending(info)
         slot = target_slot(info)
         if slot is None:
             raise FleetError(f"{self.target.name}: no free model slot (states {[s.state for s in info.slots]})")
-        slot = await self._upload(slot)
+        progress = await upload(self._client, self.model.image, slot, on_progress=self._on_progress(slot))
+        self._report_progress(progress, slot, force=True)
 
         self.emit("progress", phase="verifying", slot=slot)
         try:
@@ -151,7 +181,7 @@ class BoardDeploy:
             return BoardResult(self.target.name, "failed", reason)
         assert isinstance(commit, CommitAck)
         self.emit("verified", slot=slot, arena_used=commit.arena_used, sha256=self.model.info.sha256)
-        return await self._activate(slot, info)
+        return slot, info
 
     @property
     def _client(self) -> BoardClient:
@@ -163,9 +193,10 @@ class BoardDeploy:
         assert self.client.info is not None
         return self.client.info
 
-    async def _reconnect(self, why: Exception) -> Info:
-        """Reconnect within the reconnect window; the board may be rebooting or re-enumerating."""
-        self.emit("progress", phase="reconnecting", reason=str(why))
+    async def _reconnect(self, why: Exception | None) -> Info:
+        """(Re)connect within the reconnect window; the board may be rebooting or re-enumerating."""
+        if why is not None:
+            self.emit("progress", phase="reconnecting", reason=str(why))
         await self._release()
         deadline = time.monotonic() + self.options.reconnect_window_s
         delay = 0.1
@@ -175,7 +206,7 @@ class BoardDeploy:
             except (TransportError, FleetTimeout) as exc:
                 if time.monotonic() + delay > deadline:
                     raise FleetTimeout(
-                        f"{self.target.name}: lost and not back within {self.options.reconnect_window_s:g} s ({exc})"
+                        f"{self.target.name}: not reachable within {self.options.reconnect_window_s:g} s ({exc})"
                     ) from None
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
@@ -187,24 +218,6 @@ class BoardDeploy:
             await self._client.request(ModelRollback())
             info = await self._client.hello()
         return info
-
-    async def _upload(self, slot: int) -> int:
-        for attempt in range(self.options.reconnects + 1):
-            try:
-                progress = await upload(self._client, self.model.image, slot, on_progress=self._on_progress(slot))
-                self._report_progress(progress, slot, force=True)
-                return slot
-            except (PortVanished, FleetTimeout, DeviceError) as exc:
-                if isinstance(exc, ModelRejected) or attempt == self.options.reconnects:
-                    raise
-                if isinstance(exc, DeviceError) and exc.code not in _RESUMABLE:
-                    raise
-                info = await self._reconnect(exc)
-                again = target_slot(info)
-                if again is None:
-                    raise FleetError(f"{self.target.name}: no free model slot after reconnecting") from None
-                slot = again
-        raise AssertionError("unreachable")
 
     def _on_progress(self, slot: int) -> Callable[[UploadProgress], None]:
         return lambda p: self._report_progress(p, slot)
@@ -240,7 +253,7 @@ class BoardDeploy:
             if confirm.active_slot != slot or confirm.slots[slot].state != SlotState.ACTIVE:
                 raise FleetError(f"{self.target.name}: CONFIRM answered, but slot {slot} is not the active one")
             await client.request(self.target.after_streams)
-        except (PortVanished, FleetTimeout) as exc:
+        except (TransportError, FleetTimeout) as exc:
             return await self._after_link_loss(exc, slot, previous_text)
         finally:
             sub.close()
@@ -304,5 +317,6 @@ class BoardDeploy:
                           sha256=self.model.info.sha256, phase="done")  # fmt: skip
                 return BoardResult(self.target.name, "confirmed")
             return await self._rollback(f"link lost during the health check ({exc})", previous_text)
-        return self._rolled_back(f"board reset before confirm ({exc})", previous_text)
+        return self._rolled_back(f"link lost before CONFIRM ({exc}); the board came back on its previous model",
+                                 previous_text)
 

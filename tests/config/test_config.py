@@ -1,8 +1,6 @@
 """devices.toml: the shipped file is valid, good files load, and every bad file gives one
 clear message naming the file, the line, the key and what was expected."""
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
