@@ -45,8 +45,9 @@ class Buffer:
             raise ModelError(f"{what} at byte {pos} points past the end of the file")
         return target
 
-    def root(self) -> Table:
-        return Table.at(self, self.follow(0, "root table offset"), "root table")
+    def root(self, what: str = "root table") -> Table:
+        """The root table; `what` names it in error messages (e.g. "Model")."""
+        return Table.at(self, self.follow(0, f"{what} offset"), what)
 
 
 @dataclass(frozen=True, slots=True)

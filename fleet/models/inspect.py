@@ -110,7 +110,7 @@ def inspect_file(path: str | Path) -> ModelInfo:
 
 
 def _read(data: bytes) -> ModelInfo:
-    model = Buffer(data).root()
+    model = Buffer(data).root("Model")
     version = model.scalar(0, "I", 0, "version")
     if version != SCHEMA_VERSION:
         raise ModelError(f"schema version {version}; only version {SCHEMA_VERSION} is supported")

@@ -74,7 +74,8 @@ def _reference(data: bytes):  # -> ai_edge_litert.interpreter.Interpreter
         )
         reference.allocate_tensors()
     except (RuntimeError, ValueError) as exc:
-        raise ModelError(f"the TFLite reference interpreter cannot load the model: {str(exc)[:300]}") from None
+        detail = " ".join(str(exc).split())[:300]  # LiteRT's messages span lines and repeat
+        raise ModelError(f"the TFLite reference interpreter cannot load the model: {detail}") from None
     if len(reference.get_input_details()) != 1:
         raise ModelError("parity compares single-input models")
     return reference
@@ -90,7 +91,7 @@ def _fix_quantized_dimension(data: bytes) -> bytes:
     model TFLM runs.
     """
     patched = bytearray(data)
-    for subgraph in Buffer(data).root().tables(2, "subgraphs"):
+    for subgraph in Buffer(data).root("Model").tables(2, "subgraphs"):
         for tensor in subgraph.tables(0, "tensors"):
             quant = tensor.table(4, "quantization")
             position = quant.field_position(6) if quant is not None else None

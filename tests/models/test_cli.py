@@ -97,3 +97,22 @@ def test_build_unknown_name_is_a_usage_error(tmp_path, capsys) -> None:
     # Rejected before TensorFlow is needed, so this runs without the tf extra too.
     assert main(["model", "build", "cat-detector", "--out", str(tmp_path)]) == 2
     assert "unknown example model 'cat-detector'; known: gesture, sine" in capsys.readouterr().err
+
+
+def test_inspect_shows_the_manifest(capsys) -> None:
+    from fleet.models.bundled import bundled_model
+
+    assert main(["model", "inspect", str(bundled_model("gesture"))]) == 0
+    out = capsys.readouterr().out
+    assert "manifest: gesture 1.0.0, labels: idle, wave, tap, circle" in out
+    assert "tensor arena (measured in the TFLM host interpreter): 3152 B" in out
+
+
+def test_inspect_refuses_a_manifest_for_another_model(tmp_path, capsys) -> None:
+    from fleet.models.bundled import bundled_model
+
+    model = tmp_path / "gesture.tflite"
+    model.write_bytes(shared_model_path("hello_world_int8.tflite").read_bytes())
+    (tmp_path / "gesture.json").write_text(bundled_model("gesture").with_suffix(".json").read_text())
+    assert main(["model", "inspect", str(model)]) == 1
+    assert "does not describe model 'gesture': sha256 is fe1faa9db199" in capsys.readouterr().err
