@@ -81,3 +81,16 @@ def _patch_opcode(data: bytes, old: int, new: int) -> bytes:
             if pos is not None and code.scalar(field, fmt, 0, "code") == old:
                 out[pos : pos + (1 if fmt == "b" else 4)] = new.to_bytes(1 if fmt == "b" else 4, "little")
     return bytes(out)
+
+
+def test_a_probe_that_crashes_the_child_counts_as_too_small(shared_model, tmp_path) -> None:
+    # 16 bytes makes TFLM segfault ("Failed to allocate tail memory"); the prober must
+    # survive it, call it a failure, and carry on in a new child.
+    from fleet.models.arena import _Prober
+
+    model = tmp_path / "hello.tflite"
+    model.write_bytes(shared_model("hello_world_int8.tflite"))
+    with _Prober(model, inputs=1) as prober:
+        assert prober.probe(16) is False
+        assert prober.probe(1936) is True
+        assert prober.probe(1935) is False
