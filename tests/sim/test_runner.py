@@ -168,3 +168,19 @@ async def test_upload_with_pipelined_chunks_and_commit_off_the_loop(tmp_path, he
     assert status.active_slot == 1
     await host.close()
     await board.stop()
+
+
+@pytest.mark.asyncio
+async def test_farm_on_memory_pipes(hello_world):
+    from fleet.sim.farm import FarmConfig, SimFarm
+
+    config = FarmConfig(boards=2, profiles=("esp32s3", "pico"), seed=4, transport="memory", model=hello_world,
+                        link=LinkConfig(baud=None))  # fmt: skip
+    async with SimFarm(config) as farm:
+        kinds = []
+        for board, ports in zip(farm.boards, farm.memory_ports, strict=True):
+            host = AsyncHost(await ports.connections.get())
+            info = await host.request(Hello())
+            kinds.append((info.board_kind, info.uid.hex() == board.uid, info.active_slot))
+            await host.close()
+        assert kinds == [("esp32s3", True, 0), ("pico", True, 0)]
