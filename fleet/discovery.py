@@ -85,6 +85,10 @@ class ScanResult:
     def uid(self) -> str | None:
         return self.info.uid.hex() if self.info else None
 
+    @property
+    def port(self) -> str:
+        return self.candidate.port
+
 
 def usb_matches(rule: UsbMatch, usb: UsbIdentity) -> bool:
     """Every field the rule gives must equal the port's (serial numbers compare case-blind)."""

@@ -1,0 +1,103 @@
+"""The way a user runs fleet: `fleet sim` in one terminal, `fleet scan` and `fleet deploy` in another."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared" / "models"
+
+
+def model(name: str) -> Path:
+    path = SHARED / name
+    if not path.is_file():
+        pytest.skip(f"{name} not found in {SHARED} (the shared models folder is absent)")
+    return path
+
+
+@pytest.fixture
+def env(tmp_path):
+    """Registry and cache of this test only; no devices.toml (commands run in tmp_path)."""
+    clean = {k: v for k, v in os.environ.items() if k != "FLEET_CONFIG"}
+    return clean | {"FLEET_SIM_REGISTRY": str(tmp_path / "registry"), "FLEET_CACHE_DIR": str(tmp_path / "cache")}
+
+
+@pytest.fixture
+def sim(env, tmp_path):
+    """`fleet sim --boards 2` running hello_world, stopped with Ctrl-C at the end."""
+    cmd = [sys.executable, "-m", "fleet", "sim", "--boards", "2", "--profile", "mixed", "--seed", "5", "--json", "--baud", "921600",
+           "--model", str(model("hello_world_int8.tflite"))]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    boards = [json.loads(proc.stdout.readline()) for _ in range(2)]
+    yield boards
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(20) == 0
+    assert not list((tmp_path / "registry").glob("*.json")), "fleet sim left registry entries behind"
+
+
+def fleet(env, cwd, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fleet", *args], capture_output=True, text=True, env=env, cwd=cwd,
+                          timeout=timeout)  # fmt: skip
+
+
+def test_scan_finds_the_virtual_boards_without_configuration(sim, env, tmp_path):
+    out = fleet(env, tmp_path, "scan", "--json")
+    assert out.returncode == 0, out.stderr
+    rows = {r["uid"]: r for r in json.loads(out.stdout)["boards"]}
+    assert set(rows) == {b["uid"] for b in sim}
+    for board in sim:
+        row = rows[board["uid"]]
+        assert (row["port"], row["kind"], row["status"], row["source"]) == (board["port"], board["profile"], "ok", "virtual")
+        assert row["model"] == "hello_world_int8" and row["model_state"] == "active"
+    table = fleet(env, tmp_path, "scan")
+    assert table.stdout.splitlines()[0].split()[:3] == ["NAME", "UID", "KIND"]
+    assert all(b["uid"] in table.stdout for b in sim)
+
+
+def test_deploy_json_events_and_exit_code(sim, env, tmp_path):
+    speech = model("micro_speech_quantized.tflite")
+    dry = fleet(env, tmp_path, "deploy", str(speech), "--to", "all", "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    kinds = [json.loads(line)["event"] for line in dry.stdout.splitlines()]
+    assert kinds == ["plan", "preflight", "preflight"]
+
+    out = fleet(env, tmp_path, "deploy", str(speech), "--to", "all", "--json")
+    assert out.returncode == 0, out.stderr
+    events = [json.loads(line) for line in out.stdout.splitlines()]
+    assert events[0]["event"] == "plan" and len(events[0]["boards"]) == 2
+    assert [e["event"] for e in events].count("confirmed") == 2
+    assert events[-1] == {**events[-1], "event": "done", "summary": {"confirmed": 2}}
+    uploads = [e for e in events if e.get("phase") == "uploading"]
+    assert uploads and uploads[-1]["bytes"] == uploads[-1]["total"] == speech.stat().st_size
+
+    rows = json.loads(fleet(env, tmp_path, "scan", "--json").stdout)["boards"]
+    assert {r["model"] for r in rows} == {"micro_speech_quantized"}
+
+    again = fleet(env, tmp_path, "deploy", str(speech), "--json")
+    assert again.returncode == 0
+    assert [json.loads(line)["event"] for line in again.stdout.splitlines()].count("skipped") == 2
+
+
+def test_deploy_exit_codes_for_refusals_and_usage_errors(sim, env, tmp_path):
+    bad = tmp_path / "notes.tflite"
+    bad.write_text("not a model")
+    out = fleet(env, tmp_path, "deploy", str(bad))
+    assert out.returncode == 3
+    assert "not a TFLite model" in out.stderr
+
+    out = fleet(env, tmp_path, "deploy", str(model("hello_world_int8.tflite")), "--to", "nosuchboard")
+    assert out.returncode == 2
+    assert "no board, tag, group, uid or port matches 'nosuchboard'" in out.stderr
+
+    person = model("person_detect.tflite")
+    uid = sim[0]["uid"]
+    ok = fleet(env, tmp_path, "deploy", str(person), "--to", uid[:6])
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "confirmed" in ok.stdout
