@@ -211,7 +211,11 @@ class BoardClient:
         fut: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
         self._pending[seq] = (msg.TYPE, fut)
         fut.add_done_callback(lambda _f, s=seq: self._forget(s, _f))
-        await self.write(encode_message(msg, seq))
+        try:
+            await self.write(encode_message(msg, seq))
+        except BaseException:
+            fut.cancel()  # nobody will await it
+            raise
         return fut
 
     def _forget(self, seq: int, fut: asyncio.Future[Message]) -> None:
