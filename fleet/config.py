@@ -116,6 +116,7 @@ class Rollout(_Strict):
     max_failures: int = Field(default=1, ge=0)
     health_inferences: int = Field(default=3, ge=0)
     health_timeout_s: float = Field(default=10.0, gt=0)
+    max_latency_ms: float | None = Field(default=None, gt=0)
 
 
 class FleetConfig(_Strict):

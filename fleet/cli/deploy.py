@@ -55,6 +55,10 @@ async def _dry_run(targets: list[DeployTarget], model, plan: RolloutPlan, emit) 
     return 3 if refused else 0
 
 
+def _latency_budget_us(ms: float | None) -> int | None:
+    return int(ms * 1000) if ms else None
+
+
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     rollout = config.rollout
@@ -62,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     options = DeployOptions(
         health_inferences=rollout.health_inferences if args.health_inferences is None else args.health_inferences,
         health_timeout_s=args.health_timeout or rollout.health_timeout_s,
-        max_latency_us=int(args.max_latency_ms * 1000) if args.max_latency_ms else None,
+        max_latency_us=_latency_budget_us(args.max_latency_ms or rollout.max_latency_ms),
     )
     try:
         model = load_model_file(args.model)
