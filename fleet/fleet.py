@@ -466,8 +466,13 @@ class _Session:
         self.client = client
         sub = client.subscribe(maxsize=16384)
         try:
-            await self._setup(client)
-            self.online.set()
+            boots = client.boots
+            try:
+                await self._setup(client)
+            except FleetError:
+                if not client.connected or client.boots == boots:
+                    raise
+                # The board reset during setup: its BOOT, queued in `sub`, sets it up again.
             self.settled.set()
             self._spawn(self._housekeeping(client))
             while True:
@@ -483,9 +488,10 @@ class _Session:
             await asyncio.gather(*self._aux, return_exceptions=True)
             self._aux.clear()
 
-    async def _setup(self, client: BoardClient) -> None:
+    async def _setup(self, client: BoardClient, *, fresh_info: bool = True) -> None:
         """After a connect or a reset: read INFO, estimate the clock, turn streams on."""
-        info = client.info or await client.hello()  # connect() has just read INFO
+        # connect() has just read INFO; after a reset it may have changed (a test model reverts).
+        info = client.info if fresh_info and client.info is not None else await client.hello()
         self.ingest.set_info(info)
         self.ingest.clock.update(await client.sync_clock())
         await client.request(streams_for(info, self.manager.streams))
@@ -510,14 +516,12 @@ class _Session:
             self._spawn(self._refresh_info(client))
 
     async def _after_reset(self, client: BoardClient) -> None:
+        boots = client.boots
         try:
-            info = await client.hello()
-            self.ingest.set_info(info)
-            self.ingest.clock.update(await client.sync_clock())
-            await client.request(streams_for(info, self.manager.streams))
-            self._set_state("online", info=info)
+            await self._setup(client, fresh_info=False)
         except FleetError:
-            await client.close()  # the reader sees the link end and reconnects
+            if client.boots == boots:  # another reset schedules its own setup; anything else is a dead link
+                await client.close()  # the reader sees the link end and reconnects
 
     async def _refresh_info(self, client: BoardClient) -> None:
         """Results name a model INFO did not list (a deploy activated it): read INFO again."""
@@ -567,6 +571,7 @@ class _Session:
         s.state = state
         if self.client is not None and state == "online":
             s.port = self.client.transport.name
+            self.online.set()
         self.manager.publish(s.state_event(time.time(), reason))
 
 
