@@ -1,0 +1,130 @@
+"""The client against virtual boards on real PTYs, opened by pyserial: every request type,
+events, clock sync, errors, timeouts, and a board that vanishes mid-request."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tty
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from fleet.client import BoardClient
+from fleet.errors import PortVanished, RequestTimeout, UploadError
+from fleet.protocol import (
+    BootReason, Boot, InferResult, LogLevel, ModelActivate, ModelCommit, ModelConfirm, ModelRollback, Ping, Power, Reboot,
+    RebootAck, SlotState, SlotStatus, Stream, StreamConfig, StreamConfigAck,
+)  # fmt: skip
+from fleet.sim.farm import FarmConfig, SimFarm
+from fleet.sim.runner import LinkConfig
+from fleet.transport.serial import open_transport
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "models"
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cache(tmp_path_factory):
+    os.environ.setdefault("FLEET_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest_asyncio.fixture
+async def board(tmp_path):
+    path = SHARED / "hello_world_int8.tflite"
+    if not path.is_file():
+        pytest.skip(f"{path} not found (the shared models folder is absent)")
+    config = FarmConfig(boards=1, profiles=("esp32s3",), seed=3, state_dir=tmp_path, model=path.read_bytes(),
+                        model_name="hello_world", link=LinkConfig(baud=921600, turnaround_us=500))  # fmt: skip
+    async with SimFarm(config) as farm:
+        yield farm.boards[0]
+
+
+async def connect(board) -> BoardClient:
+    return await BoardClient.connect(await open_transport(board.port, 921600), timeout=1.0, retries=1)
+
+
+async def test_handshake_reports_the_board(board):
+    client = await connect(board)
+    info = client.info
+    assert info.uid.hex() == board.uid
+    assert (info.board_kind, info.proto_version, info.cpu_hz) == ("esp32s3", 1, 240_000_000)
+    assert info.arena_bytes == 327_680 and info.max_payload >= 512
+    assert info.active.name == "hello_world" and info.active.state == SlotState.ACTIVE
+    await client.close()
+
+
+async def test_ping_echo_and_clock_estimate(board):
+    client = await connect(board)
+    pong, t0, t1 = await client.ping(b"\x00\x01\x02")
+    assert pong.data == b"\x00\x01\x02"
+    clock = await client.sync_clock(samples=4)
+    assert 0 < clock.rtt_s < 0.5
+    # The board's clock maps onto ours: a fresh PONG's time lands inside its round trip.
+    pong, t0, t1 = await client.ping()
+    assert t0 - 0.05 <= clock.to_host(pong.device_time_us) <= t1 + 0.05
+    await client.close()
+
+
+async def test_streams_deliver_results_and_power(board):
+    client = await connect(board)
+    sub = client.subscribe()
+    applied = await client.request(StreamConfig(Stream.RESULTS | Stream.POWER, LogLevel.INFO, 10, 50, 0))
+    assert isinstance(applied, StreamConfigAck) and applied.streams == Stream.RESULTS | Stream.POWER
+    seen = {InferResult: 0, Power: 0}
+    while min(seen.values()) < 3:
+        event = await asyncio.wait_for(sub.get(), 5)
+        if type(event) in seen:
+            seen[type(event)] += 1
+        if isinstance(event, InferResult):
+            assert event.model_prefix == client.info.active.sha256[:4]
+            assert len(event.data) == 1  # hello_world: one int8 output
+    await client.request(StreamConfig(Stream.NONE))
+    await client.close()
+
+
+async def test_reboot_request_answers_then_boots(board):
+    client = await connect(board)
+    sub = client.subscribe()
+    assert isinstance(await client.request(Reboot(0)), RebootAck)
+    event = await asyncio.wait_for(sub.get(), 5)
+    assert isinstance(event, Boot) and event.reason == BootReason.REQUESTED
+    assert client.boots == 1
+    await client.close()
+
+
+async def test_slot_requests_and_their_errors(board):
+    client = await connect(board)
+    with pytest.raises(UploadError, match="NO_UPLOAD"):
+        await client.request(ModelCommit(1))
+    with pytest.raises(UploadError, match="NOT_VERIFIED"):
+        await client.request(ModelActivate(1))
+    with pytest.raises(UploadError, match="NOT_PENDING"):
+        await client.request(ModelConfirm(1))
+    status = await client.request(ModelRollback())  # nothing pending: a no-op that reports status
+    assert isinstance(status, SlotStatus) and status.active_slot == 0
+    await client.close()
+
+
+async def test_board_vanishing_mid_request_fails_the_request(board):
+    client = await connect(board)
+    # 900 bytes take ~10 ms to cross the paced line: the board cannot answer before the unplug.
+    ping = asyncio.create_task(client.request(Ping(bytes(900)), timeout=10, retries=0))
+    await asyncio.sleep(0.001)
+    await board.unplug()
+    with pytest.raises(PortVanished):
+        await asyncio.wait_for(ping, 3)
+    await client.close()
+
+
+async def test_silent_port_times_out_after_retries():
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    try:
+        transport = await open_transport(os.ttyname(slave), 115200)
+        with pytest.raises(RequestTimeout, match="no answer to Hello after 2 tries"):
+            await BoardClient.connect(transport, timeout=0.1, retries=1)
+    finally:
+        os.close(master)
+        os.close(slave)
