@@ -154,6 +154,7 @@ static fw_err dispatch(fw_device *d, const fw_frame *f, fw_cur *c, uint32_t *det
         if (e == FW_OK) {
             fw_commit_ack ack = {m.u8, value};
             fw_enc_commit_ack(c, &ack);
+            fw_device_log(d, FW_LOG_INFO, "model verified");
         }
         break;
     case FW_T_MODEL_ACTIVATE:
@@ -175,6 +176,7 @@ static fw_err dispatch(fw_device *d, const fw_frame *f, fw_cur *c, uint32_t *det
             fw_slot_status st;
             fw_slots_status(&d->slots, &st);
             fw_enc_slot_status(c, &st);
+            fw_device_log(d, FW_LOG_INFO, st.active_slot == FW_NO_SLOT ? "no model running" : "slots changed");
         }
         return e;
     default:

@@ -1,5 +1,6 @@
 #include "fw_ref_runner.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "fw_input.h"
@@ -118,9 +119,23 @@ static fw_err plan_fc(planner *p, const fw_operator *o, fc_op *op)
     fc_op *q = op ? op : &o_;
     q->ch_mult = ch;
     q->ch_shift = ch ? ch + channels : NULL;
-    /* As TFLM: effective scale = input_scale * filter_scale / output_scale, in double. */
+    /* TFLM refuses a bias whose scale is not input_scale * filter_scale (within 2% of
+     * an output step), because the kernel folds the bias in at the product scale. */
+    float product = in_s * w_s; /* in float, as TFLM's GetQuantizedConvolutionMultipler */
+    if (bi >= 0) {
+        float b_s;
+        int32_t b_zp;
+        if (quant_param(p, &b, &b_s, &b_zp) || fabs((double)product - (double)b_s) / (double)out_s > 0.02) {
+            say(p->why, "bias scale is not input x filter scale", "");
+            return FW_E_MODEL_INVALID;
+        }
+    }
+    /* The effective scale input * filter / output: per-tensor as TFLM's FC (float
+     * product, then double), per-channel as PopulateConvolutionQuantizationParams
+     * (all in double). */
     for (uint32_t c = 0; c < channels; c++) {
-        double real = (double)in_s * (double)fw_fb_f32_at(fb, w.scales, c) / (double)out_s;
+        double real = channels == 1 ? (double)product / (double)out_s
+                                    : (double)in_s * (double)fw_fb_f32_at(fb, w.scales, c) / (double)out_s;
         int32_t m, s;
         if (multiplier(real, &m, &s))
             return FW_E_MODEL_INVALID;

@@ -1,0 +1,141 @@
+"""A minimal host for the firmware tests: requests, responses and events over a serial
+port, built directly on fleet.protocol (the full client lives in fleet/client.py; these
+tests check the firmware, so they keep their own small, explicit driver)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import serial
+
+from fleet.protocol import (
+    Error, Frame, FrameDecoder, Hello, Info, Message, ModelBegin, ModelChunk, ModelCommit, decode_message,
+    encode_message,
+)  # fmt: skip
+
+
+class BoardError(Exception):
+    """An ERROR response: the code, detail and text the board sent."""
+
+    def __init__(self, error: Error) -> None:
+        super().__init__(f"board error {error.code} (detail {error.detail}): {error.text}")
+        self.code, self.detail, self.text = error.code, error.detail, error.text
+
+
+@dataclass
+class BoardLink:
+    """One open serial session with a board."""
+
+    port: serial.Serial
+    decoder: FrameDecoder = field(default_factory=lambda: FrameDecoder(65535))
+    events: list[tuple[Frame, Message]] = field(default_factory=list)
+    responses: dict[int, tuple[Frame, Message]] = field(default_factory=dict)
+    seq: int = 0
+
+    @classmethod
+    def open(cls, path: str, baud: int = 115200) -> BoardLink:
+        link = cls(serial.Serial(path, baud, timeout=0.05))
+        link.port.write(b"\x00")  # terminate any half frame the board holds
+        return link
+
+    def close(self) -> None:
+        self.port.close()
+
+    def send(self, msg: Message) -> int:
+        self.seq = (self.seq + 1) & 0xFFFF
+        self.port.write(encode_message(msg, self.seq))
+        return self.seq
+
+    def pump(self, timeout: float = 0.05) -> None:
+        """Read what has arrived and sort it into responses and events."""
+        self.port.timeout = timeout
+        data = self.port.read(max(1, self.port.in_waiting))
+        for frame in self.decoder.feed(data):
+            msg = decode_message(frame)
+            if frame.header.is_response:
+                self.responses[frame.header.seq] = (frame, msg)
+            else:
+                self.events.append((frame, msg))
+
+    def wait(self, seq: int, timeout: float = 5.0) -> Message:
+        """The response to request `seq`; raises BoardError for an error response."""
+        deadline = time.monotonic() + timeout
+        while seq not in self.responses:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no response to seq {seq} within {timeout} s")
+            self.pump()
+        _, msg = self.responses.pop(seq)
+        if isinstance(msg, Error):
+            raise BoardError(msg)
+        return msg
+
+    def request(self, msg: Message, timeout: float = 5.0) -> Message:
+        return self.wait(self.send(msg), timeout)
+
+    def hello(self) -> Info:
+        info = self.request(Hello(1, 4096))
+        assert isinstance(info, Info)
+        return info
+
+    def take_events(self, kind: type, count: int, timeout: float = 10.0) -> list:
+        """Wait for `count` events of class `kind`; returns and removes them."""
+        deadline = time.monotonic() + timeout
+        while sum(isinstance(m, kind) for _, m in self.events) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{count} {kind.__name__} events did not arrive within {timeout} s")
+            self.pump()
+        picked = [m for _, m in self.events if isinstance(m, kind)][:count]
+        self.events = [(f, m) for f, m in self.events if not (isinstance(m, kind) and m in picked)]
+        return picked
+
+    def send_chunks(self, model: bytes, start: int, chunk: int, window: int, stop_at: int | None = None) -> int:
+        """Pipelined MODEL_CHUNKs from `start`, at most `window` bytes unacknowledged,
+        go-back-N on an ACK that does not advance. Stops once `stop_at` bytes are
+        acknowledged (to simulate a host that goes away). Returns the acked offset."""
+        end = len(model) if stop_at is None else min(stop_at, len(model))
+        acked = sent = start
+        outstanding: list[int] = []
+        while acked < end:
+            while sent < end and sent + min(chunk, end - sent) - acked <= window:
+                n = min(chunk, end - sent)
+                outstanding.append(self.send(ModelChunk(sent, model[sent : sent + n])))
+                sent += n
+            ack = self.wait(outstanding.pop(0)).next_offset
+            if ack <= acked and not outstanding and ack < sent:
+                sent = ack  # nothing advanced and nothing in flight: resend
+            acked = max(acked, ack)
+        for seq in outstanding:
+            acked = max(acked, self.wait(seq).next_offset)
+        return acked
+
+    def upload(self, model: bytes, slot: int, name: str = "model", version: str = "1") -> int:
+        """BEGIN (resuming where the board is), chunks, COMMIT; returns arena_used."""
+        info = self.hello()
+        begin = self.request(ModelBegin(slot, len(model), hashlib.sha256(model).digest(), name, version))
+        self.send_chunks(model, begin.offset, info.max_payload - 4, info.rx_window)
+        return self.request(ModelCommit(slot), timeout=10).arena_used
+
+
+def input_vector(input_id: int, shape) -> np.ndarray:
+    """The board's input sequence (firmware/runner/fw_input.h): element i of input k is
+    ((k + 31*i) mod 256) - 128 as int8."""
+    n = int(np.prod(shape))
+    values = [((input_id + 31 * i) & 0xFF) - 128 for i in range(n)]
+    return np.array(values, dtype=np.int8).reshape(shape)
+
+
+def tflm_outputs(model: bytes, input_ids) -> dict[int, bytes]:
+    """Output tensor bytes of the TFLM host interpreter for each input id."""
+    from tflite_micro import runtime
+
+    interp = runtime.Interpreter.from_bytes(model)
+    shape = interp.get_input_details(0)["shape"]
+    out = {}
+    for k in input_ids:
+        interp.set_input(input_vector(k, shape), 0)
+        interp.invoke()
+        out[k] = interp.get_output(0).tobytes()
+    return out

@@ -1,0 +1,80 @@
+"""Fixtures for the firmware tests: build the C targets once per session, and start
+POSIX boards on pseudo-terminals with their own state directories."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.firmware.board_link import BoardLink
+
+ROOT = Path(__file__).resolve().parents[2]
+FIRMWARE = ROOT / "firmware"
+MODELS = ROOT.parent / "shared" / "models"
+
+
+def make(*targets: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    if not shutil.which("make") or not shutil.which("cc"):
+        pytest.skip("make and a C compiler are needed to build the firmware")
+    return subprocess.run(["make", "-C", str(FIRMWARE), *targets], capture_output=True, text=True, timeout=timeout)
+
+
+def model_bytes(name: str) -> bytes:
+    path = MODELS / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent (the example models live outside the repo)")
+    return path.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def posix_binary() -> Path:
+    result = make("posix")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return FIRMWARE / "build" / "posix" / "fleet-fw-posix"
+
+
+class PosixBoard:
+    """A running POSIX board process; `restart()` is a power cycle that keeps the state dir."""
+
+    def __init__(self, binary: Path, state: Path, *args: str) -> None:
+        self.binary, self.state, self.args = binary, state, args
+        self.proc: subprocess.Popen | None = None
+        self.path = ""
+        self.start()
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [str(self.binary), "--state", str(self.state), *self.args], stdout=subprocess.PIPE, text=True
+        )
+        line = self.proc.stdout.readline().split()
+        assert line and line[0] == "PTY", f"the board printed {line!r} instead of its PTY"
+        self.path = line[1]
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=5)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def link(self) -> BoardLink:
+        return BoardLink.open(self.path)
+
+
+@pytest.fixture
+def posix_board(posix_binary, tmp_path):
+    board = PosixBoard(posix_binary, tmp_path / "state", "--uid", "f1ee7001")
+    yield board
+    board.stop()
+
+
+@pytest.fixture
+def link(posix_board):
+    link = posix_board.link()
+    yield link
+    link.close()

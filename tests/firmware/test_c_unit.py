@@ -1,0 +1,26 @@
+"""The C side's own tests, run from pytest so one command covers both languages:
+`make -C firmware test` (unit + golden vectors, ASan/UBSan) and the libFuzzer run."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.firmware.conftest import make
+
+
+def test_c_unit_tests_pass_under_sanitizers():
+    result = make("test")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    for module in ("crc32", "cobs", "sha256", "frame", "device", "streams", "runner", "golden"):
+        assert f"{module} " in result.stdout
+
+
+@pytest.mark.slow
+def test_decoder_fuzz_million_inputs():
+    if not shutil.which("clang"):
+        pytest.skip("clang (libFuzzer) is not installed")
+    result = make("fuzz", timeout=900)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert "Done 1000000 runs" in result.stderr
