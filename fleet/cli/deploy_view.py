@@ -33,6 +33,7 @@ class DeployView:
     rows: dict[str, _Row] = field(default_factory=dict)
     _drawn: int = 0
     _last_draw: float = 0.0
+    _finished: bool = False
 
     @property
     def live(self) -> bool:
@@ -50,6 +51,7 @@ class DeployView:
             return
         if event.event == "done":
             self._draw(force=True)
+            self._finished = True
             summary = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted((event.summary or {}).items()))
             print(f"done: {summary}", file=self.stream, flush=True)
             return
@@ -70,6 +72,8 @@ class DeployView:
             row.rate, row.eta, row.retransmits = e.rate or 0.0, e.eta, e.retransmits or 0
         if e.event in FINAL:
             row.outcome, row.reason = e.event, e.reason
+            if e.event == "confirmed" and e.inferences:
+                row.reason = f"{e.model} {e.version}: {e.inferences} healthy inferences, median {(e.latency_us or 0) / 1000:.1f} ms"
 
     def _plain(self, e: DeployEvent) -> str:
         what = e.event if e.event != "progress" else e.phase
@@ -106,5 +110,6 @@ class DeployView:
         return f"{name}  {row.phase:<12} [{bar}] {frac:4.0%} {row.rate / 1024:7.1f} KiB/s {eta} {retx}".rstrip()
 
     def close(self) -> None:
-        if self.live:
+        """Leave the final state on screen (when the rollout ended early, e.g. on Ctrl-C)."""
+        if self.live and not self._finished:
             self._draw(force=True)
