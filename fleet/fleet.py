@@ -114,6 +114,7 @@ class FleetManager:
         self._boards: dict[str, BoardState] = {}
         self._probe_after: dict[str, float] = {}
         self._scanner: asyncio.Task[None] | None = None
+        self._scan_now = asyncio.Event()  # a board dropped off: look for it without waiting
         self._started = False
         self._stopping = False
 
@@ -240,8 +241,10 @@ class FleetManager:
         self.last_scan = list(results)
         for result in results:
             port = result.candidate.port
+            if result.status == "busy":
+                continue  # held for a moment (maybe by one of our sessions): look again next scan
             if result.status != "ok" or result.uid is None:
-                self._probe_after[port] = now + PROBE_BACKOFF_S
+                self._probe_after[port] = now + PROBE_BACKOFF_S  # not a fleet board, or not answering
                 continue
             session = self._sessions.get(result.uid)
             if session is not None:
@@ -265,9 +268,15 @@ class FleetManager:
                     return True
         return False
 
+    def request_scan(self) -> None:
+        """Rescan now rather than at the next interval (a board just dropped off)."""
+        self._scan_now.set()
+
     async def _scan_loop(self) -> None:
         while True:
-            await asyncio.sleep(self.rescan_interval_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._scan_now.wait(), self.rescan_interval_s)
+            self._scan_now.clear()
             try:
                 await self.scan_once()
             except FleetError:
@@ -399,6 +408,11 @@ class _Session:
         self._task = asyncio.get_running_loop().create_task(self._run(), name=f"board {self.state.name}")
 
     async def stop(self) -> None:
+        """Turn the board's streams off (leave it as we found it), disconnect, stop."""
+        client = self.live_client
+        if client is not None:
+            with contextlib.suppress(FleetError, OSError):
+                await client.request(StreamConfig(Stream.NONE), timeout=0.5, retries=0)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -449,6 +463,7 @@ class _Session:
             lost_at = time.monotonic()
             delay = 0.1
             self._set_state("reconnecting", reason=reason)
+            self.manager.request_scan()  # it may come back on another port
 
     def _check_identity(self, client: BoardClient) -> None:
         assert client.info is not None

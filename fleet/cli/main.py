@@ -21,7 +21,9 @@ EXIT_USAGE = 2
 EXIT_REFUSED = 3
 
 # Modules that each add one command (or a group of subcommands).
-COMMAND_MODULES: tuple[str, ...] = ("fleet.cli.scan", "fleet.cli.deploy", "fleet.cli.sim", "fleet.cli.model")
+COMMAND_MODULES: tuple[str, ...] = (
+    "fleet.cli.scan", "fleet.cli.deploy", "fleet.cli.sim", "fleet.cli.model", "fleet.cli.monitor", "fleet.cli.replay",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
