@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import random
 
 import pytest
 import pytest_asyncio
@@ -50,33 +51,41 @@ async def test_same_model_is_skipped_and_nothing_is_sent(one_board, hello_world)
     assert one_board.stats.rx_bytes - before < 32
 
 
-async def test_upload_resumes_after_a_disconnect(one_board, micro_speech):
-    """Unplug mid-transfer; after the replug MODEL_BEGIN answers the offset the board kept."""
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_upload_resumes_after_disconnects_at_random_offsets(one_board, micro_speech, seed):
+    """Unplug twice at seeded random offsets; after each replug MODEL_BEGIN answers the offset
+    the board kept, and the transfer continues from there instead of from zero."""
+    rng = random.Random(seed)
+    size = len(micro_speech.data)
+    half = size // 2
+    cuts = [rng.randrange(1024, half - 2048), rng.randrange(half + 2048, size - 1024)]
     events = Events()
-    unplugged = asyncio.Event()
+    pending = list(cuts)
+    pulled = asyncio.Queue()
 
     def watch(event):
         events(event)
-        if event.phase == "uploading" and (event.bytes or 0) > 6000 and not unplugged.is_set():
-            unplugged.set()
+        if event.phase == "uploading" and pending and (event.bytes or 0) >= pending[0]:
+            pulled.put_nowait(pending.pop(0))
 
     async def cable_puller():
-        await unplugged.wait()
-        await one_board.unplug()
-        await asyncio.sleep(0.3)
-        await one_board.plug()
+        for _ in cuts:
+            await pulled.get()
+            await one_board.unplug()
+            await asyncio.sleep(0.2)
+            await one_board.plug()
 
     puller = asyncio.create_task(cable_puller())
     every_chunk = dataclasses.replace(FAST, progress_every_s=0.0)
     result = await BoardDeploy(target_for(one_board), micro_speech, every_chunk, watch).run()
-    await puller
+    await asyncio.wait_for(puller, 5)
     assert result.outcome == "confirmed", result
-    assert "reconnecting" in [e.phase for e in events]
-    resumed = [e for e in events if e.phase == "uploading"]
-    restart = next(i for i, e in enumerate(events) if e.phase == "reconnecting")
-    first_after = next(e for e in events[restart:] if e.phase == "uploading")
-    assert first_after.bytes > 6000, "the transfer restarted from zero instead of resuming"
-    assert resumed[-1].bytes == len(micro_speech.data)
+    starts = [i for i, e in enumerate(events) if e.phase == "reconnecting"]
+    assert len(starts) == 2
+    for cut, start in zip(cuts, starts):
+        resumed_at = next(e.bytes for e in events[start:] if e.phase == "uploading")
+        assert resumed_at >= cut, f"after the unplug at {cut} B the transfer restarted at {resumed_at} B"
+    assert [e for e in events if e.phase == "uploading"][-1].bytes == size
     assert await running(one_board) == (micro_speech.sha256, SlotState.ACTIVE)
 
 
