@@ -48,4 +48,15 @@ def test_live_stream_cycles_through_the_classes() -> None:
 
 
 def test_only_the_model_and_its_manifest_are_bundled() -> None:
-    assert sorted(p.name for p in EXAMPLES_DIR.iterdir()) == ["gesture.json", "gesture.tflite"]
+    assert sorted(p.name for p in EXAMPLES_DIR.iterdir()) == ["gesture.json", "gesture.tflite", "sine.json", "sine.tflite"]
+
+
+def test_bundled_sine_is_the_seeded_build() -> None:
+    path = bundled_model("sine")
+    manifest = load_manifest_for(path)
+    assert manifest is not None and manifest.name == "sine" and manifest.labels == []
+    assert manifest.sha256 == "6588794baa1621f4008a50a185d3f04c2d2144247e8fa3b0f8cbb99f17f5ec57"
+    info = inspect_model(path.read_bytes())
+    assert info.ops == {"FULLY_CONNECTED": 3}
+    for profile in load_profiles().values():
+        assert check_fit(info, measure_arena(path.read_bytes()), profile).ok

@@ -60,3 +60,6 @@ def test_sine_follows_the_sine(built_models) -> None:
     if _same_versions():
         assert info.sha256 == SINE_SHA256
         assert manifest["metrics"] == {"float_mae": 0.0197, "int8_mae": 0.0217}
+        # The bundled copy (fleet/models/examples, rebuilt with
+        # `fleet model build sine --out fleet/models/examples --seed 0`) is this very build.
+        assert bundled_model("sine").read_bytes() == data
