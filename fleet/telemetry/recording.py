@@ -95,7 +95,8 @@ class RecordingWriter:
         path = Path(path)
         header = RecordingHeader(started=time.time(), boards=boards or [])
         try:
-            file = open(path, "wb" if force else "xb")  # noqa: SIM115 - closed by close()
+            # Exclusive create ("xb"): the check and the creation are one step, no race.
+            file = await asyncio.to_thread(open, path, "wb" if force else "xb")
         except FileExistsError:
             raise RecordingExists(f"{path}: exists already; not overwriting a recording",
                                   hint="choose another file name, or pass --force to overwrite it") from None  # fmt: skip

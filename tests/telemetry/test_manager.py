@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from pathlib import Path
 
@@ -69,7 +70,7 @@ async def test_host_time_is_device_time_on_the_host_clock(gesture):
     for board in farm.boards:
         results = _results(events, board.uid)
         # Device intervals carry over exactly; the absolute time is within a few ms of the wall clock.
-        for a, b in zip(results, results[1:]):
+        for a, b in itertools.pairwise(results):
             assert b.host_time - a.host_time == pytest.approx((b.device_time_us - a.device_time_us) / 1e6, abs=1e-6)
         assert 0 <= received - results[-1].host_time < 1.0
 
@@ -228,7 +229,7 @@ async def test_deploy_through_the_manager_keeps_streams_and_publishes_steps(gest
         await collect(consumer, lambda ev: all(
             b.active is not None and b.active.sha256 == new_sha for b in manager.boards.values()), timeout=5)
         notices = [e.event for e in events if isinstance(e, DeployNotice)]
-        assert [n.event for n in notices][0] == "plan" and notices[-1].event == "done"
+        assert notices[0].event == "plan" and notices[-1].event == "done"
         assert {n.board for n in notices if n.event == "confirmed"} == {b.name for b in manager.boards.values()}
         for board in manager.boards.values():
             assert board.active.version and board.previous is not None and board.previous.name == "gesture"
