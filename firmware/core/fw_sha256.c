@@ -34,7 +34,7 @@ static void compress(uint32_t h[8], const uint8_t *p)
         uint32_t e = v[4], a = v[0];
         uint32_t t1 = v[7] + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & v[5]) ^ (~e & v[6])) + k_round[i] + w[i & 15];
         uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & v[1]) ^ (a & v[2]) ^ (v[1] & v[2]));
-        memmove(v + 1, v, 7 * sizeof v[0]);
+        memmove(v + 1, v, 7 * sizeof v[0]); /* h <- g <- ... <- a */
         v[4] += t1;
         v[0] = t1 + t2;
     }

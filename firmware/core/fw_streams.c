@@ -158,6 +158,8 @@ static void infer(fw_device *d)
     }
 }
 
+/* Energy since boot, in 32-bit steps: a microcontroller without a 64-bit divider
+ * (and the ~700 bytes of library code it would pull in) integrates it exactly. */
 static void integrate_energy(fw_device *d, uint64_t now)
 {
     fw_streams *st = &d->streams;
@@ -165,10 +167,25 @@ static void integrate_energy(fw_device *d, uint64_t now)
     uint16_t mv;
     uint32_t ua;
     pm->read(pm->ctx, d->slots.running != FW_NO_SLOT, &mv, &ua);
-    st->energy_fj += (uint64_t)mv * ua * (now - st->last_energy_us);
+    uint32_t uw = mv * (ua / 1000u) + mv * (ua % 1000u) / 1000u;
+    uint64_t dt = now - st->last_energy_us;
     st->last_energy_us = now;
-    st->energy_uj += st->energy_fj / 1000000000u;
-    st->energy_fj %= 1000000000u;
+    if (dt > 0xFFFFFFFFu - st->energy_us)
+        dt = 0xFFFFFFFFu - st->energy_us; /* a gap over an hour between polls: cap it */
+    uint32_t us = st->energy_us + (uint32_t)dt;
+    uint32_t ms = us / 1000u;
+    st->energy_us = us % 1000u;
+    while (ms) { /* uW * ms = nJ; chunks small enough for 32 bits at up to 4 W */
+        uint32_t step = ms < 1000u ? ms : 999u;
+        uint32_t nj = uw * step;
+        ms -= step;
+        st->energy_uj += nj / 1000u;
+        st->energy_nj += nj % 1000u;
+        if (st->energy_nj >= 1000u) {
+            st->energy_nj -= 1000u;
+            st->energy_uj++;
+        }
+    }
 }
 
 static void send_power(fw_device *d, uint64_t now)

@@ -14,7 +14,8 @@ typedef struct {
     uint64_t next_power_us;
     uint64_t last_energy_us;
     uint64_t energy_uj;
-    uint64_t energy_fj;     /* remainder below 1 uJ, in mV*uA*us (femtojoules) */
+    uint32_t energy_nj;     /* remainder below 1 uJ */
+    uint32_t energy_us;     /* time below 1 ms not yet integrated */
     uint32_t inferences;    /* since boot */
     uint8_t result_sent;    /* a result went out since the stream was configured */
 } fw_streams;

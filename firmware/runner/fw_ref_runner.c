@@ -64,12 +64,22 @@ static int8_t *tensor_ptr(planner *p, int32_t index)
     return p->arena ? (int8_t *)(p->arena + p->tensor_at[index] - 1) : NULL;
 }
 
+/* A usable scale: finite, positive, and large enough that TFLM's float-to-int
+ * conversion of an activation bound (6 / scale) stays inside int32, where it is
+ * defined behaviour. NaN fails the comparison too. */
+static int scale_ok(float s) { return s >= 3e-9f && s <= 1e9f; }
+
 static fw_err quant_param(planner *p, const fw_tensor *t, float *scale, int32_t *zp)
 {
     if (t->scales.n == 0 || t->zero_points.n == 0)
         return FW_E_MODEL_INVALID;
     *scale = fw_fb_f32_at(&p->m.fb, t->scales, 0);
-    *zp = (int32_t)fw_fb_i64_at(&p->m.fb, t->zero_points, 0);
+    int64_t z = fw_fb_i64_at(&p->m.fb, t->zero_points, 0);
+    if (!scale_ok(*scale) || z < -32768 || z > 32767) {
+        say(p->why, "quantization parameters out of range", "");
+        return FW_E_MODEL_INVALID;
+    }
+    *zp = (int32_t)z;
     return FW_OK;
 }
 
@@ -123,9 +133,8 @@ static fw_err plan_fc(planner *p, const fw_operator *o, fc_op *op)
      * an output step), because the kernel folds the bias in at the product scale. */
     float product = in_s * w_s; /* in float, as TFLM's GetQuantizedConvolutionMultipler */
     if (bi >= 0) {
-        float b_s;
-        int32_t b_zp;
-        if (quant_param(p, &b, &b_s, &b_zp) || fabs((double)product - (double)b_s) / (double)out_s > 0.02) {
+        float b_s = b.scales.n ? fw_fb_f32_at(fb, b.scales, 0) : 0.0f;
+        if (!(fabs((double)product - (double)b_s) / (double)out_s <= 0.02)) {
             say(p->why, "bias scale is not input x filter scale", "");
             return FW_E_MODEL_INVALID;
         }
@@ -134,8 +143,10 @@ static fw_err plan_fc(planner *p, const fw_operator *o, fc_op *op)
      * product, then double), per-channel as PopulateConvolutionQuantizationParams
      * (all in double). */
     for (uint32_t c = 0; c < channels; c++) {
-        double real = channels == 1 ? (double)product / (double)out_s
-                                    : (double)in_s * (double)fw_fb_f32_at(fb, w.scales, c) / (double)out_s;
+        float ch_s = fw_fb_f32_at(fb, w.scales, c);
+        if (!scale_ok(ch_s))
+            return FW_E_MODEL_INVALID;
+        double real = channels == 1 ? (double)product / (double)out_s : (double)in_s * (double)ch_s / (double)out_s;
         int32_t m, s;
         if (multiplier(real, &m, &s))
             return FW_E_MODEL_INVALID;

@@ -53,3 +53,18 @@ def test_bias_scale_mismatch_is_refused_like_tflm(fw_run, tmp_path):
     path.write_bytes(model)
     out = subprocess.run([str(fw_run), str(path), "0", "1"], capture_output=True, text=True)
     assert out.stdout.startswith("error 10 ")  # MODEL_INVALID
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), 0.0, -0.5], ids=["nan", "inf", "zero", "negative"])
+def test_unusable_output_scale_is_refused(fw_run, tmp_path, bad):
+    """Found by the fuzzer: a NaN scale reached a float-to-int conversion (undefined)."""
+    import numpy as np
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+    buf = bytearray(hello_world())
+    graph = schema.Model.GetRootAsModel(buf, 0).Subgraphs(0)
+    graph.Tensors(graph.Outputs(0)).Quantization().ScaleAsNumpy()[:] = np.float32(bad)
+    path = tmp_path / "m.tflite"
+    path.write_bytes(bytes(buf))
+    out = subprocess.run([str(fw_run), str(path), "0", "1"], capture_output=True, text=True)
+    assert out.stdout.startswith("error 10 ")

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Size of the protocol core for a Cortex-M4F (e.g. the nRF52840) at -Os: framing, codec, SHA-256, A/B slots,
+# stream scheduler and dispatcher (everything in core/ a board links; not the runner,
+# not a port). Frame buffers are caller-owned and not included.
+#
+#   firmware/tools/size_report.sh        (or: make -C firmware size)
+set -eu
+cd "$(dirname "$0")/.."
+OUT=${BUILD:-build}/size
+CC=${ARM_CC:-arm-none-eabi-gcc}
+FLAGS="-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -Os -std=c99 -ffunction-sections -fdata-sections -fstack-usage -Wall -Werror -Icore"
+mkdir -p "$OUT"
+rm -f "$OUT"/*.o "$OUT"/*.su
+for src in core/fw_*.c tools/size_probe.c; do
+    case "$src" in core/fw_msg_peer.c) continue ;; esac # host direction: never on a board
+    $CC $FLAGS -c "$src" -o "$OUT/$(basename "$src" .c).o"
+done
+
+echo "== per object (arm-none-eabi-size, Cortex-M4 -Os) =="
+arm-none-eabi-size -t "$OUT"/fw_*.o
+
+# Link only what a board reaches from its calls into the core (gc-sections), with
+# newlib-nano's memcpy/memset/strlen/memcmp/memmove, the only library calls it makes.
+$CC $FLAGS -nostartfiles --specs=nano.specs -Wl,--gc-sections -Wl,-e,fw_size_probe \
+    -Wl,-Map="$OUT/core.map" "$OUT"/*.o -o "$OUT/core.elf"
+echo
+echo "== linked protocol core (gc-sections; .bss is the fw_device state) =="
+arm-none-eabi-size -A "$OUT/core.elf" | awk '$1 ~ /^\.(text|rodata|data|bss)/'
+arm-none-eabi-size "$OUT/core.elf"
+echo
+echo "== deepest stack frames (bytes) =="
+cat "$OUT"/*.su | sort -t"$(printf '\t')" -k2 -n -r | head -5
