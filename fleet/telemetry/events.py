@@ -108,7 +108,7 @@ class StateEvent(_Event):
 
 
 class LinkEvent(_Event):
-    """Link health counters (cumulative for the manager's lifetime), sent about once a second."""
+    """Link health counters of the current connection (they restart at a reconnect), about once a second."""
 
     kind: Literal["link"] = "link"
     frames_in: int = 0
