@@ -32,8 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fw_device_poll(&b.dev);
     drain(&b);
 
+    /* Up to 32 requests: enough for BEGIN, chunks, COMMIT, ACTIVATE, CONFIRM... while
+     * keeping a run short enough for a million of them. */
     tb_boot(&b, 0, FW_BOOT_POWER_ON);
-    for (size_t i = 0; i + 2 <= size && !fw_device_reboot_requested(&b.dev);) {
+    int requests = 0;
+    for (size_t i = 0; i + 2 <= size && requests++ < 32 && !fw_device_reboot_requested(&b.dev);) {
         uint8_t type = data[i], len = data[i + 1];
         i += 2;
         if (len > size - i)
