@@ -23,6 +23,7 @@ EXIT_REFUSED = 3
 # Modules that each add one command (or a group of subcommands).
 COMMAND_MODULES: tuple[str, ...] = (
     "fleet.cli.scan", "fleet.cli.deploy", "fleet.cli.sim", "fleet.cli.model", "fleet.cli.monitor", "fleet.cli.replay",
+    "fleet.cli.tui",
 )
 
 
@@ -43,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv and sys.stdin.isatty() and sys.stdout.isatty():
+        argv = ["tui"]  # plain `fleet` in a terminal opens the live console
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:

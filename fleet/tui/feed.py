@@ -1,0 +1,101 @@
+"""What the TUI keeps beside the manager's board states: chart history, the log, deploy progress.
+
+`Feed.ingest(events)` folds a batch of telemetry events (already applied to the source's
+`BoardState`s by the manager or the replay) and returns the discrete changes the screens
+should hear about: boards that appeared or changed state, new log lines, deploy steps.
+Results and power go only into the chart history: the table reads rates and percentiles
+from `BoardState.stats` when it refreshes, at its own bounded rate.
+
+No Textual here, so this is tested, and benchmarked, without a terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from fleet.telemetry.events import (
+    BootEvent, DeployNotice, LogEvent, PowerEvent, ResultEvent, StateEvent, TelemetryEvent,
+)  # fmt: skip
+from fleet.telemetry.fanout import Consumer
+from fleet.telemetry.labels import ModelCatalog
+from fleet.telemetry.state import BoardState
+from fleet.tui.deploy_tracker import DeployTracker
+from fleet.tui.history import Histories
+from fleet.tui.loglines import BOOT_REASONS, LogLine, LogStore, deploy_line
+
+
+class Source(Protocol):
+    """What the TUI renders: a FleetManager, or a ReplaySource of a recording."""
+
+    @property
+    def boards(self) -> Mapping[str, BoardState]: ...
+
+    def subscribe(self, maxsize: int = 4096, name: str = "") -> Consumer: ...
+
+
+@dataclass(slots=True)
+class Changes:
+    """What one batch changed, beyond numbers."""
+
+    boards: set[str] = field(default_factory=set)  # uids that appeared or changed connection state
+    logs: list[LogLine] = field(default_factory=list)
+    deploys: list[DeployNotice] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.boards or self.logs or self.deploys)
+
+
+class Feed:
+    """Folds events for one source; see the module doc."""
+
+    def __init__(self, source: Source, catalog: ModelCatalog | None = None) -> None:
+        self.source = source
+        self.catalog = catalog or getattr(source, "catalog", None) or ModelCatalog()
+        self.histories = Histories()
+        self.logs = LogStore()
+        self.deploy = DeployTracker()
+        self.events = 0
+        self._states: dict[str, str] = {}
+        self._labels: dict[tuple[str, str], tuple[str, ...] | None] = {}
+
+    def ingest(self, events: Iterable[TelemetryEvent]) -> Changes:
+        changes = Changes()
+        boards = self.source.boards
+        for event in events:
+            self.events += 1
+            if isinstance(event, ResultEvent):
+                self.histories.get(event.uid).add_result(event, self._labels_for(event, boards))
+            elif isinstance(event, PowerEvent):
+                self.histories.get(event.uid).add_power(event)
+            elif isinstance(event, LogEvent):
+                changes.logs.append(self.logs.add(LogLine(event.host_time, event.board, event.level, event.text)))
+            elif isinstance(event, StateEvent):
+                if self._states.get(event.uid) != event.state:
+                    self._states[event.uid] = event.state
+                    changes.boards.add(event.uid)
+                    changes.logs.append(self.logs.add(LogLine.from_state(event)))
+            elif isinstance(event, BootEvent):
+                reason = BOOT_REASONS.get(event.reason, str(event.reason))
+                changes.logs.append(self.logs.add(LogLine(event.host_time, event.board, 1, f"booted ({reason})")))
+            elif isinstance(event, DeployNotice):
+                self.deploy.apply(event.event)
+                changes.deploys.append(event)
+                line = deploy_line(event)
+                if line is not None:
+                    changes.logs.append(self.logs.add(line))
+        return changes
+
+    def _labels_for(self, event: ResultEvent, boards: Mapping[str, BoardState]) -> tuple[str, ...] | None:
+        key = (event.uid, event.model)
+        if key not in self._labels:
+            board = boards.get(event.uid)
+            active = board.active if board is not None else None
+            labels = None
+            if active is not None and active.sha256.startswith(event.model):
+                labels = tuple(self.catalog.labels(active.sha256) or ()) or None
+            if active is None or labels is not None or active.sha256.startswith(event.model):
+                self._labels[key] = labels  # only cache once INFO names the model the results come from
+            return labels
+        return self._labels[key]

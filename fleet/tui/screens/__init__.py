@@ -1,0 +1,1 @@
+"""Screens of the fleet TUI: the fleet (live or replay), a board, deploy, help, prompts."""

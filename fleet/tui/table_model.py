@@ -1,0 +1,85 @@
+"""The fleet table's content, without Textual: columns, cells, sorting and filtering.
+
+Cells are computed from `BoardState` at refresh time, so the table shows exactly what the
+manager holds (one source of truth), never a copy that could drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from fleet.config import FleetConfig
+from fleet.telemetry.state import BoardState
+from fleet.tui import format as fmt
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    title: str
+    cell: Callable[[BoardState], str]
+    sort: Callable[[BoardState], object]  # missing figures sort last
+
+
+def running_model(board: BoardState) -> str:
+    """The model the board's results come from: `active`, unless they name the `previous` slot's
+    model (after a health-check rollback the manager's INFO can lag; the results do not)."""
+    last = board.stats.last_result
+    active, previous = board.active, board.previous
+    if last is not None and active is not None and previous is not None:
+        if not active.sha256.startswith(last.model) and previous.sha256.startswith(last.model):
+            return f"{previous.name or previous.sha256[:8]} {previous.version}".strip()
+    return board.model_text
+
+
+def _num(value: float | None) -> float:
+    return float("inf") if value is None else -value  # big first; "-" last
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("name", "board", lambda b: b.name, lambda b: b.name),
+    Column("uid", "uid", lambda b: b.uid[-8:], lambda b: b.uid),
+    Column("profile", "profile", lambda b: b.profile or fmt.DASH, lambda b: b.profile or "~"),
+    Column("port", "port", lambda b: b.port, lambda b: b.port),
+    Column("firmware", "firmware", lambda b: b.firmware or fmt.DASH, lambda b: b.firmware or "~"),
+    Column("model", "model", running_model, running_model),
+    Column("state", "state", fmt.state_text, lambda b: (b.state != "online", b.state)),
+    Column("rate", "inf/s", lambda b: fmt.number(b.stats.inference_rate), lambda b: _num(b.stats.inference_rate)),
+    Column("p99", "p99 ms", lambda b: fmt.latency_ms(b.stats.latency_p99_us), lambda b: _num(b.stats.latency_p99_us)),
+    Column("power", "mW", lambda b: fmt.number(b.stats.power_mw), lambda b: _num(b.stats.power_mw)),
+    Column("energy", "µJ/inf", lambda b: fmt.number(b.stats.energy_per_inference_uj),
+           lambda b: _num(b.stats.energy_per_inference_uj)),  # fmt: skip
+    Column("link", "link", lambda b: fmt.link_health(b.link), lambda b: fmt.link_health(b.link) != "ok"),
+)
+SORTABLE = ("name", "profile", "state", "rate", "p99", "power", "energy", "model")
+COLUMN = {c.key: c for c in COLUMNS}
+
+
+def matches(board: BoardState, words: Iterable[str], config: FleetConfig | None) -> bool:
+    """Whether a board passes the filter: any word is one of its tags, a group holding it, or
+    part of its name, profile, model, state or port (case-insensitive)."""
+    words = [w for w in words if w]
+    if not words:
+        return True
+    groups = config.groups if config is not None else {}
+    haystack = " ".join((board.name, board.profile or "", running_model(board), board.state, board.port)).lower()
+    for word in words:
+        if word in board.tags or board.name in groups.get(word, ()) or word.lower() in haystack:
+            return True
+    return False
+
+
+def parse_filter(text: str) -> list[str]:
+    return [w.strip() for w in text.replace(" ", ",").split(",") if w.strip()]
+
+
+def rows(boards: Mapping[str, BoardState], *, words: Iterable[str] = (), sort: str = "name", reverse: bool = False,
+         config: FleetConfig | None = None) -> list[tuple[str, tuple[str, ...]]]:  # fmt: skip
+    """(uid, cells) of the boards that pass the filter, in sort order (ties by name)."""
+    words = list(words)
+    chosen = [b for b in boards.values() if matches(b, words, config)]
+    key = COLUMN[sort].sort
+    chosen.sort(key=lambda b: b.name)
+    chosen.sort(key=key, reverse=reverse)
+    return [(b.uid, tuple(c.cell(b) for c in COLUMNS)) for b in chosen]

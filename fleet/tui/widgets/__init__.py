@@ -1,0 +1,1 @@
+"""Widgets of the fleet TUI; each renders state it is handed and posts typed messages."""

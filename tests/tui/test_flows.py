@@ -1,0 +1,187 @@
+"""Every TUI flow driven with the keyboard through Pilot, over virtual boards on memory pipes."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Input, OptionList, SelectionList, Sparkline
+
+from fleet.tui.screens.board import BoardScreen
+from fleet.tui.screens.deploy import DeployScreen
+from fleet.tui.screens.fleet import ReplayScreen
+from fleet.tui.screens.help import HelpScreen
+from fleet.tui.screens.prompt import PathPrompt
+from fleet.tui.widgets.fleet_table import FleetTable
+from fleet.tui.widgets.log_pane import LogPane
+from tests.tui.conftest import by_profile, demo_app, fleet_screen, settled, text_of, wait_for
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(180)]
+
+
+async def test_startup_shows_every_board_after_the_opening_deploy():
+    async with demo_app() as (app, session, pilot):
+        screen = await settled(app, pilot)
+        table = screen.query_one(FleetTable)
+        await wait_for(pilot, lambda: table.row_count == 4, what="4 rows")
+        assert screen.feed.deploy.summary == {"confirmed": 4}
+        assert {b.model_text for b in session.manager.boards.values()} == {"sine 1.0.0"}
+        assert screen.sub_title.startswith("4 boards, 4 online")
+        assert "sine" in text_of(screen.query_one("#hint"))
+
+
+async def test_the_table_follows_the_board_states_at_a_bounded_rate():
+    async with demo_app() as (app, session, pilot):
+        screen = await settled(app, pilot)
+        table = screen.query_one(FleetTable)
+        events, refreshes = screen.feed.events, screen.refreshes
+        await pilot.pause(2.0)
+        events, refreshes = screen.feed.events - events, screen.refreshes - refreshes
+        assert events > 100  # 4 boards x 20 results/s, power, link...
+        assert refreshes <= 2.0 * screen.refresh_hz + 3  # a timer, not one redraw per event
+        pico = by_profile(screen, "pico")
+        screen.redraw()  # no await until the asserts: the states cannot move meanwhile
+        row = table.get_row(pico.uid)
+        assert row[7] == f"{pico.stats.inference_rate:,.1f}"  # inf/s, straight from BoardState
+        assert float(row[8]) == pytest.approx(pico.stats.latency_p99_us / 1000, abs=0.01)
+        await pilot.press("s")  # sort by profile
+        await pilot.pause()
+        profiles = [table.get_row_at(i)[2] for i in range(table.row_count)]
+        assert profiles == sorted(profiles)
+        await pilot.press("S")
+        await pilot.pause()
+        assert [table.get_row_at(i)[2] for i in range(table.row_count)] == sorted(profiles, reverse=True)
+
+
+async def test_filter_by_tag_text_and_clear():
+    async with demo_app() as (app, session, pilot):
+        screen = await settled(app, pilot)
+        table = screen.query_one(FleetTable)
+        await pilot.press("slash", *"pico")
+        await pilot.pause()
+        assert table.row_count == 1 and table.get_row_at(0)[2] == "pico"
+        await pilot.press("enter", "escape")
+        await pilot.pause()
+        assert table.row_count == 4 and not screen.query_one("#filter", Input).value
+
+
+async def test_detail_screen_charts_outputs_latency_and_power():
+    async with demo_app() as (app, session, pilot):
+        await settled(app, pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen), what="the detail screen")
+        detail = app.screen
+        await wait_for(pilot, lambda: all(len(s.data or []) >= 2 for s in detail.query(Sparkline)),
+                       what="charts with data")  # fmt: skip
+        assert "#0" in detail._charts  # sine: one output
+        info = text_of(detail.query_one("#info"))
+        assert "arena" in info and "sine 1.0.0" in info
+        assert detail.query_one("#recent", DataTable).row_count > 0
+        await pilot.press("escape")
+        assert not isinstance(app.screen, BoardScreen)
+
+
+async def test_deploy_with_a_canary_and_a_health_check_rollback():
+    async with demo_app() as (app, session, pilot):
+        screen = await settled(app, pilot)
+        table = screen.query_one(FleetTable)
+        esp, pico = by_profile(screen, "esp32s3"), by_profile(screen, "pico")
+        table.move_cursor(row=[table.get_row_at(i)[0] for i in range(4)].index(esp.name))
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, DeployScreen), what="the deploy dialog")
+        dialog = app.screen
+        models = dialog.query_one("#models", OptionList)
+        models.highlighted = [o.id.endswith("gesture.tflite") for o in models._options].index(True)
+        await pilot.press("enter")  # load + pre-flight
+        await wait_for(pilot, lambda: dialog.model is not None, what="pre-flight verdicts")
+        assert dialog.query_one("#preflight", DataTable).row_count == 4
+        targets = dialog.query_one("#targets", SelectionList)
+        assert targets.selected == [esp.name]  # the board under the cursor
+        targets.highlighted = [targets.get_option_at_index(i).value for i in range(4)].index(pico.name)
+        await pilot.press("space", "ctrl+d")
+        await wait_for(pilot, lambda: not isinstance(app.screen, DeployScreen), what="the dialog to close")
+        await wait_for(pilot, lambda: screen.feed.deploy.summary is not None and not screen.deploying,
+                       timeout=60, what="the deploy to finish")  # fmt: skip
+        rows = screen.feed.deploy.boards
+        assert list(rows) == sorted([esp.name, pico.name])  # canary: esp32s3 first (table order)
+        assert rows[esp.name].outcome == "confirmed"
+        assert rows[pico.name].outcome == "rolled_back"
+        assert "health check failed: median latency 0.7 ms exceeds the 0.5 ms budget" in rows[pico.name].reason
+        assert "rolled back to sine 1.0.0" in rows[pico.name].reason
+        panel = text_of(screen.query_one("#deploy"))
+        assert "rolled back" in panel
+        assert any("rolled back" in line.text for line in screen.feed.logs.lines)
+        await wait_for(pilot, lambda: table.get_row(pico.uid)[5] == "sine 1.0.0" and
+                       table.get_row(esp.uid)[5] == "gesture 1.0.0", what="models in the table")  # fmt: skip
+
+
+async def test_hotplug_shows_reconnecting_then_online_again():
+    async with demo_app(deploy_first=False) as (app, session, pilot):
+        screen = fleet_screen(app)
+        await wait_for(pilot, lambda: len(screen.source.boards) == 4, what="4 boards")
+        board = session.farm.boards[2]
+        table = screen.query_one(FleetTable)
+        await board.unplug()
+        await wait_for(pilot, lambda: str(table.get_row(board.uid)[6]) == "reconnecting", what="reconnecting row")
+        await board.plug()
+        await wait_for(pilot, lambda: str(table.get_row(board.uid)[6]) == "online ↻1", what="the row back online")
+        assert any("reconnecting" in line.text for line in screen.feed.logs.lines)
+
+
+async def test_record_then_replay_the_recording(tmp_path):
+    path = tmp_path / "session.fleetrec"
+    async with demo_app(deploy_first=False) as (app, session, pilot):
+        screen = fleet_screen(app)
+        await wait_for(pilot, lambda: screen.ready and len(screen.source.boards) == 4, what="4 boards")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, PathPrompt), what="the path prompt")
+        app.screen.query_one(Input).value = str(path)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: session.manager.recording is not None, what="recording")
+        await pilot.pause(1.0)
+        assert "REC" in screen.sub_title
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.last_recording == path, what="recording stopped")
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, PathPrompt), what="the replay prompt")
+        assert app.screen.query_one(Input).value == str(path)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen), what="the replay screen")
+        replay = app.screen
+        await wait_for(pilot, lambda: replay.query_one(FleetTable).row_count == 4, what="replayed rows")
+        await pilot.press("d")  # read-only: a notification, no dialog
+        assert isinstance(app.screen, ReplayScreen)
+        await pilot.press("escape")
+        assert app.screen is screen
+
+
+async def test_logs_filter_by_level_and_board_and_help_and_palette():
+    async with demo_app() as (app, session, pilot):
+        screen = await settled(app, pilot)
+        logs = screen.feed.logs
+        await pilot.press("L", "L")
+        assert logs.min_level == 2 and "WARN" in screen.query_one(LogPane).border_title
+        await pilot.press("b")
+        first = screen.query_one(FleetTable).selected_uid
+        assert logs.board == screen.source.boards[first].name
+        await pilot.press("l")
+        assert screen.query_one(LogPane).has_class("-hidden")
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        titles = [c.title for c in app.get_system_commands(screen)]
+        assert {"Deploy a model", "Start or stop recording", "Open a replay", "Filter boards"} <= set(titles)
+
+
+async def test_an_unusable_model_file_is_an_error_notification_with_a_hint(tmp_path):
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(b"not a model")
+    async with demo_app(deploy_first=False) as (app, session, pilot):
+        screen = fleet_screen(app)
+        await wait_for(pilot, lambda: screen.ready, what="the session")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, DeployScreen), what="the deploy dialog")
+        await pilot.press("tab")
+        app.screen.query_one("#path", Input).value = str(bad)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any(n.severity == "error" for n in app._notifications), what="an error")
+        note = next(n for n in app._notifications if n.severity == "error")
+        assert "bad.tflite" in note.message and "→" in note.message
