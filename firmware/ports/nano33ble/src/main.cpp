@@ -20,7 +20,7 @@ extern "C" {
 namespace {
 
 const uint16_t kMaxPayload = 1024;
-const uint32_t kArenaBytes = 160u * 1024u;
+const uint32_t kArenaBytes = 184320u; /* the nano33ble profile's arena */
 
 alignas(16) uint8_t g_arena[kArenaBytes];
 uint8_t g_rx[FW_RX_BUF_SIZE(kMaxPayload)];
