@@ -10,7 +10,7 @@ import hashlib
 import pytest
 
 from fleet.protocol import (
-    ActivateMode, Boot, BootReason, ErrorCode, InferResult, Log, LogLevel, ModelActivate, ModelBegin, ModelCommit,
+    ActivateMode, Boot, BootReason, ErrorCode, InferResult, Log, LogLevel, ModelActivate, ModelBegin, ModelChunk, ModelCommit,
     ModelConfirm, ModelRollback, Ping, Power, Reboot, SlotState, Stream, StreamConfig,
 )  # fmt: skip
 from tests.firmware.board_link import BoardError, tflm_outputs
@@ -108,6 +108,19 @@ def test_resume_after_the_host_disconnects(posix_board):
     link.send_chunks(model, begin.offset, 1020, info.rx_window)
     assert link.request(ModelCommit(1)).slot == 1
     link.close()
+
+
+def test_lost_chunk_go_back_n(link):
+    """A chunk lost on the way: later chunks are dropped and ACKs stop advancing until
+    the host resends from next_offset."""
+    model = hello_world()
+    link.request(ModelBegin(0, len(model), hashlib.sha256(model).digest(), "hw", "1"))
+    assert link.request(ModelChunk(0, model[:1000])).next_offset == 1000
+    # The chunk at 1000 is "lost"; the next two arrive after the gap.
+    assert link.request(ModelChunk(2000, model[2000:2500])).next_offset == 1000
+    assert link.request(ModelChunk(0, model[:1000])).next_offset == 1000  # a duplicate
+    assert link.send_chunks(model, 1000, 1000, 4096) == len(model)
+    assert link.request(ModelCommit(0)).arena_used > 0
 
 
 def test_resume_survives_a_power_cycle(posix_board):
