@@ -5,10 +5,12 @@ and checks the streamed results bit for bit against the TFLM host interpreter.""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -16,7 +18,7 @@ import pytest
 from fleet.protocol import ActivateMode, Boot, BootReason, LogLevel, ModelActivate, ModelConfirm, Reboot, SlotState
 from fleet.protocol import Stream, StreamConfig
 from tests.firmware.board_link import BoardLink
-from tests.firmware.conftest import FIRMWARE, make
+from tests.firmware.conftest import FIRMWARE, MODELS, make
 from tests.firmware.models import hello_world
 from tests.firmware.test_posix_board import check_results
 
@@ -73,7 +75,8 @@ class QemuBoard:
                 assert "return" in reply, reply
 
     def close(self) -> None:
-        self.link.close()
+        if self.link.port.is_open:
+            self.link.close()
         self.proc.kill()
         self.proc.wait(timeout=5)
 
@@ -83,6 +86,21 @@ def qemu_board(qemu_elf, tmp_path):
     board = QemuBoard(qemu_elf, tmp_path)
     yield board
     board.close()
+
+
+def test_fleet_deploy_to_qemu(qemu_board, tmp_path):
+    """The real `fleet deploy` CLI, with the QEMU board named in a devices.toml."""
+    qemu_board.link.close()  # fleet opens the port itself
+    port = qemu_board.link.port.port
+    (tmp_path / "devices.toml").write_text(f'[boards.qemu]\nport = "{port}"\n')
+    env = {**os.environ, "FLEET_CONFIG": str(tmp_path / "devices.toml"), "FLEET_CACHE_DIR": str(tmp_path / "cache")}
+    model = MODELS / "hello_world_int8.tflite"
+    if not model.exists():
+        pytest.skip(f"{model} is absent")
+    out = subprocess.run([sys.executable, "-m", "fleet", "deploy", str(model), "--to", "qemu", "--json"],
+                         capture_output=True, text=True, env=env, timeout=180)  # fmt: skip
+    events = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    assert out.returncode == 0 and events[-1]["summary"] == {"confirmed": 1}, out.stdout[-2000:] + out.stderr[-2000:]
 
 
 def test_deploy_hello_world_to_qemu(qemu_board):
