@@ -18,6 +18,7 @@ def test_c_unit_tests_pass_under_sanitizers():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # ~8 min on two cores
 def test_decoder_fuzz_million_inputs():
     if not shutil.which("clang"):
         pytest.skip("clang (libFuzzer) is not installed")
