@@ -29,6 +29,8 @@ from fleet.protocol.framing import DELIMITER
 from fleet.transport.base import Transport
 
 HOST_MAX_PAYLOAD = 4096
+# Back-to-back frames (pipelined chunks) need no extra delimiter; a frame after a pause does.
+RESYNC_AFTER_IDLE_S = 0.005
 
 
 @dataclass(slots=True)
@@ -121,6 +123,8 @@ class BoardClient:
         self._subscribers: set[Subscription] = set()
         self._event_seq: int | None = None
         self._write_lock = asyncio.Lock()
+        self._last_write = 0.0
+        self._bad_messages = 0
         self._reader: asyncio.Task[None] | None = None
         self._closed: Exception | None = None
 
@@ -135,8 +139,6 @@ class BoardClient:
         client = cls(transport, **kwargs)
         client.start()
         try:
-            # A lone delimiter ends any half frame the board holds from an earlier session.
-            await transport.write(DELIMITER)
             await client.hello(timeout=hello_timeout)
         except BaseException:
             await client.close()
@@ -224,7 +226,14 @@ class BoardClient:
             del self._pending[seq]
 
     async def write(self, wire: bytes) -> None:
+        """Write one encoded frame. After the line was idle, lead with a delimiter: if noise
+        ate the delimiter of the last frame, the board still holds its tail, and without a
+        fresh delimiter this frame would be glued to it and lost too."""
         async with self._write_lock:
+            now = time.monotonic()
+            if now - self._last_write > RESYNC_AFTER_IDLE_S:
+                wire = DELIMITER + wire
+            self._last_write = now
             await self.transport.write(wire)
         self.stats.frames_out += 1
 
@@ -299,13 +308,14 @@ class BoardClient:
         self.stats.frames_in = d.frames
         self.stats.bad_crc = d.bad_crc
         self.stats.too_long = d.too_long
+        self.stats.malformed = d.malformed + self._bad_messages
 
     def _dispatch(self, frame: Frame) -> None:
         header = frame.header
         try:
             msg = decode_message(frame)
         except ProtocolError:
-            self.stats.malformed += 1
+            self._bad_messages += 1
             return
         if not header.is_response:
             self._publish(msg, header.seq)

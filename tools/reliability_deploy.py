@@ -32,12 +32,12 @@ from fleet.connect import connect_port
 from fleet.deploy.board_deploy import BoardDeploy, DeployOptions, DeployTarget
 from fleet.deploy.model_file import ModelFile, load_model_file
 from fleet.errors import PortNotFound
+from fleet.models.bundled import bundled_model
 from fleet.protocol import SlotState
 from fleet.sim.faults import FaultSpec
 from fleet.sim.farm import FarmConfig, SimFarm
 from fleet.sim.runner import LinkConfig, VirtualBoard
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "models"
 # At 921600 a whole 4 KiB window crosses the line in 45 ms: half a second means lost.
 CONFIG = FleetConfig(defaults=Defaults(request_timeout_s=0.5))
 
@@ -79,7 +79,7 @@ async def run(deploys: int, seed: int, boards: int = 4, ber: float = 1e-4, unplu
               reset_every: float = 5.0, models: tuple[ModelFile, ModelFile] | None = None) -> ReliabilityReport:  # fmt: skip
     """Run `deploys` deploys spread over `boards` boards; see the module doc."""
     if models is None:
-        models = (load_model_file(SHARED / "hello_world_int8.tflite"), load_model_file(SHARED / "micro_speech_quantized.tflite"))
+        models = (load_model_file(bundled_model("sine")), load_model_file(bundled_model("gesture")))
     faults = FaultSpec(ber=ber, disconnect_every=unplug_every, reconnect_after=0.3, reboot_every=reset_every)
     options = DeployOptions(health_inferences=2, health_timeout_s=3.0, reconnects=20, reconnect_window_s=10.0)
     report = ReliabilityReport()

@@ -70,15 +70,20 @@ def run(args: argparse.Namespace) -> int:
     known = set(load_profiles()) | {"mixed"}
     if unknown := [p for p in profiles if p not in known]:
         raise ConfigError(f"unknown board profile {unknown[0]!r}; known: {', '.join(sorted(known))}")
-    model = None
+    model, name, version = None, "", ""
     if args.model is not None:
         try:
             model = args.model.read_bytes()
         except OSError as exc:
             raise ConfigError(f"--model {args.model}: {exc.strerror}") from None
+        # Boards report the name and version a deploy would have given them: the manifest's.
+        from fleet.models.manifest import load_manifest_for
+
+        manifest = load_manifest_for(args.model, model)
+        name, version = (manifest.name, manifest.version) if manifest else (args.model.stem, "")
     config = FarmConfig(
         boards=args.boards, profiles=profiles, seed=args.seed, state_dir=args.state, model=model,
-        model_name=args.model.stem if args.model else "",
+        model_name=name, model_version=version,
         link=LinkConfig(baud=args.baud, turnaround_us=round(args.turnaround_ms * 1000),
                         faults=FaultSpec.parse(args.faults)),
         register=True,

@@ -23,7 +23,7 @@ from fleet.deploy.model_file import ModelFile
 from fleet.deploy.preflight import preflight
 from fleet.deploy.upload import UploadProgress, upload
 from fleet.error_codes import ErrorCode
-from fleet.errors import DeviceError, FleetError, FleetTimeout, ModelRejected, TransportError
+from fleet.errors import DeviceError, FleetError, FleetTimeout, ModelRejected, TransportError, UploadError
 from fleet.protocol import (
     ActivateMode, Boot, Capability, CommitAck, Info, InferResult, Log, LogLevel, ModelActivate, ModelCommit,
     ModelConfirm, ModelRollback, SlotState, SlotStatus, Stream, StreamConfig,
@@ -33,8 +33,12 @@ Connector = Callable[[], Awaitable[BoardClient]]
 Emit = Callable[[DeployEvent], None]
 Outcome = Literal["confirmed", "skipped", "refused", "rolled_back", "failed"]
 
-# COMMIT hashes the slot and test-loads the model; a board may take seconds for a big one.
-COMMIT_TIMEOUT_S = 60.0
+# COMMIT hashes the slot and test-loads the model: a board may take seconds for a big one
+# (a virtual board measures a new model's arena in a child process). COMMIT is idempotent
+# and a busy board answers queued requests in order, so ask again every couple of seconds
+# (a lost frame on a noisy line costs that, not the whole patience) for up to ~30 s.
+COMMIT_TIMEOUT_S = 2.0
+COMMIT_RETRIES = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +178,7 @@ class BoardDeploy:
 
         self.emit("progress", phase="verifying", slot=slot)
         try:
-            commit = await self._client.request(ModelCommit(slot), timeout=COMMIT_TIMEOUT_S, retries=1)
+            commit = await self._client.request(ModelCommit(slot), timeout=COMMIT_TIMEOUT_S, retries=COMMIT_RETRIES)
         except ModelRejected as exc:
             reason = f"board refused the model: {exc.text}"
             self.emit("failed", reason=reason, phase="done")  # nothing was activated: the old model still runs
@@ -248,7 +252,14 @@ class BoardDeploy:
             except _HealthFailed as exc:
                 return await self._rollback(str(exc), previous_text)
             self.emit("progress", phase="confirming")
-            confirm = await client.request(ModelConfirm(slot))
+            try:
+                confirm = await client.request(ModelConfirm(slot))
+            except UploadError as exc:
+                if exc.code != ErrorCode.NOT_PENDING:
+                    raise
+                # The board dropped the model under test: it reset after passing the health
+                # check and before CONFIRM, and boots its previous model.
+                return await self._settle(exc, await client.hello(), slot, previous_text)
             assert isinstance(confirm, SlotStatus)
             if confirm.active_slot != slot or confirm.slots[slot].state != SlotState.ACTIVE:
                 raise FleetError(f"{self.target.name}: CONFIRM answered, but slot {slot} is not the active one")
@@ -309,7 +320,10 @@ class BoardDeploy:
 
     async def _after_link_loss(self, exc: Exception, slot: int, previous_text: str) -> BoardResult:
         """The link broke after ACTIVATE: find out what the board runs now and make it safe."""
-        info = await self._reconnect(exc)
+        return await self._settle(exc, await self._reconnect(exc), slot, previous_text)
+
+    async def _settle(self, exc: Exception, info: Info, slot: int, previous_text: str) -> BoardResult:
+        """After ACTIVATE something went wrong (`exc`): report what `info` says the board runs."""
         running = info.active
         if running is not None and running.sha256 == self.model.sha256:
             if running.state == SlotState.ACTIVE:  # our CONFIRM arrived; only its answer was lost
@@ -317,6 +331,6 @@ class BoardDeploy:
                           sha256=self.model.info.sha256, phase="done")  # fmt: skip
                 return BoardResult(self.target.name, "confirmed")
             return await self._rollback(f"link lost during the health check ({exc})", previous_text)
-        return self._rolled_back(f"link lost before CONFIRM ({exc}); the board came back on its previous model",
+        return self._rolled_back(f"the board reset before CONFIRM ({exc}) and came back on its previous model",
                                  previous_text)
 

@@ -4,7 +4,8 @@ The board tells us its chunk limit (`max_payload`) and window (`rx_window` bytes
 We keep the window full of MODEL_CHUNKs; each is answered by a cumulative ACK. An ACK that
 does not cover its chunk means the board saw a gap (a chunk lost to a CRC error), so we
 rewind to the board's offset and resend from there; silence past the ACK timeout does the
-same. When errors rise the chunk size halves (a short frame is less likely to be hit by a
+same; the ACK timeout follows the measured round trip (srtt + 4·rttvar, as TCP's RTO does),
+so a lost frame costs a few window times, not seconds. When errors rise the chunk size halves (a short frame is less likely to be hit by a
 bit error) and grows back after a run of clean ACKs. MODEL_BEGIN tells us where to start,
 so a transfer broken by a disconnect, a reboot or a host restart resumes where it stopped.
 """
@@ -25,6 +26,9 @@ from fleet.protocol import BeginAck, Capability, ChunkAck, Message, ModelBegin, 
 
 MIN_CHUNK = 64
 CLEAN_ACKS_TO_GROW = 32
+INITIAL_RTO_S = 1.0
+MIN_RTO_S = 0.05
+MAX_RTO_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +75,28 @@ class _InFlight:
     offset: int
     length: int
     future: asyncio.Future[Message]
+    sent: float
+
+
+@dataclass(slots=True)
+class RetransmitTimer:
+    """Jacobson/Karels retransmission timeout from ACK round-trip samples (RFC 6298)."""
+
+    rto: float = INITIAL_RTO_S
+    srtt: float | None = None
+    rttvar: float = 0.0
+
+    def sample(self, rtt: float) -> None:
+        if self.srtt is None:
+            self.srtt, self.rttvar = rtt, rtt / 2
+        else:
+            self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - rtt)
+            self.srtt = 0.875 * self.srtt + 0.125 * rtt
+        self.rto = min(MAX_RTO_S, max(MIN_RTO_S, self.srtt + 4 * self.rttvar))
+
+    def backoff(self) -> None:
+        """After a timeout: the link may be slower than measured (RFC 6298 5.5)."""
+        self.rto = min(MAX_RTO_S, self.rto * 2)
 
 
 async def upload(
@@ -78,7 +104,7 @@ async def upload(
     image: ModelImage,
     slot: int,
     *,
-    ack_timeout: float | None = None,
+    initial_rto: float = INITIAL_RTO_S,
     max_rewinds: int = 200,
     on_progress: Callable[[UploadProgress], None] | None = None,
 ) -> UploadProgress:
@@ -95,10 +121,10 @@ async def upload(
     progress = UploadProgress(size=len(image.data), start_offset=offset, acked=offset, started=time.monotonic())
     max_chunk = info.max_payload - 4
     window = max(info.rx_window, max_chunk)
-    timeout = ack_timeout if ack_timeout is not None else max(1.0, client.timeout)
+    timer = RetransmitTimer(rto=initial_rto)
     sender = _Sender(client, image.data, begin.slot, offset, max_chunk, window, progress, on_progress)
     try:
-        await sender.run(timeout, max_rewinds)
+        await sender.run(timer, max_rewinds)
     finally:
         sender.abandon()
     progress.finished = time.monotonic()
@@ -122,16 +148,17 @@ class _Sender:
         self.inflight: deque[_InFlight] = deque()
         self.clean = 0
 
-    async def run(self, timeout: float, max_rewinds: int) -> None:
+    async def run(self, timer: RetransmitTimer, max_rewinds: int) -> None:
         size = len(self.data)
         rewinds = 0
         while self.acked < size:
             await self._fill()
             head = self.inflight[0]
             try:
-                ack = await asyncio.wait_for(asyncio.shield(head.future), timeout)
+                ack = await asyncio.wait_for(asyncio.shield(head.future), max(0.0, head.sent + timer.rto - time.monotonic()))
             except TimeoutError:
                 ack = None
+                timer.backoff()
             except DeviceError as exc:
                 if exc.code in (ErrorCode.NO_UPLOAD, ErrorCode.OUT_OF_RANGE):
                     # The board lost the upload (it rebooted): start over with BEGIN, which resumes.
@@ -139,6 +166,7 @@ class _Sender:
                 raise
             if isinstance(ack, ChunkAck) and ack.next_offset >= head.offset + head.length:
                 self.inflight.popleft()
+                timer.sample(time.monotonic() - head.sent)
                 self._advance(ack.next_offset)
                 continue
             # A gap or silence: rewind to what the board holds and resend from there.
@@ -157,7 +185,7 @@ class _Sender:
         while self.next < size and (not self.inflight or self.next + self.chunk - self.acked <= self.window):
             length = min(self.chunk, size - self.next)
             fut = await self.client.send(ModelChunk(self.next, self.data[self.next : self.next + length]))
-            self.inflight.append(_InFlight(self.next, length, fut))
+            self.inflight.append(_InFlight(self.next, length, fut, time.monotonic()))
             self.next += length
             self.progress.sent_bytes += length
 

@@ -44,6 +44,7 @@ class FarmConfig:
     state_dir: Path | None = None  # None: a temporary directory removed at stop
     model: bytes | None = None  # programmed into slot 0 of every board as ACTIVE
     model_name: str = ""
+    model_version: str = ""
     transport: Literal["pty", "memory"] = "pty"
     register: bool = False
     registry_dir: Path | None = None
@@ -84,7 +85,7 @@ class SimFarm:
                     seed=seed + index, max_lag_us=MAX_LAG_US,
                 )  # fmt: skip
                 if config.model is not None:
-                    program_model(engine, config.model, name=config.model_name)
+                    program_model(engine, config.model, name=config.model_name, version=config.model_version)
                 if config.transport == "memory":
                     ports = MemoryPorts(f"sim{index}")
                     self.memory_ports.append(ports)

@@ -11,17 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from fleet.models.bundled import bundled_model
+
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared" / "models"
-
-
-def model(name: str) -> Path:
-    path = SHARED / name
-    if not path.is_file():
-        pytest.skip(f"{name} not found in {SHARED} (the shared models folder is absent)")
-    return path
-
-
 @pytest.fixture
 def env(tmp_path):
     """Registry and cache of this test only; no devices.toml (commands run in tmp_path)."""
@@ -33,7 +25,7 @@ def env(tmp_path):
 def sim(env, tmp_path):
     """`fleet sim --boards 2` running hello_world, stopped with Ctrl-C at the end."""
     cmd = [sys.executable, "-m", "fleet", "sim", "--boards", "2", "--profile", "mixed", "--seed", "5", "--json", "--baud", "921600",
-           "--model", str(model("hello_world_int8.tflite"))]  # fmt: skip
+           "--model", str(bundled_model("sine"))]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
     boards = [json.loads(proc.stdout.readline()) for _ in range(2)]
     yield boards
@@ -55,32 +47,32 @@ def test_scan_finds_the_virtual_boards_without_configuration(sim, env, tmp_path)
     for board in sim:
         row = rows[board["uid"]]
         assert (row["port"], row["kind"], row["status"], row["source"]) == (board["port"], board["profile"], "ok", "virtual")
-        assert row["model"] == "hello_world_int8" and row["model_state"] == "active"
+        assert row["model"] == "sine" and row["model_state"] == "active"
     table = fleet(env, tmp_path, "scan")
     assert table.stdout.splitlines()[0].split()[:3] == ["NAME", "UID", "KIND"]
     assert all(b["uid"] in table.stdout for b in sim)
 
 
 def test_deploy_json_events_and_exit_code(sim, env, tmp_path):
-    speech = model("micro_speech_quantized.tflite")
-    dry = fleet(env, tmp_path, "deploy", str(speech), "--to", "all", "--dry-run", "--json")
+    gesture = bundled_model("gesture")
+    dry = fleet(env, tmp_path, "deploy", str(gesture), "--to", "all", "--dry-run", "--json")
     assert dry.returncode == 0, dry.stderr
     kinds = [json.loads(line)["event"] for line in dry.stdout.splitlines()]
     assert kinds == ["plan", "preflight", "preflight"]
 
-    out = fleet(env, tmp_path, "deploy", str(speech), "--to", "all", "--json")
+    out = fleet(env, tmp_path, "deploy", str(gesture), "--to", "all", "--json")
     assert out.returncode == 0, out.stderr
     events = [json.loads(line) for line in out.stdout.splitlines()]
     assert events[0]["event"] == "plan" and len(events[0]["boards"]) == 2
     assert [e["event"] for e in events].count("confirmed") == 2
     assert events[-1] == {**events[-1], "event": "done", "summary": {"confirmed": 2}}
     uploads = [e for e in events if e.get("phase") == "uploading"]
-    assert uploads and uploads[-1]["bytes"] == uploads[-1]["total"] == speech.stat().st_size
+    assert uploads and uploads[-1]["bytes"] == uploads[-1]["total"] == gesture.stat().st_size
 
     rows = json.loads(fleet(env, tmp_path, "scan", "--json").stdout)["boards"]
-    assert {r["model"] for r in rows} == {"micro_speech_quantized"}
+    assert {(r["model"], r["model_version"]) for r in rows} == {("gesture", "1.0.0")}  # from the manifest
 
-    again = fleet(env, tmp_path, "deploy", str(speech), "--json")
+    again = fleet(env, tmp_path, "deploy", str(gesture), "--json")
     assert again.returncode == 0
     assert [json.loads(line)["event"] for line in again.stdout.splitlines()].count("skipped") == 2
 
@@ -92,12 +84,11 @@ def test_deploy_exit_codes_for_refusals_and_usage_errors(sim, env, tmp_path):
     assert out.returncode == 3
     assert "not a TFLite model" in out.stderr
 
-    out = fleet(env, tmp_path, "deploy", str(model("hello_world_int8.tflite")), "--to", "nosuchboard")
+    out = fleet(env, tmp_path, "deploy", str(bundled_model("gesture")), "--to", "nosuchboard")
     assert out.returncode == 2
     assert "no board, tag, group, uid or port matches 'nosuchboard'" in out.stderr
 
-    person = model("person_detect.tflite")
     uid = sim[0]["uid"]
-    ok = fleet(env, tmp_path, "deploy", str(person), "--to", uid[:6])
+    ok = fleet(env, tmp_path, "deploy", str(bundled_model("gesture")), "--to", uid[:6])
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "confirmed" in ok.stdout

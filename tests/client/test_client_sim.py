@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import tty
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -17,11 +16,11 @@ from fleet.protocol import (
     BootReason, Boot, InferResult, LogLevel, ModelActivate, ModelCommit, ModelConfirm, ModelRollback, Ping, Power, Reboot,
     RebootAck, SlotState, SlotStatus, Stream, StreamConfig, StreamConfigAck,
 )  # fmt: skip
+from fleet.models.bundled import bundled_model
 from fleet.sim.farm import FarmConfig, SimFarm
 from fleet.sim.runner import LinkConfig
 from fleet.transport.serial import open_transport
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "models"
 pytestmark = pytest.mark.asyncio
 
 
@@ -32,11 +31,9 @@ def _cache(tmp_path_factory):
 
 @pytest_asyncio.fixture
 async def board(tmp_path):
-    path = SHARED / "hello_world_int8.tflite"
-    if not path.is_file():
-        pytest.skip(f"{path} not found (the shared models folder is absent)")
+    path = bundled_model("sine")
     config = FarmConfig(boards=1, profiles=("esp32s3",), seed=3, state_dir=tmp_path, model=path.read_bytes(),
-                        model_name="hello_world", link=LinkConfig(baud=921600, turnaround_us=500))  # fmt: skip
+                        model_name="sine", link=LinkConfig(baud=921600, turnaround_us=500))  # fmt: skip
     async with SimFarm(config) as farm:
         yield farm.boards[0]
 
@@ -51,7 +48,7 @@ async def test_handshake_reports_the_board(board):
     assert info.uid.hex() == board.uid
     assert (info.board_kind, info.proto_version, info.cpu_hz) == ("esp32s3", 1, 240_000_000)
     assert info.arena_bytes == 327_680 and info.max_payload >= 512
-    assert info.active.name == "hello_world" and info.active.state == SlotState.ACTIVE
+    assert info.active.name == "sine" and info.active.state == SlotState.ACTIVE
     await client.close()
 
 
@@ -79,7 +76,7 @@ async def test_streams_deliver_results_and_power(board):
             seen[type(event)] += 1
         if isinstance(event, InferResult):
             assert event.model_prefix == client.info.active.sha256[:4]
-            assert len(event.data) == 1  # hello_world: one int8 output
+            assert len(event.data) == 1  # sine: one int8 output
     await client.request(StreamConfig(Stream.NONE))
     await client.close()
 

@@ -14,6 +14,7 @@ from fleet.connect import connect_port
 from fleet.deploy.board_deploy import DeployTarget
 from fleet.deploy.events import DeployEvent
 from fleet.deploy.model_file import ModelFile, load_model_file
+from fleet.models.bundled import bundled_model
 from fleet.sim.faults import FaultSpec
 from fleet.sim.farm import FarmConfig, SimFarm
 from fleet.sim.runner import LinkConfig, VirtualBoard
@@ -36,13 +37,15 @@ def shared(name: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def hello_world() -> ModelFile:
-    return load_model_file(shared("hello_world_int8.tflite"))
+def sine() -> ModelFile:
+    """The bundled sine regression (FULLY_CONNECTED x3, 3568 B): what boards run before a deploy."""
+    return load_model_file(bundled_model("sine"))
 
 
 @pytest.fixture(scope="session")
-def micro_speech() -> ModelFile:
-    return load_model_file(shared("micro_speech_quantized.tflite"))
+def gesture() -> ModelFile:
+    """The bundled gesture classifier (5552 B, 4544 MACs): the model being deployed."""
+    return load_model_file(bundled_model("gesture"))
 
 
 def target_for(board: VirtualBoard, name: str = "") -> DeployTarget:
@@ -81,7 +84,7 @@ def farm_config(tmp_path: Path, boards: int = 1, profiles=("nano33ble",), model:
 
 
 @pytest_asyncio.fixture
-async def one_board(tmp_path: Path, hello_world: ModelFile) -> AsyncIterator[VirtualBoard]:
-    """A nano33ble running hello_world from the factory, on an unpaced PTY."""
-    async with SimFarm(farm_config(tmp_path, model=hello_world.data)) as farm:
+async def one_board(tmp_path: Path, sine: ModelFile) -> AsyncIterator[VirtualBoard]:
+    """A nano33ble running sine from the factory, on an unpaced PTY."""
+    async with SimFarm(farm_config(tmp_path, model=sine.data)) as farm:
         yield farm.boards[0]

@@ -7,15 +7,13 @@ import pytest
 
 from tools.reliability_deploy import run
 
-from .conftest import shared
 
 
 @pytest.mark.slow
 @pytest.mark.asyncio
-async def test_no_board_ends_corrupt_under_faults(hello_world, micro_speech):
-    shared("hello_world_int8.tflite")
+async def test_no_board_ends_corrupt_under_faults(sine, gesture):
     report = await run(deploys=8, seed=11, boards=4, ber=1e-4, unplug_every=6.0, reset_every=6.0,
-                       models=(hello_world, micro_speech))  # fmt: skip
+                       models=(sine, gesture))  # fmt: skip
     assert report.deploys == 8
     assert report.unplugs + report.resets > 0, "the run injected no faults: it proves nothing"
     # run() checks every board's flash after every deploy; here we also want most deploys to land.

@@ -13,16 +13,16 @@ from fleet.sim.farm import SimFarm
 from .conftest import Events, farm_config, target_for
 
 pytestmark = pytest.mark.asyncio
-# micro_speech's simulated latency: pico ~50 ms, nano33ble ~29 ms, esp32s3 and stm32f746 < 5 ms.
-BUDGET = DeployOptions(health_inferences=2, health_timeout_s=5.0, max_latency_us=40_000)
+# gesture's simulated latency: pico 733 us, nano33ble 444 us, stm32f746 114 us, esp32s3 84 us.
+BUDGET = DeployOptions(health_inferences=2, health_timeout_s=5.0, max_latency_us=600)
 
 
-async def test_canary_failure_stops_the_rollout(tmp_path, hello_world, micro_speech):
+async def test_canary_failure_stops_the_rollout(tmp_path, sine, gesture):
     profiles = ("pico", "nano33ble", "esp32s3")
-    async with SimFarm(farm_config(tmp_path, boards=3, profiles=profiles, model=hello_world.data)) as farm:
+    async with SimFarm(farm_config(tmp_path, boards=3, profiles=profiles, model=sine.data)) as farm:
         targets = [target_for(b, b.profile) for b in farm.boards]
         events = Events()
-        results = await run_rollout(RolloutPlan(targets, "canary", 8, 1), micro_speech, BUDGET, events)
+        results = await run_rollout(RolloutPlan(targets, "canary", 8, 1), gesture, BUDGET, events)
         assert [r.outcome for r in results] == ["rolled_back", "failed", "failed"]
         assert "rollout stopped" in results[1].reason
         assert events.kinds("nano33ble") == ["stopped"]  # never touched
@@ -30,23 +30,23 @@ async def test_canary_failure_stops_the_rollout(tmp_path, hello_world, micro_spe
         assert events[-1].event == "done" and events[-1].summary == {"rolled_back": 1, "failed": 2}
 
 
-async def test_all_strategy_runs_in_parallel_and_reports_each_board(tmp_path, hello_world, micro_speech):
+async def test_all_strategy_runs_in_parallel_and_reports_each_board(tmp_path, sine, gesture):
     profiles = ("nano33ble", "pico", "esp32s3", "stm32f746disco")
-    async with SimFarm(farm_config(tmp_path, boards=4, profiles=profiles, model=hello_world.data)) as farm:
+    async with SimFarm(farm_config(tmp_path, boards=4, profiles=profiles, model=sine.data)) as farm:
         targets = [target_for(b, b.profile) for b in farm.boards]
-        results = await run_rollout(RolloutPlan(targets, "all", 4, 0), micro_speech, BUDGET, Events())
+        results = await run_rollout(RolloutPlan(targets, "all", 4, 0), gesture, BUDGET, Events())
         outcome = {r.board: r.outcome for r in results}
         assert outcome == {"nano33ble": "confirmed", "pico": "rolled_back", "esp32s3": "confirmed",
                            "stm32f746disco": "confirmed"}  # fmt: skip
         assert exit_code(results) == 1
 
 
-async def test_canary_success_then_rest_and_exit_code_zero(tmp_path, hello_world, micro_speech):
-    async with SimFarm(farm_config(tmp_path, boards=3, profiles=("esp32s3",), model=hello_world.data)) as farm:
+async def test_canary_success_then_rest_and_exit_code_zero(tmp_path, sine, gesture):
+    async with SimFarm(farm_config(tmp_path, boards=3, profiles=("esp32s3",), model=sine.data)) as farm:
         targets = [target_for(b, f"b{i}") for i, b in enumerate(farm.boards)]
         events = Events()
         options = dataclasses.replace(BUDGET, max_latency_us=None)
-        results = await run_rollout(RolloutPlan(targets, "canary", 2, 1), micro_speech, options, events)
+        results = await run_rollout(RolloutPlan(targets, "canary", 2, 1), gesture, options, events)
         assert [r.outcome for r in results] == ["confirmed"] * 3
         # The canary confirmed before any other board started.
         first_other = min(i for i, e in enumerate(events) if e.board in ("b1", "b2"))
