@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fleet.deploy.upload import ModelImage
-from fleet.errors import ModelError
 from fleet.models.arena import measure_arena
-from fleet.models.inspect import ModelInfo, inspect_model
+from fleet.models.inspect import ModelInfo, inspect_model, read_model_file
 from fleet.models.manifest import Manifest, load_manifest_for
 
 
@@ -45,10 +44,7 @@ class ModelFile:
 def load_model_file(path: str | Path) -> ModelFile:
     """Read, inspect and measure a .tflite; ModelError naming the file if it is unusable."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ModelError(f"{path}: cannot read model: {exc.strerror or exc}") from None
+    data = read_model_file(path)
     info = inspect_model(data, name=str(path))
     assert info.sha256 == hashlib.sha256(data).hexdigest()
     manifest = load_manifest_for(path, data)

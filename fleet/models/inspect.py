@@ -99,14 +99,17 @@ def inspect_model(data: bytes, *, name: str = "model") -> ModelInfo:
         ) from None
 
 
-def inspect_file(path: str | Path) -> ModelInfo:
-    """`inspect_model` on a file; unreadable files are a `ModelError` naming the path."""
-    path = Path(path)
+def read_model_file(path: str | Path) -> bytes:
+    """A model file's bytes; an unreadable file is a `ModelError` naming the path."""
     try:
-        data = path.read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
         raise ModelError(f"{path}: cannot read model: {exc.strerror or exc}") from None
-    return inspect_model(data, name=str(path))
+
+
+def inspect_file(path: str | Path) -> ModelInfo:
+    """`inspect_model` on a file; unreadable files are a `ModelError` naming the path."""
+    return inspect_model(read_model_file(path), name=str(path))
 
 
 def _read(data: bytes) -> ModelInfo:
