@@ -3,6 +3,12 @@
 Local ports are driven from the event loop through their file descriptor (no thread per
 board); URL ports, whose pyserial handlers keep their own sockets and threads, are read by
 one small thread each. Either way the layers above see the same `Transport`.
+
+`SerialTransport.open` takes the board's lock (`fleet.transport.lock`) before it opens
+the port, so a board driven by another fleet process is refused with `PortBusy` naming
+that process, and is never opened (opening can reset a board). A ser2net accepter that
+already has a client refuses the connection with "Port already in use"; that becomes
+`PortBusy` as well.
 """
 
 from __future__ import annotations
@@ -10,14 +16,22 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import re
+import socket
 import threading
+import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import serial
 
 from fleet.errors import PortBusy, PortNotFound, PortVanished
+from fleet.transport.lock import BoardLock
 
 _READ_SIZE = 65536
+# How long we listen for ser2net's text after a refused open: it writes its reason at once.
+_REFUSAL_READ_S = 1.0
+_TELNET_CMD = re.compile(rb"\xff[\xfb-\xfe].|\xff\xfa.*?\xff\xf0|\xff.", re.DOTALL)
 
 
 def _is_url(port: str) -> bool:
@@ -31,28 +45,63 @@ def open_serial(port: str, baud: int) -> serial.SerialBase:
     drive either line; the OS may still assert DTR when the device file is opened.
     """
     try:
-        s = serial.serial_for_url(port, do_not_open=True, baudrate=baud, timeout=0, write_timeout=0)
+        # rfc2217:// refuses any write_timeout but None (NotImplementedError at open).
+        s = serial.serial_for_url(port, do_not_open=True, baudrate=baud, timeout=0,
+                                  write_timeout=None if _is_url(port) else 0)
         s.dtr = False
         s.rts = False
         if not _is_url(port):
             s.exclusive = True  # flock: a second fleet process gets PortBusy instead of sharing
         s.open()
-    except serial.SerialException as exc:
-        text = str(exc)
-        if "lock" in text.lower() or "busy" in text.lower():
+    except (serial.SerialException, OSError, ValueError, NotImplementedError) as exc:
+        text = str(exc) or type(exc).__name__
+        if _is_url(port):
+            # pyserial reports a refused telnet negotiation as a broken pipe or a timeout;
+            # ask the server what it meant before calling the port missing.
+            refusal = remote_refusal(port)
+            if refusal is not None:
+                raise PortBusy(f"{port}: busy (the server says: {refusal})",
+                               hint="another client (maybe another host) is connected to this ser2net port") from None
+        elif isinstance(exc, serial.SerialException) and ("lock" in text.lower() or "busy" in text.lower()):
             raise PortBusy(f"{port}: in use by another process ({text})", hint="close the other program") from None
         raise PortNotFound(f"{port}: cannot open: {text}") from None
-    except (OSError, ValueError) as exc:
-        raise PortNotFound(f"{port}: cannot open: {exc}") from None
     return s
+
+
+def remote_refusal(url: str, timeout: float = _REFUSAL_READ_S) -> str | None:
+    """The text a ser2net accepter sends when it refuses us ("Port already in use"), if any.
+
+    ser2net answers a second client of a busy port with its telnet options, one line of
+    text, and a close. None when the server is unreachable or says nothing of the kind.
+    """
+    parts = urlsplit(url)
+    if not parts.hostname or not parts.port:
+        return None
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
+            data = b""
+            deadline = time.monotonic() + timeout
+            while len(data) < 4096 and (left := deadline - time.monotonic()) > 0:
+                sock.settimeout(left)
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+    except OSError:
+        return None
+    text = _TELNET_CMD.sub(b"", data).decode("utf-8", "replace").strip()
+    return text if "in use" in text.lower() else None
 
 
 class SerialTransport:
     """A Transport over a pyserial port opened with `open_serial`; use `await SerialTransport.open()`."""
 
-    def __init__(self, port: str, ser: serial.SerialBase, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, port: str, ser: serial.SerialBase, loop: asyncio.AbstractEventLoop, lock: BoardLock | None = None
+    ) -> None:
         self.name = port
         self.serial = ser
+        self.lock = lock  # released at close()
         self._loop = loop
         self._inbox: asyncio.Queue[bytes | Exception] = asyncio.Queue()
         self._closed = False
@@ -69,10 +118,17 @@ class SerialTransport:
             self._thread.start()
 
     @classmethod
-    async def open(cls, port: str, baud: int = 115200) -> SerialTransport:
+    async def open(cls, port: str, baud: int = 115200, *, lock: bool = True) -> SerialTransport:
+        """Lock the board (unless `lock=False`), then open its port; PortBusy names a live holder."""
         loop = asyncio.get_running_loop()
-        ser = await loop.run_in_executor(None, open_serial, port, baud)
-        return cls(port, ser, loop)
+        board_lock = BoardLock(port).acquire() if lock else None
+        try:
+            ser = await loop.run_in_executor(None, open_serial, port, baud)
+        except BaseException:
+            if board_lock is not None:
+                board_lock.release()
+            raise
+        return cls(port, ser, loop, board_lock)
 
     # --- reading ---------------------------------------------------------------------
 
@@ -168,9 +224,15 @@ class SerialTransport:
             self._loop.remove_reader(self._fd)
         self._inbox.put_nowait(PortVanished(f"{self.name}: closed"))
         ser = self.serial
-        await self._loop.run_in_executor(None, ser.close)
-        if self._thread is not None:
-            await self._loop.run_in_executor(None, self._thread.join, 1.0)
+        try:
+            await self._loop.run_in_executor(None, ser.close)
+            if self._thread is not None:
+                await self._loop.run_in_executor(None, self._thread.join, 1.0)
+        except Exception:  # noqa: BLE001 - closing a URL whose server died may fail; the port is gone either way
+            pass
+        finally:
+            if self.lock is not None:
+                self.lock.release()  # only after the port is closed, so no one opens it under us
 
 
 async def open_transport(port: str, baud: int = 115200) -> SerialTransport:
