@@ -16,7 +16,8 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
@@ -119,6 +120,57 @@ class Rollout(_Strict):
     max_latency_ms: float | None = Field(default=None, gt=0)
 
 
+class BrokerAddress(NamedTuple):
+    """Where an MQTT broker listens, from `mqtt://[user[:password]@]host[:port]` (mqtts:// for TLS)."""
+
+    host: str
+    port: int
+    tls: bool
+    username: str | None
+    password: str | None
+
+
+def parse_mqtt_url(url: str) -> BrokerAddress:
+    """Parse a broker URL; ValueError says what is wrong (used by devices.toml and `--mqtt`)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts"):
+        raise ValueError(f"expected an MQTT broker URL like mqtt://host:1883 (or mqtts://), got {url!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"expected a port number 1..65535 in {url!r}") from None
+    if not parts.hostname:
+        raise ValueError(f"expected a broker host name in {url!r}")
+    if parts.path not in ("", "/") or parts.query:
+        raise ValueError(f"expected no path or query in {url!r}; the topic prefix is set with topic_prefix")
+    tls = parts.scheme == "mqtts"
+    user = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password else None
+    return BrokerAddress(parts.hostname, port or (8883 if tls else 1883), tls, user, password)
+
+
+class Mqtt(_Strict):
+    """`[mqtt]`: publish telemetry to a broker while `fleet monitor` runs (docs/scaling-out.md)."""
+
+    url: str
+    topic_prefix: str = "fleet"
+    qos: int = Field(default=0, ge=0, le=2)
+
+    @field_validator("url")
+    @classmethod
+    def _broker_url(cls, value: str) -> str:
+        parse_mqtt_url(value)
+        return value
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _topic(cls, value: str) -> str:
+        if not value or value.startswith("/") or value.endswith("/") or any(c in value for c in "+#\0"):
+            raise ValueError(f"expected topic levels like 'fleet' or 'lab/fleet' without '+', '#' or an outer '/', "
+                             f"got {value!r}")  # fmt: skip
+        return value
+
+
 class FleetConfig(_Strict):
     """A whole devices.toml."""
 
@@ -126,6 +178,7 @@ class FleetConfig(_Strict):
     boards: dict[str, Board] = {}
     groups: dict[str, tuple[str, ...]] = {}
     rollout: Rollout = Rollout()
+    mqtt: Mqtt | None = None
     source: Path | None = Field(default=None, exclude=True)
 
     @field_validator("boards")

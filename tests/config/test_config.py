@@ -63,6 +63,14 @@ BAD_FILES = [
     ("[rollout]\nstrategy = 'yolo'\n", 2, "rollout.strategy", "'all' or 'canary', got 'yolo'"),
     ("[rollout]\nconcurrency = 0\n", 2, "rollout.concurrency", "greater than or equal to 1"),
     ("boards = 3\n", 1, "boards", "valid dictionary"),
+    ("[mqtt]\ntopic_prefix = 'lab'\n", 1, "mqtt.url", "required key is missing"),
+    ("[mqtt]\nurl = 'http://broker:1883'\n", 2, "mqtt.url", "expected an MQTT broker URL"),
+    ("[mqtt]\nurl = 'mqtt://broker:99999'\n", 2, "mqtt.url", "port number 1..65535"),
+    ("[mqtt]\nurl = 'mqtt://:1883'\n", 2, "mqtt.url", "broker host name"),
+    ("[mqtt]\nurl = 'mqtt://broker/fleet'\n", 2, "mqtt.url", "no path or query"),
+    ("[mqtt]\nurl = 'mqtt://broker'\ntopic_prefix = 'lab/#'\n", 3, "mqtt.topic_prefix", "without '+', '#'"),
+    ("[mqtt]\nurl = 'mqtt://broker'\nqos = 3\n", 3, "mqtt.qos", "less than or equal to 2"),
+    ("[mqtt]\nurl = 'mqtt://broker'\nretain = true\n", 3, "mqtt.retain", "unknown key"),
     ("[boards.a\nport = 1\n", None, "", "not valid TOML"),
 ]
 
@@ -78,6 +86,16 @@ def test_bad_files_name_file_line_key_and_expectation(tmp_path, text, line, key,
     assert key in message
     assert expected in message
     assert len(message.splitlines()) == 1
+
+
+def test_mqtt_table_loads_with_defaults_and_parses_the_url():
+    from fleet.config import parse_mqtt_url
+
+    cfg = parse_config("[mqtt]\nurl = 'mqtt://user:s%40cret@broker.lab'\n", Path("devices.toml"))
+    assert cfg.mqtt is not None and (cfg.mqtt.topic_prefix, cfg.mqtt.qos) == ("fleet", 0)
+    assert parse_mqtt_url(cfg.mqtt.url) == ("broker.lab", 1883, False, "user", "s@cret")
+    assert parse_mqtt_url("mqtts://b").port == 8883
+    assert parse_config("", Path("devices.toml")).mqtt is None
 
 
 def test_missing_file_is_a_config_error(tmp_path):
