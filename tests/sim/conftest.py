@@ -1,4 +1,4 @@
-"""Fixtures for virtual-board tests: example models, flash directories, engines on a fake clock."""
+"""Fixtures for virtual-board tests: the bundled example models, flash directories, engines on a fake clock."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from fleet.models.bundled import bundled_model
 from fleet.sim.board import make_engine
 from fleet.sim.clock import FakeClock
 from tests.sim.helpers import EngineHost
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_MODELS = REPO_ROOT.parent / "shared" / "models"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -21,16 +19,16 @@ def _fleet_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ.setdefault("FLEET_CACHE_DIR", str(tmp_path_factory.mktemp("fleet-cache")))
 
 
-def shared_model(name: str) -> bytes:
-    path = SHARED_MODELS / name
-    if not path.is_file():
-        pytest.skip(f"example model {name} not found in {SHARED_MODELS} (the shared models folder is absent)")
-    return path.read_bytes()
+@pytest.fixture(scope="session")
+def sine() -> bytes:
+    """The bundled sine regression: int8 [1,1] -> int8 [1,1], FULLY_CONNECTED x3, 288 MACs, 3568 B, arena 2192 B."""
+    return bundled_model("sine").read_bytes()
 
 
 @pytest.fixture(scope="session")
-def hello_world() -> bytes:
-    return shared_model("hello_world_int8.tflite")
+def gesture() -> bytes:
+    """The bundled gesture classifier: int8 [1,32,3] -> int8 [1,4] (softmax), 4544 MACs, 5552 B, arena 3152 B."""
+    return bundled_model("gesture").read_bytes()
 
 
 @pytest.fixture

@@ -9,11 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
+from fleet.models.bundled import bundled_model
 from fleet.protocol import Hello, Info, SlotState
 from fleet.sim.registry import registered_boards
-from tests.sim.conftest import SHARED_MODELS
 from tests.sim.test_pty import ask
 
 
@@ -71,9 +69,7 @@ def test_sim_json_registry_hello_and_clean_exit(tmp_path):
 
 
 def test_sim_model_and_persistent_state_survive_restart(tmp_path):
-    model = SHARED_MODELS / "hello_world_int8.tflite"
-    if not model.is_file():
-        pytest.skip(f"example model not found in {SHARED_MODELS}")
+    model = bundled_model("sine")
     state = tmp_path / "state"
     uids = []
     for _ in range(2):
@@ -82,7 +78,7 @@ def test_sim_model_and_persistent_state_survive_restart(tmp_path):
             (line,) = read_lines(proc, 1)
             info = ask(line["port"], Hello())
             assert info.active_slot == 0 and info.slots[0].state == SlotState.ACTIVE
-            assert info.slots[0].name == "hello_world_int8"
+            assert (info.slots[0].name, info.slots[0].version) == ("sine", "1.0.0")  # from sine.json
             uids.append(info.uid)
         finally:
             assert stop(proc, signal.SIGTERM) == 0

@@ -34,37 +34,37 @@ def test_not_tflite_is_model_invalid(tmp_path, clock):
     assert isinstance(out, Error) and out.code == ErrorCode.MODEL_INVALID and out.text
 
 
-def test_unsupported_op_is_named(tmp_path, clock, hello_world):
+def test_unsupported_op_is_named(tmp_path, clock, sine):
     profile = get_profile("nano33ble").model_copy(update={"ops": frozenset({"CONV_2D"})})
     host = host_for(profile, tmp_path, clock)
-    out = commit(host, hello_world)
+    out = commit(host, sine)
     assert isinstance(out, Error) and out.code == ErrorCode.OP_UNSUPPORTED and out.text == "FULLY_CONNECTED"
     assert host.ok(Hello()).slots[0].state == SlotState.RECEIVING  # complete, but not VALID
 
 
-def test_arena_too_small_reports_bytes_needed(tmp_path, clock, hello_world):
+def test_arena_too_small_reports_bytes_needed(tmp_path, clock, sine):
     from fleet.models.arena import measure_arena
 
     profile = get_profile("nano33ble").model_copy(update={"arena_bytes": 1024})
-    out = commit(host_for(profile, tmp_path, clock), hello_world)
+    out = commit(host_for(profile, tmp_path, clock), sine)
     assert isinstance(out, Error) and out.code == ErrorCode.ARENA_TOO_SMALL
-    assert out.detail == measure_arena(hello_world) > 1024
+    assert out.detail == measure_arena(sine) == 2192  # measured
 
 
-def test_program_model_refuses_what_the_board_cannot_run(tmp_path, clock, hello_world):
+def test_program_model_refuses_what_the_board_cannot_run(tmp_path, clock, sine):
     profile = get_profile("pico").model_copy(update={"arena_bytes": 512})
     engine = make_engine(profile, tmp_path / "flash", name="m", clock=clock)
     with pytest.raises(ModelError, match="ARENA_TOO_SMALL"):
-        program_model(engine, hello_world)
+        program_model(engine, sine)
 
 
-def test_program_model_boots_active(tmp_path, clock, hello_world):
+def test_program_model_boots_active(tmp_path, clock, sine):
     engine = make_engine("stm32f746disco", tmp_path / "flash", name="m", clock=clock)
-    program_model(engine, hello_world, name="hello")
+    program_model(engine, sine, name="sine")
     host = EngineHost(engine)
     host.boot()
     info = host.ok(Hello())
-    assert info.active_slot == 0 and info.slots[0].state == SlotState.ACTIVE and info.slots[0].name == "hello"
+    assert info.active_slot == 0 and info.slots[0].state == SlotState.ACTIVE and info.slots[0].name == "sine"
 
 
 def test_latency_scales_with_macs_and_clock():

@@ -55,8 +55,8 @@ async def test_turnaround_delays_responses(tmp_path):
 
 
 @pytest.mark.asyncio
-async def test_live_streams_on_the_real_clock(tmp_path, hello_world):
-    board, _, host = await started(tmp_path, LinkConfig(baud=921_600), model=hello_world)
+async def test_live_streams_on_the_real_clock(tmp_path, sine):
+    board, _, host = await started(tmp_path, LinkConfig(baud=921_600), model=sine)
     await host.request(StreamConfig(int(Stream.RESULTS | Stream.POWER), 1, 10, 50, 0))
     t0 = time.monotonic()
     results = [await host.event(InferResult) for _ in range(20)]
@@ -70,9 +70,9 @@ async def test_live_streams_on_the_real_clock(tmp_path, hello_world):
 
 
 @pytest.mark.asyncio
-async def test_slow_line_holds_back_the_results_stream(tmp_path, hello_world):
+async def test_slow_line_holds_back_the_results_stream(tmp_path, sine):
     """Back-to-back inference on a 9600-baud line: results come at line rate, not at 13 kHz."""
-    board, _, host = await started(tmp_path, LinkConfig(baud=9600), model=hello_world)
+    board, _, host = await started(tmp_path, LinkConfig(baud=9600), model=sine)
     await host.request(StreamConfig(int(Stream.RESULTS), 1, 0, 100, 0))
     await asyncio.sleep(0.5)
     count = board.engine.inference_count
@@ -84,8 +84,8 @@ async def test_slow_line_holds_back_the_results_stream(tmp_path, hello_world):
 
 
 @pytest.mark.asyncio
-async def test_unplug_and_replug_same_uid(tmp_path, hello_world):
-    board, ports, host = await started(tmp_path, LinkConfig(baud=None), model=hello_world)
+async def test_unplug_and_replug_same_uid(tmp_path, sine):
+    board, ports, host = await started(tmp_path, LinkConfig(baud=None), model=sine)
     uid = (await host.request(Hello())).uid
     await board.unplug()
     assert board.port is None
@@ -147,23 +147,23 @@ async def test_line_noise_is_reproducible_with_a_seed(tmp_path):
 
 
 @pytest.mark.asyncio
-async def test_upload_with_pipelined_chunks_and_commit_off_the_loop(tmp_path, hello_world):
+async def test_upload_with_pipelined_chunks_and_commit_off_the_loop(tmp_path, sine):
     """Chunks pipelined up to the window, then COMMIT (test-load in a worker thread) with a PING
     queued behind it: answers come back in request order."""
     board, _, host = await started(tmp_path, LinkConfig(baud=921_600))
-    begin = await host.request(ModelBegin(1, len(hello_world), hashlib.sha256(hello_world).digest(), "hw", "2"))
+    begin = await host.request(ModelBegin(1, len(sine), hashlib.sha256(sine).digest(), "sine", "2"))
     assert begin.offset == 0
-    for offset in range(0, len(hello_world), 1000):
+    for offset in range(0, len(sine), 1000):
         host.seq += 1
-        await host.transport.write(encode_message(ModelChunk(offset, hello_world[offset : offset + 1000]), host.seq))
+        await host.transport.write(encode_message(ModelChunk(offset, sine[offset : offset + 1000]), host.seq))
     host.seq += 1
     await host.transport.write(encode_message(ModelCommit(1), host.seq))
     host.seq += 1
     await host.transport.write(encode_message(Ping(b"after"), host.seq))
     async with asyncio.timeout(10):
-        answers = [(await host._responses.get())[1] for _ in range(5)]
-    assert [a.next_offset for a in answers[:3]] == [1000, 2000, len(hello_world)]
-    assert isinstance(answers[3], CommitAck) and isinstance(answers[4], Pong)
+        answers = [(await host._responses.get())[1] for _ in range(6)]
+    assert len(sine) == 3568 and [a.next_offset for a in answers[:4]] == [1000, 2000, 3000, 3568]
+    assert isinstance(answers[4], CommitAck) and isinstance(answers[5], Pong)
     status = await host.request(ModelActivate(1, 0))
     assert status.active_slot == 1
     await host.close()
@@ -171,10 +171,10 @@ async def test_upload_with_pipelined_chunks_and_commit_off_the_loop(tmp_path, he
 
 
 @pytest.mark.asyncio
-async def test_farm_on_memory_pipes(hello_world):
+async def test_farm_on_memory_pipes(sine):
     from fleet.sim.farm import FarmConfig, SimFarm
 
-    config = FarmConfig(boards=2, profiles=("esp32s3", "pico"), seed=4, transport="memory", model=hello_world,
+    config = FarmConfig(boards=2, profiles=("esp32s3", "pico"), seed=4, transport="memory", model=sine,
                         link=LinkConfig(baud=None))  # fmt: skip
     async with SimFarm(config) as farm:
         kinds = []

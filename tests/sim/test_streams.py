@@ -14,7 +14,6 @@ from fleet.protocol import (
     ActivateMode, InferResult, Log, LogLevel, ModelBegin, OutputFormat, Power, Stream, StreamConfig,
 )  # fmt: skip
 from fleet.sim.board import make_engine
-from tests.sim.conftest import shared_model
 from tests.sim.helpers import EngineHost
 
 RESULTS_POWER = int(Stream.RESULTS | Stream.POWER)
@@ -28,8 +27,8 @@ def powers(events):
     return [e for e in events if isinstance(e, Power)]
 
 
-def test_results_are_bit_exact_tflm_outputs(host, clock, hello_world):
-    host.deploy(hello_world, mode=ActivateMode.PERMANENT)
+def test_results_are_bit_exact_tflm_outputs(host, clock, sine):
+    host.deploy(sine, mode=ActivateMode.PERMANENT)
     model = host.engine.model
     host.ok(StreamConfig(int(Stream.RESULTS), 1, 10, 100, 0))
     start = clock.now_us()
@@ -37,8 +36,8 @@ def test_results_are_bit_exact_tflm_outputs(host, clock, hello_world):
     got = results(host.tick())
     latency = model.latency_us
     assert len(got) == (1_000_000 - latency) // 10_000 + 1
-    info = inspect_model(hello_world)
-    runner = TflmRunner(hello_world, model.arena_used)
+    info = inspect_model(sine)
+    runner = TflmRunner(sine, model.arena_used)
     expected_inputs = input_stream(info, seed=7)
     boot = start - host.engine.device_time_us + (clock.now_us() - start)  # clock time of boot
     for n, result in enumerate(got):
@@ -54,8 +53,8 @@ def test_results_are_bit_exact_tflm_outputs(host, clock, hello_world):
         assert result.scale == pytest.approx(info.outputs[0].scale) and result.zero_point == info.outputs[0].zero_point
 
 
-def test_back_to_back_results_one_per_latency(host, clock, hello_world):
-    host.deploy(hello_world, mode=ActivateMode.PERMANENT)
+def test_back_to_back_results_one_per_latency(host, clock, sine):
+    host.deploy(sine, mode=ActivateMode.PERMANENT)
     latency = host.engine.model.latency_us
     host.ok(StreamConfig(int(Stream.RESULTS), 1, 0, 100, 0))
     clock.advance(latency * 20)
@@ -64,8 +63,8 @@ def test_back_to_back_results_one_per_latency(host, clock, hello_world):
     assert {b.device_time_us - a.device_time_us for a, b in zip(got, got[1:])} == {latency}
 
 
-def test_energy_is_exactly_derivable(host, clock, hello_world):
-    host.deploy(hello_world, mode=ActivateMode.PERMANENT)
+def test_energy_is_exactly_derivable(host, clock, sine):
+    host.deploy(sine, mode=ActivateMode.PERMANENT)
     engine = host.engine
     profile, latency = engine.profile, engine.model.latency_us
     host.ok(StreamConfig(RESULTS_POWER, 1, 20, 100, 0))
@@ -101,16 +100,17 @@ def test_idle_board_draws_idle_power(host, clock):
     assert {s.current_ua for s in samples} == {round(profile.idle_mw / profile.voltage_mv * 1e6)}
 
 
-def test_top_k(tmp_path, clock):
-    speech = shared_model("micro_speech_quantized.tflite")
+def test_top_k(tmp_path, clock, gesture):
     host = EngineHost(make_engine("esp32s3", tmp_path / "f", name="s", clock=clock, seed=3))
     host.boot()
-    host.deploy(speech, mode=ActivateMode.PERMANENT)
+    host.deploy(gesture, mode=ActivateMode.PERMANENT)
     host.ok(StreamConfig(int(Stream.RESULTS), 1, 100, 100, 2))
     clock.advance(450_000)
     got = results(host.tick())
-    runner = TflmRunner(speech, host.engine.model.arena_used)
-    inputs = input_stream(inspect_model(speech), seed=3)
+    assert host.engine.model.latency_us == 84  # 4544 MACs on the esp32s3, plus the invoke overhead
+    assert len(got) == 5  # one every 100 ms from the start, each done 84 µs later
+    runner = TflmRunner(gesture, host.engine.model.arena_used)
+    inputs = input_stream(inspect_model(gesture), seed=3)
     for result in got:
         out = runner.run(next(inputs)[1]).reshape(-1)
         order = sorted(range(out.size), key=lambda i: (-int(out[i]), i))[:2]
@@ -118,8 +118,8 @@ def test_top_k(tmp_path, clock):
         assert result.format == OutputFormat.TOPK and result.data == expected
 
 
-def test_transmit_backpressure_holds_inference(host, clock, hello_world):
-    host.deploy(hello_world, mode=ActivateMode.PERMANENT)
+def test_transmit_backpressure_holds_inference(host, clock, sine):
+    host.deploy(sine, mode=ActivateMode.PERMANENT)
     host.ok(StreamConfig(int(Stream.RESULTS), 1, 0, 100, 0))
     clock.advance(100_000)
     assert len(results(host.tick(tx_room=1))) == 1  # the UART takes one frame, inference waits
@@ -128,10 +128,10 @@ def test_transmit_backpressure_holds_inference(host, clock, hello_world):
     assert count == 1
 
 
-def test_lagging_board_skips_ahead(tmp_path, clock, hello_world):
+def test_lagging_board_skips_ahead(tmp_path, clock, sine):
     host = EngineHost(make_engine("nano33ble", tmp_path / "f", name="l", clock=clock, max_lag_us=50_000))
     host.boot()
-    host.deploy(hello_world, mode=ActivateMode.PERMANENT)
+    host.deploy(sine, mode=ActivateMode.PERMANENT)
     host.ok(StreamConfig(int(Stream.RESULTS), 1, 10, 100, 0))
     clock.advance(1_000_000)  # the host stalled for a second
     assert results(host.tick()) == []  # no burst of 100 stale results: the schedule restarts now
@@ -139,7 +139,7 @@ def test_lagging_board_skips_ahead(tmp_path, clock, hello_world):
     assert len(results(host.tick())) == 1
 
 
-def test_logs_follow_level(host, clock, hello_world):
+def test_logs_follow_level(host):
     host.ok(StreamConfig(int(Stream.LOG), int(LogLevel.WARN), 0, 100, 0))
     host.ok(ModelBegin(0, 10, bytes(32)))  # INFO: filtered
     host.request(ModelBegin(0, 0, bytes(32)))  # refused: WARN
@@ -150,8 +150,8 @@ def test_logs_follow_level(host, clock, hello_world):
     assert "upload" in host.events[-1].text
 
 
-def test_event_seq_counts_every_event(host, clock, hello_world):
-    host.deploy(hello_world, mode=ActivateMode.PERMANENT)
+def test_event_seq_counts_every_event(host, clock, sine):
+    host.deploy(sine, mode=ActivateMode.PERMANENT)
     host.ok(StreamConfig(RESULTS_POWER, 1, 10, 10, 0))
     clock.advance(200_000)
     host.tick()

@@ -9,12 +9,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fleet.error_codes import ErrorCode
+from fleet.models.bundled import bundled_model
 from fleet.protocol import (
     NO_SLOT, ActivateMode, BeginAck, Boot, ChunkAck, CommitAck, Error, Hello, ModelActivate, ModelBegin, ModelChunk,
     ModelCommit, ModelConfirm, ModelRollback, Reboot, RebootAck, SlotState,
 )  # fmt: skip
 from fleet.sim.board import make_engine
 from tests.sim.helpers import EngineHost
+
+SINE_SIZE = bundled_model("sine").stat().st_size  # 3568 B: the `sine` fixture's length
 
 
 def sha(data: bytes) -> bytes:
@@ -31,13 +34,13 @@ def error_code(response) -> ErrorCode:
     return ErrorCode(response.code)
 
 
-def test_begin_chunk_commit_activate(host, hello_world):
-    ack = host.ok(ModelBegin(0, len(hello_world), sha(hello_world), "hello", "1.0"))
+def test_begin_chunk_commit_activate(host, sine):
+    ack = host.ok(ModelBegin(0, len(sine), sha(sine), "sine", "1.0"))
     assert ack == BeginAck(0, 0)
     assert states(host) == (NO_SLOT, SlotState.RECEIVING, SlotState.EMPTY)
-    for offset in range(0, len(hello_world), 1000):
-        assert host.ok(ModelChunk(offset, hello_world[offset : offset + 1000])) == ChunkAck(
-            min(offset + 1000, len(hello_world))
+    for offset in range(0, len(sine), 1000):
+        assert host.ok(ModelChunk(offset, sine[offset : offset + 1000])) == ChunkAck(
+            min(offset + 1000, len(sine))
         )
     commit = host.ok(ModelCommit(0))
     assert isinstance(commit, CommitAck) and commit.slot == 0 and commit.arena_used > 0
@@ -47,23 +50,23 @@ def test_begin_chunk_commit_activate(host, hello_world):
     status = host.ok(ModelConfirm(0))
     assert status.slots[0].state == SlotState.ACTIVE
     info = host.ok(Hello())
-    assert info.slots[0].sha256 == sha(hello_world) and info.slots[0].name == "hello"
-    assert info.slots[0].received == info.slots[0].size == len(hello_world)
+    assert info.slots[0].sha256 == sha(sine) and info.slots[0].name == "sine"
+    assert info.slots[0].received == info.slots[0].size == len(sine)
 
 
-def test_commit_is_idempotent_and_reports_arena(host, hello_world):
-    host.upload(hello_world)
+def test_commit_is_idempotent_and_reports_arena(host, sine):
+    host.upload(sine)
     first = host.ok(ModelCommit(0))
     assert host.ok(ModelCommit(0)) == first
 
 
-def test_chunk_rules_gap_retransmit_range_empty(host, hello_world):
-    size = len(hello_world)
-    host.ok(ModelBegin(1, size, sha(hello_world)))
-    assert host.ok(ModelChunk(0, hello_world[:100])).next_offset == 100
-    assert host.ok(ModelChunk(500, hello_world[500:600])).next_offset == 100  # gap: dropped
-    assert host.ok(ModelChunk(0, hello_world[:100])).next_offset == 100  # retransmission
-    assert host.ok(ModelChunk(50, hello_world[50:150])).next_offset == 100  # overlaps, not at received
+def test_chunk_rules_gap_retransmit_range_empty(host, sine):
+    size = len(sine)
+    host.ok(ModelBegin(1, size, sha(sine)))
+    assert host.ok(ModelChunk(0, sine[:100])).next_offset == 100
+    assert host.ok(ModelChunk(500, sine[500:600])).next_offset == 100  # gap: dropped
+    assert host.ok(ModelChunk(0, sine[:100])).next_offset == 100  # retransmission
+    assert host.ok(ModelChunk(50, sine[50:150])).next_offset == 100  # overlaps, not at received
     out = host.request(ModelChunk(size - 10, bytes(11)))
     assert error_code(out) is ErrorCode.OUT_OF_RANGE and out.detail == size
     assert error_code(host.request(ModelChunk(100, b""))) is ErrorCode.BAD_PAYLOAD
@@ -74,89 +77,89 @@ def test_chunk_and_commit_without_begin(host):
     assert error_code(host.request(ModelCommit(0))) is ErrorCode.NO_UPLOAD
 
 
-def test_begin_refusals(host, hello_world):
+def test_begin_refusals(host, sine):
     size_limit = host.engine.profile.slot_bytes
     out = host.request(ModelBegin(0, size_limit + 1, bytes(32)))
     assert error_code(out) is ErrorCode.TOO_LARGE and out.detail == size_limit
     assert error_code(host.request(ModelBegin(0, 0, bytes(32)))) is ErrorCode.TOO_LARGE
     assert error_code(host.request(ModelBegin(2, 10, bytes(32)))) is ErrorCode.BAD_SLOT
-    host.deploy(hello_world, slot=0)
+    host.deploy(sine, slot=0)
     out = host.request(ModelBegin(0, 10, bytes(32)))  # the running, ACTIVE slot
     assert error_code(out) is ErrorCode.BAD_SLOT
     assert host.ok(ModelBegin(1, 10, bytes(32))) == BeginAck(1, 0)
 
 
-def test_commit_incomplete_reports_received(host, hello_world):
-    host.ok(ModelBegin(0, len(hello_world), sha(hello_world)))
-    host.ok(ModelChunk(0, hello_world[:700]))
+def test_commit_incomplete_reports_received(host, sine):
+    host.ok(ModelBegin(0, len(sine), sha(sine)))
+    host.ok(ModelChunk(0, sine[:700]))
     out = host.request(ModelCommit(0))
     assert error_code(out) is ErrorCode.INCOMPLETE and out.detail == 700
 
 
-def test_hash_mismatch_erases_slot(host, hello_world):
+def test_hash_mismatch_erases_slot(host, sine):
     wrong = bytes(32)
-    host.ok(ModelBegin(0, len(hello_world), wrong))
-    for offset in range(0, len(hello_world), 1000):
-        host.ok(ModelChunk(offset, hello_world[offset : offset + 1000]))
+    host.ok(ModelBegin(0, len(sine), wrong))
+    for offset in range(0, len(sine), 1000):
+        host.ok(ModelChunk(offset, sine[offset : offset + 1000]))
     assert error_code(host.request(ModelCommit(0))) is ErrorCode.HASH_MISMATCH
     info = host.ok(Hello())
     assert info.slots[0].state == SlotState.EMPTY and info.slots[0].received == 0
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cut=st.integers(min_value=1, max_value=2703), chunk=st.integers(min_value=1, max_value=1020))
-def test_resume_at_any_offset_after_restart(tmp_path_factory, clock, hello_world, cut, chunk):
+@given(cut=st.integers(min_value=1, max_value=SINE_SIZE - 1), chunk=st.integers(min_value=1, max_value=1020))
+def test_resume_at_any_offset_after_restart(tmp_path_factory, clock, sine, cut, chunk):
     """An upload broken off at any byte resumes from exactly that byte, even across a board restart."""
     flash = tmp_path_factory.mktemp("flash")
     first = EngineHost(make_engine("nano33ble", flash, name="r", clock=clock))
     first.boot()
-    first.ok(ModelBegin(0, len(hello_world), sha(hello_world), "m", "1"))
+    first.ok(ModelBegin(0, len(sine), sha(sine), "m", "1"))
     for offset in range(0, cut, chunk):
-        first.ok(ModelChunk(offset, hello_world[offset : min(offset + chunk, cut)]))
+        first.ok(ModelChunk(offset, sine[offset : min(offset + chunk, cut)]))
     second = EngineHost(make_engine("nano33ble", flash, clock=clock))  # power cycle: new process, same flash
     second.boot()
-    ack = second.ok(ModelBegin(0, len(hello_world), sha(hello_world), "m", "1"))
+    ack = second.ok(ModelBegin(0, len(sine), sha(sine), "m", "1"))
     assert ack.offset == cut
-    for offset in range(cut, len(hello_world), chunk):
-        second.ok(ModelChunk(offset, hello_world[offset : offset + chunk]))
+    for offset in range(cut, len(sine), chunk):
+        second.ok(ModelChunk(offset, sine[offset : offset + chunk]))
     assert isinstance(second.ok(ModelCommit(0)), CommitAck)
-    assert second.ok(ModelBegin(0, len(hello_world), sha(hello_world))).offset == len(hello_world)
+    assert second.ok(ModelBegin(0, len(sine), sha(sine))).offset == len(sine)
 
 
-def test_begin_with_other_hash_erases(host, hello_world):
-    host.ok(ModelBegin(0, len(hello_world), sha(hello_world)))
-    host.ok(ModelChunk(0, hello_world[:500]))
-    assert host.ok(ModelBegin(0, len(hello_world), bytes(32))).offset == 0
+def test_begin_with_other_hash_erases(host, sine):
+    host.ok(ModelBegin(0, len(sine), sha(sine)))
+    host.ok(ModelChunk(0, sine[:500]))
+    assert host.ok(ModelBegin(0, len(sine), bytes(32))).offset == 0
     assert host.ok(Hello()).slots[0].received == 0
 
 
-def test_one_upload_at_a_time(host, hello_world):
+def test_one_upload_at_a_time(host, sine):
     """Chunks carry no slot: a BEGIN on one slot abandons an unfinished upload in the other."""
-    host.ok(ModelBegin(0, len(hello_world), sha(hello_world)))
-    host.ok(ModelChunk(0, hello_world[:500]))
+    host.ok(ModelBegin(0, len(sine), sha(sine)))
+    host.ok(ModelChunk(0, sine[:500]))
     host.ok(ModelBegin(1, 100, bytes(32)))
     slots = host.ok(Hello()).slots
     assert slots[0].state == SlotState.EMPTY and slots[1].state == SlotState.RECEIVING
 
 
-def test_activate_requires_valid(host, hello_world):
+def test_activate_requires_valid(host, sine):
     assert error_code(host.request(ModelActivate(0, 0))) is ErrorCode.NOT_VERIFIED
-    host.ok(ModelBegin(0, len(hello_world), sha(hello_world)))
+    host.ok(ModelBegin(0, len(sine), sha(sine)))
     assert error_code(host.request(ModelActivate(0, 0))) is ErrorCode.NOT_VERIFIED
     assert error_code(host.request(ModelActivate(0, 2))) is ErrorCode.BAD_PAYLOAD
     assert error_code(host.request(ModelActivate(3, 0))) is ErrorCode.BAD_SLOT
 
 
-def test_confirm_rules(host, hello_world):
+def test_confirm_rules(host, sine):
     assert error_code(host.request(ModelConfirm(0))) is ErrorCode.NOT_PENDING
-    host.deploy(hello_world, slot=0, mode=ActivateMode.PERMANENT)
+    host.deploy(sine, slot=0, mode=ActivateMode.PERMANENT)
     assert host.ok(ModelConfirm(0)).slots[0].state == SlotState.ACTIVE  # already ACTIVE: success
     assert error_code(host.request(ModelConfirm(5))) is ErrorCode.BAD_SLOT
 
 
-def test_test_activation_rollback_and_reactivate(host, hello_world):
-    host.deploy(hello_world, slot=0, mode=ActivateMode.PERMANENT)
-    host.upload(hello_world, slot=1)
+def test_test_activation_rollback_and_reactivate(host, sine):
+    host.deploy(sine, slot=0, mode=ActivateMode.PERMANENT)
+    host.upload(sine, slot=1)
     status = host.ok(ModelActivate(1, ActivateMode.TEST))
     assert (status.active_slot, status.slots[0].state, status.slots[1].state) == (1, SlotState.ACTIVE,
                                                                                   SlotState.PENDING)
@@ -171,24 +174,24 @@ def test_test_activation_rollback_and_reactivate(host, hello_world):
                                                                                   SlotState.ACTIVE)
 
 
-def test_rollback_without_active_runs_nothing(host, hello_world):
-    host.upload(hello_world, slot=0)
+def test_rollback_without_active_runs_nothing(host, sine):
+    host.upload(sine, slot=0)
     host.ok(ModelActivate(0, ActivateMode.TEST))
     status = host.ok(ModelRollback())
     assert status.active_slot == NO_SLOT and status.slots[0].state == SlotState.VALID
 
 
-def test_permanent_activation_demotes_previous(host, hello_world):
-    host.deploy(hello_world, slot=0, mode=ActivateMode.PERMANENT)
-    host.upload(hello_world, slot=1)
+def test_permanent_activation_demotes_previous(host, sine):
+    host.deploy(sine, slot=0, mode=ActivateMode.PERMANENT)
+    host.upload(sine, slot=1)
     status = host.ok(ModelActivate(1, ActivateMode.PERMANENT))
     assert (status.active_slot, status.slots[0].state, status.slots[1].state) == (1, SlotState.VALID,
                                                                                   SlotState.ACTIVE)
 
 
-def test_reboot_before_confirm_reverts_to_old_model(host, hello_world):
-    host.deploy(hello_world, slot=0, mode=ActivateMode.PERMANENT)
-    host.upload(hello_world, slot=1)
+def test_reboot_before_confirm_reverts_to_old_model(host, sine):
+    host.deploy(sine, slot=0, mode=ActivateMode.PERMANENT)
+    host.upload(sine, slot=1)
     host.ok(ModelActivate(1, ActivateMode.TEST))
     host.events.clear()
     assert host.request(Reboot(0)) == RebootAck()
@@ -196,25 +199,25 @@ def test_reboot_before_confirm_reverts_to_old_model(host, hello_world):
     assert states(host) == (0, SlotState.ACTIVE, SlotState.VALID)
 
 
-def test_persistence_across_restart(tmp_path, clock, hello_world):
+def test_persistence_across_restart(tmp_path, clock, sine):
     flash = tmp_path / "flash"
     first = EngineHost(make_engine("pico", flash, name="p", clock=clock))
     first.boot()
-    first.deploy(hello_world, slot=1, mode=ActivateMode.PERMANENT)
+    first.deploy(sine, slot=1, mode=ActivateMode.PERMANENT)
     uid = first.engine.config.uid
     second = EngineHost(make_engine("pico", flash, clock=clock))
     second.boot()
     info = second.ok(Hello())
     assert info.uid == uid and info.active_slot == 1 and info.slots[1].state == SlotState.ACTIVE
     assert second.events[0] == Boot(reason=0, boot_count=2)
-    assert second.engine.model is not None and second.engine.model.sha256 == sha(hello_world)
+    assert second.engine.model is not None and second.engine.model.sha256 == sha(sine)
 
 
-def test_pending_in_flash_reverts_at_boot(tmp_path, clock, hello_world):
+def test_pending_in_flash_reverts_at_boot(tmp_path, clock, sine):
     flash = tmp_path / "flash"
     first = EngineHost(make_engine("pico", flash, name="p", clock=clock))
     first.boot()
-    first.upload(hello_world, slot=0)
+    first.upload(sine, slot=0)
     first.ok(ModelActivate(0, ActivateMode.TEST))
     second = EngineHost(make_engine("pico", flash, clock=clock))  # killed before CONFIRM
     second.boot()
@@ -222,6 +225,6 @@ def test_pending_in_flash_reverts_at_boot(tmp_path, clock, hello_world):
 
 
 @pytest.mark.parametrize("mode", [ActivateMode.TEST, ActivateMode.PERMANENT])
-def test_activate_running_slot_answers_status(host, hello_world, mode):
-    host.deploy(hello_world, slot=0, mode=ActivateMode.PERMANENT)
+def test_activate_running_slot_answers_status(host, sine, mode):
+    host.deploy(sine, slot=0, mode=ActivateMode.PERMANENT)
     assert host.ok(ModelActivate(0, mode)).active_slot == 0
