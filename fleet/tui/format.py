@@ -14,6 +14,13 @@ def number(value: float | None, digits: int = 1) -> str:
     return DASH if value is None else f"{value:,.{digits}f}"
 
 
+def figure(value: float | None) -> str:
+    """Three significant figures or so, in as few columns as that takes: 6.6, 33.7, 165, 3,308."""
+    if value is None:
+        return DASH
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}"
+
+
 def latency_ms(us: int | None) -> str:
     return DASH if us is None else f"{us / 1000:.2f}"
 

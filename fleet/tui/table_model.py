@@ -18,6 +18,7 @@ from fleet.tui import format as fmt
 class Column:
     key: str
     title: str
+    width: int  # fixed: the table does not jump as figures change, and fits 160 columns
     cell: Callable[[BoardState], str]
     sort: Callable[[BoardState], object]  # missing figures sort last
 
@@ -38,19 +39,19 @@ def _num(value: float | None) -> float:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("name", "board", lambda b: b.name, lambda b: b.name),
-    Column("uid", "uid", lambda b: b.uid[-8:], lambda b: b.uid),
-    Column("profile", "profile", lambda b: b.profile or fmt.DASH, lambda b: b.profile or "~"),
-    Column("port", "port", lambda b: b.port, lambda b: b.port),
-    Column("firmware", "firmware", lambda b: b.firmware or fmt.DASH, lambda b: b.firmware or "~"),
-    Column("model", "model", running_model, running_model),
-    Column("state", "state", fmt.state_text, lambda b: (b.state != "online", b.state)),
-    Column("rate", "inf/s", lambda b: fmt.number(b.stats.inference_rate), lambda b: _num(b.stats.inference_rate)),
-    Column("p99", "p99 ms", lambda b: fmt.latency_ms(b.stats.latency_p99_us), lambda b: _num(b.stats.latency_p99_us)),
-    Column("power", "mW", lambda b: fmt.number(b.stats.power_mw), lambda b: _num(b.stats.power_mw)),
-    Column("energy", "µJ/inf", lambda b: fmt.number(b.stats.energy_per_inference_uj),
+    Column("name", "board", 20, lambda b: b.name, lambda b: b.name),
+    Column("uid", "uid", 8, lambda b: b.uid[-8:], lambda b: b.uid),
+    Column("profile", "profile", 14, lambda b: b.profile or fmt.DASH, lambda b: b.profile or "~"),
+    Column("port", "port", 11, lambda b: b.port, lambda b: b.port),
+    Column("firmware", "firmware", 15, lambda b: b.firmware or fmt.DASH, lambda b: b.firmware or "~"),
+    Column("model", "model", 16, running_model, running_model),
+    Column("state", "state", 12, fmt.state_text, lambda b: (b.state != "online", b.state)),
+    Column("rate", "inf/s", 6, lambda b: fmt.number(b.stats.inference_rate), lambda b: _num(b.stats.inference_rate)),
+    Column("p99", "p99 ms", 7, lambda b: fmt.latency_ms(b.stats.latency_p99_us), lambda b: _num(b.stats.latency_p99_us)),
+    Column("power", "mW", 6, lambda b: fmt.figure(b.stats.power_mw), lambda b: _num(b.stats.power_mw)),
+    Column("energy", "µJ/inf", 8, lambda b: fmt.figure(b.stats.energy_per_inference_uj),
            lambda b: _num(b.stats.energy_per_inference_uj)),  # fmt: skip
-    Column("link", "link", lambda b: fmt.link_health(b.link), lambda b: fmt.link_health(b.link) != "ok"),
+    Column("link", "link", 10, lambda b: fmt.link_health(b.link), lambda b: fmt.link_health(b.link) != "ok"),
 )
 SORTABLE = ("name", "profile", "state", "rate", "p99", "power", "energy", "model")
 COLUMN = {c.key: c for c in COLUMNS}

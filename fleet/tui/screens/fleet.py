@@ -67,6 +67,7 @@ class FleetScreen(Screen):
         self.deploying = False
         self.last_recording: Path | None = None
         self.refreshes = 0  # table redraws, for tests and the benchmark
+        self.ended = False  # the source has no more events (a replay played out)
 
     # --- layout and lifecycle --------------------------------------------------------
 
@@ -124,6 +125,7 @@ class FleetScreen(Screen):
         show_error(self.app, message.error, message.hint)
 
     def on_feed_ended(self, message: FeedEnded) -> None:
+        self.ended = True
         if message.error is not None:
             show_error(self.app, message.error)
         elif self.replay is not None:
@@ -142,6 +144,7 @@ class FleetScreen(Screen):
         if recording is not None:
             parts.append(f"● REC {recording.path.name} ({recording.events:,} events)")
         table = self.query_one(FleetTable)
+        parts.append(table.sort_text)
         if table.words:
             parts.append(f"filter: {','.join(table.words)}")
         self.sub_title = " · ".join(parts)

@@ -43,8 +43,7 @@ class FleetTable(DataTable):
 
     def on_mount(self) -> None:
         for column in COLUMNS:
-            self.add_column(column.title, key=column.key)
-        self._titles()
+            self.add_column(column.title, width=column.width, key=column.key)
 
     @property
     def selected_uid(self) -> str | None:
@@ -74,25 +73,21 @@ class FleetTable(DataTable):
             styled = self._styled(cells)
             for index, column in enumerate(COLUMNS):
                 if old is None or old[index] != cells[index]:
-                    self.update_cell(uid, column.key, styled[index], update_width=True)
+                    self.update_cell(uid, column.key, styled[index])
             self._cells[uid] = cells
 
     def cycle_sort(self) -> str:
         """Sort by the next sortable column; returns its title."""
         self.sort_key = SORTABLE[(SORTABLE.index(self.sort_key) + 1) % len(SORTABLE)]
-        self._titles()
         return COLUMN[self.sort_key].title
 
     def flip_sort(self) -> None:
         self.reverse = not self.reverse
-        self._titles()
 
-    def _titles(self) -> None:
-        arrow = "▲" if not self.reverse else "▼"
-        for column in COLUMNS:
-            title = f"{column.title} {arrow}" if column.key == self.sort_key else column.title
-            self.columns[column.key].label = Text(title)  # type: ignore[index]
-        self.refresh()
+    @property
+    def sort_text(self) -> str:
+        """`sort: <column> ▲/▼` for the status line."""
+        return f"sort: {COLUMN[self.sort_key].title} {'▼' if self.reverse else '▲'}"
 
     @staticmethod
     def _styled(cells: tuple[str, ...]) -> list[str | Text]:
