@@ -23,7 +23,7 @@ EXIT_REFUSED = 3
 # Modules that each add one command (or a group of subcommands).
 COMMAND_MODULES: tuple[str, ...] = (
     "fleet.cli.scan", "fleet.cli.deploy", "fleet.cli.sim", "fleet.cli.model", "fleet.cli.monitor", "fleet.cli.replay",
-    "fleet.cli.tui",
+    "fleet.cli.tui", "fleet.cli.bench",
 )
 
 
