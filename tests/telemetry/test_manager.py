@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from pathlib import Path
 
 import pytest
 
 from fleet.models.arena import measure_arena
-from fleet.models.bundled import find_bundled_manifest
+from fleet.models.bundled import bundled_model, find_bundled_manifest
 from fleet.models.inputs import input_stream
 from fleet.models.inspect import inspect_model
 from fleet.models.runner import TflmRunner
@@ -22,7 +21,6 @@ from fleet.telemetry.replay import ReplaySource
 from tests.telemetry.helpers import collect, managed_farm
 
 SEED = 11
-SHARED_MODELS = Path(__file__).resolve().parents[3] / "shared" / "models"
 
 
 def _results(events, uid=None):
@@ -215,13 +213,11 @@ async def test_replay_paces_by_host_time(gesture, tmp_path):
 
 @pytest.mark.asyncio
 async def test_deploy_through_the_manager_keeps_streams_and_publishes_steps(gesture):
-    hello = SHARED_MODELS / "hello_world_int8.tflite"
-    if not hello.is_file():
-        pytest.skip(f"{hello} not found")
-    new_sha = inspect_model(hello.read_bytes()).sha256
+    sine = bundled_model("sine")
+    new_sha = inspect_model(sine.read_bytes()).sha256
     async with managed_farm(gesture, boards=2) as (farm, manager):
         consumer = manager.subscribe(maxsize=100_000)
-        results = await manager.deploy(hello, "all", "all")
+        results = await manager.deploy(sine, "all", "all")
         assert [r.outcome for r in results] == ["confirmed", "confirmed"]
         events = await collect(consumer, lambda ev: all(
             any(r.model == new_sha[:8] for r in _results(ev, b.uid)) for b in farm.boards)
@@ -232,6 +228,7 @@ async def test_deploy_through_the_manager_keeps_streams_and_publishes_steps(gest
         assert notices[0].event == "plan" and notices[-1].event == "done"
         assert {n.board for n in notices if n.event == "confirmed"} == {b.name for b in manager.boards.values()}
         for board in manager.boards.values():
-            assert board.active.version and board.previous is not None and board.previous.name == "gesture"
+            assert (board.active.name, board.active.version) == ("sine", "1.0.0")  # from sine.json
+            assert board.previous is not None and board.previous.name == "gesture"
             assert board.deploy is not None and board.deploy.event == "confirmed"
             assert board.state == "online"
