@@ -13,8 +13,8 @@ inference finished, `latency_us` its invoke time, `inference_count` since boot) 
   every inference is reported (back-to-back streams); linear between results when some
   are missing.
 - energy per inference = (E(p_last) - E(p_first)) / (N(p_last) - N(p_first)) over the POWER
-  samples inside the measured span; its spread is that of the same ratio per interval
-  between consecutive samples. Average power = the same energy / the same device time.
+  samples inside the measured span; its spread is that of the same ratio over runs of
+  consecutive POWER intervals that each span at least one inference. Average power = the same energy / the same device time.
 """
 
 from __future__ import annotations
@@ -48,11 +48,12 @@ class EnergyFigures:
     std_uj: float | None  # spread of the per-interval values (None with a single interval)
     min_uj: float
     max_uj: float
-    intervals: int  # POWER intervals the spread is over
+    intervals: int  # values the spread is over: runs of POWER intervals spanning >= 1 inference each
     resolution_uj: float  # bound of the error from the 1 µJ quantization of energy_uj
     power_mw: float
     window_us: int
     inferences: float  # N(p_last) - N(p_first)
+    samples: int  # POWER samples in the window
 
 
 def latency_figures(results: Sequence[ResultEvent]) -> LatencyFigures | None:
@@ -139,7 +140,7 @@ def energy_figures(results: Sequence[ResultEvent], powers: Sequence[PowerEvent])
     inferences = n1 - n0
     if inferences <= 0 or t1 <= t0:
         return None
-    per_interval = [(eb - ea) / (nb - na) for (_, ea, na), (_, eb, nb) in zip(samples, samples[1:]) if nb - na > 0]
+    per_interval = _chunk_values(samples)
     return EnergyFigures(
         per_inference_uj=(e1 - e0) / inferences,
         std_uj=statistics.stdev(per_interval) if len(per_interval) > 1 else None,
@@ -147,6 +148,25 @@ def energy_figures(results: Sequence[ResultEvent], powers: Sequence[PowerEvent])
         # energy_uj is floored to whole µJ at each end: the difference is off by less than 1 µJ.
         resolution_uj=1.0 / inferences,
         power_mw=(e1 - e0) / (t1 - t0) * 1000,  # µJ/µs = W
-        window_us=t1 - t0, inferences=inferences,
+        window_us=t1 - t0, inferences=inferences, samples=len(samples),
     )  # fmt: skip
+
+
+def _chunk_values(samples: list[tuple[int, int, float]]) -> list[float]:
+    """Energy per inference over runs of consecutive POWER intervals covering at least one inference.
+
+    An interval shorter than an inference holds a fraction of one (or only idle time): its
+    ratio would say more about where the interval fell than about the inference, so
+    intervals are merged until they span a whole inference's worth of count.
+    """
+    values = []
+    _, e_start, n_start = samples[0]
+    for _, e, n in samples[1:]:
+        if n - n_start >= 1.0:
+            values.append((e - e_start) / (n - n_start))
+            e_start, n_start = e, n
+    if not values:  # less than one inference in the whole window: one value for all of it
+        (_, e0, n0), (_, e1, n1) = samples[0], samples[-1]
+        values.append((e1 - e0) / (n1 - n0))
+    return values
 

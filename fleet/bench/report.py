@@ -70,10 +70,10 @@ class BoardBench(_Model):
     energy_std_uj: float | None = None
     energy_min_uj: float | None = None
     energy_max_uj: float | None = None
-    energy_intervals: int = 0
+    energy_intervals: int = 0  # values behind the spread (POWER intervals merged to span >= 1 inference)
     energy_resolution_uj: float | None = None
     energy_window_s: float | None = None
-    power_samples: int = 0
+    power_samples: int = 0  # POWER samples in the energy window
     lost_results: int = 0  # inferences the board counted but whose result did not arrive
     restarts: int = 0  # measurements started over after a board reset
     arena_used_bytes: int | None = None

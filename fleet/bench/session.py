@@ -167,7 +167,6 @@ def _row(manager: FleetManager, c: BoardCollector, model: ModelFile, deploy: str
         latency_median_us=latency.median_us, latency_p90_us=latency.p90_us, latency_p99_us=latency.p99_us,
         latency_mean_us=round(latency.mean_us, 3), latency_min_us=latency.min_us, latency_max_us=latency.max_us,
         inferences_per_s=_round(inference_rate(c.results), 4), duty_cycle=_round(duty_cycle(c.results), 6),
-        power_samples=sum(1 for p in c.powers if c.results[0].device_time_us <= p.device_time_us),
         lost_results=c.lost_results,
         arena_used_bytes=arena_board if arena_board is not None else model.arena_bytes,
         arena_source="board" if arena_board is not None else "host", flash_used_bytes=len(model.data),
@@ -179,6 +178,7 @@ def _row(manager: FleetManager, c: BoardCollector, model: ModelFile, deploy: str
             energy_std_uj=_round(energy.std_uj, 4), energy_min_uj=round(energy.min_uj, 4),
             energy_max_uj=round(energy.max_uj, 4), energy_intervals=energy.intervals,
             energy_resolution_uj=round(energy.resolution_uj, 6), energy_window_s=energy.window_us / 1e6,
+            power_samples=energy.samples,
         )  # fmt: skip
     elif status == "ok":
         update.update(status="partial", reason="too few POWER samples for an energy figure")

@@ -85,6 +85,11 @@ def test_energy_per_inference_with_idle_time_includes_the_idle_share():
     assert fig is not None
     assert fig.per_inference_uj == pytest.approx(57.0, abs=fig.resolution_uj + 0.3)  # ends fall mid-interval
     assert fig.power_mw == pytest.approx(5.7, rel=0.02)
+    # Sampled every 2 ms, most intervals hold no inference (only idle time) or part of one:
+    # the spread is over runs of intervals spanning a whole inference, not over those slivers.
+    fast = energy_figures(results, [power(t, energy(t)) for t in range(9_000, 1_010_000, 2_000)])
+    assert fast is not None and fast.intervals <= 101
+    assert 27 < fast.min_uj <= fast.per_inference_uj <= fast.max_uj < 2 * 57
 
 
 def test_energy_needs_two_samples_inside_the_results():
