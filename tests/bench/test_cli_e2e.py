@@ -52,7 +52,7 @@ def test_bench_deploys_measures_and_writes_json_csv_and_chart(sim, env, tmp_path
          str(out_dir), "--json"],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=150, check=False,
     )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads(proc.stdout)
     sha = inspect_model(gesture.read_bytes()).sha256
     assert report["model"]["sha256"] == sha and report["model"]["name"] == "gesture"
@@ -76,7 +76,7 @@ def test_bench_deploys_measures_and_writes_json_csv_and_chart(sim, env, tmp_path
          str(out_dir / "bench.json")],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=150, check=False,
     )  # fmt: skip
-    assert again.returncode == 0, again.stderr
+    assert again.returncode == 0, again.stdout + again.stderr
     lines = again.stdout.splitlines()
     assert lines[0].split()[:3] == ["BOARD", "PROFILE", "STATUS"] and "xuJ" in lines[0]
     assert len(lines) == 3 and all("ok" in line for line in lines[1:])
