@@ -206,3 +206,10 @@ class RecordingTruncated(RecordingError):
     def __init__(self, message: str, *, events: int, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.events = events
+
+
+# --- telemetry export ----------------------------------------------------------------
+
+
+class ExportError(FleetError):
+    """Telemetry cannot be exported: the exporter's package (paho-mqtt) is missing, or its settings are wrong."""

@@ -4,6 +4,8 @@ On a terminal the table redraws in place about four times a second, one row per 
 piped, it prints a plain table every few seconds; with `--json`, one JSON event per line
 (the same lines `fleet replay --json` prints for a recording of the session).
 `--record FILE` writes every event to a session recording (see docs/telemetry.md).
+`--mqtt URL` (or `[mqtt] url` in devices.toml) also publishes results, power, state and
+logs per board to an MQTT broker (topics in docs/scaling-out.md).
 Exit codes: 0 stopped after --duration or Ctrl-C; 1 no board could be reached, or the
 recording failed; 2 usage or configuration error.
 """
@@ -22,6 +24,7 @@ from typing import TextIO
 from fleet.cli.main import report
 from fleet.config import load_config
 from fleet.errors import ConfigError, FleetError
+from fleet.export.mqtt import exporter_from
 from fleet.fleet import DEFAULT_STREAMS, FleetManager
 from fleet.protocol import LogLevel, Stream, StreamConfig
 from fleet.telemetry.fanout import Consumer
@@ -152,11 +155,16 @@ async def _monitor(args: argparse.Namespace) -> int:
     signals = install_stop_signals(stop)
     tasks: list[asyncio.Task] = []
     code = 0
+    exporter = exporter_from(getattr(args, "mqtt", None), config)
     try:
         if args.record:
             await manager.start_recording(args.record, force=args.force)
         consumer = manager.subscribe(maxsize=65536, name="monitor")  # before start: sees every event
         tasks.append(asyncio.create_task(view.pump(consumer)))
+        if exporter is not None:
+            exporter.attach(manager)
+            if not await exporter.wait_connected(2.0):  # keeps trying in the background
+                print(f"fleet: MQTT broker {exporter.url} not reachable yet; retrying", file=sys.stderr)
         await manager.start()
         if not any(b.state == "online" for b in manager.boards.values()):
             why = "; ".join(f"{b.name}: {b.reason}" for b in manager.boards.values() if b.reason)
@@ -178,6 +186,9 @@ async def _monitor(args: argparse.Namespace) -> int:
             code = 1
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        if exporter is not None:
+            await exporter.stop()
+            print(f"fleet: {exporter.summary()}", file=sys.stderr)
         loop = asyncio.get_running_loop()
         for sig in signals:
             loop.remove_signal_handler(sig)
@@ -202,6 +213,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl-C)")
     p.add_argument("--record", metavar="FILE", help="record every event to FILE (gzip'd JSON lines)")
     p.add_argument("--force", action="store_true", help="overwrite the --record file if it exists")
+    p.add_argument("--mqtt", metavar="URL",
+                   help="also publish telemetry to this MQTT broker, e.g. mqtt://127.0.0.1:1883 "
+                   "(default: [mqtt] url in devices.toml)")  # fmt: skip
     p.add_argument("--result-interval", type=int, metavar="MS",
                    help=f"minimum ms between results per board (default {DEFAULT_STREAMS.result_interval_ms})")  # fmt: skip
     p.add_argument("--power-interval", type=int, metavar="MS",

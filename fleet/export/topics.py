@@ -1,0 +1,50 @@
+"""Which MQTT topic and payload each telemetry event becomes (documented in docs/scaling-out.md).
+
+    <prefix>/<board>/result   every INFER_RESULT: the `result` event JSON (values, top_index, score, label, latency)
+    <prefix>/<board>/power    every POWER sample: the `power` event JSON (mV, uA, uJ, mW)
+    <prefix>/<board>/state    connection state and identity: the `state` event JSON, retained
+    <prefix>/<board>/log      board log lines: the `log` event JSON
+    <prefix>/exporter         {"state": "online"|"offline", ...}, retained; "offline" is the will
+
+Payloads are the same JSON objects `fleet monitor --json` prints, so one parser
+(`fleet.telemetry.parse_event`) reads both. State is retained so a dashboard that
+subscribes later sees every board's current state at once.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from fleet.telemetry.events import LogEvent, PowerEvent, ResultEvent, StateEvent, TelemetryEvent
+
+_EXPORTED = {ResultEvent: "result", PowerEvent: "power", StateEvent: "state", LogEvent: "log"}
+_RETAINED = {"state"}
+# MQTT wildcards and the level separator cannot appear inside one topic level.
+_UNSAFE = re.compile(r"[+#/\x00]")
+
+
+class Outgoing(NamedTuple):
+    """One MQTT message to publish."""
+
+    topic: str
+    payload: bytes
+    retain: bool
+
+
+def board_level(name: str) -> str:
+    """A board name as one topic level: '+', '#', '/' and NUL become '_'."""
+    return _UNSAFE.sub("_", name) or "_"
+
+
+def status_topic(prefix: str) -> str:
+    """The exporter's own retained online/offline topic."""
+    return f"{prefix}/exporter"
+
+
+def message_for(event: TelemetryEvent, prefix: str) -> Outgoing | None:
+    """The message for an event, or None for kinds that are not exported (link, boot, deploy)."""
+    kind = _EXPORTED.get(type(event))
+    if kind is None:
+        return None
+    return Outgoing(f"{prefix}/{board_level(event.board)}/{kind}", event.model_dump_json().encode(), kind in _RETAINED)

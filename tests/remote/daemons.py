@@ -1,0 +1,149 @@
+"""ser2net, mosquitto and `fleet sim` as child processes of a test: loopback only, bounded
+lifetimes (each runs under `timeout`, so a killed pytest cannot leave one behind), stopped
+by the fixture that started them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+LIFETIME_S = 600  # upper bound on any daemon a test starts
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def listening(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:port, without connecting (a connection to a
+    ser2net accepter would open the board's port)."""
+    want = f"0100007F:{port:04X}"
+    for table in ("/proc/net/tcp",):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields[1] == want and fields[3] == "0A":
+                    return True
+    return False
+
+
+def missing(*binaries: str) -> str | None:
+    absent = [b for b in binaries if shutil.which(b) is None and not Path(f"/usr/sbin/{b}").exists()]
+    return f"needs {', '.join(absent)} (Debian packages; .ci/run installs them)" if absent else None
+
+
+def _binary(name: str) -> str:
+    return shutil.which(name) or f"/usr/sbin/{name}"
+
+
+class Daemon:
+    """A child process under `timeout`, in its own process group, stopped with SIGTERM."""
+
+    def __init__(self, cmd: list[str], log: Path) -> None:
+        self.cmd = ["timeout", str(LIFETIME_S), *cmd]
+        self.log = log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(self.cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+    def wait_listening(self, port: int, timeout_s: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not listening(port):
+            if self.proc is None or self.proc.poll() is not None:
+                raise RuntimeError(f"{self.cmd[2]} exited: {self.log.read_text(errors='replace')[-2000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.cmd[2]} does not listen on {port} after {timeout_s} s")
+            time.sleep(0.05)
+
+
+class Ser2Net(Daemon):
+    """ser2net 4.x exporting one serial device on 127.0.0.1:port with RFC2217 (FACTS.md recipe)."""
+
+    def __init__(self, workdir: Path, device: str, baud: int, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.device, self.baud = device, baud
+        self.config = workdir / f"ser2net-{self.port}.yaml"
+        self.config.write_text(ser2net_yaml(device, baud, self.port))
+        super().__init__([_binary("ser2net"), "-n", "-u", "-c", str(self.config), "-P", str(workdir / f"ser2net-{self.port}.pid")],
+                         workdir / f"ser2net-{self.port}.log")  # fmt: skip
+
+    @property
+    def url(self) -> str:
+        return f"rfc2217://{HOST}:{self.port}?ign_set_control"
+
+    def start(self) -> None:
+        super().start()
+        self.wait_listening(self.port)
+
+
+def ser2net_yaml(device: str, baud: int, port: int, name: str = "board0") -> str:
+    """The ser2net.yaml stanza docs/scaling-out.md documents."""
+    return (f"connection: &{name}\n"
+            f"  accepter: telnet(rfc2217),tcp,{HOST},{port}\n"
+            f"  connector: serialdev,{device},{baud}n81,local\n")  # fmt: skip
+
+
+class Mosquitto(Daemon):
+    """mosquitto on 127.0.0.1:port, anonymous, in memory."""
+
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
+        conf = workdir / f"mosquitto-{self.port}.conf"
+        conf.write_text(f"listener {self.port} {HOST}\nallow_anonymous true\npersistence false\n")
+        super().__init__([_binary("mosquitto"), "-c", str(conf)], workdir / f"mosquitto-{self.port}.log")
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://{HOST}:{self.port}"
+
+    def start(self) -> None:
+        super().start()
+        self.wait_listening(self.port)
+
+
+class Sim:
+    """`fleet sim` with one board; its registry is private, so fleet commands reach the board
+    only through the URL the test gives them."""
+
+    def __init__(self, workdir: Path, baud: int, *extra: str) -> None:
+        env = {**os.environ, "FLEET_SIM_REGISTRY": str(workdir / "sim-registry")}
+        cmd = ["timeout", str(LIFETIME_S), sys.executable, "-m", "fleet", "sim", "--boards", "1", "--json",
+               "--baud", str(baud), "--turnaround-ms", "1", *extra]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+                                     start_new_session=True)  # fmt: skip
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("fleet sim exited early")
+        board = json.loads(line)
+        self.port, self.uid = board["port"], board["uid"]
+
+    def stop(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGINT)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)

@@ -1,0 +1,106 @@
+"""A board on another machine, exported by ser2net over RFC2217, behaves like a local one:
+scan, deploy (resumed across a ser2net restart), monitor; and it is locked like one."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from fleet.models.bundled import bundled_model
+from tests.remote.commands import fleet, fleet_popen, write_devices
+
+pytestmark = pytest.mark.system
+
+
+def events(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_scan_deploy_and_monitor_through_ser2net(remote_board, env, tmp_path):
+    sim, ser2net = remote_board
+    write_devices(tmp_path, ser2net.url)
+
+    scan = fleet(env, tmp_path, "scan", "--json")
+    assert scan.returncode == 0, scan.stderr
+    (row,) = json.loads(scan.stdout)["boards"]
+    assert (row["name"], row["uid"], row["port"], row["status"], row["source"]) == (
+        "remote1", sim.uid, ser2net.url, "ok", "config")
+
+    deploy = fleet(env, tmp_path, "deploy", str(bundled_model("gesture")), "--to", "remote1", "--json")
+    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+    assert [e["event"] for e in events(deploy.stdout)].count("confirmed") == 1
+
+    monitor = fleet(env, tmp_path, "monitor", "--json", "--duration", "4")
+    assert monitor.returncode == 0, monitor.stderr
+    seen = events(monitor.stdout)
+    assert {e["board"] for e in seen} == {"remote1"}
+    kinds = {e["kind"] for e in seen}
+    assert {"state", "result", "power"} <= kinds, kinds
+    states = [e for e in seen if e["kind"] == "state" and e["state"] == "online"]
+    assert states and states[0]["port"] == ser2net.url and states[0]["active"]["name"] == "gesture"
+
+
+def test_a_ser2net_restart_mid_transfer_is_survived_by_resume(remote_board, env, tmp_path):
+    """A 65 KB model (gesture plus zero padding, which TFLite ignores) takes ~6 s at 115200:
+    ser2net is stopped a third of the way in and started again a second later."""
+    sim, ser2net = remote_board
+    write_devices(tmp_path, ser2net.url)
+    model = tmp_path / "padded.tflite"
+    model.write_bytes(bundled_model("gesture").read_bytes() + bytes(60_000))
+    size = model.stat().st_size
+    proc = fleet_popen(env, tmp_path, "deploy", str(model), "--to", "remote1", "--json")
+    seen: list[dict] = []
+    restarted_at = None
+    try:
+        for line in proc.stdout:
+            event = json.loads(line)
+            seen.append(event)
+            if restarted_at is None and event.get("phase") == "uploading" and event["bytes"] >= size // 3:
+                restarted_at = event["bytes"]
+                ser2net.stop()  # the board's host daemon goes away mid-transfer ...
+                time.sleep(1.0)
+                ser2net.start()  # ... and comes back on the same port
+        assert proc.wait(120) == 0, proc.stderr.read() + json.dumps(seen)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert restarted_at is not None, "the transfer ended before it could be interrupted"
+    phases = [e.get("phase") for e in seen]
+    assert "reconnecting" in phases and [e["event"] for e in seen].count("confirmed") == 1, seen
+    after = phases.index("reconnecting")
+    resumed = [e["bytes"] for e in seen[after:] if e.get("phase") == "uploading"]
+    # MODEL_BEGIN answered with the offset the board already held: no byte went backwards.
+    assert resumed and min(resumed) >= restarted_at, (restarted_at, resumed)
+
+
+def test_a_board_in_use_is_refused_and_scan_shows_its_holder(remote_board, env, tmp_path):
+    sim, ser2net = remote_board
+    write_devices(tmp_path, ser2net.url)
+    monitor = fleet_popen(env, tmp_path, "monitor", "--json", "--duration", "60")
+    try:
+        for line in monitor.stdout:  # wait until the monitor holds the board
+            if '"state":"online"' in line.replace(" ", ""):
+                break
+        scan = fleet(env, tmp_path, "scan", "--json")
+        (row,) = json.loads(scan.stdout)["boards"]
+        assert row["status"] == "busy"
+        assert f"held by pid {monitor.pid} on " in row["error"] and "since" in row["error"], row["error"]
+        table = fleet(env, tmp_path, "scan")
+        assert f"busy (held by pid {monitor.pid}" in table.stdout
+
+        deploy = fleet(env, tmp_path, "deploy", str(bundled_model("gesture")), "--to", "remote1", "--json")
+        assert deploy.returncode != 0
+
+        # Another host shares no lock directory: ser2net itself refuses the second client.
+        elsewhere = env | {"FLEET_LOCK_DIR": str(tmp_path / "other-host-locks")}
+        scan = fleet(elsewhere, tmp_path, "scan", "--json")
+        (row,) = json.loads(scan.stdout)["boards"]
+        assert row["status"] == "busy" and "Port already in use" in row["error"], row
+    finally:
+        monitor.terminate()
+        monitor.wait(30)
+    # The monitor is gone: the board is free again, for everyone.
+    scan = fleet(env, tmp_path, "scan", "--json")
+    assert json.loads(scan.stdout)["boards"][0]["status"] == "ok"
