@@ -362,6 +362,16 @@ class FleetManager:
 
         return connect
 
+    def unreachable(self) -> FleetError | None:
+        """After `start()`: an error saying why no board is online, or None if one is."""
+        if any(b.state == "online" for b in self._boards.values()):
+            return None
+        why = "; ".join(f"{b.name}: {b.reason}" for b in self._boards.values() if b.reason)
+        return FleetError(
+            "no board could be reached" + (f" ({why})" if why else ""),
+            hint="start `fleet sim`, plug a board in, or list boards in devices.toml",
+        )
+
     async def wait_online(self, uid: str, timeout_s: float) -> BoardClient:
         """The board's live client, waiting up to `timeout_s` for it to (re)connect."""
         session = self._sessions.get(uid)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fleet.errors import FleetError
+
 from fleet.bench.report import BenchReport, BoardBench
 
 
@@ -20,7 +22,10 @@ def _series(boards: list[BoardBench], names: list[str]) -> list[BoardBench | Non
 
 def write_chart(report: BenchReport, path: str | Path) -> Path:
     """Draw the chart of `report` (and of its comparison's baseline, if any) into `path`."""
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        raise FleetError("writing the chart needs matplotlib", hint="pip install 'fleet[bench]'") from None
 
     matplotlib.use("Agg")  # no display; must precede pyplot
     import matplotlib.pyplot as plt

@@ -25,7 +25,7 @@ from fleet.cli.main import report as report_error
 from fleet.cli.output import print_table
 from fleet.config import load_config
 from fleet.deploy.board_deploy import DeployOptions
-from fleet.errors import ConfigError, FleetError
+from fleet.errors import ConfigError
 from fleet.fleet import FleetManager
 
 HEADERS = ["BOARD", "PROFILE", "STATUS", "P50 ms", "P90 ms", "P99 ms", "INF/S", "mW", "uJ/INF", "uJ SD", "ARENA KB",
@@ -105,10 +105,8 @@ async def _bench(args: argparse.Namespace) -> int:
     view = ProgressView(sys.stderr)
     try:
         await manager.start()
-        if not any(b.state == "online" for b in manager.boards.values()):
-            why = "; ".join(f"{b.name}: {b.reason}" for b in manager.boards.values() if b.reason)
-            report_error(FleetError("no board could be reached" + (f" ({why})" if why else ""),
-                                    hint="start `fleet sim`, plug a board in, or list boards in devices.toml"))  # fmt: skip
+        if (error := manager.unreachable()) is not None:
+            report_error(error)
             return 1
         result = await run_bench(manager, args.model, options, progress=view.update)
         second = None
