@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fleet.errors import FleetError
-
 from fleet.bench.report import BenchReport, BoardBench
+from fleet.errors import FleetError
 
 
 def _series(boards: list[BoardBench], names: list[str]) -> list[BoardBench | None]:
