@@ -1,0 +1,121 @@
+"""Per-board locks: one fleet process per board; others are refused with the holder's pid,
+host and start time; a dead holder's lock is taken over; `fleet scan` never opens a held board."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from fleet.config import FleetConfig
+from fleet.discovery import Candidate, probe
+from fleet.errors import PortBusy
+from fleet.sim.farm import FarmConfig, SimFarm
+from fleet.transport.lock import BoardLock, holder_of, lock_dir, lock_key, lock_path
+from fleet.transport.serial import open_transport
+
+HOLD = """
+import sys, time
+from fleet.transport.lock import BoardLock
+lock = BoardLock(sys.argv[1]).acquire()  # kept referenced: a dropped lock releases itself
+print("held", flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.fixture(autouse=True)
+def locks(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLEET_LOCK_DIR", str(tmp_path / "locks"))
+    return tmp_path / "locks"
+
+
+@pytest.fixture
+def other_process():
+    """Starts a second process that holds the lock of a port; yields a starter."""
+    procs: list[subprocess.Popen] = []
+
+    def start(port: str) -> subprocess.Popen:
+        proc = subprocess.Popen([sys.executable, "-c", HOLD, port], stdout=subprocess.PIPE, text=True)
+        procs.append(proc)
+        assert proc.stdout.readline().strip() == "held"
+        return proc
+
+    yield start
+    for proc in procs:
+        proc.kill()
+        proc.wait(10)
+
+
+def test_keys_ignore_url_scheme_and_options_and_follow_symlinks(tmp_path):
+    assert lock_key("rfc2217://Lab-1:7001?ign_set_control") == lock_key("socket://lab-1:7001") == "lab-1:7001"
+    target = tmp_path / "ttyACM0"
+    target.touch()
+    (tmp_path / "by-id").symlink_to(target)
+    assert lock_key(str(tmp_path / "by-id")) == str(target)
+    assert lock_path("rfc2217://h:1").parent == lock_dir()
+    assert lock_path("rfc2217://h:1") != lock_path("rfc2217://h:2")
+
+
+def test_lock_dir_defaults(monkeypatch, tmp_path):
+    monkeypatch.delenv("FLEET_LOCK_DIR")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    assert lock_dir() == tmp_path / "fleet" / "locks"
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    assert str(lock_dir()) == f"/tmp/fleet-{os.getuid()}/locks"
+
+
+def test_a_held_board_is_refused_with_pid_host_and_since(other_process):
+    holder = other_process("rfc2217://127.0.0.1:7001")
+    with pytest.raises(PortBusy) as info:
+        BoardLock("rfc2217://127.0.0.1:7001?ign_set_control").acquire()
+    message = str(info.value)
+    assert f"busy (held by pid {holder.pid} on {socket.gethostname()} since 20" in message
+    assert f"pid {holder.pid}" in info.value.hint
+    seen = holder_of("socket://127.0.0.1:7001")
+    assert seen is not None and seen.pid == holder.pid
+
+
+def test_the_lock_of_a_dead_process_is_taken_over(other_process, locks):
+    holder = other_process("/dev/ttyFLEETTEST0")
+    path = lock_path("/dev/ttyFLEETTEST0")
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(10)
+    assert json.loads(path.read_text())["pid"] == holder.pid  # the file outlives its writer ...
+    assert holder_of("/dev/ttyFLEETTEST0") is None  # ... but its flock died with it
+    with BoardLock("/dev/ttyFLEETTEST0") as lock:
+        assert lock.held and json.loads(path.read_text())["pid"] == os.getpid()
+    assert not path.exists()  # released: removed
+    assert holder_of("/dev/ttyFLEETTEST0") is None
+
+
+def test_one_process_cannot_hold_a_board_twice_and_release_is_idempotent():
+    first = BoardLock("socket://127.0.0.1:9").acquire()
+    with pytest.raises(PortBusy, match=f"held by pid {os.getpid()}"):
+        BoardLock("socket://127.0.0.1:9").acquire()
+    first.release()
+    first.release()
+    BoardLock("socket://127.0.0.1:9").acquire().release()
+
+
+@pytest.mark.asyncio
+async def test_scan_shows_a_board_held_elsewhere_as_busy_and_leaves_it_alone(other_process):
+    async with SimFarm(FarmConfig(boards=1, seed=3)) as farm:
+        port = farm.boards[0].port
+        candidate = Candidate(port, "config", 115200, "b1")
+        assert (await probe(candidate, FleetConfig())).status == "ok"
+        holder = other_process(port)
+        result = await probe(candidate, FleetConfig())
+        assert result.status == "busy" and f"held by pid {holder.pid}" in result.error
+        with pytest.raises(PortBusy):
+            await open_transport(port)
+        holder.kill()
+        holder.wait(10)
+        transport = await open_transport(port)  # the holder died: taken over
+        assert holder_of(port).pid == os.getpid()
+        await transport.close()
+        assert holder_of(port) is None

@@ -1,0 +1,160 @@
+"""Telemetry to an MQTT broker: topics and payloads, broker restarts, a missing broker,
+and `fleet monitor --mqtt` / devices.toml [mqtt] against a real mosquitto on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+
+import pytest
+
+from fleet.config import parse_config, parse_mqtt_url
+from fleet.export.mqtt import MqttExporter, exporter_from
+from fleet.export.topics import board_level, message_for
+from fleet.telemetry.events import LinkEvent, PowerEvent, ResultEvent, StateEvent, parse_event
+from fleet.telemetry.fanout import EventHub
+from tests.remote.commands import fleet
+from tests.remote.daemons import Sim, free_port
+
+paho = pytest.importorskip("paho.mqtt.client", reason="needs paho-mqtt (pip install 'paho-mqtt>=2.0')")
+
+RESULT = ResultEvent(board="lab/nano#1", uid="ab", host_time=1.0, device_time_us=5, latency_us=900, inference_count=3,
+                     input_id=1, model="fe1faa9d", dtype="int8", values=(0.1, 0.9), top_index=1, score=0.9, label="wave")
+POWER = PowerEvent(board="b1", uid="ab", host_time=1.0, device_time_us=6, voltage_mv=3300, current_ua=6000,
+                   energy_uj=10, power_mw=19.8)
+STATE = StateEvent(board="b1", uid="ab", host_time=1.0, state="online", port="rfc2217://127.0.0.1:7001")
+
+
+class Subscriber:
+    """A paho client that collects every message under a topic filter."""
+
+    def __init__(self, port: int, topic: str = "#") -> None:
+        self.messages: list[tuple[str, bytes, bool]] = []
+        self.ready = threading.Event()
+        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2)
+        self.client.on_connect = lambda c, *a: c.subscribe(topic, qos=1)
+        self.client.on_subscribe = lambda *a: self.ready.set()
+        self.client.on_message = lambda c, u, m: self.messages.append((m.topic, m.payload, m.retain))
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        assert self.ready.wait(10), "subscriber did not connect"
+
+    def wait_for(self, predicate, timeout_s: float = 20.0) -> list[tuple[str, bytes, bool]]:  # noqa: ANN001
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if predicate(self.messages):
+                return self.messages
+            time.sleep(0.05)
+        raise AssertionError(f"timed out; got {[m[0] for m in self.messages]}")
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def test_topics_and_payloads():
+    out = message_for(RESULT, "fleet")
+    assert out.topic == "fleet/lab_nano_1/result" and not out.retain
+    assert parse_event(out.payload) == RESULT
+    assert message_for(STATE, "lab/fleet").topic == "lab/fleet/b1/state" and message_for(STATE, "x").retain
+    assert message_for(POWER, "fleet").topic == "fleet/b1/power"
+    assert message_for(LinkEvent(board="b1", uid="ab", host_time=1.0), "fleet") is None
+    assert board_level("") == "_"
+
+
+@pytest.mark.asyncio
+async def test_without_a_broker_events_are_dropped_and_counted_never_waited_for():
+    exporter = MqttExporter(parse_mqtt_url(f"mqtt://127.0.0.1:{free_port()}"))  # nothing listens there
+    exporter.start()
+    try:
+        started = time.perf_counter()
+        for _ in range(10_000):
+            exporter.publish_event(RESULT)
+        assert time.perf_counter() - started < 2.0
+        assert (exporter.published, exporter.dropped) == (0, 10_000)
+    finally:
+        await exporter.stop(timeout_s=1.0)
+
+
+@pytest.mark.system
+@pytest.mark.asyncio
+async def test_exporter_publishes_per_board_topics_and_survives_a_broker_restart(mosquitto):
+    sub = await asyncio.to_thread(Subscriber, mosquitto.port)
+    hub = EventHub()
+    exporter = MqttExporter(parse_mqtt_url(mosquitto.url), prefix="lab", qos=1)
+    exporter.start()
+    consumer = hub.subscribe(maxsize=100, name="mqtt")
+    task = asyncio.create_task(exporter.run(consumer))
+    try:
+        assert await exporter.wait_connected(10)
+        for event in (STATE, RESULT, POWER):
+            hub.publish(event)
+        msgs = await asyncio.to_thread(sub.wait_for, lambda m: len([t for t, _, _ in m if t != "lab/exporter"]) >= 3)
+        by_topic = {t: p for t, p, _ in msgs}
+        assert parse_event(by_topic["lab/b1/state"]) == STATE
+        assert parse_event(by_topic["lab/lab_nano_1/result"]) == RESULT
+        assert parse_event(by_topic["lab/b1/power"]).power_mw == pytest.approx(19.8)
+        assert json.loads(by_topic["lab/exporter"])["state"] == "online"
+
+        sub.close()
+        await asyncio.to_thread(mosquitto.stop)
+        while exporter.connected:
+            await asyncio.sleep(0.05)
+        hub.publish(POWER)  # the broker is down: dropped, counted, nothing waits
+        await asyncio.sleep(0.2)
+        assert exporter.dropped >= 1 and not exporter.connected
+        await asyncio.to_thread(mosquitto.start)
+        sub = await asyncio.to_thread(Subscriber, mosquitto.port)
+        deadline = time.monotonic() + 30
+        while exporter.connects < 2 and time.monotonic() < deadline:  # paho reconnects by itself
+            await asyncio.sleep(0.1)
+        assert exporter.connects == 2
+        hub.publish(RESULT)
+        await asyncio.to_thread(sub.wait_for, lambda m: any(t == "lab/lab_nano_1/result" for t, _, _ in m))
+    finally:
+        hub.close()
+        await task
+        await exporter.stop()
+        sub.close()
+
+
+@pytest.mark.system
+def test_monitor_mqtt_publishes_results_and_power_per_board(mosquitto, env, tmp_path):
+    sim = Sim(tmp_path, 921600, "--model", str(_sine()))
+    sub = Subscriber(mosquitto.port)
+    try:
+        (tmp_path / "devices.toml").write_text(f'[boards.bench1]\nport = "{sim.port}"\n')
+        out = fleet(env, tmp_path, "monitor", "--json", "--duration", "4", "--mqtt", mosquitto.url)
+        assert out.returncode == 0, out.stderr
+        assert "published" in out.stderr and f"to {mosquitto.url} under fleet/" in out.stderr
+        topics = {t for t, _, _ in sub.wait_for(lambda m: {"fleet/bench1/result", "fleet/bench1/power"}
+                                                <= {t for t, _, _ in m})}  # fmt: skip
+        assert "fleet/bench1/state" in topics
+        offline = [json.loads(p) for t, p, _ in sub.messages if t == "fleet/exporter"]
+        assert offline[-1]["state"] == "offline"  # said goodbye at the end
+
+        # The same from devices.toml, with its own prefix.
+        (tmp_path / "devices.toml").write_text(f'[boards.bench1]\nport = "{sim.port}"\n'
+                                               f'[mqtt]\nurl = "{mosquitto.url}"\ntopic_prefix = "lab/bench"\n')  # fmt: skip
+        out = fleet(env, tmp_path, "monitor", "--json", "--duration", "3")
+        assert out.returncode == 0, out.stderr
+        sub.wait_for(lambda m: any(t == "lab/bench/bench1/result" for t, _, _ in m))
+    finally:
+        sub.close()
+        sim.stop()
+
+
+def test_mqtt_settings_from_devices_toml_and_the_command_line(tmp_path):
+    cfg = parse_config('[mqtt]\nurl = "mqtt://broker:1884"\ntopic_prefix = "lab"\nqos = 1\n', tmp_path / "d.toml")
+    exporter = exporter_from(None, cfg)
+    assert (exporter.url, exporter.prefix, exporter.qos) == ("mqtt://broker:1884", "lab", 1)
+    assert exporter_from("mqtt://other", cfg).url == "mqtt://other:1883"  # --mqtt wins, settings stay
+    assert exporter_from(None, parse_config("", tmp_path / "d.toml")) is None
+
+
+def _sine():
+    from fleet.models.bundled import bundled_model
+
+    return bundled_model("sine")
