@@ -65,7 +65,7 @@ def test_sim_json_registry_hello_and_clean_exit(tmp_path):
     assert code == 0, proc.stderr.read()
     assert not (tmp_path / "registry").exists()
     assert list((tmp_path / "tmp").iterdir()) == []  # the temporary flash is gone too
-    assert not any(os.path.exists(line["port"]) for line in lines)
+    # (The PTYs go with the process; their /dev/pts numbers may be reused by anyone at once.)
 
 
 def test_sim_model_and_persistent_state_survive_restart(tmp_path):

@@ -71,8 +71,12 @@ def test_monitor_shows_live_values_survives_resets_and_replays_identically(sim, 
         assert len(powers) > 20
         assert sorted(powers)[len(powers) // 2] == pytest.approx(expected_mw, rel=0.01)
     boots = [e for e in events if e["kind"] == "boot"]
-    assert boots, "no reset was injected in 6 s"
-    for boot in boots:  # every reset board came back online and streamed again
+    # A reset in the last moments of the window may not be over when monitor stops: judge
+    # only the resets with 2 s or more of the window left after them.
+    end = max(e["host_time"] for e in events)
+    judged = [b for b in boots if end - b["host_time"] >= 2.0]
+    assert judged, "no reset was injected early enough in 6 s"
+    for boot in judged:  # every reset board came back online and streamed again
         later = events[events.index(boot):]
         assert any(e["kind"] == "state" and e["uid"] == boot["uid"] and e["state"] == "online" for e in later)
     last_boot = max(events.index(b) for b in boots)
