@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 
 from fleet.bench.session import bench_streams
 from fleet.fleet import FleetManager
@@ -17,11 +15,6 @@ from fleet.sim.ports import MemoryPorts
 from fleet.sim.runner import LinkConfig, VirtualBoard
 from tests.telemetry.helpers import memory_connector
 
-
-@pytest.fixture(scope="session", autouse=True)
-def _fleet_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    # Arena measurements are cached on disk by sha256: one cache per session, out of $HOME.
-    os.environ.setdefault("FLEET_CACHE_DIR", str(tmp_path_factory.mktemp("fleet-cache")))
 
 
 @contextlib.asynccontextmanager

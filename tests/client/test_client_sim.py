@@ -24,10 +24,6 @@ from fleet.transport.serial import open_transport
 pytestmark = pytest.mark.asyncio
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _cache(tmp_path_factory):
-    os.environ.setdefault("FLEET_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-
 
 @pytest_asyncio.fixture
 async def board(tmp_path):

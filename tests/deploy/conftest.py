@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,21 +18,8 @@ from fleet.sim.faults import FaultSpec
 from fleet.sim.farm import FarmConfig, SimFarm
 from fleet.sim.runner import LinkConfig, VirtualBoard
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_MODELS = REPO_ROOT.parent / "shared" / "models"
 CONFIG = FleetConfig()
 
-
-@pytest.fixture(scope="session", autouse=True)
-def _fleet_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    os.environ.setdefault("FLEET_CACHE_DIR", str(tmp_path_factory.mktemp("fleet-cache")))
-
-
-def shared(name: str) -> Path:
-    path = SHARED_MODELS / name
-    if not path.is_file():
-        pytest.skip(f"example model {name} not found in {SHARED_MODELS} (the shared models folder is absent)")
-    return path
 
 
 @pytest.fixture(scope="session")

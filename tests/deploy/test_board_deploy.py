@@ -15,7 +15,9 @@ from fleet.deploy.upload import ModelImage, upload
 from fleet.errors import PortVanished
 from fleet.protocol import ModelBegin, SlotState
 
-from .conftest import Events, shared, target_for
+from tests.shared_models import shared_model_path as shared
+
+from .conftest import Events, target_for
 
 pytestmark = pytest.mark.asyncio
 FAST = DeployOptions(health_inferences=2, health_timeout_s=5.0, reconnect_window_s=10.0)

@@ -6,27 +6,13 @@ tests that need them skip (saying so) where that folder is absent.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from tests.shared_models import shared_model_path
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_MODELS = REPO_ROOT.parent / "shared" / "models"
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _fleet_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    # Arena measurements are cached on disk; keep the tests' cache out of the user's home
-    # but share it across the session, so each model is measured once.
-    os.environ["FLEET_CACHE_DIR"] = str(tmp_path_factory.mktemp("fleet-cache"))
-
-
-def shared_model_path(name: str) -> Path:
-    path = SHARED_MODELS / name
-    if not path.is_file():
-        pytest.skip(f"example model {name} not found in {SHARED_MODELS} (the shared models folder is absent)")
-    return path
 
 
 @pytest.fixture

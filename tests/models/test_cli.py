@@ -12,7 +12,9 @@ import pytest
 
 from fleet.cli.main import main
 
-from .conftest import REPO_ROOT, shared_model_path
+from tests.shared_models import shared_model_path
+
+from .conftest import REPO_ROOT
 
 
 def _fleet(*args: str) -> subprocess.CompletedProcess[str]:

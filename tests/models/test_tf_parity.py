@@ -16,7 +16,7 @@ from fleet.errors import ModelError
 from fleet.models.bundled import bundled_model
 from fleet.models.parity import compare_with_reference
 
-from .conftest import shared_model_path
+from tests.shared_models import shared_model_path
 
 pytestmark = [pytest.mark.tf, pytest.mark.timeout(300)]
 pytest.importorskip("ai_edge_litert", reason="needs ai-edge-litert (fleet[tf])")

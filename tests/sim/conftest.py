@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -12,11 +11,6 @@ from fleet.sim.board import make_engine
 from fleet.sim.clock import FakeClock
 from tests.sim.helpers import EngineHost
 
-
-@pytest.fixture(scope="session", autouse=True)
-def _fleet_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    # Arena measurements are cached on disk by sha256: one cache per session, out of $HOME.
-    os.environ.setdefault("FLEET_CACHE_DIR", str(tmp_path_factory.mktemp("fleet-cache")))
 
 
 @pytest.fixture(scope="session")

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-
-@pytest.fixture(scope="session", autouse=True)
-def _fleet_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    # Arena measurements are cached on disk by sha256: one cache per session, out of $HOME.
-    os.environ.setdefault("FLEET_CACHE_DIR", str(tmp_path_factory.mktemp("fleet-cache")))
 
 
 @pytest.fixture(scope="session")
