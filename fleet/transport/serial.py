@@ -29,6 +29,7 @@ from fleet.errors import PortBusy, PortNotFound, PortVanished
 from fleet.transport.lock import BoardLock
 
 _READ_SIZE = 65536
+_URL_POLL_S = 0.05  # how often a URL port's reader thread looks at `closed`
 # How long we listen for ser2net's text after a refused open: it writes its reason at once.
 _REFUSAL_READ_S = 1.0
 _TELNET_CMD = re.compile(rb"\xff[\xfb-\xfe].|\xff\xfa.*?\xff\xf0|\xff.", re.DOTALL)
@@ -46,7 +47,9 @@ def open_serial(port: str, baud: int) -> serial.SerialBase:
     """
     try:
         # rfc2217:// refuses any write_timeout but None (NotImplementedError at open).
-        s = serial.serial_for_url(port, do_not_open=True, baudrate=baud, timeout=0,
+        # A URL port's reader thread polls with a short timeout, given here: changing it after
+        # open costs rfc2217 a settings round trip with the server.
+        s = serial.serial_for_url(port, do_not_open=True, baudrate=baud, timeout=_URL_POLL_S if _is_url(port) else 0,
                                   write_timeout=None if _is_url(port) else 0)
         s.dtr = False
         s.rts = False
@@ -113,7 +116,8 @@ class SerialTransport:
             os.set_blocking(fd, False)
             loop.add_reader(fd, self._on_readable)
         else:
-            ser.timeout = 0.05
+            if ser.timeout != _URL_POLL_S:
+                ser.timeout = _URL_POLL_S
             self._thread = threading.Thread(target=self._read_thread, name=f"fleet-read {port}", daemon=True)
             self._thread.start()
 
@@ -201,8 +205,10 @@ class SerialTransport:
             view = view[n:]
 
     def _write_blocking(self, data: bytes) -> None:
+        # URL ports are opened with write_timeout=None (blocking writes). Setting any port
+        # setting here would be costly: rfc2217 renegotiates every setting with the server
+        # and waits for its answers, a round trip per write (it capped deploys at ~6.6 kB/s).
         try:
-            self.serial.write_timeout = None
             self.serial.write(data)
         except Exception as exc:  # noqa: BLE001 - a URL handler's failure means the link is gone
             raise PortVanished(f"{self.name}: write failed ({exc})") from None
