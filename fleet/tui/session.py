@@ -16,8 +16,9 @@ from typing import Literal
 
 from fleet.client import BoardClient
 from fleet.config import FleetConfig
-from fleet.fleet import FleetManager
+from fleet.fleet import DEFAULT_STREAMS, FleetManager
 from fleet.models.bundled import bundled_model
+from fleet.protocol import StreamConfig
 from fleet.tui.models import ModelChoice, model_choices
 
 
@@ -42,9 +43,10 @@ class LiveSession:
     hint: str | None = None
     initial_deploy: DeployRequest | None = None
 
-    def __init__(self, config: FleetConfig, *, target: str = "all", model_dirs: tuple[Path, ...] = ()) -> None:
+    def __init__(self, config: FleetConfig, *, target: str = "all", model_dirs: tuple[Path, ...] = (),
+                 streams: StreamConfig = DEFAULT_STREAMS) -> None:  # fmt: skip
         self.config = config
-        self.manager = FleetManager(config, target=target)
+        self.manager = FleetManager(config, target=target, streams=streams)
         self.model_dirs = model_dirs
 
     @property

@@ -14,7 +14,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, OptionList, RadioButton, RadioSet, SelectionList
@@ -72,7 +72,7 @@ class DeployScreen(ModalScreen[DeployRequest | None]):
         self.model: ModelFile | None = None
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
+        with VerticalScroll(id="dialog"):  # scrolls in a small terminal (80x24)
             yield Label("Deploy a model", classes="dialog-title")
             with Horizontal():
                 with Vertical(id="pick-model"):

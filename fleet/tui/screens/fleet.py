@@ -5,6 +5,7 @@ source's BoardStates at `refresh_hz`, whatever the event rate.
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 
@@ -34,6 +35,9 @@ from fleet.tui.widgets.deploy_panel import DeployPanel
 from fleet.tui.widgets.fleet_table import FleetTable
 from fleet.tui.widgets.log_pane import LogPane
 
+# Events waiting for the pump: a few batches' worth. A stalled UI drops (counted) rather than
+# piling up objects for the collector to scan.
+CONSUMER_QUEUE = 8192
 OUTCOME_SEVERITY = {"rolled_back": "warning", "failed": "error", "refused": "warning", "stopped": "warning"}
 
 
@@ -87,7 +91,7 @@ class FleetScreen(Screen):
         table = self.query_one(FleetTable)
         table.config = getattr(self.session, "config", None)
         table.focus()
-        consumer = self.source.subscribe(maxsize=16384, name="tui")  # before start: no event is missed
+        consumer = self.source.subscribe(maxsize=CONSUMER_QUEUE, name="tui")  # before start: no event is missed
         self.run_worker(pump(self.feed, consumer, self), name="pump", group="pump")
         if self.session is not None:
             self.run_worker(self._start_session(), name="session", group="session")
@@ -113,6 +117,10 @@ class FleetScreen(Screen):
 
     def on_session_ready(self, _: SessionReady) -> None:
         self.ready = True
+        # Everything alive now (modules, the manager, the boards) lives as long as the app: frozen
+        # out of the collector, a full collection no longer scans it. Measured: gen2 pauses of
+        # ~0.5 s under 32 boards x 200 results/s before, a stalled UI each time (bench_tui).
+        gc.freeze()
         self.redraw()
         request = getattr(self.session, "initial_deploy", None)
         if request is not None:
