@@ -28,13 +28,8 @@ def listening(port: int) -> bool:
     """Whether something listens on 127.0.0.1:port, without connecting (a connection to a
     ser2net accepter would open the board's port)."""
     want = f"0100007F:{port:04X}"
-    for table in ("/proc/net/tcp",):
-        with open(table) as f:
-            for line in f.readlines()[1:]:
-                fields = line.split()
-                if fields[1] == want and fields[3] == "0A":
-                    return True
-    return False
+    with open("/proc/net/tcp") as f:
+        return any(fields[1] == want and fields[3] == "0A" for fields in (line.split() for line in f.readlines()[1:]))
 
 
 def missing(*binaries: str) -> str | None:
@@ -47,16 +42,19 @@ def _binary(name: str) -> str:
 
 
 class Daemon:
-    """A child process under `timeout`, in its own process group, stopped with SIGTERM."""
+    """A server under `timeout`, in its own process group, listening on 127.0.0.1:port;
+    `start` returns once it listens, `stop` sends SIGTERM."""
 
-    def __init__(self, cmd: list[str], log: Path) -> None:
+    def __init__(self, cmd: list[str], log: Path, port: int) -> None:
         self.cmd = ["timeout", str(LIFETIME_S), *cmd]
         self.log = log
+        self.port = port
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(self.cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self.wait_listening(self.port)
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
@@ -83,20 +81,16 @@ class Ser2Net(Daemon):
     """ser2net 4.x exporting one serial device on 127.0.0.1:port with RFC2217 (FACTS.md recipe)."""
 
     def __init__(self, workdir: Path, device: str, baud: int, port: int | None = None) -> None:
-        self.port = port or free_port()
+        port = port or free_port()
         self.device, self.baud = device, baud
-        self.config = workdir / f"ser2net-{self.port}.yaml"
-        self.config.write_text(ser2net_yaml(device, baud, self.port))
-        super().__init__([_binary("ser2net"), "-n", "-u", "-c", str(self.config), "-P", str(workdir / f"ser2net-{self.port}.pid")],
-                         workdir / f"ser2net-{self.port}.log")  # fmt: skip
+        self.config = workdir / f"ser2net-{port}.yaml"
+        self.config.write_text(ser2net_yaml(device, baud, port))
+        super().__init__([_binary("ser2net"), "-n", "-u", "-c", str(self.config), "-P", str(workdir / f"ser2net-{port}.pid")],
+                         workdir / f"ser2net-{port}.log", port)  # fmt: skip
 
     @property
     def url(self) -> str:
         return f"rfc2217://{HOST}:{self.port}?ign_set_control"
-
-    def start(self) -> None:
-        super().start()
-        self.wait_listening(self.port)
 
 
 def ser2net_yaml(device: str, baud: int, port: int, name: str = "board0") -> str:
@@ -110,18 +104,14 @@ class Mosquitto(Daemon):
     """mosquitto on 127.0.0.1:port, anonymous, in memory."""
 
     def __init__(self, workdir: Path, port: int | None = None) -> None:
-        self.port = port or free_port()
-        conf = workdir / f"mosquitto-{self.port}.conf"
-        conf.write_text(f"listener {self.port} {HOST}\nallow_anonymous true\npersistence false\n")
-        super().__init__([_binary("mosquitto"), "-c", str(conf)], workdir / f"mosquitto-{self.port}.log")
+        port = port or free_port()
+        conf = workdir / f"mosquitto-{port}.conf"
+        conf.write_text(f"listener {port} {HOST}\nallow_anonymous true\npersistence false\n")
+        super().__init__([_binary("mosquitto"), "-c", str(conf)], workdir / f"mosquitto-{port}.log", port)
 
     @property
     def url(self) -> str:
         return f"mqtt://{HOST}:{self.port}"
-
-    def start(self) -> None:
-        super().start()
-        self.wait_listening(self.port)
 
 
 class Sim:
