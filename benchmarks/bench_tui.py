@@ -37,7 +37,10 @@ from fleet.config import FleetConfig  # noqa: E402
 from fleet.models.bundled import bundled_model  # noqa: E402
 from fleet.protocol import LogLevel, Stream, StreamConfig  # noqa: E402
 from fleet.telemetry.stats import percentile  # noqa: E402
+from textual.screen import Screen  # noqa: E402
+
 from fleet.tui.app import FleetApp  # noqa: E402
+from fleet.tui.feed import Feed  # noqa: E402
 from fleet.tui.screens.fleet import FleetScreen  # noqa: E402
 from fleet.tui.session import LiveSession  # noqa: E402
 
@@ -96,6 +99,23 @@ class Timings:
                 timings.ticks.append((start, time.perf_counter() - start))
 
         FleetScreen.redraw = redraw  # type: ignore[method-assign]
+        # Where the UI's own time goes: folding events, and Textual drawing the screen.
+        self.busy = {"pump (fold events)": 0.0, "render (Textual)": 0.0}
+        Feed.ingest = self._timed(Feed.ingest, "pump (fold events)")  # type: ignore[method-assign]
+        Screen._compositor_refresh = self._timed(Screen._compositor_refresh, "render (Textual)")  # type: ignore[method-assign]
+
+    def _timed(self, function, key: str):  # noqa: ANN001, ANN202 - wraps a method
+        timings = self
+
+        def timed(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                if timings.recording:
+                    timings.busy[key] += time.perf_counter() - start
+
+        return timed
 
     async def probe(self) -> None:
         loop = asyncio.get_running_loop()
@@ -174,6 +194,9 @@ async def run(args: argparse.Namespace) -> None:
           f"({len(refresh)} ticks; redraw alone p99 {ms(redraws, 99)})")
     print(f"input latency ms:     p50 {ms(timings.probe_late, 50)}  p99 {ms(timings.probe_late, 99)}  "
           f"max {ms(timings.probe_late, 100)}  (10 ms probe on the app's loop)")
+    redraw_total = sum(redraws)
+    busy = {**timings.busy, "table redraw": redraw_total}
+    print("UI's own time, % of wall: " + ", ".join(f"{k} {v / wall * 100:.1f}%" for k, v in busy.items()))
     gc_text = ", ".join(f"gen{g} {len(p)}x max {ms(p, 100)} ms" for g, p in gc_pauses.pauses.items())
     print(f"GC pauses:            {gc_text}")
     print(f"CPU, % of one core:   fleet tui (manager + UI) {cpu / wall * 100:.0f}%, simulator {sim_cpu / wall * 100:.0f}%")

@@ -14,10 +14,6 @@ from fleet.tui.widgets.fleet_table import FleetTable
 from fleet.tui.widgets.log_pane import LogPane
 from tests.tui.conftest import by_profile, demo_app, fleet_screen, settled, text_of, wait_for
 
-def cells(row: list) -> list[str]:
-    return [str(cell) for cell in row]
-
-
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(180)]
 
 
@@ -43,16 +39,16 @@ async def test_the_table_follows_the_board_states_at_a_bounded_rate():
         assert refreshes <= 2.0 * screen.refresh_hz + 3  # a timer, not one redraw per event
         pico = by_profile(screen, "pico")
         screen.redraw()  # no await until the asserts: the states cannot move meanwhile
-        row = cells(table.get_row(pico.uid))
+        row = table.cells(pico.uid)
         assert row[7] == f"{pico.stats.inference_rate:,.1f}"  # inf/s, straight from BoardState
         assert float(row[8]) == pytest.approx(pico.stats.latency_p99_us / 1000, abs=0.01)
         await pilot.press("s")  # sort by profile
         await pilot.pause()
-        profiles = [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
+        profiles = [table.cells_at(i)[2] for i in range(table.row_count)]
         assert profiles == sorted(profiles)
         await pilot.press("S")
         await pilot.pause()
-        assert [str(table.get_row_at(i)[2]) for i in range(table.row_count)] == sorted(profiles, reverse=True)
+        assert [table.cells_at(i)[2] for i in range(table.row_count)] == sorted(profiles, reverse=True)
 
 
 async def test_filter_by_tag_text_and_clear():
@@ -61,7 +57,7 @@ async def test_filter_by_tag_text_and_clear():
         table = screen.query_one(FleetTable)
         await pilot.press("slash", *"pico")
         await pilot.pause()
-        assert table.row_count == 1 and str(table.get_row_at(0)[2]) == "pico"
+        assert table.row_count == 1 and table.cells_at(0)[2] == "pico"
         await pilot.press("enter", "escape")
         await pilot.pause()
         assert table.row_count == 4 and not screen.query_one("#filter", Input).value
@@ -88,7 +84,7 @@ async def test_deploy_with_a_canary_and_a_health_check_rollback():
         screen = await settled(app, pilot)
         table = screen.query_one(FleetTable)
         esp, pico = by_profile(screen, "esp32s3"), by_profile(screen, "pico")
-        table.move_cursor(row=[str(table.get_row_at(i)[0]) for i in range(4)].index(esp.name))
+        table.move_cursor([table.cells_at(i)[0] for i in range(4)].index(esp.name))
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, DeployScreen), what="the deploy dialog")
         dialog = app.screen
@@ -113,8 +109,8 @@ async def test_deploy_with_a_canary_and_a_health_check_rollback():
         panel = text_of(screen.query_one("#deploy"))
         assert "rolled back" in panel
         assert any("rolled back" in line.text for line in screen.feed.logs.lines)
-        await wait_for(pilot, lambda: str(table.get_row(pico.uid)[5]) == "sine 1.0.0" and
-                       str(table.get_row(esp.uid)[5]) == "gesture 1.0.0", what="models in the table")  # fmt: skip
+        await wait_for(pilot, lambda: table.cells(pico.uid)[5] == "sine 1.0.0" and
+                       table.cells(esp.uid)[5] == "gesture 1.0.0", what="models in the table")  # fmt: skip
 
 
 async def test_hotplug_shows_reconnecting_then_online_again():
@@ -124,9 +120,9 @@ async def test_hotplug_shows_reconnecting_then_online_again():
         board = session.farm.boards[2]
         table = screen.query_one(FleetTable)
         await board.unplug()
-        await wait_for(pilot, lambda: str(table.get_row(board.uid)[6]) == "reconnecting", what="reconnecting row")
+        await wait_for(pilot, lambda: table.cells(board.uid)[6] == "reconnecting", what="reconnecting row")
         await board.plug()
-        await wait_for(pilot, lambda: str(table.get_row(board.uid)[6]) == "online ↻1", what="the row back online")
+        await wait_for(pilot, lambda: table.cells(board.uid)[6] == "online ↻1", what="the row back online")
         assert any("reconnecting" in line.text for line in screen.feed.logs.lines)
 
 

@@ -1,13 +1,23 @@
-"""The fleet table: one row per board, rebuilt from the manager's BoardStates at a bounded rate."""
+"""The fleet table: one row per board, drawn with Textual's line API from the manager's BoardStates.
+
+Columns have fixed widths (`table_model.COLUMNS`), so a row is one line of text: it is
+rebuilt only when one of its cells changes, and drawing the screen copies cached strips.
+A DataTable re-rendered every changing cell through Rich on every frame, which with 32
+boards x 200 results/s was the UI's largest cost (bench_tui).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import DataTable
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from fleet.config import FleetConfig
 from fleet.telemetry.state import BoardState
@@ -15,15 +25,42 @@ from fleet.tui import format as fmt
 from fleet.tui.table_model import COLUMN, COLUMNS, SORTABLE, rows
 
 STATE_COLUMN = [c.key for c in COLUMNS].index("state")
+PAD = 1  # spaces each side of a cell
 
 
-class FleetTable(DataTable):
-    """Boards as rows (keyed by uid). `show(boards)` redraws; the cursor stays on its board."""
+def _line(cells: tuple[str, ...], state_style: Style | None = None) -> Text:
+    line = Text(no_wrap=True, overflow="crop")
+    for index, (column, cell) in enumerate(zip(COLUMNS, cells, strict=True)):
+        text = cell if len(cell) <= column.width else cell[: column.width - 1] + "…"
+        style = state_style if index == STATE_COLUMN else None
+        line.append(" " * PAD)
+        line.append(text.ljust(column.width), style=style)
+        line.append(" " * PAD)
+    return line
+
+
+class FleetTable(ScrollView, can_focus=True):
+    """Boards as rows, keyed by uid. `show(boards)` brings the rows up to date; the cursor
+    stays on its board when rows move."""
 
     DEFAULT_CSS = """
     FleetTable { height: 1fr; }
+    FleetTable > .fleet-table--header { text-style: bold; background: $panel; }
+    FleetTable > .fleet-table--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
+    FleetTable:blur > .fleet-table--cursor { background: $block-cursor-blurred-background; }
     """
-    BINDINGS = [Binding("enter", "select_cursor", "Detail")]
+    COMPONENT_CLASSES = {"fleet-table--header", "fleet-table--cursor"}
+    BINDINGS = [
+        Binding("enter", "choose", "Detail"),
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("pageup", "move(-10)", show=False),
+        Binding("pagedown", "move(10)", show=False),
+        Binding("home", "move(-1000000)", show=False),
+        Binding("end", "move(1000000)", show=False),
+    ]
+
+    cursor_row: reactive[int] = reactive(0)
 
     class BoardChosen(Message):
         """Enter on a row: open this board's detail screen."""
@@ -33,48 +70,50 @@ class FleetTable(DataTable):
             self.uid = uid
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
         self.sort_key = "name"
         self.reverse = False
         self.words: list[str] = []
         self.config: FleetConfig | None = None
         self._order: list[str] = []
         self._cells: dict[str, tuple[str, ...]] = {}
+        self._strips: dict[str, Strip] = {}
+        self._header = _line(tuple(c.title for c in COLUMNS))
 
-    def on_mount(self) -> None:
-        for column in COLUMNS:
-            self.add_column(column.title, width=column.width, key=column.key)
+    # --- data ------------------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        return len(self._order)
 
     @property
     def selected_uid(self) -> str | None:
-        if not self._order or self.cursor_row < 0 or self.cursor_row >= len(self._order):
-            return None
-        return self._order[self.cursor_row]
+        return self._order[self.cursor_row] if 0 <= self.cursor_row < len(self._order) else None
+
+    def cells(self, uid: str) -> tuple[str, ...]:
+        """The texts of a board's row, as shown."""
+        return self._cells[uid]
+
+    def cells_at(self, row: int) -> tuple[str, ...]:
+        return self._cells[self._order[row]]
 
     def show(self, boards: Mapping[str, BoardState]) -> None:
-        """Bring the rows in line with `boards` (filtered and sorted); cheap when little changed."""
+        """Bring the rows in line with `boards` (filtered and sorted); redraws only changed rows."""
         wanted = rows(boards, words=self.words, sort=self.sort_key, reverse=self.reverse, config=self.config)
+        selected = self.selected_uid
         order = [uid for uid, _ in wanted]
-        if order != self._order:
-            selected = self.selected_uid
-            self.clear()
-            self._cells = {}
-            for uid, cells in wanted:
-                self.add_row(*self._styled(cells), key=uid)
-                self._cells[uid] = cells
-            self._order = order
-            if selected in order:
-                self.move_cursor(row=order.index(selected), animate=False)
-            return
         for uid, cells in wanted:
-            old = self._cells.get(uid)
-            if old == cells:
-                continue
-            styled = self._styled(cells)
-            for index, column in enumerate(COLUMNS):
-                if old is None or old[index] != cells[index]:
-                    self.update_cell(uid, column.key, styled[index])
-            self._cells[uid] = cells
+            if self._cells.get(uid) != cells:
+                self._cells[uid] = cells
+                self._strips.pop(uid, None)
+        if order != self._order:
+            self._order = order
+            self.virtual_size = Size(self._width, len(order) + 1)
+            if selected in order:
+                self.cursor_row = order.index(selected)
+            else:
+                self.cursor_row = min(self.cursor_row, max(len(order) - 1, 0))
+        self.refresh()
 
     def cycle_sort(self) -> str:
         """Sort by the next sortable column; returns its title."""
@@ -89,16 +128,55 @@ class FleetTable(DataTable):
         """`sort: <column> ▲/▼` for the status line."""
         return f"sort: {COLUMN[self.sort_key].title} {'▼' if self.reverse else '▲'}"
 
-    @staticmethod
-    def _styled(cells: tuple[str, ...]) -> list[Text]:
-        # Text, not str: a str cell is parsed as markup on every render, the costliest part of
-        # drawing 32 changing rows (bench_tui).
-        styled = [Text(cell, no_wrap=True, overflow="ellipsis") for cell in cells]
-        state = cells[STATE_COLUMN]
-        styled[STATE_COLUMN].stylize(fmt.STATE_STYLE.get(state.split()[0], ""))
-        return styled
+    # --- keys ------------------------------------------------------------------------
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        if event.row_key.value is not None:
-            self.post_message(self.BoardChosen(event.row_key.value))
+    def move_cursor(self, row: int) -> None:
+        self.cursor_row = max(0, min(row, len(self._order) - 1))
+
+    def action_move(self, delta: int) -> None:
+        self.move_cursor(self.cursor_row + delta)
+
+    def action_choose(self) -> None:
+        uid = self.selected_uid
+        if uid is not None:
+            self.post_message(self.BoardChosen(uid))
+
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        # Keep the cursor in view (line 0 is the header, always on top).
+        visible = max(self.size.height - 1, 1)
+        if new < self.scroll_y:
+            self.scroll_to(y=new, animate=False)
+        elif new >= self.scroll_y + visible:
+            self.scroll_to(y=new - visible + 1, animate=False)
+        self.refresh()
+
+    # --- drawing ---------------------------------------------------------------------
+
+    @property
+    def _width(self) -> int:
+        return sum(c.width + 2 * PAD for c in COLUMNS)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y == 0:
+            style = self.get_component_rich_style("fleet-table--header")
+            strip = Strip(list(self._header.render(self.app.console)), self._header.cell_len)
+            return strip.apply_style(style).crop_extend(0, width, style)
+        index = int(self.scroll_y) + y - 1
+        if index >= len(self._order):
+            return Strip.blank(width, self.rich_style)
+        uid = self._order[index]
+        strip = self._strips.get(uid)
+        if strip is None:
+            cells = self._cells[uid]
+            state = Style.parse(fmt.STATE_STYLE.get(cells[STATE_COLUMN].split()[0], "") or "none")
+            text = _line(cells, state)
+            strip = self._strips[uid] = Strip(list(text.render(self.app.console)), text.cell_len)
+        if index == self.cursor_row:
+            cursor = self.get_component_rich_style("fleet-table--cursor")
+            return strip.apply_style(cursor).crop_extend(0, width, cursor)
+        return strip.crop_extend(0, width, self.rich_style)
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self._width, len(self._order) + 1)
+
