@@ -51,6 +51,7 @@ class FleetApp(App[None]):
         self.replay = replay
         self.replay_path = replay_path
         self.refresh_hz = refresh_hz
+        self._quit_warned = False
 
     def on_mount(self) -> None:
         if self.session is not None:
@@ -58,6 +59,16 @@ class FleetApp(App[None]):
         else:
             assert self.replay is not None
             self.push_screen(ReplayScreen(self.replay, replay=self.replay_path, refresh_hz=self.refresh_hz))
+
+    async def action_quit(self) -> None:
+        screen = self.screen
+        if isinstance(screen, FleetScreen) and screen.deploying and not self._quit_warned:
+            # Quitting now cancels the deploy: a board under test reverts on its own, but say so first.
+            self._quit_warned = True
+            self.notify("A deploy is running; quitting stops it (a board under test rolls back). q again to quit.",
+                        severity="warning", timeout=8)  # fmt: skip
+            return
+        await super().action_quit()
 
     def action_help(self) -> None:
         screen = self.screen

@@ -68,8 +68,8 @@ class LiveSession:
 # 0.73 on the Pico's Cortex-M0+. A 0.5 ms budget passes all but the Pico. See docs/tui.md.
 DEMO_BUDGET_MS = 0.5
 DEMO_HINT = (
-    "Demo: the boards run the bundled sine model. Press d, pick gesture (enter), select the esp32s3 and "
-    "pico boards (tab, space), keep the 0.5 ms latency budget, ctrl+d: the ESP32-S3 (0.08 ms per inference) "
+    "Demo: the boards run the bundled sine model. Press d, enter on gesture, add the pico to the selected "
+    "esp32s3 (↓ ↓ space), keep the 0.5 ms latency budget, ctrl+d: the ESP32-S3 (0.08 ms per inference) "
     "confirms; the Pico, a Cortex-M0+ (0.73 ms), fails its health check and rolls back to sine. ? for help."
 )
 

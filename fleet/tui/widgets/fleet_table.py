@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -140,6 +141,13 @@ class FleetTable(ScrollView, can_focus=True):
         uid = self.selected_uid
         if uid is not None:
             self.post_message(self.BoardChosen(uid))
+
+    def on_click(self, event: events.Click) -> None:
+        row = int(self.scroll_y) + event.y - 1
+        if event.y >= 1 and row < len(self._order):
+            self.move_cursor(row)
+            if event.chain == 2:  # double click opens the board, like enter
+                self.action_choose()
 
     def watch_cursor_row(self, old: int, new: int) -> None:
         # Keep the cursor in view (line 0 is the header, always on top).
