@@ -20,10 +20,6 @@ class BoardProgress:
     outcome: str | None = None
     reason: str | None = None
 
-    @property
-    def fraction(self) -> float:
-        return self.sent / self.total if self.total else 0.0
-
 
 class DeployTracker:
     """The current (or last) rollout: its plan, each board's progress and the outcome."""

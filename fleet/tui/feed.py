@@ -43,9 +43,6 @@ class Changes:
     logs: list[LogLine] = field(default_factory=list)
     deploys: list[DeployNotice] = field(default_factory=list)
 
-    def __bool__(self) -> bool:
-        return bool(self.boards or self.logs or self.deploys)
-
 
 class Feed:
     """Folds events for one source; see the module doc."""
