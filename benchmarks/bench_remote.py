@@ -21,15 +21,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.remote.daemons: the ser2net recipe
 
-from bench_deploy import DEFAULT_MODEL, Sim, _upload_one  # noqa: E402
+from bench_deploy import DEFAULT_MODEL, Sim, _upload_one
 
-from fleet.deploy.model_file import load_model_file  # noqa: E402
-from tests.remote.daemons import Ser2Net, missing  # noqa: E402
+from fleet.deploy.model_file import load_model_file
+from tests.remote.daemons import Ser2Net, missing
 
 TARGET = 0.90
 
 
-def upload_seconds(baud: int, image, remote: bool) -> float:  # noqa: ANN001
+def upload_seconds(baud: int, image, remote: bool) -> float:
     sim = Sim(1, baud)
     ser2net = None
     try:

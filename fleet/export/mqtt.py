@@ -75,7 +75,8 @@ class MqttExporter:
         if self._client is not None:
             return
         try:
-            from paho.mqtt import client as paho  # lazily: only users of --mqtt need paho-mqtt
+            # Imported here: only users of --mqtt need paho-mqtt.
+            from paho.mqtt import client as paho
         except ImportError:
             raise ExportError("MQTT export needs the paho-mqtt package",
                               hint="pip install 'paho-mqtt>=2.0'") from None  # fmt: skip

@@ -29,6 +29,7 @@ import socket
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Self
 from urllib.parse import urlsplit
 
 from fleet.errors import PortBusy
@@ -180,7 +181,7 @@ class BoardLock:
                 os.unlink(self.path)
         os.close(fd)
 
-    def __enter__(self) -> BoardLock:
+    def __enter__(self) -> Self:
         return self.acquire()
 
     def __exit__(self, *exc: object) -> None:

@@ -14,6 +14,7 @@ already has a client refuses the connection with "Port already in use"; that bec
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
 import re
@@ -231,11 +232,11 @@ class SerialTransport:
         self._inbox.put_nowait(PortVanished(f"{self.name}: closed"))
         ser = self.serial
         try:
-            await self._loop.run_in_executor(None, ser.close)
-            if self._thread is not None:
-                await self._loop.run_in_executor(None, self._thread.join, 1.0)
-        except Exception:  # noqa: BLE001 - closing a URL whose server died may fail; the port is gone either way
-            pass
+            # Closing a URL whose server died may fail; the port is gone either way.
+            with contextlib.suppress(Exception):
+                await self._loop.run_in_executor(None, ser.close)
+                if self._thread is not None:
+                    await self._loop.run_in_executor(None, self._thread.join, 1.0)
         finally:
             if self.lock is not None:
                 self.lock.release()  # only after the port is closed, so no one opens it under us

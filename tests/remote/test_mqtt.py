@@ -41,7 +41,7 @@ class Subscriber:
         self.client.loop_start()
         assert self.ready.wait(10), "subscriber did not connect"
 
-    def wait_for(self, predicate, timeout_s: float = 20.0) -> list[tuple[str, bytes, bool]]:  # noqa: ANN001
+    def wait_for(self, predicate, timeout_s: float = 20.0) -> list[tuple[str, bytes, bool]]:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if predicate(self.messages):

@@ -45,7 +45,7 @@ def test_scan_deploy_and_monitor_through_ser2net(remote_board, env, tmp_path):
 def test_a_ser2net_restart_mid_transfer_is_survived_by_resume(remote_board, env, tmp_path):
     """A 65 KB model (gesture plus zero padding, which TFLite ignores) takes ~6 s at 115200:
     ser2net is stopped a third of the way in and started again a second later."""
-    sim, ser2net = remote_board
+    _sim, ser2net = remote_board
     write_devices(tmp_path, ser2net.url)
     model = tmp_path / "padded.tflite"
     model.write_bytes(bundled_model("gesture").read_bytes() + bytes(60_000))
@@ -76,7 +76,7 @@ def test_a_ser2net_restart_mid_transfer_is_survived_by_resume(remote_board, env,
 
 
 def test_a_board_in_use_is_refused_and_scan_shows_its_holder(remote_board, env, tmp_path):
-    sim, ser2net = remote_board
+    _sim, ser2net = remote_board
     write_devices(tmp_path, ser2net.url)
     monitor = fleet_popen(env, tmp_path, "monitor", "--json", "--duration", "60")
     try:
