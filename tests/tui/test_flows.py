@@ -185,3 +185,22 @@ async def test_an_unusable_model_file_is_an_error_notification_with_a_hint(tmp_p
         await wait_for(pilot, lambda: any(n.severity == "error" for n in app._notifications), what="an error")
         note = next(n for n in app._notifications if n.severity == "error")
         assert "bad.tflite" in note.message and "→" in note.message
+
+
+async def test_a_live_session_without_boards_says_what_to_do(tmp_path, monkeypatch):
+    from fleet.config import FleetConfig
+    from fleet.tui.app import FleetApp
+    from fleet.tui.session import LiveSession
+
+    monkeypatch.setenv("FLEET_SIM_REGISTRY", str(tmp_path / "empty-registry"))
+    session = LiveSession(FleetConfig())
+    app = FleetApp(session)
+    try:
+        async with app.run_test() as pilot:
+            screen = fleet_screen(app)
+            await wait_for(pilot, lambda: screen.ready, what="the session")
+            await pilot.pause()
+            assert any("No boards found yet" in n.message for n in app._notifications)
+            assert screen.sub_title.startswith("0 boards, 0 online")
+    finally:
+        await session.stop()

@@ -122,6 +122,9 @@ class FleetScreen(Screen):
         # ~0.5 s under 32 boards x 200 results/s before, a stalled UI each time (bench_tui).
         gc.freeze()
         self.redraw()
+        if not self.source.boards:
+            self.notify("No boards found yet; fleet keeps scanning. Plug a board in, list it in devices.toml, "
+                        "start `fleet sim` in another terminal, or try `fleet demo`.", timeout=15)  # fmt: skip
         request = getattr(self.session, "initial_deploy", None)
         if request is not None:
             self.start_deploy(request)
