@@ -119,7 +119,7 @@ class DemoSession:
         await self.farm.start()
         await self.manager.start()
         for ports in self.farm.memory_ports:
-            await self.manager.add_board(_memory_connector(ports))
+            await self.manager.add_board(memory_connector(ports))
 
     async def stop(self) -> None:
         try:
@@ -128,7 +128,7 @@ class DemoSession:
             await self.farm.stop()
 
 
-def _memory_connector(ports) -> Callable[[], Awaitable[BoardClient]]:  # noqa: ANN001 - fleet.sim.ports.MemoryPorts
+def memory_connector(ports) -> Callable[[], Awaitable[BoardClient]]:  # noqa: ANN001 - fleet.sim.ports.MemoryPorts
     """Connects to the board's next plug-in on its memory pipe, like a host watching USB."""
 
     async def connect() -> BoardClient:

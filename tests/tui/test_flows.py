@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Input, OptionList, SelectionList, Sparkline
 
+from fleet.sim.farm import FarmConfig, SimFarm
+from fleet.sim.runner import LinkConfig
 from fleet.tui.screens.board import BoardScreen
 from fleet.tui.screens.deploy import DeployScreen
 from fleet.tui.screens.fleet import ReplayScreen
 from fleet.tui.screens.help import HelpScreen
 from fleet.tui.screens.prompt import PathPrompt
+from fleet.tui.session import memory_connector
 from fleet.tui.widgets.fleet_table import FleetTable
 from fleet.tui.widgets.log_pane import LogPane
 from tests.tui.conftest import by_profile, demo_app, fleet_screen, settled, text_of, wait_for
@@ -124,6 +127,12 @@ async def test_hotplug_shows_reconnecting_then_online_again():
         await board.plug()
         await wait_for(pilot, lambda: table.cells(board.uid)[6] == "online ↻1", what="the row back online")
         assert any("reconnecting" in line.text for line in screen.feed.logs.lines)
+        # A fifth board plugged in while the UI runs gets its own row.
+        async with SimFarm(FarmConfig(boards=1, profiles=("pico",), transport="memory", seed=99,
+                                      link=LinkConfig(baud=None))) as extra:  # fmt: skip
+            await session.manager.add_board(memory_connector(extra.memory_ports[0]))
+            await wait_for(pilot, lambda: table.row_count == 5, what="a fifth row")
+            assert table.cells(extra.boards[0].uid)[6] == "online"
 
 
 async def test_record_then_replay_the_recording(tmp_path):
