@@ -104,3 +104,28 @@ def test_a_board_in_use_is_refused_and_scan_shows_its_holder(remote_board, env, 
     # The monitor is gone: the board is free again, for everyone.
     scan = fleet(env, tmp_path, "scan", "--json")
     assert json.loads(scan.stdout)["boards"][0]["status"] == "ok"
+
+
+def test_monitor_reconnects_after_a_ser2net_restart(remote_board, env, tmp_path):
+    """The board runs no model here, so power samples are what it streams."""
+    _sim, ser2net = remote_board
+    write_devices(tmp_path, ser2net.url)
+    monitor = fleet_popen(env, tmp_path, "monitor", "--json", "--duration", "60")
+    seen: list[dict] = []
+    try:
+        restarted = False
+        for line in monitor.stdout:
+            event = json.loads(line)
+            seen.append(event)
+            if not restarted and event["kind"] == "power":
+                restarted = True
+                ser2net.stop()
+                time.sleep(1.0)
+                ser2net.start()
+            elif restarted and event["kind"] == "power" and any(e.get("state") == "reconnecting" for e in seen):
+                break  # samples flow again after the reconnect
+    finally:
+        monitor.terminate()
+        monitor.wait(30)
+    states = [e["state"] for e in seen if e["kind"] == "state"]
+    assert states[0] == "online" and "reconnecting" in states and states[-1] == "online", states
