@@ -33,12 +33,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from textual.screen import Screen  # noqa: E402
+
 from fleet.config import FleetConfig  # noqa: E402
 from fleet.models.bundled import bundled_model  # noqa: E402
 from fleet.protocol import LogLevel, Stream, StreamConfig  # noqa: E402
 from fleet.telemetry.stats import percentile  # noqa: E402
-from textual.screen import Screen  # noqa: E402
-
 from fleet.tui.app import FleetApp  # noqa: E402
 from fleet.tui.feed import Feed  # noqa: E402
 from fleet.tui.screens.fleet import FleetScreen  # noqa: E402
@@ -102,7 +102,8 @@ class Timings:
         # Where the UI's own time goes: folding events, and Textual drawing the screen.
         self.busy = {"pump (fold events)": 0.0, "render (Textual)": 0.0}
         Feed.ingest = self._timed(Feed.ingest, "pump (fold events)")  # type: ignore[method-assign]
-        Screen._compositor_refresh = self._timed(Screen._compositor_refresh, "render (Textual)")  # type: ignore[method-assign]
+        render = self._timed(Screen._compositor_refresh, "render (Textual)")
+        Screen._compositor_refresh = render  # type: ignore[method-assign]
 
     def _timed(self, function, key: str):  # noqa: ANN001, ANN202 - wraps a method
         timings = self
@@ -158,7 +159,8 @@ async def run(args: argparse.Namespace) -> None:
             screen = app.screen
             assert isinstance(screen, FleetScreen)
             deadline = time.monotonic() + 60
-            while not (screen.ready and sum(b.state == "online" for b in session.manager.boards.values()) == args.boards):
+            boards = session.manager.boards
+            while not (screen.ready and sum(b.state == "online" for b in boards.values()) == args.boards):
                 if time.monotonic() > deadline:
                     raise SystemExit(f"only {len(session.manager.boards)} of {args.boards} boards came online")
                 await pilot.pause(0.2)
@@ -199,7 +201,8 @@ async def run(args: argparse.Namespace) -> None:
     print("UI's own time, % of wall: " + ", ".join(f"{k} {v / wall * 100:.1f}%" for k, v in busy.items()))
     gc_text = ", ".join(f"gen{g} {len(p)}x max {ms(p, 100)} ms" for g, p in gc_pauses.pauses.items())
     print(f"GC pauses:            {gc_text}")
-    print(f"CPU, % of one core:   fleet tui (manager + UI) {cpu / wall * 100:.0f}%, simulator {sim_cpu / wall * 100:.0f}%")
+    print(f"CPU, % of one core:   fleet tui (manager + UI) {cpu / wall * 100:.0f}%, "
+          f"simulator {sim_cpu / wall * 100:.0f}%")
     verdict = "met" if refresh and percentile(sorted(round(v * 1e6) for v in refresh), 99) <= 50_000 else "NOT met"
     print(f"target refresh latency p99 <= 50 ms: {verdict}")
 

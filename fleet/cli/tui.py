@@ -32,7 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                           description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     demo.add_argument("--boards", type=int, default=4, metavar="N", help="how many virtual boards (default 4)")
     demo.add_argument("--profile", action="append", metavar="P",
-                      help=f"board profile, repeatable, or 'mixed' (default): {', '.join(load_profiles())}")  # fmt: skip
+                      help=f"board profile, repeatable, or 'mixed' (default): "
+                      f"{', '.join(load_profiles())}")  # fmt: skip
     demo.add_argument("--seed", type=int, help="reproducible uids and inputs")
     demo.add_argument("--baud", type=int, default=115_200, help="virtual line rate (default 115200)")
     demo.add_argument("--no-deploy", action="store_true", help="do not deploy the example model at start")

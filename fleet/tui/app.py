@@ -33,7 +33,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
 
 
 class FleetApp(App[None]):
-    """`FleetApp(session=...)` for live boards, `FleetApp(replay=ReplaySource(...), replay_path=...)` for a recording."""
+    """`FleetApp(session)` for live boards; `FleetApp(replay=ReplaySource(...), replay_path=...)` for a recording."""
 
     CSS_PATH = "fleet.tcss"
     TITLE = "fleet"

@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from fleet.telemetry.events import (
-    BootEvent, DeployNotice, LogEvent, PowerEvent, ResultEvent, StateEvent, TelemetryEvent,
+    BootEvent,
+    DeployNotice,
+    LogEvent,
+    PowerEvent,
+    ResultEvent,
+    StateEvent,
+    TelemetryEvent,
 )  # fmt: skip
 from fleet.telemetry.fanout import Consumer
 from fleet.telemetry.labels import ModelCatalog

@@ -28,9 +28,9 @@ def running_model(board: BoardState) -> str:
     model (after a health-check rollback the manager's INFO can lag; the results do not)."""
     last = board.stats.last_result
     active, previous = board.active, board.previous
-    if last is not None and active is not None and previous is not None:
-        if not active.sha256.startswith(last.model) and previous.sha256.startswith(last.model):
-            return f"{previous.name or previous.sha256[:8]} {previous.version}".strip()
+    if (last is not None and active is not None and previous is not None
+            and not active.sha256.startswith(last.model) and previous.sha256.startswith(last.model)):
+        return f"{previous.name or previous.sha256[:8]} {previous.version}".strip()
     return board.model_text
 
 
@@ -38,23 +38,26 @@ def _num(value: float | None) -> float:
     return float("inf") if value is None else -value  # big first; "-" last
 
 
+# Live figures first: in an 80-column terminal they are what shows without scrolling sideways.
 COLUMNS: tuple[Column, ...] = (
     Column("name", "board", 20, lambda b: b.name, lambda b: b.name),
-    Column("uid", "uid", 8, lambda b: b.uid[-8:], lambda b: b.uid),
+    Column("state", "state", 12, fmt.state_text, lambda b: (b.state != "online", b.state)),
+    Column("model", "model", 16, running_model, running_model),
+    Column("rate", "inf/s", 6, lambda b: fmt.number(b.stats.inference_rate), lambda b: _num(b.stats.inference_rate)),
+    Column("p99", "p99 ms", 7, lambda b: fmt.latency_ms(b.stats.latency_p99_us),
+           lambda b: _num(b.stats.latency_p99_us)),
+    Column("power", "mW", 6, lambda b: fmt.figure(b.stats.power_mw), lambda b: _num(b.stats.power_mw)),
+    Column("energy", "µJ/inf", 8, lambda b: fmt.figure(b.stats.energy_per_inference_uj),
+           lambda b: _num(b.stats.energy_per_inference_uj)),
+    Column("link", "link", 10, lambda b: fmt.link_health(b.link), lambda b: fmt.link_health(b.link) != "ok"),
     Column("profile", "profile", 14, lambda b: b.profile or fmt.DASH, lambda b: b.profile or "~"),
     Column("port", "port", 11, lambda b: b.port, lambda b: b.port),
     Column("firmware", "firmware", 15, lambda b: b.firmware or fmt.DASH, lambda b: b.firmware or "~"),
-    Column("model", "model", 16, running_model, running_model),
-    Column("state", "state", 12, fmt.state_text, lambda b: (b.state != "online", b.state)),
-    Column("rate", "inf/s", 6, lambda b: fmt.number(b.stats.inference_rate), lambda b: _num(b.stats.inference_rate)),
-    Column("p99", "p99 ms", 7, lambda b: fmt.latency_ms(b.stats.latency_p99_us), lambda b: _num(b.stats.latency_p99_us)),
-    Column("power", "mW", 6, lambda b: fmt.figure(b.stats.power_mw), lambda b: _num(b.stats.power_mw)),
-    Column("energy", "µJ/inf", 8, lambda b: fmt.figure(b.stats.energy_per_inference_uj),
-           lambda b: _num(b.stats.energy_per_inference_uj)),  # fmt: skip
-    Column("link", "link", 10, lambda b: fmt.link_health(b.link), lambda b: fmt.link_health(b.link) != "ok"),
+    Column("uid", "uid", 8, lambda b: b.uid[-8:], lambda b: b.uid),
 )
 SORTABLE = ("name", "profile", "state", "rate", "p99", "power", "energy", "model")
 COLUMN = {c.key: c for c in COLUMNS}
+INDEX = {c.key: i for i, c in enumerate(COLUMNS)}  # a column's position in a row's cells
 
 
 def matches(board: BoardState, words: Iterable[str], config: FleetConfig | None) -> bool:

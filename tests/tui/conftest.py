@@ -41,7 +41,8 @@ async def demo_app(**options: object) -> AsyncIterator[tuple[FleetApp, DemoSessi
         await session.stop()
 
 
-async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:  # noqa: ANN001
+async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 30.0,  # noqa: ANN001
+                   what: str = "condition") -> None:  # fmt: skip
     """Let the app run until `condition()` holds; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while not condition():

@@ -12,7 +12,14 @@ from pathlib import Path
 
 from fleet.deploy.events import DeployEvent
 from fleet.telemetry.events import (
-    DeployNotice, LinkEvent, LogEvent, PowerEvent, ResultEvent, SlotView, StateEvent, TelemetryEvent,
+    DeployNotice,
+    LinkEvent,
+    LogEvent,
+    PowerEvent,
+    ResultEvent,
+    SlotView,
+    StateEvent,
+    TelemetryEvent,
 )  # fmt: skip
 from fleet.telemetry.recording import RecordingEnd, RecordingHeader
 
@@ -42,7 +49,8 @@ def _events() -> list[TelemetryEvent]:
             x = 2 * math.pi * (step % 64) / 64
             events.append(ResultEvent(board=name, uid=uid, host_time=t, device_time_us=t_us, latency_us=latency,
                                       inference_count=step + 1, input_id=step, model=SINE.sha256[:8], dtype="int8",
-                                      values=(round(math.sin(x), 3),), top_index=0, score=round(math.sin(x), 3)))  # fmt: skip
+                                      values=(round(math.sin(x), 3),), top_index=0,
+                                      score=round(math.sin(x), 3)))  # fmt: skip
             if step % 2 == 0:
                 mw = idle + (active - idle) * latency / 50_000
                 energy[i] += mw * 0.1 * 1000

@@ -13,6 +13,7 @@ from fleet.tui.screens.fleet import ReplayScreen
 from fleet.tui.screens.help import HelpScreen
 from fleet.tui.screens.prompt import PathPrompt
 from fleet.tui.session import memory_connector
+from fleet.tui.table_model import INDEX
 from fleet.tui.widgets.fleet_table import FleetTable
 from fleet.tui.widgets.log_pane import LogPane
 from tests.tui.conftest import by_profile, demo_app, fleet_screen, settled, text_of, wait_for
@@ -32,7 +33,7 @@ async def test_startup_shows_every_board_after_the_opening_deploy():
 
 
 async def test_the_table_follows_the_board_states_at_a_bounded_rate():
-    async with demo_app() as (app, session, pilot):
+    async with demo_app() as (app, _session, pilot):
         screen = await settled(app, pilot)
         table = screen.query_one(FleetTable)
         events, refreshes = screen.feed.events, screen.refreshes
@@ -43,31 +44,31 @@ async def test_the_table_follows_the_board_states_at_a_bounded_rate():
         pico = by_profile(screen, "pico")
         screen.redraw()  # no await until the asserts: the states cannot move meanwhile
         row = table.cells(pico.uid)
-        assert row[7] == f"{pico.stats.inference_rate:,.1f}"  # inf/s, straight from BoardState
-        assert float(row[8]) == pytest.approx(pico.stats.latency_p99_us / 1000, abs=0.01)
+        assert row[INDEX["rate"]] == f"{pico.stats.inference_rate:,.1f}"  # inf/s, straight from BoardState
+        assert float(row[INDEX["p99"]]) == pytest.approx(pico.stats.latency_p99_us / 1000, abs=0.01)
         await pilot.press("s")  # sort by profile
         await pilot.pause()
-        profiles = [table.cells_at(i)[2] for i in range(table.row_count)]
+        profiles = [table.cells_at(i)[INDEX["profile"]] for i in range(table.row_count)]
         assert profiles == sorted(profiles)
         await pilot.press("S")
         await pilot.pause()
-        assert [table.cells_at(i)[2] for i in range(table.row_count)] == sorted(profiles, reverse=True)
+        assert [table.cells_at(i)[INDEX["profile"]] for i in range(table.row_count)] == sorted(profiles, reverse=True)
 
 
 async def test_filter_by_tag_text_and_clear():
-    async with demo_app() as (app, session, pilot):
+    async with demo_app() as (app, _session, pilot):
         screen = await settled(app, pilot)
         table = screen.query_one(FleetTable)
         await pilot.press("slash", *"pico")
         await pilot.pause()
-        assert table.row_count == 1 and table.cells_at(0)[2] == "pico"
+        assert table.row_count == 1 and table.cells_at(0)[INDEX["profile"]] == "pico"
         await pilot.press("enter", "escape")
         await pilot.pause()
         assert table.row_count == 4 and not screen.query_one("#filter", Input).value
 
 
 async def test_detail_screen_charts_outputs_latency_and_power():
-    async with demo_app() as (app, session, pilot):
+    async with demo_app() as (app, _session, pilot):
         await settled(app, pilot)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen), what="the detail screen")
@@ -83,11 +84,11 @@ async def test_detail_screen_charts_outputs_latency_and_power():
 
 
 async def test_deploy_with_a_canary_and_a_health_check_rollback():
-    async with demo_app() as (app, session, pilot):
+    async with demo_app() as (app, _session, pilot):
         screen = await settled(app, pilot)
         table = screen.query_one(FleetTable)
         esp, pico = by_profile(screen, "esp32s3"), by_profile(screen, "pico")
-        table.move_cursor([table.cells_at(i)[0] for i in range(4)].index(esp.name))
+        table.move_cursor([table.cells_at(i)[INDEX["name"]] for i in range(4)].index(esp.name))
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, DeployScreen), what="the deploy dialog")
         dialog = app.screen
@@ -112,8 +113,8 @@ async def test_deploy_with_a_canary_and_a_health_check_rollback():
         panel = text_of(screen.query_one("#deploy"))
         assert "rolled back" in panel
         assert any("rolled back" in line.text for line in screen.feed.logs.lines)
-        await wait_for(pilot, lambda: table.cells(pico.uid)[5] == "sine 1.0.0" and
-                       table.cells(esp.uid)[5] == "gesture 1.0.0", what="models in the table")  # fmt: skip
+        await wait_for(pilot, lambda: table.cells(pico.uid)[INDEX["model"]] == "sine 1.0.0" and
+                       table.cells(esp.uid)[INDEX["model"]] == "gesture 1.0.0", what="models in the table")  # fmt: skip
 
 
 async def test_hotplug_shows_reconnecting_then_online_again():
@@ -123,16 +124,16 @@ async def test_hotplug_shows_reconnecting_then_online_again():
         board = session.farm.boards[2]
         table = screen.query_one(FleetTable)
         await board.unplug()
-        await wait_for(pilot, lambda: table.cells(board.uid)[6] == "reconnecting", what="reconnecting row")
+        await wait_for(pilot, lambda: table.cells(board.uid)[INDEX["state"]] == "reconnecting", what="reconnecting")
         await board.plug()
-        await wait_for(pilot, lambda: table.cells(board.uid)[6] == "online ↻1", what="the row back online")
+        await wait_for(pilot, lambda: table.cells(board.uid)[INDEX["state"]] == "online ↻1", what="back online")
         assert any("reconnecting" in line.text for line in screen.feed.logs.lines)
         # A fifth board plugged in while the UI runs gets its own row.
         async with SimFarm(FarmConfig(boards=1, profiles=("pico",), transport="memory", seed=99,
                                       link=LinkConfig(baud=None))) as extra:  # fmt: skip
             await session.manager.add_board(memory_connector(extra.memory_ports[0]))
             await wait_for(pilot, lambda: table.row_count == 5, what="a fifth row")
-            assert table.cells(extra.boards[0].uid)[6] == "online"
+            assert table.cells(extra.boards[0].uid)[INDEX["state"]] == "online"
 
 
 async def test_record_then_replay_the_recording(tmp_path):
@@ -163,7 +164,7 @@ async def test_record_then_replay_the_recording(tmp_path):
 
 
 async def test_logs_filter_by_level_and_board_and_help_and_palette():
-    async with demo_app() as (app, session, pilot):
+    async with demo_app() as (app, _session, pilot):
         screen = await settled(app, pilot)
         logs = screen.feed.logs
         await pilot.press("L", "L")
@@ -183,7 +184,7 @@ async def test_logs_filter_by_level_and_board_and_help_and_palette():
 async def test_an_unusable_model_file_is_an_error_notification_with_a_hint(tmp_path):
     bad = tmp_path / "bad.tflite"
     bad.write_bytes(b"not a model")
-    async with demo_app(deploy_first=False) as (app, session, pilot):
+    async with demo_app(deploy_first=False) as (app, _session, pilot):
         screen = fleet_screen(app)
         await wait_for(pilot, lambda: screen.ready, what="the session")
         await pilot.press("d")

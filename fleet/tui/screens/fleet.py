@@ -21,7 +21,14 @@ from fleet.telemetry.recording import open_recording
 from fleet.telemetry.replay import ReplaySource
 from fleet.tui.feed import Feed, Source
 from fleet.tui.messages import (
-    ActionFailed, BoardsChanged, DeployFinished, DeploySteps, FeedEnded, LogLines, RecordingChanged, SessionFailed,
+    ActionFailed,
+    BoardsChanged,
+    DeployFinished,
+    DeploySteps,
+    FeedEnded,
+    LogLines,
+    RecordingChanged,
+    SessionFailed,
     SessionReady,
 )  # fmt: skip
 from fleet.tui.notify import show_error

@@ -17,7 +17,7 @@ class DeployPanel(Static):
     """Draws a `DeployTracker`; hidden until the first deploy. Call `update_from()` to redraw."""
 
     DEFAULT_CSS = """
-    DeployPanel { height: auto; max-height: 16; border-top: solid $accent; padding: 0 1; display: none; }
+    DeployPanel { height: auto; max-height: 30%; border-top: solid $accent; padding: 0 1; display: none; }
     DeployPanel.-shown { display: block; }
     """
 

@@ -23,9 +23,9 @@ from textual.strip import Strip
 from fleet.config import FleetConfig
 from fleet.telemetry.state import BoardState
 from fleet.tui import format as fmt
-from fleet.tui.table_model import COLUMN, COLUMNS, SORTABLE, rows
+from fleet.tui.table_model import COLUMN, COLUMNS, INDEX, SORTABLE, rows
 
-STATE_COLUMN = [c.key for c in COLUMNS].index("state")
+STATE_COLUMN = INDEX["state"]
 PAD = 1  # spaces each side of a cell
 
 
@@ -45,7 +45,7 @@ class FleetTable(ScrollView, can_focus=True):
     stays on its board when rows move."""
 
     DEFAULT_CSS = """
-    FleetTable { height: 1fr; }
+    FleetTable { height: 2fr; min-height: 5; }
     FleetTable > .fleet-table--header { text-style: bold; background: $panel; }
     FleetTable > .fleet-table--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
     FleetTable:blur > .fleet-table--cursor { background: $block-cursor-blurred-background; }
@@ -165,14 +165,16 @@ class FleetTable(ScrollView, can_focus=True):
         return sum(c.width + 2 * PAD for c in COLUMNS)
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        # Narrower than the columns (an 80-column terminal): left/right scroll sideways.
+        left = int(self.scroll_x)
+        right = left + self.size.width
         if y == 0:
             style = self.get_component_rich_style("fleet-table--header")
             strip = Strip(list(self._header.render(self.app.console)), self._header.cell_len)
-            return strip.apply_style(style).crop_extend(0, width, style)
+            return strip.apply_style(style).crop_extend(left, right, style)
         index = int(self.scroll_y) + y - 1
         if index >= len(self._order):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(self.size.width, self.rich_style)
         uid = self._order[index]
         strip = self._strips.get(uid)
         if strip is None:
@@ -182,8 +184,8 @@ class FleetTable(ScrollView, can_focus=True):
             strip = self._strips[uid] = Strip(list(text.render(self.app.console)), text.cell_len)
         if index == self.cursor_row:
             cursor = self.get_component_rich_style("fleet-table--cursor")
-            return strip.apply_style(cursor).crop_extend(0, width, cursor)
-        return strip.crop_extend(0, width, self.rich_style)
+            return strip.apply_style(cursor).crop_extend(left, right, cursor)
+        return strip.crop_extend(left, right, self.rich_style)
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self._width, len(self._order) + 1)

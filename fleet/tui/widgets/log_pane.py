@@ -22,7 +22,7 @@ class LogPane(RichLog):
     """Shows the lines a `LogStore` accepts; `rebuild()` after its filter changes."""
 
     DEFAULT_CSS = """
-    LogPane { height: 12; border-top: solid $primary; }
+    LogPane { height: 1fr; min-height: 4; max-height: 12; border-top: solid $primary; }
     """
 
     def __init__(self, store: LogStore, *, id: str | None = None) -> None:
