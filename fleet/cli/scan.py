@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         ["NAME", "UID", "KIND", "PORT", "FIRMWARE", "MODEL", "VERSION", "STATUS"],
         [
             [r.name, r.uid, r.kind, r.port, r.firmware, r.model if r.model else ("(none)" if r.status == "ok" else None),
-             r.model_version, r.status if r.status == "ok" else f"{r.status}: {r.error}"]
+             r.model_version, r.status if r.status == "ok" else r.error or r.status]
             for r in rows
         ],
     )  # fmt: skip

@@ -83,6 +83,7 @@ class RetransmitTimer:
     """Jacobson/Karels retransmission timeout from ACK round-trip samples (RFC 6298)."""
 
     rto: float = INITIAL_RTO_S
+    ceiling: float = MAX_RTO_S
     srtt: float | None = None
     rttvar: float = 0.0
 
@@ -92,11 +93,11 @@ class RetransmitTimer:
         else:
             self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - rtt)
             self.srtt = 0.875 * self.srtt + 0.125 * rtt
-        self.rto = min(MAX_RTO_S, max(MIN_RTO_S, self.srtt + 4 * self.rttvar))
+        self.rto = min(self.ceiling, max(MIN_RTO_S, self.srtt + 4 * self.rttvar))
 
     def backoff(self) -> None:
         """After a timeout: the link may be slower than measured (RFC 6298 5.5)."""
-        self.rto = min(MAX_RTO_S, self.rto * 2)
+        self.rto = min(self.ceiling, self.rto * 2)
 
 
 async def upload(
@@ -121,7 +122,8 @@ async def upload(
     progress = UploadProgress(size=len(image.data), start_offset=offset, acked=offset, started=time.monotonic())
     max_chunk = info.max_payload - 4
     window = max(info.rx_window, max_chunk)
-    timer = RetransmitTimer(rto=initial_rto)
+    drain = _drain_time(window + max_chunk, client.transport.baud)
+    timer = RetransmitTimer(rto=max(initial_rto, drain), ceiling=max(MAX_RTO_S, 2 * drain))
     sender = _Sender(client, image.data, begin.slot, offset, max_chunk, window, progress, on_progress)
     try:
         await sender.run(timer, max_rewinds)
@@ -131,6 +133,15 @@ async def upload(
     if on_progress:
         on_progress(progress)
     return progress
+
+
+def _drain_time(nbytes: int, baud: int | None) -> float:
+    """Twice the time `nbytes` of frames take on an 8N1 line: before any round trip is
+    measured, a timeout shorter than that would resend chunks still queued on a slow line
+    and bury the link in duplicates."""
+    if not baud:
+        return 0.0
+    return 2 * nbytes * 1.03 / (baud / 10)  # 1.03: header, CRC and COBS overhead per frame
 
 
 class _Sender:

@@ -12,9 +12,11 @@ from typing import Protocol, runtime_checkable
 
 @runtime_checkable
 class Transport(Protocol):
-    """An open byte pipe. `name` is what a user would recognise: a port path or URL."""
+    """An open byte pipe. `name` is what a user would recognise: a port path or URL;
+    `baud` the line rate where there is one (None for pipes with no line)."""
 
     name: str
+    baud: int | None
 
     async def read(self) -> bytes:
         """Wait for at least one byte and return everything available.

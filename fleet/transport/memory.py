@@ -15,6 +15,8 @@ from fleet.errors import PortVanished
 class MemoryTransport:
     """One end of an in-memory pipe; create pairs with `memory_pipe`."""
 
+    baud: int | None = None  # no line, no line rate
+
     def __init__(self, name: str) -> None:
         self.name = name
         self._inbox: asyncio.Queue[bytes | None] = asyncio.Queue()

@@ -105,6 +105,7 @@ class SerialTransport:
     ) -> None:
         self.name = port
         self.serial = ser
+        self.baud: int | None = ser.baudrate
         self.lock = lock  # released at close()
         self._loop = loop
         self._inbox: asyncio.Queue[bytes | Exception] = asyncio.Queue()
