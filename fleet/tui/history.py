@@ -28,9 +28,14 @@ class BoardHistory:
     outputs: dict[str, MinMaxDecimator] = field(default_factory=dict)  # by label (or "#index")
     recent: deque[ResultEvent] = field(default_factory=lambda: deque(maxlen=RECENT))
     newest: float = 0.0
+    model: str = ""  # hash prefix of the model the output series belong to
 
     def add_result(self, event: ResultEvent, labels: tuple[str, ...] | None = None) -> None:
         t = event.host_time
+        if event.model != self.model:
+            # Another model (a deploy, a rollback): its outputs mean something else; start over.
+            self.model = event.model
+            self.outputs.clear()
         self.newest = max(self.newest, t)
         self.latency_ms.add(t, event.latency_us / 1000)
         self.recent.append(event)

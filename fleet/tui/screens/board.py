@@ -62,6 +62,8 @@ class BoardScreen(Screen):
         self.query_one(BoardInfo).show(board, self.live_info(self.uid))
         history = self.feed.histories.get(self.uid)
         outputs = self.query_one("#outputs", VerticalScroll)
+        for name in [n for n in self._charts if n not in history.outputs]:
+            self._charts.pop(name).remove()  # the model changed: its outputs are gone
         for name in history.outputs:
             if name not in self._charts:
                 chart = self._charts[name] = TimeChart(name, "", digits=2)
