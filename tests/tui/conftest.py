@@ -7,7 +7,7 @@ import contextlib
 import io
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 from rich.console import Console
@@ -20,11 +20,18 @@ SIZE = (160, 48)
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _fleet_env(tmp_path_factory: pytest.TempPathFactory) -> None:
+def _fleet_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     # Arena measurements are cached by sha256: one cache per session, out of $HOME. Log times
-    # are shown in local time: UTC makes snapshots the same on every machine.
+    # are shown in local time: UTC makes snapshots the same on every machine (restored after).
     os.environ.setdefault("FLEET_CACHE_DIR", str(tmp_path_factory.mktemp("fleet-cache")))
+    old_tz = os.environ.get("TZ")
     os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if old_tz is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = old_tz
     time.tzset()
 
 
