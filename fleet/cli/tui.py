@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 from pathlib import Path
 
 from fleet.config import load_config
@@ -57,6 +58,10 @@ def run_demo(args: argparse.Namespace) -> int:
 
     if args.boards < 1:
         raise ConfigError(f"--boards {args.boards}: at least 1 board")
+    missing = [name for name in ("numpy", "tflite_micro") if importlib.util.find_spec(name) is None]
+    if missing:  # virtual boards run real TFLite Micro inference
+        raise ConfigError(f"fleet demo needs {' and '.join(missing)} for its virtual boards",
+                          hint="pip install 'fleet[sim]'")  # fmt: skip
     profiles = tuple(args.profile or ["mixed"])
     known = set(load_profiles()) | {"mixed"}
     if unknown := [p for p in profiles if p not in known]:

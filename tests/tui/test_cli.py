@@ -26,3 +26,13 @@ def test_plain_fleet_without_a_terminal_prints_help_and_loads_no_textual():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert out.returncode == 0
     assert "usage: fleet" in out.stdout and out.stdout.strip().endswith("False")
+
+
+def test_demo_without_the_sim_extra_says_what_to_install(monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tflite_micro" else real(name, *a))
+    assert main(["demo"]) == 2
+    err = capsys.readouterr().err
+    assert "needs tflite_micro" in err and "pip install 'fleet[sim]'" in err
