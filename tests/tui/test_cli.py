@@ -32,7 +32,8 @@ def test_demo_without_the_sim_extra_says_what_to_install(monkeypatch, capsys):
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tflite_micro" else real(name, *a))
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "tflite_micro" else real(name, *a))  # fmt: skip
     assert main(["demo"]) == 2
     err = capsys.readouterr().err
     assert "needs tflite_micro" in err and "pip install 'fleet[sim]'" in err
