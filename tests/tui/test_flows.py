@@ -7,6 +7,7 @@ from textual.widgets import DataTable, Input, OptionList, SelectionList, Sparkli
 
 from fleet.sim.farm import FarmConfig, SimFarm
 from fleet.sim.runner import LinkConfig
+from fleet.telemetry.ingest import slot_views
 from fleet.tui.screens.board import BoardScreen
 from fleet.tui.screens.deploy import DeployScreen
 from fleet.tui.screens.fleet import ReplayScreen
@@ -113,6 +114,13 @@ async def test_deploy_with_a_canary_and_a_health_check_rollback():
         panel = text_of(screen.query_one("#deploy"))
         assert "rolled back" in panel
         assert any("rolled back" in line.text for line in screen.feed.logs.lines)
+        # After the outcome the UI re-reads INFO: the detail screen shows the slots as they are now.
+        def running(uid: str) -> tuple[str, str]:
+            active, _ = slot_views(screen.live_info(uid))
+            return active.name, active.state
+
+        await wait_for(pilot, lambda: running(esp.uid) == ("gesture", "active")
+                       and running(pico.uid) == ("sine", "active"), what="INFO after the deploy")  # fmt: skip
         await wait_for(pilot, lambda: table.cells(pico.uid)[INDEX["model"]] == "sine 1.0.0" and
                        table.cells(esp.uid)[INDEX["model"]] == "gesture 1.0.0", what="models in the table")  # fmt: skip
 

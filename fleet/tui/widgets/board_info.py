@@ -8,6 +8,7 @@ from textual.widgets import Static
 
 from fleet.protocol import Info, SlotState
 from fleet.telemetry.events import SlotView
+from fleet.telemetry.ingest import slot_views
 from fleet.telemetry.state import BoardState
 from fleet.tui import format as fmt
 
@@ -36,7 +37,9 @@ class BoardInfo(Static):
         ]  # fmt: skip
         if board.reason and board.state != "online":
             rows.append(("why", board.reason))
-        rows += [("active model", _slot(board.active)), ("previous", _slot(board.previous))]
+        # The live INFO, when there is one, is the freshest word on the slots.
+        active, previous = slot_views(info) if info is not None else (board.active, board.previous)
+        rows += [("active model", _slot(active)), ("previous", _slot(previous))]
         if info is not None:
             rows += [("arena", fmt.bytes_text(info.arena_bytes)), ("slot size", fmt.bytes_text(info.slot_bytes)),
                      ("slots", ", ".join(f"{i}: {SlotState(s.state).name.lower()}" for i, s in enumerate(info.slots))),
