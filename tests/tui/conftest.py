@@ -20,10 +20,9 @@ SIZE = (160, 48)
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _fleet_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    # Arena measurements are cached by sha256: one cache per session, out of $HOME. Log times
-    # are shown in local time: UTC makes snapshots the same on every machine (restored after).
-    os.environ.setdefault("FLEET_CACHE_DIR", str(tmp_path_factory.mktemp("fleet-cache")))
+def _utc() -> Iterator[None]:
+    # Log times are shown in local time: UTC makes snapshots the same on every machine
+    # (restored after). The arena cache is set up by tests/conftest.py.
     old_tz = os.environ.get("TZ")
     os.environ["TZ"] = "UTC"
     time.tzset()
