@@ -1,6 +1,7 @@
-"""The reference runner against the TFLM interpreter: hello_world and 20 variants with
-random weights, biases and output quantization, every input id of a full sweep,
-bit for bit."""
+"""The reference runner against the TFLM interpreter: the bundled sine and 20 variants of
+it with random weights, biases and output quantization, and hello_world_int8 with 5
+variants (from ../shared, skipped where absent), every input id of a full sweep, bit
+for bit."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import subprocess
 import pytest
 
 from tests.firmware.board_link import tflm_outputs
-from tests.firmware.conftest import FIRMWARE, make, model_bytes
-from tests.firmware.models import hello_world, variant
+from tests.firmware.conftest import FIRMWARE, make
+from tests.firmware.models import gesture, hello_world, sine, variant
 
 
 @pytest.fixture(scope="module")
@@ -29,16 +30,25 @@ def run(fw_run, model: bytes, tmp_path, first: int = 0, count: int = 256) -> dic
     return {int(k): bytes.fromhex(v) for k, v in (line.split() for line in lines[1:] if line)}
 
 
-@pytest.mark.parametrize("seed", [None, *range(20)], ids=lambda s: "hello_world" if s is None else f"variant{s}")
+@pytest.mark.parametrize("seed", ["sine", *range(20)], ids=lambda s: s if isinstance(s, str) else f"variant{s}")
 def test_bit_identical_to_tflm(fw_run, tmp_path, seed):
-    model = hello_world() if seed is None else variant(seed)
+    model = sine() if seed == "sine" else variant(seed)
+    ours = run(fw_run, model, tmp_path)
+    assert ours == tflm_outputs(model, range(256))
+
+
+@pytest.mark.parametrize("seed", [None, *range(5)], ids=lambda s: "hello_world" if s is None else f"variant{s}")
+def test_hello_world_bit_identical_to_tflm(fw_run, tmp_path, seed):
+    """The public hello_world_int8 itself, and variants of it: unlike sine, every layer
+    has a single filter scale."""
+    model = hello_world() if seed is None else variant(seed, base=hello_world())
     ours = run(fw_run, model, tmp_path)
     assert ours == tflm_outputs(model, range(256))
 
 
 def test_unsupported_op_is_refused_with_its_name(fw_run, tmp_path):
     path = tmp_path / "m.tflite"
-    path.write_bytes(model_bytes("micro_speech_quantized.tflite"))
+    path.write_bytes(gesture())
     out = subprocess.run([str(fw_run), str(path), "0", "1"], capture_output=True, text=True)
     assert out.returncode == 1 and out.stdout.strip() == "error 11 RESHAPE"
 
@@ -46,7 +56,7 @@ def test_unsupported_op_is_refused_with_its_name(fw_run, tmp_path):
 def test_bias_scale_mismatch_is_refused_like_tflm(fw_run, tmp_path):
     from tflite_micro import runtime
 
-    model = variant(4, consistent_bias=False)
+    model = variant(8, consistent_bias=False)  # the last FULLY_CONNECTED (one filter scale) is off
     with pytest.raises(RuntimeError):
         runtime.Interpreter.from_bytes(model)
     path = tmp_path / "m.tflite"
@@ -61,7 +71,7 @@ def test_unusable_output_scale_is_refused(fw_run, tmp_path, bad):
     import numpy as np
     from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
-    buf = bytearray(hello_world())
+    buf = bytearray(sine())
     graph = schema.Model.GetRootAsModel(buf, 0).Subgraphs(0)
     graph.Tensors(graph.Outputs(0)).Quantization().ScaleAsNumpy()[:] = np.float32(bad)
     path = tmp_path / "m.tflite"
