@@ -1,6 +1,6 @@
 """The POSIX port on a PTY, driven over pyserial like a board: handshake, ping, a full
-pipelined deploy of hello_world with results checked bit for bit against the TFLM
-interpreter, resume after a disconnect, rollback, reboot and power-cycle behaviour, and
+pipelined deploy of the bundled sine (and of hello_world_int8 where ../shared has it)
+with results checked bit for bit against the TFLM interpreter, resume after a disconnect, rollback, reboot and power-cycle behaviour, and
 every refusal the upload path can give."""
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from fleet.protocol import (
     ModelConfirm, ModelRollback, Ping, Power, Reboot, SlotState, Stream, StreamConfig,
 )  # fmt: skip
 from tests.firmware.board_link import BoardError, tflm_outputs
-from tests.firmware.conftest import model_bytes
-from tests.firmware.models import hello_world, variant
+from tests.firmware.models import gesture, hello_world, sine, variant
 
 NO_SLOT = 0xFF
 
@@ -70,9 +69,10 @@ def test_garbage_on_the_line_is_dropped(link):
     assert link.request(Ping(b"still here")).data == b"still here"
 
 
-def test_deploy_hello_world_streams_tflm_identical_results(link):
-    model = hello_world()
-    arena = link.upload(model, 0, "hello_world", "1.0.0")
+@pytest.mark.parametrize("name", ["sine", "hello_world"])
+def test_deploy_streams_tflm_identical_results(link, name):
+    model = sine() if name == "sine" else hello_world()
+    arena = link.upload(model, 0, name, "1.0.0")
     assert 0 < arena < 4096
     deploy(link, model, 0)
     applied = link.request(StreamConfig(Stream.RESULTS, LogLevel.INFO, 0, 100, 0))
@@ -80,11 +80,11 @@ def test_deploy_hello_world_streams_tflm_identical_results(link):
     results = check_results(link, model, 300)  # more than 256: the sweep wraps
     assert len({r.input_id for r in results}) == 300
     info = link.hello()
-    assert info.active_slot == 0 and info.slots[0].name == "hello_world" and info.slots[0].version == "1.0.0"
+    assert info.active_slot == 0 and info.slots[0].name == name and info.slots[0].version == "1.0.0"
 
 
 def test_top_k_results(link):
-    model = hello_world()
+    model = sine()
     deploy(link, model, 0)
     link.request(StreamConfig(Stream.RESULTS, LogLevel.INFO, 0, 100, 1))
     r = link.take_events(InferResult, 5)[-1]
@@ -93,7 +93,7 @@ def test_top_k_results(link):
 
 
 def test_resume_after_the_host_disconnects(posix_board):
-    model = hello_world()
+    model = sine()
     digest = hashlib.sha256(model).digest()
     link = posix_board.link()
     info = link.hello()
@@ -113,7 +113,7 @@ def test_resume_after_the_host_disconnects(posix_board):
 def test_lost_chunk_go_back_n(link):
     """A chunk lost on the way: later chunks are dropped and ACKs stop advancing until
     the host resends from next_offset."""
-    model = hello_world()
+    model = sine()
     link.request(ModelBegin(0, len(model), hashlib.sha256(model).digest(), "hw", "1"))
     assert link.request(ModelChunk(0, model[:1000])).next_offset == 1000
     # The chunk at 1000 is "lost"; the next two arrive after the gap.
@@ -124,7 +124,7 @@ def test_lost_chunk_go_back_n(link):
 
 
 def test_resume_survives_a_power_cycle(posix_board):
-    model = hello_world()
+    model = sine()
     link = posix_board.link()
     link.request(ModelBegin(0, len(model), hashlib.sha256(model).digest(), "hw", "1"))
     link.send_chunks(model, 0, 1000, 4096, stop_at=2000)
@@ -137,7 +137,7 @@ def test_resume_survives_a_power_cycle(posix_board):
 
 
 def test_rollback_returns_to_the_confirmed_model(link):
-    old, new = hello_world(), variant(1)
+    old, new = sine(), variant(1)
     deploy(link, old, 0)
     link.request(StreamConfig(Stream.RESULTS, LogLevel.INFO, 0, 100, 0))
     deploy(link, new, 1, confirm=False)
@@ -151,7 +151,7 @@ def test_rollback_returns_to_the_confirmed_model(link):
 
 
 def test_reboot_before_confirm_reverts(link):
-    old, new = hello_world(), variant(2)
+    old, new = sine(), variant(2)
     deploy(link, old, 0)
     deploy(link, new, 1, confirm=False)
     link.request(Reboot(0))
@@ -165,7 +165,7 @@ def test_reboot_before_confirm_reverts(link):
 
 
 def test_power_cycle_keeps_the_confirmed_model(posix_board):
-    model = hello_world()
+    model = sine()
     link = posix_board.link()
     deploy(link, model, 0)
     link.close()
@@ -180,7 +180,7 @@ def test_power_cycle_keeps_the_confirmed_model(posix_board):
 
 
 def test_the_running_slot_is_never_written(link):
-    model = hello_world()
+    model = sine()
     deploy(link, model, 0)
     with pytest.raises(BoardError) as err:
         link.request(ModelBegin(0, len(model), hashlib.sha256(model).digest(), "x", "1"))
@@ -188,7 +188,7 @@ def test_the_running_slot_is_never_written(link):
 
 
 def test_wrong_hash_is_refused_and_erased(link):
-    model = hello_world()
+    model = sine()
     info = link.hello()
     link.request(ModelBegin(1, len(model), hashlib.sha256(b"another model").digest(), "x", "1"))
     link.send_chunks(model, 0, 1020, info.rx_window)
@@ -200,7 +200,7 @@ def test_wrong_hash_is_refused_and_erased(link):
 
 def test_unsupported_op_is_named(link):
     with pytest.raises(BoardError) as err:
-        link.upload(model_bytes("micro_speech_quantized.tflite"), 0)
+        link.upload(gesture(), 0)
     assert err.value.code == ErrorCode.OP_UNSUPPORTED and err.value.text == "RESHAPE"
     with pytest.raises(BoardError) as err:
         link.request(ModelActivate(0, ActivateMode.TEST))
@@ -208,10 +208,10 @@ def test_unsupported_op_is_named(link):
 
 
 def test_too_large_model_is_refused(link):
-    model = model_bytes("person_detect.tflite")
     info = link.hello()
+    model = sine().ljust(info.slot_bytes + 1, b"\0")  # one byte more than a slot holds
     with pytest.raises(BoardError) as err:
-        link.request(ModelBegin(0, len(model), hashlib.sha256(model).digest(), "person", "1"))
+        link.request(ModelBegin(0, len(model), hashlib.sha256(model).digest(), "big", "1"))
     assert err.value.code == ErrorCode.TOO_LARGE and err.value.detail == info.slot_bytes
 
 
@@ -221,6 +221,6 @@ def test_power_and_log_streams(link):
     assert all(s.voltage_mv == 3300 for s in samples)
     assert samples[-1].energy_uj > samples[0].energy_uj
     assert samples[-1].device_time_us - samples[0].device_time_us >= 9 * 20_000 * 0.9
-    link.upload(hello_world(), 0)
+    link.upload(sine(), 0)
     log = link.take_events(Log, 1)[0]
     assert log.level == LogLevel.INFO and log.text == "model verified"
