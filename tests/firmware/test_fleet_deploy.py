@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.firmware.conftest import MODELS, PosixBoard
+from tests.firmware.conftest import PosixBoard
+from tests.firmware.models import variant
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "fleet" / "models" / "examples"
@@ -61,13 +62,12 @@ def test_fleet_deploy_confirms_refuses_and_rolls_back(board, tmp_path):
 
 
 def test_fleet_deploy_health_failure_rolls_back(board, tmp_path):
-    hello_world = MODELS / "hello_world_int8.tflite"
-    if not hello_world.exists():
-        pytest.skip(f"{hello_world} is absent")
     sine = EXAMPLES / "sine.tflite"
+    other = tmp_path / "sine_variant.tflite"  # another model the board can run
+    other.write_bytes(variant(1))
     assert deploy(tmp_path, sine)[0] == 0
     # A latency limit no board meets: the health check fails after ACTIVATE (test), and
     # the deploy rolls the board back to sine.
-    code, events = deploy(tmp_path, hello_world, "--max-latency-ms", "0.0001")
+    code, events = deploy(tmp_path, other, "--max-latency-ms", "0.0001")
     assert code == 1 and "rolled_back" in events[-1]["summary"], events[-3:]
     assert running_sha(board) == hashlib.sha256(sine.read_bytes()).hexdigest()

@@ -1,6 +1,7 @@
 """The QEMU port: the firmware built for a Cortex-M3 (TI LM3S6965) and run under
-`qemu-system-arm -M lm3s6965evb`, its UART on a PTY. Deploys hello_world over pyserial
-and checks the streamed results bit for bit against the TFLM host interpreter."""
+`qemu-system-arm -M lm3s6965evb`, its UART on a PTY. Deploys the bundled sine (and
+hello_world_int8, where ../shared has it) over pyserial and checks the streamed results
+bit for bit against the TFLM host interpreter."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ import pytest
 from fleet.protocol import ActivateMode, Boot, BootReason, LogLevel, ModelActivate, ModelConfirm, Reboot, SlotState
 from fleet.protocol import Stream, StreamConfig
 from tests.firmware.board_link import BoardLink
-from tests.firmware.conftest import FIRMWARE, MODELS, make
-from tests.firmware.models import hello_world
+from fleet.models.bundled import bundled_model
+from tests.firmware.conftest import FIRMWARE, make
+from tests.firmware.models import hello_world, sine
+from tests.shared_models import shared_model_path
 from tests.firmware.test_posix_board import check_results
 
 pytestmark = pytest.mark.system
@@ -88,30 +91,30 @@ def qemu_board(qemu_elf, tmp_path):
     board.close()
 
 
-def test_fleet_deploy_to_qemu(qemu_board, tmp_path):
+@pytest.mark.parametrize("name", ["sine", "hello_world"])
+def test_fleet_deploy_to_qemu(qemu_board, tmp_path, name):
     """The real `fleet deploy` CLI, with the QEMU board named in a devices.toml."""
+    model = bundled_model("sine") if name == "sine" else shared_model_path("hello_world_int8.tflite")
     qemu_board.link.close()  # fleet opens the port itself
     port = qemu_board.link.port.port
     (tmp_path / "devices.toml").write_text(f'[boards.qemu]\nport = "{port}"\n')
     env = {**os.environ, "FLEET_CONFIG": str(tmp_path / "devices.toml"), "FLEET_CACHE_DIR": str(tmp_path / "cache")}
-    model = MODELS / "hello_world_int8.tflite"
-    if not model.exists():
-        pytest.skip(f"{model} is absent")
     out = subprocess.run([sys.executable, "-m", "fleet", "deploy", str(model), "--to", "qemu", "--json"],
                          capture_output=True, text=True, env=env, timeout=180)  # fmt: skip
     events = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     assert out.returncode == 0 and events[-1]["summary"] == {"confirmed": 1}, out.stdout[-2000:] + out.stderr[-2000:]
 
 
-def test_deploy_hello_world_to_qemu(qemu_board):
+@pytest.mark.parametrize("name", ["sine", "hello_world"])
+def test_deploy_to_qemu(qemu_board, name):
+    model = sine() if name == "sine" else hello_world()
     link = qemu_board.link
     boot = link.take_events(Boot, 1)[0]
     assert boot.reason == BootReason.POWER_ON
     info = link.hello()
     assert info.board_kind == "qemu-lm3s6965" and info.active_slot == 0xFF
-    model = hello_world()
     t0 = time.monotonic()
-    arena = link.upload(model, 0, "hello_world", "1.0.0")
+    arena = link.upload(model, 0, name, "1.0.0")
     elapsed = time.monotonic() - t0
     print(f"\nQEMU upload: {len(model)} B in {elapsed * 1000:.0f} ms ({len(model) / elapsed / 1024:.1f} KiB/s), arena {arena} B")
     assert 0 < arena <= info.arena_bytes
