@@ -1,7 +1,8 @@
 /* The reference runner: TFLM's integer helpers, refusal of malformed models (every
- * truncation of a real model, under the sanitizers), and hello_world outputs that the
- * TFLM interpreter produced for input ids 0..7 (the full comparison over many models
- * runs in tests/firmware/test_ref_runner.py). */
+ * truncation of a real model, under the sanitizers), and the outputs that the TFLM
+ * interpreter produced for input ids 0..7 of the bundled sine (EXAMPLES_DIR, always
+ * there) and of hello_world (MODELS_DIR, checked when present); the full comparison
+ * over many models runs in tests/firmware/test_ref_runner.py. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,10 +66,10 @@ static void test_garbage(void)
     CHECK_EQ(r.invoke(r.ctx, 0, &out), FW_E_INFERENCE_FAILED);
 }
 
-static uint8_t *load(const char *name, size_t *size)
+static uint8_t *load(const char *dir, const char *name, size_t *size)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", MODELS_DIR, name);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
@@ -78,14 +79,10 @@ static uint8_t *load(const char *name, size_t *size)
     return buf;
 }
 
-static void test_hello_world(void)
+/* A FULLY_CONNECTED-only int8 model: its outputs for ids 0..7, its arena, and every
+ * truncation refused. */
+static void check_model(uint8_t *model, size_t size, int32_t zero_point, const uint8_t want[8])
 {
-    size_t size;
-    uint8_t *model = load("hello_world_int8.tflite", &size);
-    if (!model) {
-        printf("runner: %s/hello_world_int8.tflite absent, skipping model checks\n", MODELS_DIR);
-        return;
-    }
     fw_ref_runner rr;
     fw_runner r = fw_ref_runner_make(&rr, g_arena, sizeof g_arena);
     char why[FW_WHY_SIZE] = "";
@@ -93,13 +90,12 @@ static void test_hello_world(void)
     CHECK_EQ(r.check(r.ctx, model, (uint32_t)size, &arena, why), FW_OK);
     CHECK(arena > 0 && arena < 1024);
     CHECK_EQ(r.start(r.ctx, model, (uint32_t)size), FW_OK);
-    const uint8_t want[8] = {0x04, 0x07, 0x0b, 0x0c, 0x0e, 0x13, 0x16, 0x19};
     for (uint32_t id = 0; id < 8; id++) {
         fw_output out;
         CHECK_EQ(r.invoke(r.ctx, id, &out), FW_OK);
         CHECK_EQ(out.bytes, 1);
         CHECK_EQ(out.dtype, 9);
-        CHECK_EQ(out.zero_point, 5);
+        CHECK_EQ(out.zero_point, zero_point);
         CHECK_EQ(out.data[0], want[id]);
     }
     /* The arena it reports is the arena it needs. */
@@ -113,12 +109,51 @@ static void test_hello_world(void)
         CHECK(r.check(r.ctx, copy, (uint32_t)n, &arena, why) != FW_OK);
     }
     free(copy);
+}
+
+static void check_refused(uint8_t *model, size_t size, const char *op)
+{
+    fw_ref_runner rr;
+    fw_runner r = fw_ref_runner_make(&rr, g_arena, sizeof g_arena);
+    char why[FW_WHY_SIZE] = "";
+    uint32_t arena;
+    CHECK_EQ(r.check(r.ctx, model, (uint32_t)size, &arena, why), FW_E_OP_UNSUPPORTED);
+    CHECK(strcmp(why, op) == 0);
+}
+
+static void test_bundled(void)
+{
+    size_t size;
+    uint8_t *model = load(EXAMPLES_DIR, "sine.tflite", &size);
+    CHECK(model != NULL);
+    if (model) {
+        const uint8_t want[8] = {0x08, 0x08, 0x0c, 0x0d, 0x12, 0x16, 0x19, 0x1c};
+        check_model(model, size, 0, want);
+        free(model);
+    }
+    model = load(EXAMPLES_DIR, "gesture.tflite", &size);
+    CHECK(model != NULL);
+    if (model) {
+        check_refused(model, size, "RESHAPE");
+        free(model);
+    }
+}
+
+static void test_hello_world(void)
+{
+    size_t size;
+    uint8_t *model = load(MODELS_DIR, "hello_world_int8.tflite", &size);
+    if (!model) {
+        printf("runner: %s/hello_world_int8.tflite absent, skipping its checks\n", MODELS_DIR);
+        return;
+    }
+    const uint8_t want[8] = {0x04, 0x07, 0x0b, 0x0c, 0x0e, 0x13, 0x16, 0x19};
+    check_model(model, size, 5, want);
     free(model);
 
-    model = load("micro_speech_quantized.tflite", &size);
+    model = load(MODELS_DIR, "micro_speech_quantized.tflite", &size);
     if (model) {
-        CHECK_EQ(r.check(r.ctx, model, (uint32_t)size, &arena, why), FW_E_OP_UNSUPPORTED);
-        CHECK(strcmp(why, "RESHAPE") == 0);
+        check_refused(model, size, "RESHAPE");
         free(model);
     }
 }
@@ -127,6 +162,7 @@ int main(void)
 {
     test_quant();
     test_garbage();
+    test_bundled();
     test_hello_world();
     return check_done("runner");
 }
