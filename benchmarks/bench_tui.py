@@ -127,14 +127,18 @@ class Timings:
                 self.probe_late.append(loop.time() - due)
 
     def refresh_latencies(self, period: float) -> list[float]:
-        """Per tick: lateness against the tick grid (from the first tick) plus the redraw time."""
+        """Per timer tick: its lateness against the timer's grid plus the redraw time.
+
+        Redraws a board's state change asks for at once fall between grid points; only
+        their duration counts (their wait is the pump's, measured by the input probe)."""
         if not self.ticks:
             return []
         first = self.ticks[0][0]
         out = []
         for start, duration in self.ticks:
             k = round((start - first) / period)
-            out.append(max(start - (first + k * period), 0.0) + duration)
+            late = start - (first + k * period)
+            out.append((late if 0 <= late < period / 4 else 0.0) + duration)
         return out
 
 

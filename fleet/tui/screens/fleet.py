@@ -38,7 +38,7 @@ from fleet.tui.screens.board import BoardScreen
 from fleet.tui.screens.help import HelpScreen
 from fleet.tui.screens.prompt import PathPrompt
 from fleet.tui.session import Session
-from fleet.tui.table_model import parse_filter
+from fleet.tui.table_model import ENERGY, parse_filter
 from fleet.tui.widgets.deploy_panel import DeployPanel
 from fleet.tui.widgets.fleet_table import FleetTable
 from fleet.tui.widgets.log_pane import LogPane
@@ -145,6 +145,8 @@ class FleetScreen(Screen):
 
     def on_feed_ended(self, message: FeedEnded) -> None:
         self.ended = True
+        ENERGY.clear()
+        self.redraw()
         if message.error is not None:
             show_error(self.app, message.error)
         elif self.replay is not None:
