@@ -10,9 +10,11 @@ import pytest
 
 from fleet.errors import ModelError
 from fleet.models.arena import cache_dir, measure_arena
+from fleet.models.bundled import bundled_model
 
 # Smallest arena_size with which TFLM (tflite-micro 0.dev20261023182759, x86-64) allocates
 # and invokes; checked by hand in fresh processes: one byte less fails.
+BUNDLED = {"sine": 2192, "gesture": 3152}
 EXPECTED = {
     "hello_world_int8.tflite": 1936,  # print_allocations says 1504: allocation needs more on the way
     "hello_world_float.tflite": 1936,
@@ -22,30 +24,35 @@ EXPECTED = {
 }
 
 
+@pytest.mark.parametrize("name", sorted(BUNDLED))
+def test_exact_arena_bundled(name: str) -> None:
+    assert measure_arena(bundled_model(name).read_bytes(), use_cache=False) == BUNDLED[name]
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_exact_arena(shared_model, name: str) -> None:
     assert measure_arena(shared_model(name)) == EXPECTED[name]
 
 
-def test_cache_makes_repeats_instant(shared_model, tmp_path, monkeypatch) -> None:
+def test_cache_makes_repeats_instant(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("FLEET_CACHE_DIR", str(tmp_path))
-    data = shared_model("micro_speech_quantized.tflite")
-    assert measure_arena(data) == 7584
+    data = bundled_model("gesture").read_bytes()
+    assert measure_arena(data) == 3152
     (entry,) = (tmp_path / "arena").iterdir()
-    assert json.loads(entry.read_text())["arena_bytes"] == 7584
+    assert json.loads(entry.read_text())["arena_bytes"] == 3152
     started = time.perf_counter()
-    assert measure_arena(data) == 7584
+    assert measure_arena(data) == 3152
     assert time.perf_counter() - started < 0.05
 
 
-def test_corrupt_cache_entry_is_measured_again(shared_model, tmp_path, monkeypatch) -> None:
+def test_corrupt_cache_entry_is_measured_again(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("FLEET_CACHE_DIR", str(tmp_path))
-    data = shared_model("hello_world_int8.tflite")
+    data = bundled_model("sine").read_bytes()
     measure_arena(data)
     (entry,) = (tmp_path / "arena").iterdir()
     entry.write_text("{not json")
-    assert measure_arena(data) == 1936
-    assert json.loads(entry.read_text())["arena_bytes"] == 1936
+    assert measure_arena(data) == 2192
+    assert json.loads(entry.read_text())["arena_bytes"] == 2192
 
 
 def test_cache_location(monkeypatch, tmp_path) -> None:
@@ -61,11 +68,10 @@ def test_not_a_model() -> None:
         measure_arena(b"hello")
 
 
-def test_unsupported_operator_is_explained(shared_model) -> None:
-    # hello_world with its FULLY_CONNECTED opcode rewritten to LSH_PROJECTION (code 15),
-    # which TFLM does not implement: no arena size helps, and TFLM's reason is in the message.
-    data = bytearray(shared_model("hello_world_int8.tflite"))
-    patched = _patch_opcode(bytes(data), 9, 15)
+def test_unsupported_operator_is_explained() -> None:
+    # sine with its FULLY_CONNECTED opcode rewritten to LSH_PROJECTION (code 15), which
+    # TFLM does not implement: no arena size helps, and TFLM's reason is in the message.
+    patched = _patch_opcode(bundled_model("sine").read_bytes(), 9, 15)
     with pytest.raises(ModelError, match="LSH_PROJECTION"):
         measure_arena(patched, use_cache=False)
 
@@ -83,14 +89,15 @@ def _patch_opcode(data: bytes, old: int, new: int) -> bytes:
     return bytes(out)
 
 
-def test_a_probe_that_crashes_the_child_counts_as_too_small(shared_model, tmp_path) -> None:
+def test_a_probe_that_crashes_the_child_counts_as_too_small(tmp_path) -> None:
     # 16 bytes makes TFLM segfault ("Failed to allocate tail memory"); the prober must
     # survive it, call it a failure, and carry on in a new child.
     from fleet.models.arena import _Prober
 
-    model = tmp_path / "hello.tflite"
-    model.write_bytes(shared_model("hello_world_int8.tflite"))
+    model = tmp_path / "sine.tflite"
+    model.write_bytes(bundled_model("sine").read_bytes())
     with _Prober(model, inputs=1) as prober:
         assert prober.probe(16) is False
-        assert prober.probe(1936) is True
-        assert prober.probe(1935) is False
+        assert prober._crashes == 1  # the child died: this is the crash path
+        assert prober.probe(2192) is True
+        assert prober.probe(2191) is False
