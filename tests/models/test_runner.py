@@ -1,4 +1,5 @@
-"""TflmRunner: runs example models, refuses a too-small arena before TFLM can crash."""
+"""TflmRunner: runs the bundled models (and hello_world where ../shared has it), refuses a
+too-small arena before TFLM can crash."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ import numpy as np
 import pytest
 
 from fleet.errors import ArenaTooSmall, ModelError
+from fleet.models.bundled import bundled_model
 from fleet.models.inputs import input_stream
 from fleet.models.runner import TflmRunner
 
 
-def test_hello_world_follows_the_sine(shared_model) -> None:
-    runner = TflmRunner(shared_model("hello_world_int8.tflite"), arena_size=4096)
+@pytest.mark.parametrize("name", ["sine", "hello_world_int8.tflite"])
+def test_follows_the_sine(shared_model, name: str) -> None:
+    data = bundled_model(name).read_bytes() if name == "sine" else shared_model(name)
+    runner = TflmRunner(data, arena_size=4096)
     out_spec = runner.output
     errors = []
     for _, x in itertools.islice(input_stream(runner.info, 0), 64):
@@ -23,16 +27,16 @@ def test_hello_world_follows_the_sine(shared_model) -> None:
     assert max(errors) < 0.2
 
 
-def test_exact_arena_is_enough_one_byte_less_is_refused(shared_model) -> None:
-    data = shared_model("micro_speech_quantized.tflite")
-    TflmRunner(data, arena_size=7584)
-    with pytest.raises(ArenaTooSmall, match="needs a 7584-byte tensor arena, only 7583 bytes given") as caught:
-        TflmRunner(data, arena_size=7583)
-    assert (caught.value.needed, caught.value.given) == (7584, 7583)
+def test_exact_arena_is_enough_one_byte_less_is_refused() -> None:
+    data = bundled_model("gesture").read_bytes()
+    TflmRunner(data, arena_size=3152)
+    with pytest.raises(ArenaTooSmall, match="needs a 3152-byte tensor arena, only 3151 bytes given") as caught:
+        TflmRunner(data, arena_size=3151)
+    assert (caught.value.needed, caught.value.given) == (3152, 3151)
 
 
-def test_wrong_input_is_a_model_error(shared_model) -> None:
-    runner = TflmRunner(shared_model("hello_world_int8.tflite"), arena_size=4096)
+def test_wrong_input_is_a_model_error() -> None:
+    runner = TflmRunner(bundled_model("sine").read_bytes(), arena_size=4096)
     with pytest.raises(ModelError, match=r"takes int8\[1, 1\], got float64\[1\]"):
         runner.run(np.zeros(1))
     with pytest.raises(ModelError, match="takes 1 inputs, 2 given"):
