@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from fleet.cli.main import main
+from fleet.models.bundled import bundled_model
 
 from tests.shared_models import shared_model_path
 
@@ -24,42 +25,51 @@ def _fleet(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_inspect_as_a_subprocess() -> None:
-    path = shared_model_path("hello_world_int8.tflite")
+    path = bundled_model("sine")
     done = _fleet("model", "inspect", str(path))
     assert done.returncode == 0, done.stderr
     assert "operators: FULLY_CONNECTED x3" in done.stdout
-    assert "input: serving_default_dense_input:0 int8[1, 1] scale 0.0244801 zero point -128" in done.stdout
+    assert "input: serving_default_x:0 int8[1, 1] scale 0.0245712 zero point -128" in done.stdout
     assert "MACs per inference: 288" in done.stdout
-    assert "tensor arena (measured in the TFLM host interpreter): 1936 B" in done.stdout
-    assert "pico            2704/524288   1936/163840  ok   yes" in done.stdout
+    assert "tensor arena (measured in the TFLM host interpreter): 2192 B" in done.stdout
+    assert "pico            3568/524288   2192/163840  ok   yes" in done.stdout
 
 
 def test_inspect_json_is_one_document(capsys) -> None:
-    path = shared_model_path("micro_speech_quantized.tflite")
+    path = bundled_model("gesture")
     assert main(["model", "inspect", str(path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["arena_bytes"] == 7584
-    assert report["ops"] == {"RESHAPE": 1, "DEPTHWISE_CONV_2D": 1, "FULLY_CONNECTED": 1, "SOFTMAX": 1}
+    assert report["arena_bytes"] == 3152
+    assert report["ops"] == {"RESHAPE": 2, "CONV_2D": 1, "AVERAGE_POOL_2D": 1, "FULLY_CONNECTED": 2, "SOFTMAX": 1}
     assert report["outputs"][0]["shape"] == [1, 4]
     assert [f["board"] for f in report["fits"]] == ["nano33ble", "esp32s3", "pico", "stm32f746disco"]
     assert all(f["ok"] for f in report["fits"])
 
 
-def test_profile_that_does_not_fit_exits_1(capsys) -> None:
-    path = shared_model_path("audio_preprocessor_int8.tflite")
+def test_profile_that_does_not_fit_exits_1(tmp_path, capsys) -> None:
+    # sine padded to one byte more than pico's model slot (flatbuffers ignore the tail).
+    path = tmp_path / "big.tflite"
+    path.write_bytes(bundled_model("sine").read_bytes().ljust(524_288 + 1, b"\0"))
+    assert main(["model", "inspect", str(path), "--profile", "pico"]) == 1
+    out = capsys.readouterr().out
+    assert "pico: does not fit Raspberry Pi Pico (pico): model 524289 B exceeds the 524288 B model slot" in out
+
+
+def test_custom_ops_a_profile_lacks_are_named(capsys) -> None:
+    path = shared_model_path("audio_preprocessor_int8.tflite")  # the one example with custom ops
     assert main(["model", "inspect", str(path), "--profile", "pico"]) == 1
     out = capsys.readouterr().out
     assert "pico: does not fit Raspberry Pi Pico (pico): unsupported operators: SignalWindow" in out
 
 
 def test_unknown_profile_is_a_usage_error(capsys) -> None:
-    path = shared_model_path("hello_world_int8.tflite")
+    path = bundled_model("sine")
     assert main(["model", "inspect", str(path), "--profile", "uno"]) == 2
     assert "fleet: error: unknown board profile 'uno'" in capsys.readouterr().err
 
 
 def _bad_files(tmp: Path) -> dict[str, Path]:
-    real = shared_model_path("hello_world_int8.tflite").read_bytes()
+    real = bundled_model("sine").read_bytes()
     files = {
         "empty.tflite": b"",
         "random.tflite": bytes(range(256)) * 4,
@@ -102,8 +112,6 @@ def test_build_unknown_name_is_a_usage_error(tmp_path, capsys) -> None:
 
 
 def test_inspect_shows_the_manifest(capsys) -> None:
-    from fleet.models.bundled import bundled_model
-
     assert main(["model", "inspect", str(bundled_model("gesture"))]) == 0
     out = capsys.readouterr().out
     assert "manifest: gesture 1.0.0, labels: idle, wave, tap, circle" in out
@@ -111,10 +119,9 @@ def test_inspect_shows_the_manifest(capsys) -> None:
 
 
 def test_inspect_refuses_a_manifest_for_another_model(tmp_path, capsys) -> None:
-    from fleet.models.bundled import bundled_model
-
     model = tmp_path / "gesture.tflite"
-    model.write_bytes(shared_model_path("hello_world_int8.tflite").read_bytes())
+    model.write_bytes(bundled_model("sine").read_bytes())
     (tmp_path / "gesture.json").write_text(bundled_model("gesture").with_suffix(".json").read_text())
     assert main(["model", "inspect", str(model)]) == 1
-    assert "does not describe model 'gesture': sha256 is fe1faa9db199" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "does not describe model 'gesture': sha256 is fe1faa9db199…, the model's is 6588794baa16…" in err
