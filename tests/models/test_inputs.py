@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
+from fleet.models.bundled import bundled_model
 from fleet.models.inputs import input_stream, quantize
 from fleet.models.inspect import inspect_model
 
@@ -15,8 +16,8 @@ def _take(info, seed, count, manifest=None):
     return list(itertools.islice(input_stream(info, seed, manifest), count))
 
 
-def test_sine_sweep_is_quantized_x(shared_model) -> None:
-    info = inspect_model(shared_model("hello_world_int8.tflite"))
+def test_sine_sweep_is_quantized_x() -> None:
+    info = inspect_model(bundled_model("sine").read_bytes())
     spec = info.inputs[0]
     pairs = _take(info, 0, 64)
     assert [i for i, _ in pairs] == list(range(64))
@@ -28,10 +29,10 @@ def test_sine_sweep_is_quantized_x(shared_model) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["micro_speech_quantized.tflite", "person_detect.tflite", "audio_preprocessor_int8.tflite"]
+    "name", ["gesture", "micro_speech_quantized.tflite", "person_detect.tflite", "audio_preprocessor_int8.tflite"]
 )
 def test_any_model_gets_valid_varied_inputs(shared_model, name: str) -> None:
-    info = inspect_model(shared_model(name))
+    info = inspect_model(bundled_model(name).read_bytes() if name == "gesture" else shared_model(name))
     spec = info.inputs[0]
     first = _take(info, 3, 4)
     for _, array in first:
@@ -48,7 +49,7 @@ def test_float_model_gets_float_inputs(shared_model) -> None:
     assert array.dtype == np.float32 and array[0, 0] == 0.0
 
 
-def test_quantize_clips_to_the_type(shared_model) -> None:
-    spec = inspect_model(shared_model("hello_world_int8.tflite")).inputs[0]
+def test_quantize_clips_to_the_type() -> None:
+    spec = inspect_model(bundled_model("sine").read_bytes()).inputs[0]
     assert quantize(np.array([-100.0, 100.0]).reshape(2, 1)[:1], spec).item() == -128
     assert quantize(np.array([100.0]), spec).item() == 127
