@@ -7,6 +7,7 @@ import random
 import pytest
 
 from fleet.errors import ModelError
+from fleet.models.bundled import bundled_model
 from fleet.models.inspect import inspect_model
 
 
@@ -26,17 +27,17 @@ def test_random_bytes() -> None:
         _inspect_or_model_error(bytes(data))
 
 
-@pytest.mark.parametrize("name", ["hello_world_int8.tflite", "micro_speech_quantized.tflite"])
-def test_every_truncation(shared_model, name: str) -> None:
-    data = shared_model(name)
+@pytest.mark.parametrize("name", ["sine", "gesture"])
+def test_every_truncation(name: str) -> None:
+    data = bundled_model(name).read_bytes()
     step = max(1, len(data) // 3000)
     for end in range(0, len(data), step):
         _inspect_or_model_error(data[:end])
 
 
-@pytest.mark.parametrize("name", ["hello_world_int8.tflite", "micro_speech_quantized.tflite"])
-def test_corrupted_bytes(shared_model, name: str) -> None:
-    data = shared_model(name)
+@pytest.mark.parametrize("name", ["sine", "gesture"])
+def test_corrupted_bytes(name: str) -> None:
+    data = bundled_model(name).read_bytes()
     rng = random.Random(11)
     for _ in range(1500):
         corrupt = bytearray(data)
