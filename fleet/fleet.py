@@ -60,6 +60,10 @@ DEFAULT_STREAMS = StreamConfig(Stream.RESULTS | Stream.POWER | Stream.LOG, LogLe
 CONNECT_TIMEOUT_S = 10.0
 # Ports that did not answer as a fleet board are probed again only after this long.
 PROBE_BACKOFF_S = 15.0
+# A board's reader handles at most this many queued events before letting the loop run.
+_YIELD_EVERY = 64
+# Deploy outcomes after which a board's slots differ from its last INFO.
+_SLOTS_CHANGED = frozenset({"confirmed", "rolled_back", "failed"})
 _STREAM_CAPS = ((Stream.RESULTS, Capability.RESULTS), (Stream.POWER, Capability.POWER), (Stream.LOG, Capability.LOG))
 
 
@@ -355,6 +359,10 @@ class FleetManager:
 
     def _publish_deploy(self, event: DeployEvent) -> None:
         self.publish(DeployNotice(board=event.board or "", uid=event.uid or "", host_time=event.time, event=event))
+        if event.event in _SLOTS_CHANGED and event.uid:
+            session = self._sessions.get(event.uid)
+            if session is not None:
+                session.refresh_info()  # so BoardState (and its StateEvent) shows what now runs
 
     def _deploy_connector(self, uid: str, wait_s: float) -> Connector:
         async def connect() -> BoardClient:
@@ -501,7 +509,10 @@ class _Session:
             self.settled.set()
             self._spawn(self._housekeeping(client))
             while True:
-                self._on_message(client, await sub.get())
+                for _ in range(_YIELD_EVERY):
+                    self._on_message(client, await sub.get())
+                # `get()` on a non-empty queue does not yield: let other boards and the UI run.
+                await asyncio.sleep(0)
         except (PortVanished, FleetTimeout, TransportError) as exc:
             return str(exc)
         except FleetError as exc:  # a device refusing STREAM_CONFIG, say: drop the link, try again
@@ -522,6 +533,12 @@ class _Session:
         await client.request(streams_for(info, self.manager.streams))
         self._set_state("online", info=info)
 
+    def refresh_info(self) -> None:
+        """Read INFO again in the background (the slots changed) and publish the new state."""
+        client = self.live_client
+        if client is not None and not self._refreshing:
+            self._spawn(self._refresh_info(client))
+
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
         self._aux.add(task)
@@ -537,8 +554,8 @@ class _Session:
             self.state.resets += 1
             self.ingest.clock.invalidate()
             self._spawn(self._after_reset(client))
-        elif isinstance(msg, InferResult) and self.ingest.unknown_prefix is not None and not self._refreshing:
-            self._spawn(self._refresh_info(client))
+        elif isinstance(msg, InferResult) and self.ingest.unknown_prefix is not None:
+            self.refresh_info()
 
     async def _after_reset(self, client: BoardClient) -> None:
         boots = client.boots

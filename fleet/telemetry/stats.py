@@ -114,21 +114,25 @@ class LiveStats:
         """Energy per inference over the window (module doc), or None without enough data."""
         if len(self._energy) < 2 or not self._counts:
             return None
-        times = [t for t, _ in self._counts]
-        first_result = times[0]
-        samples = [s for s in self._energy if s[0] >= first_result]
-        if len(samples) < 2:
+        # The first energy sample at or after the first result in the window (bisect: this
+        # runs for every board on every UI refresh, so no copies of the window).
+        i = bisect.bisect_left(self._energy, self._counts[0][0], key=_time)
+        if len(self._energy) - i < 2:
             return None
-        (t0, e0), (t1, e1) = samples[0], samples[-1]
-        n0 = self._count_at(times, t0)
-        n1 = self._count_at(times, t1)
+        (t0, e0), (t1, e1) = self._energy[i], self._energy[-1]
+        n0 = self._count_at(t0)
+        n1 = self._count_at(t1)
         if n0 is None or n1 is None or n1 <= n0:
             return None
         return (e1 - e0) / (n1 - n0)
 
-    def _count_at(self, times: list[int], t: int) -> int | None:
-        i = bisect.bisect_right(times, t) - 1
+    def _count_at(self, t: int) -> int | None:
+        i = bisect.bisect_right(self._counts, t, key=_time) - 1
         return self._counts[i][1] if i >= 0 else None
+
+
+def _time(sample: tuple[int, int]) -> int:
+    return sample[0]
 
 
 def _trim(window: deque[tuple[int, int]], oldest: int) -> None:
