@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from tests.firmware.board_link import BoardLink
+from tests.shared_models import shared_model_path
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "firmware"
-MODELS = ROOT.parent / "shared" / "models"
 
 
 def make(*targets: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -23,10 +23,9 @@ def make(*targets: str, timeout: float = 600) -> subprocess.CompletedProcess:
 
 
 def model_bytes(name: str) -> bytes:
-    path = MODELS / name
-    if not path.exists():
-        pytest.skip(f"{path} is absent (the example models live outside the repo)")
-    return path.read_bytes()
+    """A public example model from ../shared/models, or skip the test (the default tests
+    use the bundled models: see tests/firmware/models.py)."""
+    return shared_model_path(name).read_bytes()
 
 
 @pytest.fixture(scope="session")
