@@ -9,6 +9,8 @@ from fleet.models.fit import check_fit
 from fleet.models.inspect import inspect_model
 from fleet.profiles import get_profile, load_profiles
 
+from .conftest import custom_op_sine
+
 
 def _gesture():
     return inspect_model(bundled_model("gesture").read_bytes())
@@ -53,6 +55,13 @@ def test_unsupported_ops_listed() -> None:
     assert report.unsupported_ops == ("CONV_2D", "AVERAGE_POOL_2D")  # in the model's order
     assert report.ops.needed == len(report.unsupported_ops)
     assert report.message == "does not fit Raspberry Pi Pico (pico): unsupported operators: CONV_2D, AVERAGE_POOL_2D"
+
+
+def test_custom_op_listed_by_name() -> None:
+    info = inspect_model(custom_op_sine("FleetTestOp"))
+    report = check_fit(info, 2192, get_profile("pico"))
+    assert not report.ops.ok and report.unsupported_ops == ("FleetTestOp",)
+    assert report.message == "does not fit Raspberry Pi Pico (pico): unsupported operators: FleetTestOp"
 
 
 def test_custom_ops_listed_by_name(shared_model) -> None:

@@ -11,6 +11,8 @@ from fleet.models.bundled import bundled_model
 from fleet.models.inputs import input_stream, quantize
 from fleet.models.inspect import inspect_model
 
+from .conftest import float_sine
+
 
 def _take(info, seed, count, manifest=None):
     return list(itertools.islice(input_stream(info, seed, manifest), count))
@@ -43,8 +45,9 @@ def test_any_model_gets_valid_varied_inputs(shared_model, name: str) -> None:
     assert not np.array_equal(first[0][1], _take(info, 4, 1)[0][1])
 
 
-def test_float_model_gets_float_inputs(shared_model) -> None:
-    info = inspect_model(shared_model("hello_world_float.tflite"))
+@pytest.mark.parametrize("name", ["float_sine", "hello_world_float.tflite"])
+def test_float_model_gets_float_inputs(shared_model, name: str) -> None:
+    info = inspect_model(float_sine() if name == "float_sine" else shared_model(name))
     (_, array), *_ = _take(info, 0, 2)
     assert array.dtype == np.float32 and array[0, 0] == 0.0
 

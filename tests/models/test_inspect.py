@@ -11,6 +11,8 @@ from fleet.errors import ModelError
 from fleet.models.bundled import bundled_model
 from fleet.models.inspect import inspect_file, inspect_model
 
+from .conftest import custom_op_sine, float_sine
+
 # name -> (size, ops, input (dtype, shape), output (dtype, shape), MACs)
 BUNDLED = {
     "sine": (3568, {"FULLY_CONNECTED": 3}, ("int8", (1, 1)), ("int8", (1, 1)), 1 * 16 + 16 * 16 + 16 * 1),
@@ -85,9 +87,15 @@ def test_quantization_parameters(shared_model, name: str) -> None:
     assert inp.name == in_name
 
 
-def test_float_tensors_have_no_quantization(shared_model) -> None:
-    (inp,) = inspect_model(shared_model("hello_world_float.tflite")).inputs
+@pytest.mark.parametrize("name", ["float_sine", "hello_world_float.tflite"])
+def test_float_tensors_have_no_quantization(shared_model, name: str) -> None:
+    (inp,) = inspect_model(float_sine() if name == "float_sine" else shared_model(name)).inputs
     assert (inp.type_code, inp.scale, inp.zero_point, inp.quantized) == (0, 0.0, 0, False)
+
+
+def test_custom_op_is_named_by_its_custom_code() -> None:
+    info = inspect_model(custom_op_sine("FleetTestOp"))
+    assert info.ops == {"FULLY_CONNECTED": 2, "FleetTestOp": 1}
 
 
 def test_custom_ops_are_named_by_custom_code(shared_model) -> None:
