@@ -3,24 +3,13 @@
 #include <string.h>
 
 #include "check.h"
+#include "test_hal.h"
 #include "fw_cobs.h"
 
-typedef struct {
-    uint8_t buf[600];
-    size_t len;
-} sink;
-
-static void put(void *ctx, const uint8_t *p, size_t n)
-{
-    sink *s = ctx;
-    memcpy(s->buf + s->len, p, n);
-    s->len += n;
-}
-
-static size_t encode(const uint8_t *src, size_t n, sink *s)
+static size_t encode(const uint8_t *src, size_t n, byte_sink *s)
 {
     s->len = 0;
-    size_t r = fw_cobs_encode(src, n, put, s);
+    size_t r = fw_cobs_encode(src, n, byte_sink_put, s);
     CHECK_EQ(r, s->len);
     CHECK(s->len <= FW_COBS_MAX(n) + 1); /* +1: a trailing zero's empty block */
     return r;
@@ -28,7 +17,7 @@ static size_t encode(const uint8_t *src, size_t n, sink *s)
 
 static void vector(const char *raw, size_t n, const char *enc, size_t m)
 {
-    sink s;
+    byte_sink s;
     encode((const uint8_t *)raw, n, &s);
     CHECK_EQ(s.len, m);
     CHECK(memcmp(s.buf, enc, m) == 0);
@@ -46,7 +35,7 @@ int main(void)
 
     /* 254 non-zero bytes: one full block, no trailing block (as the host encodes). */
     uint8_t run[256];
-    sink s;
+    byte_sink s;
     for (int i = 0; i < 255; i++)
         run[i] = (uint8_t)(i + 1);
     CHECK_EQ(encode(run, 254, &s), 255);

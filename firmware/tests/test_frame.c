@@ -2,25 +2,14 @@
 #include <string.h>
 
 #include "check.h"
+#include "test_hal.h"
 #include "fw_frame.h"
 
-typedef struct {
-    uint8_t buf[2048];
-    size_t len;
-} sink;
-
-static void put(void *ctx, const uint8_t *p, size_t n)
-{
-    sink *s = ctx;
-    memcpy(s->buf + s->len, p, n);
-    s->len += n;
-}
-
-static void frame(sink *s, uint16_t seq, const char *payload, size_t n)
+static void frame(byte_sink *s, uint16_t seq, const char *payload, size_t n)
 {
     uint8_t body[FW_TX_BUF_SIZE(1024)];
     memcpy(body + FW_HDR_SIZE, payload, n);
-    fw_frame_send(body, 0x02, 0, seq, (uint16_t)n, put, s);
+    fw_frame_send(body, 0x02, 0, seq, (uint16_t)n, byte_sink_put, s);
 }
 
 static int feed(fw_rx *rx, const uint8_t *p, size_t n, fw_frame *last)
@@ -36,7 +25,7 @@ int main(void)
     static uint8_t buf[FW_RX_BUF_SIZE(512)];
     fw_rx rx;
     fw_frame f;
-    sink s = {{0}, 0};
+    byte_sink s = {{0}, 0};
     fw_rx_init(&rx, buf, 512);
 
     frame(&s, 7, "abc", 3);

@@ -215,18 +215,6 @@ static int decode_encode(const char *cls, const uint8_t *p, size_t n, fw_cur *c)
     return 1;
 }
 
-typedef struct {
-    uint8_t buf[8192];
-    size_t len;
-} sink;
-
-static void put(void *ctx, const uint8_t *p, size_t n)
-{
-    sink *s = ctx;
-    memcpy(s->buf + s->len, p, n);
-    s->len += n;
-}
-
 static void check_valid(const golden_frame *g)
 {
     static uint8_t wire[8192], body[8192];
@@ -247,8 +235,8 @@ static void check_valid(const golden_frame *g)
         g_failed++;
         fprintf(stderr, "%s: fields differ\n  C:      %s\n  Python: %s\n", g->name, g_line, g->fields);
     }
-    sink s = {{0}, 0};
-    fw_frame_send(body, f.type, f.flags, f.seq, (uint16_t)c.pos, put, &s);
+    byte_sink s = {{0}, 0};
+    fw_frame_send(body, f.type, f.flags, f.seq, (uint16_t)c.pos, byte_sink_put, &s);
     char again[16384];
     for (size_t i = 0; i < s.len; i++)
         snprintf(again + 2 * i, 3, "%02x", s.buf[i]);

@@ -177,3 +177,10 @@ int tb_error(const fw_frame *f)
         return 0;
     return fw_dec_error(f->payload, f->length, &e) ? e.code : -1;
 }
+
+void byte_sink_put(void *ctx, const uint8_t *p, size_t n)
+{
+    byte_sink *s = ctx;
+    memcpy(s->buf + s->len, p, n);
+    s->len += n;
+}

@@ -34,6 +34,13 @@ typedef struct {
     uint8_t tx[FW_TX_BUF_SIZE(TB_MAX_PAYLOAD)];
 } test_board;
 
+/* Collects whatever an encoder emits; `byte_sink_put` is the fw_put_fn to pass it with. */
+typedef struct {
+    uint8_t buf[8192];
+    size_t len;
+} byte_sink;
+void byte_sink_put(void *ctx, const uint8_t *p, size_t n);
+
 /* A fresh board (empty store) or, with keep_store, a reset that keeps the slots. */
 void tb_boot(test_board *b, int keep_store, uint8_t reason);
 /* Host side: frame a request and feed it to the board. */
