@@ -10,13 +10,16 @@ Decoding is strict: a payload that is shorter or longer than its layout is malfo
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, fields
-from functools import cache
-from enum import IntEnum, IntFlag
+from dataclasses import dataclass
 from typing import ClassVar
 
 from fleet.errors import MalformedMessage
 from fleet.protocol.header import MsgType
+from fleet.protocol.payload import Reader, bytes8, field_names, pack, sha, str8
+from fleet.protocol.values import (
+    MAX_NAME, MAX_UID, MIN_MAX_PAYLOAD, MODEL_PREFIX_SIZE, NO_SLOT, SHA256_SIZE, ActivateMode, BootReason, Capability,
+    Kind, LogLevel, OutputFormat, SlotState, Stream,
+)  # fmt: skip
 
 __all__ = [
     "MAX_NAME", "MAX_UID", "MIN_MAX_PAYLOAD", "MODEL_PREFIX_SIZE", "NO_SLOT", "SHA256_SIZE",
@@ -26,149 +29,6 @@ __all__ = [
     "Ping", "Pong", "Power", "Reboot", "RebootAck", "REQUESTS", "RESPONSES", "RollbackAck", "SlotInfo",
     "SlotState", "SlotStatus", "Stream", "StreamConfig", "StreamConfigAck",
 ]  # fmt: skip
-
-SHA256_SIZE = 32
-MODEL_PREFIX_SIZE = 4
-MAX_NAME = 32  # name, version, board kind, firmware version: bytes of UTF-8
-MAX_UID = 16
-NO_SLOT = 0xFF
-MIN_MAX_PAYLOAD = 512  # every board must accept payloads at least this large
-
-
-class Kind(IntEnum):
-    REQUEST = 0
-    RESPONSE = 1
-    EVENT = 2
-
-
-class Capability(IntFlag):
-    """Capability bits a board declares in INFO."""
-
-    NONE = 0
-    RESUME = 0x01
-    RESULTS = 0x02
-    POWER = 0x04
-    LOG = 0x08
-    REBOOT = 0x10
-
-
-class Stream(IntFlag):
-    """Stream bits in STREAM_CONFIG."""
-
-    NONE = 0
-    RESULTS = 0x01
-    POWER = 0x02
-    LOG = 0x04
-
-
-class SlotState(IntEnum):
-    EMPTY = 0
-    RECEIVING = 1  # upload in progress (or complete but not yet committed)
-    VALID = 2  # complete, hash verified, test-loaded; not running
-    PENDING = 3  # running in test mode; reverts on reboot unless confirmed
-    ACTIVE = 4  # running and confirmed
-
-
-class ActivateMode(IntEnum):
-    TEST = 0
-    PERMANENT = 1
-
-
-class LogLevel(IntEnum):
-    DEBUG = 0
-    INFO = 1
-    WARN = 2
-    ERROR = 3
-
-
-class OutputFormat(IntEnum):
-    RAW = 0  # the output tensor's bytes
-    TOPK = 1  # entries of (u16 index, value of the tensor's element size)
-
-
-class BootReason(IntEnum):
-    POWER_ON = 0
-    REQUESTED = 1
-    WATCHDOG = 2
-    FAULT = 3
-
-
-# --- encoding helpers ----------------------------------------------------------------
-
-
-class _Reader:
-    """Cursor over a payload; every read checks bounds and raises MalformedMessage."""
-
-    __slots__ = ("data", "pos", "what")
-
-    def __init__(self, data: bytes, what: str) -> None:
-        self.data = data
-        self.pos = 0
-        self.what = what
-
-    def unpack(self, st: struct.Struct) -> tuple:
-        if self.pos + st.size > len(self.data):
-            raise MalformedMessage(f"{self.what}: payload of {len(self.data)} bytes is too short")
-        values = st.unpack_from(self.data, self.pos)
-        self.pos += st.size
-        return values
-
-    def str8(self, field: str, limit: int = MAX_NAME) -> str:
-        raw = self.bytes8(field, limit)
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise MalformedMessage(f"{self.what}: {field} is not valid UTF-8") from None
-
-    def bytes8(self, field: str, limit: int) -> bytes:
-        (n,) = self.unpack(_U8)
-        if n > limit:
-            raise MalformedMessage(f"{self.what}: {field} is {n} bytes, the limit is {limit}")
-        if self.pos + n > len(self.data):
-            raise MalformedMessage(f"{self.what}: {field} runs past the end of the payload")
-        raw = self.data[self.pos : self.pos + n]
-        self.pos += n
-        return raw
-
-    def rest(self) -> bytes:
-        raw = self.data[self.pos :]
-        self.pos = len(self.data)
-        return raw
-
-    def done(self) -> None:
-        if self.pos != len(self.data):
-            raise MalformedMessage(f"{self.what}: {len(self.data) - self.pos} unexpected trailing bytes")
-
-
-def _pack(st: struct.Struct, what: str, *values: object) -> bytes:
-    try:
-        return st.pack(*values)
-    except struct.error as exc:
-        raise MalformedMessage(f"{what}: field out of range ({exc})") from None
-
-
-def _str8(value: str, field: str, what: str, limit: int = MAX_NAME) -> bytes:
-    return _bytes8(value.encode("utf-8"), field, what, limit)
-
-
-def _bytes8(raw: bytes, field: str, what: str, limit: int) -> bytes:
-    if len(raw) > limit:
-        raise MalformedMessage(f"{what}: {field} is {len(raw)} bytes, the limit is {limit}")
-    return bytes([len(raw)]) + raw
-
-
-def _sha(value: bytes, what: str, size: int = SHA256_SIZE) -> bytes:
-    if len(value) != size:
-        raise MalformedMessage(f"{what}: hash must be {size} bytes, got {len(value)}")
-    return value
-
-
-_U8 = struct.Struct("<B")
-
-
-@cache
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls))
 
 
 # --- base ----------------------------------------------------------------------------
@@ -196,7 +56,7 @@ class _Fixed(Message):
     LAYOUT: ClassVar[struct.Struct]
 
     def encode(self) -> bytes:
-        return _pack(self.LAYOUT, type(self).__name__, *(getattr(self, f) for f in _field_names(type(self))))
+        return pack(self.LAYOUT, type(self).__name__, *(getattr(self, f) for f in field_names(type(self))))
 
     @classmethod
     def decode(cls, payload: bytes) -> Message:
@@ -234,13 +94,13 @@ class SlotInfo:
 
     def encode(self, what: str) -> bytes:
         return (
-            _pack(self._LAYOUT, what, self.state, self.size, self.received, _sha(self.sha256, what))
-            + _str8(self.name, "slot name", what)
-            + _str8(self.version, "slot version", what)
+            pack(self._LAYOUT, what, self.state, self.size, self.received, sha(self.sha256, what))
+            + str8(self.name, "slot name", what)
+            + str8(self.version, "slot version", what)
         )
 
     @classmethod
-    def read(cls, r: _Reader) -> SlotInfo:
+    def read(cls, r: Reader) -> SlotInfo:
         state, size, received, sha = r.unpack(cls._LAYOUT)
         return cls(state, size, received, sha, r.str8("slot name"), r.str8("slot version"))
 
@@ -283,21 +143,21 @@ class Info(_Slots, Message):
         what = "Info"
         if len(self.slots) != 2:
             raise MalformedMessage(f"{what}: exactly 2 slots, got {len(self.slots)}")
-        fixed = _pack(
+        fixed = pack(
             self._LAYOUT, what, self.proto_version, self.active_slot, self.max_payload, self.capabilities,
             self.rx_window, self.arena_bytes, self.slot_bytes, self.cpu_hz,
         )  # fmt: skip
         return (
             fixed
-            + _bytes8(self.uid, "uid", what, MAX_UID)
-            + _str8(self.board_kind, "board kind", what)
-            + _str8(self.firmware_version, "firmware version", what)
+            + bytes8(self.uid, "uid", what, MAX_UID)
+            + str8(self.board_kind, "board kind", what)
+            + str8(self.firmware_version, "firmware version", what)
             + b"".join(s.encode(what) for s in self.slots)
         )
 
     @classmethod
     def decode(cls, payload: bytes) -> Info:
-        r = _Reader(payload, "Info")
+        r = Reader(payload, "Info")
         fixed = r.unpack(cls._LAYOUT)
         uid = r.bytes8("uid", MAX_UID)
         kind = r.str8("board kind")
@@ -334,11 +194,11 @@ class Pong(Message):
     data: bytes = b""
 
     def encode(self) -> bytes:
-        return _pack(self._LAYOUT, "Pong", self.device_time_us) + self.data
+        return pack(self._LAYOUT, "Pong", self.device_time_us) + self.data
 
     @classmethod
     def decode(cls, payload: bytes) -> Pong:
-        r = _Reader(payload, "Pong")
+        r = Reader(payload, "Pong")
         (t,) = r.unpack(cls._LAYOUT)
         return cls(t, r.rest())
 
@@ -400,14 +260,14 @@ class ModelBegin(Message):
     def encode(self) -> bytes:
         what = "ModelBegin"
         return (
-            _pack(self._LAYOUT, what, self.slot, self.size, _sha(self.sha256, what))
-            + _str8(self.name, "name", what)
-            + _str8(self.version, "version", what)
+            pack(self._LAYOUT, what, self.slot, self.size, sha(self.sha256, what))
+            + str8(self.name, "name", what)
+            + str8(self.version, "version", what)
         )
 
     @classmethod
     def decode(cls, payload: bytes) -> ModelBegin:
-        r = _Reader(payload, "ModelBegin")
+        r = Reader(payload, "ModelBegin")
         slot, size, sha = r.unpack(cls._LAYOUT)
         msg = cls(slot, size, sha, r.str8("name"), r.str8("version"))
         r.done()
@@ -436,11 +296,11 @@ class ModelChunk(Message):
     data: bytes
 
     def encode(self) -> bytes:
-        return _pack(self._LAYOUT, "ModelChunk", self.offset) + self.data
+        return pack(self._LAYOUT, "ModelChunk", self.offset) + self.data
 
     @classmethod
     def decode(cls, payload: bytes) -> ModelChunk:
-        r = _Reader(payload, "ModelChunk")
+        r = Reader(payload, "ModelChunk")
         (offset,) = r.unpack(cls._LAYOUT)
         return cls(offset, r.rest())
 
@@ -519,11 +379,11 @@ class SlotStatus(_Slots, Message):
         what = type(self).__name__
         if len(self.slots) != 2:
             raise MalformedMessage(f"{what}: exactly 2 slots, got {len(self.slots)}")
-        return _pack(self._LAYOUT, what, self.active_slot) + b"".join(s.encode(what) for s in self.slots)
+        return pack(self._LAYOUT, what, self.active_slot) + b"".join(s.encode(what) for s in self.slots)
 
     @classmethod
     def decode(cls, payload: bytes) -> SlotStatus:
-        r = _Reader(payload, cls.__name__)
+        r = Reader(payload, cls.__name__)
         (active,) = r.unpack(cls._LAYOUT)
         slots = (SlotInfo.read(r), SlotInfo.read(r))
         r.done()
@@ -572,15 +432,15 @@ class InferResult(Message):
 
     def encode(self) -> bytes:
         what = "InferResult"
-        fixed = _pack(
+        fixed = pack(
             self._LAYOUT, what, self.device_time_us, self.latency_us, self.inference_count, self.input_id,
-            _sha(self.model_prefix, what, MODEL_PREFIX_SIZE), self.dtype, self.format, self.scale, self.zero_point,
+            sha(self.model_prefix, what, MODEL_PREFIX_SIZE), self.dtype, self.format, self.scale, self.zero_point,
         )  # fmt: skip
         return fixed + self.data
 
     @classmethod
     def decode(cls, payload: bytes) -> InferResult:
-        r = _Reader(payload, "InferResult")
+        r = Reader(payload, "InferResult")
         fixed = r.unpack(cls._LAYOUT)
         return cls(*fixed, r.rest())
 
@@ -614,11 +474,11 @@ class Log(Message):
     text: str
 
     def encode(self) -> bytes:
-        return _pack(self._LAYOUT, "Log", self.device_time_us, self.level) + self.text.encode("utf-8")
+        return pack(self._LAYOUT, "Log", self.device_time_us, self.level) + self.text.encode("utf-8")
 
     @classmethod
     def decode(cls, payload: bytes) -> Log:
-        r = _Reader(payload, "Log")
+        r = Reader(payload, "Log")
         t, level = r.unpack(cls._LAYOUT)
         return cls(t, level, r.rest().decode("utf-8", errors="replace"))
 
@@ -650,11 +510,11 @@ class Error(Message):
     text: str = ""
 
     def encode(self) -> bytes:
-        return _pack(self._LAYOUT, "Error", self.code, self.detail) + self.text.encode("utf-8")
+        return pack(self._LAYOUT, "Error", self.code, self.detail) + self.text.encode("utf-8")
 
     @classmethod
     def decode(cls, payload: bytes) -> Error:
-        r = _Reader(payload, "Error")
+        r = Reader(payload, "Error")
         code, detail = r.unpack(cls._LAYOUT)
         return cls(code, detail, r.rest().decode("utf-8", errors="replace"))
 

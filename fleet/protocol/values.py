@@ -1,0 +1,68 @@
+"""Protocol v1 numbers: size limits, and the enumerations message fields take (PROTOCOL.md)."""
+
+from enum import IntEnum, IntFlag
+
+SHA256_SIZE = 32
+MODEL_PREFIX_SIZE = 4
+MAX_NAME = 32  # name, version, board kind, firmware version: bytes of UTF-8
+MAX_UID = 16
+NO_SLOT = 0xFF
+MIN_MAX_PAYLOAD = 512  # every board must accept payloads at least this large
+
+
+class Kind(IntEnum):
+    REQUEST = 0
+    RESPONSE = 1
+    EVENT = 2
+
+
+class Capability(IntFlag):
+    """Capability bits a board declares in INFO."""
+
+    NONE = 0
+    RESUME = 0x01
+    RESULTS = 0x02
+    POWER = 0x04
+    LOG = 0x08
+    REBOOT = 0x10
+
+
+class Stream(IntFlag):
+    """Stream bits in STREAM_CONFIG."""
+
+    NONE = 0
+    RESULTS = 0x01
+    POWER = 0x02
+    LOG = 0x04
+
+
+class SlotState(IntEnum):
+    EMPTY = 0
+    RECEIVING = 1  # upload in progress (or complete but not yet committed)
+    VALID = 2  # complete, hash verified, test-loaded; not running
+    PENDING = 3  # running in test mode; reverts on reboot unless confirmed
+    ACTIVE = 4  # running and confirmed
+
+
+class ActivateMode(IntEnum):
+    TEST = 0
+    PERMANENT = 1
+
+
+class LogLevel(IntEnum):
+    DEBUG = 0
+    INFO = 1
+    WARN = 2
+    ERROR = 3
+
+
+class OutputFormat(IntEnum):
+    RAW = 0  # the output tensor's bytes
+    TOPK = 1  # entries of (u16 index, value of the tensor's element size)
+
+
+class BootReason(IntEnum):
+    POWER_ON = 0
+    REQUESTED = 1
+    WATCHDOG = 2
+    FAULT = 3
