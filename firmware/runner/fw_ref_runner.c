@@ -282,6 +282,13 @@ static fw_err start(void *ctx, const uint8_t *model, uint32_t size)
     return e;
 }
 
+/* int32 addition that wraps like the two's-complement hardware TFLM runs on: a model can
+ * make the accumulator overflow, and signed overflow in C is undefined behaviour. */
+static int32_t wrap_add(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
 static void run_fc(const fc_op *op)
 {
     for (int32_t b = 0; b < op->batches; b++) {
@@ -292,12 +299,12 @@ static void run_fc(const fc_op *op)
             /* Per-channel kernels assume symmetric weights (no filter offset), as TFLM's. */
             int32_t w_off = op->ch_mult ? 0 : op->w_offset;
             for (int32_t k = 0; k < op->depth; k++)
-                acc += (w[k] + w_off) * (x[k] + op->in_offset);
+                acc = wrap_add(acc, (w[k] + w_off) * (x[k] + op->in_offset));
             if (op->bias)
-                acc += (int32_t)fw_rd32(op->bias + 4 * u);
+                acc = wrap_add(acc, (int32_t)fw_rd32(op->bias + 4 * u));
             acc = op->ch_mult ? fw_mul_by_quantized_multiplier(acc, op->ch_mult[u], op->ch_shift[u])
                               : fw_mul_by_quantized_multiplier(acc, op->mult, op->shift);
-            acc += op->out_offset;
+            acc = wrap_add(acc, op->out_offset);
             acc = acc < op->act_min ? op->act_min : acc > op->act_max ? op->act_max : acc;
             op->out[b * op->units + u] = (int8_t)acc;
         }
