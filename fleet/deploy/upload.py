@@ -27,7 +27,7 @@ from fleet.protocol import BeginAck, Capability, ChunkAck, Message, ModelBegin, 
 MIN_CHUNK = 64
 CLEAN_ACKS_TO_GROW = 32
 INITIAL_RTO_S = 1.0
-MIN_RTO_S = 0.05
+MIN_RTO_S = 0.1
 MAX_RTO_S = 5.0
 
 
@@ -93,7 +93,10 @@ class RetransmitTimer:
         else:
             self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - rtt)
             self.srtt = 0.875 * self.srtt + 0.125 * rtt
-        self.rto = min(self.ceiling, max(MIN_RTO_S, self.srtt + 4 * self.rttvar))
+        # RFC 6298 adds max(G, 4*RTTVAR); on a paced serial line the round trip is so steady
+        # that RTTVAR is ~0, and scheduling jitter of the two processes would fire spurious
+        # timeouts (each one a go-back-N resend of the window). Half the round trip is the G.
+        self.rto = min(self.ceiling, max(MIN_RTO_S, self.srtt + max(4 * self.rttvar, self.srtt / 2)))
 
     def backoff(self) -> None:
         """After a timeout: the link may be slower than measured (RFC 6298 5.5)."""
