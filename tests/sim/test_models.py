@@ -1,9 +1,12 @@
-"""COMMIT test-load refusals: not TFLite, unsupported operator, arena too small."""
+"""COMMIT test-load refusals (not TFLite, unsupported operator, arena too small); the input loop."""
 
 from __future__ import annotations
 
 import hashlib
+import itertools
+from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from fleet.error_codes import ErrorCode
@@ -11,7 +14,9 @@ from fleet.errors import ModelError
 from fleet.profiles import get_profile
 from fleet.protocol import Error, Hello, ModelBegin, ModelChunk, ModelCommit, SlotState
 from fleet.sim.board import make_engine, program_model
-from fleet.sim.loader import latency_us
+from fleet.models.inputs import input_stream
+from fleet.models.inspect import inspect_model
+from fleet.sim.loader import INPUT_LOOP_BYTES, INPUT_LOOP_LENGTH, InputLoop, latency_us
 from tests.sim.helpers import EngineHost
 
 
@@ -73,3 +78,23 @@ def test_latency_scales_with_macs_and_clock():
     assert latency_us(macs, nano, overhead_us=0) == round(macs / (64e6 * 0.18) * 1e6)
     assert latency_us(macs, esp, overhead_us=0) < latency_us(macs, nano, overhead_us=0)
     assert latency_us(0, nano) == 50
+
+
+def test_input_loop_replays_the_stream_with_ids_counting_on(gesture):
+    info = inspect_model(gesture)
+    loop = InputLoop(info, seed=4)
+    assert loop.length == INPUT_LOOP_LENGTH  # 96 int8 bytes per window: the count limit applies
+    stream = list(itertools.islice(input_stream(info, seed=4), loop.length))
+    seen = [loop.next() for _ in range(2 * loop.length + 3)]
+    assert [input_id for input_id, _ in seen] == list(range(2 * loop.length + 3))
+    for input_id, array in seen:
+        assert np.array_equal(array, stream[input_id % loop.length][1])
+    loop.restart()
+    assert loop.next()[0] == 0
+
+
+def test_input_loop_is_bounded_in_bytes(gesture):
+    info = inspect_model(gesture)
+    spec = info.inputs[0]
+    big = replace(info, inputs=(replace(spec, shape=(1, 96, 96, 1)),))
+    assert InputLoop(big, seed=0).length == INPUT_LOOP_BYTES // (96 * 96)
