@@ -40,6 +40,11 @@ class Flags(IntFlag):
     ERROR = 0x02
 
 
+# Plain ints for the per-frame tests: `IntFlag.__and__` costs microseconds, paid on every frame.
+_RESPONSE = int(Flags.RESPONSE)
+_ERROR = int(Flags.ERROR)
+
+
 @dataclass(frozen=True, slots=True)
 class Header:
     """Frame header: protocol version, message type, flags, sequence number, payload length."""
@@ -53,11 +58,11 @@ class Header:
 
     @property
     def is_response(self) -> bool:
-        return bool(self.flags & Flags.RESPONSE)
+        return bool(self.flags & _RESPONSE)
 
     @property
     def is_error(self) -> bool:
-        return bool(self.flags & Flags.ERROR)
+        return bool(self.flags & _ERROR)
 
     def pack(self) -> bytes:
         return HEADER.pack(self.version, self.type, self.flags, self.reserved, self.seq, self.length)
