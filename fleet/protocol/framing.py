@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from cobs import cobs
 
 from fleet.errors import BadCRC, FrameTooLong, MalformedFrame
-from fleet.protocol.header import HEADER_SIZE, Header
+from fleet.protocol.header import HEADER, HEADER_SIZE, PROTOCOL_VERSION, Header
 
 CRC_SIZE = 4
 OVERHEAD = HEADER_SIZE + CRC_SIZE
@@ -42,7 +42,7 @@ def encode_frame(type_: int, seq: int, flags: int, payload: bytes = b"") -> byte
     """Encode one frame, delimiter included, ready to write to the wire."""
     if len(payload) > MAX_PAYLOAD:
         raise FrameTooLong(f"payload of {len(payload)} bytes exceeds the protocol maximum of {MAX_PAYLOAD}")
-    body = Header(type=type_, seq=seq, flags=flags, length=len(payload)).pack() + payload
+    body = HEADER.pack(PROTOCOL_VERSION, type_, flags, 0, seq, len(payload)) + payload
     body += zlib.crc32(body).to_bytes(CRC_SIZE, "little")
     return cobs.encode(body) + DELIMITER
 

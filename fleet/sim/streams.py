@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fleet.protocol import LogLevel, Stream, StreamConfig, StreamConfigAck
 
 # POWER samples come no faster than this (the board's "fastest", asked for with 0).
 MIN_POWER_INTERVAL_MS = 10
 _KNOWN_STREAMS = Stream.RESULTS | Stream.POWER | Stream.LOG
-# Plain ints for the tests the engine makes per event (`Flag.__contains__` costs microseconds).
-_RESULTS, _POWER, _LOG = int(Stream.RESULTS), int(Stream.POWER), int(Stream.LOG)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +20,14 @@ class StreamSettings:
     result_interval_ms: int = 0
     power_interval_ms: int = MIN_POWER_INTERVAL_MS
     top_k: int = 0
+    # Tested for every event the board makes: plain bools, as `Flag` operators cost microseconds.
+    results: bool = field(init=False)
+    power: bool = field(init=False)
+    log: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        for name, bit in (("results", Stream.RESULTS), ("power", Stream.POWER), ("log", Stream.LOG)):
+            object.__setattr__(self, name, bit in self.streams)
 
     @classmethod
     def apply(cls, request: StreamConfig) -> StreamSettings:
@@ -39,13 +45,5 @@ class StreamSettings:
             int(self.streams), int(self.log_level), self.result_interval_ms, self.power_interval_ms, self.top_k
         )
 
-    @property
-    def results(self) -> bool:
-        return bool(self.streams & _RESULTS)
-
-    @property
-    def power(self) -> bool:
-        return bool(self.streams & _POWER)
-
     def logs(self, level: LogLevel) -> bool:
-        return bool(self.streams & _LOG) and level >= self.log_level
+        return self.log and level >= self.log_level

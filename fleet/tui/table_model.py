@@ -24,17 +24,6 @@ class Column:
     sort: Callable[[BoardState], object]  # missing figures sort last
 
 
-def running_model(board: BoardState) -> str:
-    """The model the board's results come from: `active`, unless they name the `previous` slot's
-    model (after a health-check rollback the manager's INFO can lag; the results do not)."""
-    last = board.stats.last_result
-    active, previous = board.active, board.previous
-    if (last is not None and active is not None and previous is not None
-            and not active.sha256.startswith(last.model) and previous.sha256.startswith(last.model)):
-        return f"{previous.name or previous.sha256[:8]} {previous.version}".strip()
-    return board.model_text
-
-
 class SlowFigure:
     """A figure too costly to compute for every board at every refresh, recomputed at most
     once per `every_s` per board. Energy per inference walks the whole 5-s window of the
@@ -71,7 +60,7 @@ def _num(value: float | None) -> float:
 COLUMNS: tuple[Column, ...] = (
     Column("name", "board", 20, lambda b: b.name, lambda b: b.name),
     Column("state", "state", 12, fmt.state_text, lambda b: (b.state != "online", b.state)),
-    Column("model", "model", 16, running_model, running_model),
+    Column("model", "model", 16, lambda b: b.model_text, lambda b: b.model_text),
     Column("rate", "inf/s", 6, lambda b: fmt.number(b.stats.inference_rate), lambda b: _num(b.stats.inference_rate)),
     Column("p99", "p99 ms", 7, lambda b: fmt.latency_ms(b.stats.latency_p99_us),
            lambda b: _num(b.stats.latency_p99_us)),
@@ -95,7 +84,7 @@ def matches(board: BoardState, words: Iterable[str], config: FleetConfig | None)
     if not words:
         return True
     groups = config.groups if config is not None else {}
-    haystack = " ".join((board.name, board.profile or "", running_model(board), board.state, board.port)).lower()
+    haystack = " ".join((board.name, board.profile or "", board.model_text, board.state, board.port)).lower()
     for word in words:
         if word in board.tags or board.name in groups.get(word, ()) or word.lower() in haystack:
             return True

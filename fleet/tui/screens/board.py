@@ -13,7 +13,6 @@ from textual.widgets import DataTable, Footer, Header, Label
 from fleet.protocol import Info
 from fleet.tui.feed import Feed
 from fleet.tui.history import BoardHistory
-from fleet.tui.table_model import running_model
 from fleet.tui.widgets.board_info import BoardInfo
 from fleet.tui.widgets.charts import TimeChart
 
@@ -59,7 +58,7 @@ class BoardScreen(Screen):
         if board is None:
             return
         self.title = f"{board.name} ({board.profile or 'unknown'})"
-        self.sub_title = running_model(board)
+        self.sub_title = board.model_text
         self.query_one(BoardInfo).show(board, self.live_info(self.uid))
         history = self.feed.histories.get(self.uid)
         outputs = self.query_one("#outputs", VerticalScroll)

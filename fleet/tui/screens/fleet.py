@@ -185,23 +185,11 @@ class FleetScreen(Screen):
         self.query_one(DeployPanel).update_from()
         for notice in message.notices:
             event = notice.event
-            if event.event in ("confirmed", "rolled_back") and notice.uid:
-                self.run_worker(self._reread_info(notice.uid), group="info")
             severity = OUTCOME_SEVERITY.get(event.event)
             if severity is not None:
                 what = event.event.replace("_", " ")
                 self.notify(f"{event.board}: {what}: {event.reason}", title="deploy", severity=severity,
                             timeout=15)  # fmt: skip
-
-    async def _reread_info(self, uid: str) -> None:
-        """Ask the board for INFO again after a deploy ended, so the detail screen's slots are
-        current (the manager re-reads INFO when results name an unknown model, not after
-        CONFIRM or ROLLBACK)."""
-        client_of = getattr(self.source, "client", None)
-        client = client_of(uid) if client_of is not None else None
-        if client is not None:
-            with contextlib.suppress(FleetError):  # the link is failing: the manager will notice
-                await client.hello()
 
     # --- actions ---------------------------------------------------------------------
 
