@@ -10,8 +10,10 @@ Requests are matched to responses by seq. A request that gets no answer within t
 timeout is sent again with a new seq (every v1 request is idempotent) up to `retries`
 times, then fails with `RequestTimeout`. An ERROR response raises the `DeviceError`
 subclass for its code. Unsolicited events go to every subscriber through a bounded queue;
-a subscriber that falls behind loses events, and the loss is counted, never silent.
-When the transport ends, pending requests and subscribers get `PortVanished`.
+a subscriber that falls behind loses events, and the loss is counted, never silent. An
+owner that folds events as they come (the fleet manager) adds a listener instead: called
+in the reader for each event, no queue between. When the transport ends, pending
+requests and subscribers get `PortVanished` and `wait_closed()` returns.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fleet.errors import BoardRebooted, DeviceError, PortVanished, ProtocolError, RequestTimeout, UnsupportedVersion
@@ -121,6 +124,8 @@ class BoardClient:
         self._seq = 0
         self._pending: dict[int, tuple[int, asyncio.Future[Message]]] = {}
         self._subscribers: set[Subscription] = set()
+        self._listeners: list[Callable[[Message], None]] = []
+        self._ended = asyncio.Event()
         self._event_seq: int | None = None
         self._write_lock = asyncio.Lock()
         self._last_write = 0.0
@@ -168,6 +173,12 @@ class BoardClient:
     @property
     def connected(self) -> bool:
         return self._closed is None and self._reader is not None and not self._reader.done()
+
+    async def wait_closed(self) -> Exception:
+        """Wait until the connection has ended; returns why (a `PortVanished`, usually)."""
+        await self._ended.wait()
+        assert self._closed is not None
+        return self._closed
 
     # --- requests --------------------------------------------------------------------
 
@@ -280,12 +291,26 @@ class BoardClient:
             gap = (seq - self._event_seq - 1) & 0xFFFF
             self.stats.events_lost += gap
         self._event_seq = seq
+        for listener in self._listeners:
+            listener(msg)
         for sub in self._subscribers:
             try:
                 sub.queue.put_nowait(msg)
             except asyncio.QueueFull:
                 sub.dropped += 1
                 self.stats.events_dropped += 1
+
+    def add_listener(self, listener: Callable[[Message], None]) -> Callable[[], None]:
+        """Call `listener(event)` for every event from now on, in the reader, as each is
+        decoded; returns a function that removes it. A listener must not block; an
+        exception it raises ends the connection (as a reader failure)."""
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(listener)
+
+        return remove
 
     # --- reading ---------------------------------------------------------------------
 
@@ -346,6 +371,8 @@ class BoardClient:
                 sub.dropped += 1
             sub.queue.put_nowait(exc)
         self._subscribers.clear()
+        self._listeners.clear()
+        self._ended.set()
 
 
 def _boot_reason(code: int) -> str:

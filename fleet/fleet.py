@@ -40,7 +40,7 @@ from fleet.deploy.events import DeployEvent
 from fleet.deploy.model_file import load_model_file
 from fleet.deploy.rollout import RolloutPlan, Strategy, run_rollout
 from fleet.discovery import Candidate, ScanResult, board_for_uid, default_name, find_candidates, probe
-from fleet.errors import ConfigError, FleetError, FleetTimeout, PortVanished, RecordingError, TransportError
+from fleet.errors import ConfigError, FleetError, FleetTimeout, RecordingError, TransportError
 from fleet.models.manifest import Manifest
 from fleet.protocol import Capability, Info, InferResult, LogLevel, Message, Boot, Stream, StreamConfig
 from fleet.targets import select
@@ -60,8 +60,9 @@ DEFAULT_STREAMS = StreamConfig(Stream.RESULTS | Stream.POWER | Stream.LOG, LogLe
 CONNECT_TIMEOUT_S = 10.0
 # Ports that did not answer as a fleet board are probed again only after this long.
 PROBE_BACKOFF_S = 15.0
-# A board's reader handles at most this many queued events before letting the loop run.
-_YIELD_EVERY = 64
+# Events held while a connection is set up (a board may still stream from an earlier
+# session); beyond this they are dropped and counted in the link's `events_dropped`.
+_EARLY_EVENTS = 16384
 # Deploy outcomes after which a board's slots differ from its last INFO.
 _SLOTS_CHANGED = frozenset({"confirmed", "rolled_back", "failed"})
 _STREAM_CAPS = ((Stream.RESULTS, Capability.RESULTS), (Stream.POWER, Capability.POWER), (Stream.LOG, Capability.LOG))
@@ -497,7 +498,17 @@ class _Session:
     async def _serve(self, client: BoardClient) -> str:
         """Set up and read one connection until it drops; returns why it dropped."""
         self.client = client
-        sub = client.subscribe(maxsize=16384)
+        # Events wait in `early` until the clock is estimated and the streams are on; then they
+        # are folded in the client's reader as each is decoded, with no queue between.
+        early: list[Message] = []
+
+        def hold(msg: Message) -> None:
+            if len(early) < _EARLY_EVENTS:
+                early.append(msg)
+            else:
+                client.stats.events_dropped += 1
+
+        remove = client.add_listener(hold)
         try:
             boots = client.boots
             try:
@@ -505,20 +516,18 @@ class _Session:
             except FleetError:
                 if not client.connected or client.boots == boots:
                     raise
-                # The board reset during setup: its BOOT, queued in `sub`, sets it up again.
+                # The board reset during setup: its BOOT, among the early events, sets it up again.
+            remove()
+            remove = client.add_listener(lambda msg: self._on_message(client, msg))
+            for msg in early:
+                self._on_message(client, msg)
             self.settled.set()
             self._spawn(self._housekeeping(client))
-            while True:
-                for _ in range(_YIELD_EVERY):
-                    self._on_message(client, await sub.get())
-                # `get()` on a non-empty queue does not yield: let other boards and the UI run.
-                await asyncio.sleep(0)
-        except (PortVanished, FleetTimeout, TransportError) as exc:
-            return str(exc)
-        except FleetError as exc:  # a device refusing STREAM_CONFIG, say: drop the link, try again
+            return str(await client.wait_closed())
+        except FleetError as exc:  # a vanished port, or a device refusing STREAM_CONFIG: try again
             return str(exc)
         finally:
-            sub.close()
+            remove()
             for task in list(self._aux):
                 task.cancel()
             await asyncio.gather(*self._aux, return_exceptions=True)
