@@ -2,8 +2,8 @@
 
     python benchmarks/bench_tui.py [--boards 32] [--rate 200] [--duration 20] [--baud 921600]
 
-The boards run in a `fleet sim` child process (its own core, as on a bench: the boards are
-not the host). This process runs what `fleet tui` runs: the FleetManager reading every PTY,
+The boards run in a `fleet sim` child process pinned to a core of its own, this process
+to the others (as on a bench: the boards are not the host; `--no-pin` shares them). This process runs what `fleet tui` runs: the FleetManager reading every PTY,
 the event pump and the app, headless at 160x48 (the compositor renders every frame as on a
 terminal; only the bytes are not written). Figures, over the measuring window:
 
@@ -21,10 +21,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import os
 import shlex
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,25 +42,10 @@ from fleet.tui.feed import Feed  # noqa: E402
 from fleet.tui.screens.fleet import FleetScreen  # noqa: E402
 from fleet.tui.session import LiveSession  # noqa: E402
 
+from sim_process import cpu_seconds, split_cpus, start_sim  # noqa: E402
+
 WARMUP_S = 5.0
 PROBE_S = 0.010
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def start_sim(boards: int, baud: int, registry: Path) -> subprocess.Popen[str]:
-    cmd = [sys.executable, "-m", "fleet", "sim", "--boards", str(boards), "--profile", "mixed", "--seed", "1",
-           "--baud", str(baud), "--model", str(bundled_model("sine")), "--json"]  # fmt: skip
-    env = {**os.environ, "FLEET_SIM_REGISTRY": str(registry)}
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    for _ in range(boards):
-        json.loads(proc.stdout.readline())  # one line per board once it is up
-    return proc
 
 
 class GcPauses:
@@ -151,7 +134,12 @@ def ms(values: list[float], p: float) -> str:
 async def run(args: argparse.Namespace) -> None:
     registry = Path(tempfile.mkdtemp(prefix="bench-tui-"))
     os.environ["FLEET_SIM_REGISTRY"] = str(registry)
-    sim = start_sim(args.boards, args.baud, registry)
+    cpus = None if args.no_pin else split_cpus()
+    if cpus is not None:
+        os.sched_setaffinity(0, cpus[0])
+    options = ["--profile", "mixed", "--seed", "1", "--baud", str(args.baud), "--model", str(bundled_model("sine"))]
+    sim = start_sim(args.boards, options, env={**os.environ, "FLEET_SIM_REGISTRY": str(registry)}, cwd=ROOT,
+                    sim_cpus=cpus[1] if cpus else None)  # fmt: skip
     timings = Timings()
     timings.wrap_redraw()
     interval_ms = max(1, round(1000 / args.rate))
@@ -194,6 +182,7 @@ async def run(args: argparse.Namespace) -> None:
     print(f"command: python benchmarks/bench_tui.py {shlex.join(sys.argv[1:])}".rstrip())
     print(f"{args.boards} boards x {args.rate} results/s asked (sine model, mixed profiles, {args.baud} baud), "
           f"{args.duration:g} s measured after {WARMUP_S:g} s warm-up, table refresh {args.refresh_hz:g} Hz, 160x48")
+    print("CPUs:                 " + (f"this process {sorted(cpus[0])}, simulator {sorted(cpus[1])}" if cpus else "not pinned"))
     print(f"results received:     {results / wall:,.0f}/s ({results / wall / args.boards:.1f} per board)")
     print(f"events folded by TUI: {events / wall:,.0f}/s, dropped by its consumer: {dropped}")
     print(f"refresh latency ms:   p50 {ms(refresh, 50)}  p99 {ms(refresh, 99)}  max {ms(refresh, 100)}  "
@@ -218,6 +207,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds measured")
     parser.add_argument("--baud", type=int, default=921_600)
     parser.add_argument("--refresh-hz", type=float, default=5.0)
+    parser.add_argument("--no-pin", action="store_true", help="do not give the simulator a CPU of its own")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -1,0 +1,47 @@
+"""The virtual boards of a benchmark: `fleet sim` in a child process, on a core of its own.
+
+On a bench the boards are separate hardware; here they share the machine with the host
+under test. `split_cpus()` gives the simulator the last CPU and the benchmark process the
+others, so the host's figures are its own (on a 2-core machine "under one core" is then
+literal) and the boards keep their schedule instead of competing with the host for a core.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def split_cpus() -> tuple[set[int], set[int]] | None:
+    """(host CPUs, simulator CPUs), or None on a single-CPU machine."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None
+    return set(cpus[:-1]), {cpus[-1]}
+
+
+def start_sim(boards: int, options: list[str], *, env: dict[str, str], cwd: Path,
+              sim_cpus: set[int] | None) -> subprocess.Popen[str]:  # fmt: skip
+    """Start `fleet sim --boards N --json OPTIONS`, pinned to `sim_cpus`; returns once every board is up."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fleet", "sim", "--boards", str(boards), "--json", *options],
+        stdout=subprocess.PIPE, text=True, env=env, cwd=cwd,
+    )  # fmt: skip
+    if sim_cpus is not None:
+        os.sched_setaffinity(proc.pid, sim_cpus)
+    assert proc.stdout is not None
+    for _ in range(boards):
+        line = proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"fleet sim exited (code {proc.wait()}) before {boards} boards were up")
+        json.loads(line)  # one line per board once it is up
+    return proc
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
