@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from fleet.client import BoardClient, Subscription
+from fleet.connect import Connector
 from fleet.deploy.events import DeployEvent
 from fleet.deploy.model_file import ModelFile
 from fleet.deploy.preflight import preflight
@@ -29,7 +30,6 @@ from fleet.protocol import (
     ModelConfirm, ModelRollback, SlotState, SlotStatus, Stream, StreamConfig,
 )  # fmt: skip
 
-Connector = Callable[[], Awaitable[BoardClient]]
 Emit = Callable[[DeployEvent], None]
 Outcome = Literal["confirmed", "skipped", "refused", "rolled_back", "failed"]
 

@@ -5,7 +5,6 @@ source's BoardStates at `refresh_hz`, whatever the event rate.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import time
 from pathlib import Path
