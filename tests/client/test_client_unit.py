@@ -140,3 +140,43 @@ async def test_event_gaps_are_counted_and_slow_subscribers_drop_visibly():
     assert slow.dropped == 2 and client.stats.events_dropped == 2
     assert [(await slow.get()).text for _ in range(2)] == ["line 0", "line 1"]
     await client.close()
+
+
+@pytest.mark.asyncio
+async def test_listeners_see_each_event_in_the_reader_and_wait_closed_says_why():
+    host, board = memory_pipe()
+    Scripted(board, hello_then(lambda seq, msg: None))
+    client = await BoardClient.connect(host)
+    heard, sub = [], client.subscribe()
+    remove = client.add_listener(lambda msg: heard.append((msg.text, sub.queue.qsize())))
+    for seq in (0, 1):
+        await board.write(encode_message(Log(seq, 1, f"line {seq}"), seq))
+    assert (await sub.get()).text == "line 0"
+    # Called as each event is decoded, before the subscribers' queues get it (line 1's
+    # listener call sees only line 0 queued).
+    assert heard == [("line 0", 0), ("line 1", 1)]
+    remove()
+    await board.write(encode_message(Log(2, 1, "line 2"), 2))
+    assert [(await sub.get()).text for _ in range(2)] == ["line 1", "line 2"]
+    assert len(heard) == 2
+    await board.close()
+    why = await asyncio.wait_for(client.wait_closed(), 1.0)
+    assert isinstance(why, PortVanished) and "closed" in str(why)
+    await client.close()
+
+
+@pytest.mark.asyncio
+async def test_a_failing_listener_ends_the_connection_with_the_reason():
+    host, board = memory_pipe()
+    Scripted(board, hello_then(lambda seq, msg: None))
+    client = await BoardClient.connect(host)
+
+    def broken(msg):
+        raise ValueError("cannot fold this")
+
+    client.add_listener(broken)
+    await board.write(encode_message(Log(0, 1, "line 0"), 0))
+    why = await asyncio.wait_for(client.wait_closed(), 1.0)
+    assert isinstance(why, PortVanished) and "cannot fold this" in str(why)
+    assert not client.connected
+    await client.close()
