@@ -24,7 +24,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from fleet.errors import BoardRebooted, DeviceError, PortVanished, ProtocolError, RequestTimeout, UnsupportedVersion
+from fleet.errors import (
+    BoardRebooted, DeviceError, PortBusy, PortVanished, ProtocolError, RequestTimeout, UnsupportedVersion,
+)  # fmt: skip
 from fleet.protocol import (
     PROTOCOL_VERSION, Boot, BootReason, Error, Frame, FrameDecoder, Hello, Info, Message, Ping, Pong, decode_message, encode_message,
 )  # fmt: skip
@@ -321,7 +323,7 @@ class BoardClient:
                 for frame in self._decoder.feed(data):
                     self._dispatch(frame)
                 self._sync_decoder_stats()
-        except PortVanished as exc:
+        except (PortVanished, PortBusy) as exc:
             self._fail_all(exc)
         except asyncio.CancelledError:
             raise

@@ -177,16 +177,12 @@ async def probe(candidate: Candidate, config: FleetConfig) -> ScanResult:
     result = ScanResult(candidate, "error", name=candidate.name or "", tags=candidate.tags)
     try:
         transport = await open_transport(candidate.port, candidate.baud)
-    except PortBusy as exc:
-        result.status, result.error = "busy", str(exc)
-        return result
-    except FleetError as exc:
-        result.error = str(exc)
-        return result
-    try:
         client = await BoardClient.connect(
             transport, hello_timeout=config.defaults.hello_timeout_s, retries=1, name=candidate.port
         )
+    except PortBusy as exc:  # held by another fleet process, or a ser2net port with another client
+        result.status, result.error = "busy", str(exc)
+        return result
     except RequestTimeout:
         result.status, result.error = "no answer", "no answer to HELLO: not a fleet board, or wrong baud rate"
         return result

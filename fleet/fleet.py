@@ -359,7 +359,10 @@ class FleetManager:
         """After `start()`: an error saying why no board is online, or None if one is."""
         if any(b.state == "online" for b in self._boards.values()):
             return None
-        why = "; ".join(f"{b.name}: {b.reason}" for b in self._boards.values() if b.reason)
+        reasons = [f"{b.name}: {b.reason}" for b in self._boards.values() if b.reason]
+        # Ports the last scan could not use (busy, not answering) say why too.
+        reasons += [r.error for r in self.last_scan if r.status != "ok" and r.error]
+        why = "; ".join(reasons)
         return FleetError(
             "no board could be reached" + (f" ({why})" if why else ""),
             hint="start `fleet sim`, plug a board in, or list boards in devices.toml",

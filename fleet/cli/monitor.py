@@ -166,10 +166,8 @@ async def _monitor(args: argparse.Namespace) -> int:
             if not await exporter.wait_connected(2.0):  # keeps trying in the background
                 print(f"fleet: MQTT broker {exporter.url} not reachable yet; retrying", file=sys.stderr)
         await manager.start()
-        if not any(b.state == "online" for b in manager.boards.values()):
-            why = "; ".join(f"{b.name}: {b.reason}" for b in manager.boards.values() if b.reason)
-            report(FleetError("no board could be reached" + (f" ({why})" if why else ""),
-                              hint="start `fleet sim`, plug a board in, or list boards in devices.toml"))  # fmt: skip
+        if (error := manager.unreachable()) is not None:
+            report(error)
             return 1
         tasks.append(asyncio.create_task(view.draw_forever(
             lambda: manager.boards.values(), consumer, lambda: footer_text(consumer, manager.recording))))  # fmt: skip

@@ -21,7 +21,8 @@ class Transport(Protocol):
     async def read(self) -> bytes:
         """Wait for at least one byte and return everything available.
 
-        Raises PortVanished when the other end is gone (closed, unplugged, killed).
+        Raises PortVanished when the other end is gone (closed, unplugged, killed), and
+        PortBusy when the other end turned out to serve another client (ser2net's refusal).
         """
         ...
 

@@ -7,8 +7,9 @@ one small thread each. Either way the layers above see the same `Transport`.
 `SerialTransport.open` takes the board's lock (`fleet.transport.lock`) before it opens
 the port, so a board driven by another fleet process is refused with `PortBusy` naming
 that process, and is never opened (opening can reset a board). A ser2net accepter that
-already has a client refuses the connection with "Port already in use"; that becomes
-`PortBusy` as well.
+already has a client refuses the connection with "Port already in use": RFC2217 fails at
+open, a plain TCP accepter (socket://) accepts, says so and closes; either way that
+becomes `PortBusy` as well.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ _URL_POLL_S = 0.05  # how often a URL port's reader thread looks at `closed`
 # How long we listen for ser2net's text after a refused open: it writes its reason at once.
 _REFUSAL_READ_S = 1.0
 _TELNET_CMD = re.compile(rb"\xff[\xfb-\xfe].|\xff\xfa.*?\xff\xf0|\xff.", re.DOTALL)
+# The first bytes of a URL connection, kept to recognise a server's refusal when it closes.
+_GREETING_BYTES = 256
+# A URL connection that ends this soon after opening, having said nothing, may have been
+# refused: a write racing the server's close makes TCP reset and drop its text. Ask again.
+_REFUSAL_WINDOW_S = 2.0
 
 
 def _is_url(port: str) -> bool:
@@ -64,8 +70,7 @@ def open_serial(port: str, baud: int) -> serial.SerialBase:
             # ask the server what it meant before calling the port missing.
             refusal = remote_refusal(port)
             if refusal is not None:
-                raise PortBusy(f"{port}: busy (the server says: {refusal})",
-                               hint="another client (maybe another host) is connected to this ser2net port") from None
+                raise _busy(port, refusal) from None
         elif isinstance(exc, serial.SerialException) and ("lock" in text.lower() or "busy" in text.lower()):
             raise PortBusy(f"{port}: in use by another process ({text})", hint="close the other program") from None
         raise PortNotFound(f"{port}: cannot open: {text}") from None
@@ -93,8 +98,18 @@ def remote_refusal(url: str, timeout: float = _REFUSAL_READ_S) -> str | None:
                 data += chunk
     except OSError:
         return None
+    return refusal_text(data)
+
+
+def refusal_text(data: bytes) -> str | None:
+    """ser2net's refusal ("Port already in use") in the first bytes of a connection, if it is one."""
     text = _TELNET_CMD.sub(b"", data).decode("utf-8", "replace").strip()
     return text if "in use" in text.lower() else None
+
+
+def _busy(port: str, refusal: str) -> PortBusy:
+    return PortBusy(f"{port}: busy (the server says: {refusal})",
+                    hint="another client (maybe another host) is connected to this ser2net port")  # fmt: skip
 
 
 class SerialTransport:
@@ -153,19 +168,30 @@ class SerialTransport:
         self._inbox.put_nowait(data)
 
     def _read_thread(self) -> None:
+        greeting = b""
+        opened = time.monotonic()
         while not self._closed:
             try:
                 data = self.serial.read(self.serial.in_waiting or 1)
             except Exception as exc:  # noqa: BLE001 - any failure of a URL handler means the link is gone
-                self._loop.call_soon_threadsafe(self._vanish, f"{self.name}: connection lost ({exc})")
+                refusal = refusal_text(greeting)
+                if refusal is None and not greeting and time.monotonic() - opened < _REFUSAL_WINDOW_S:
+                    refusal = remote_refusal(self.name)
+                why = _busy(self.name, refusal) if refusal else PortVanished(f"{self.name}: connection lost ({exc})")
+                self._loop.call_soon_threadsafe(self._end, why)
                 return
             if data:
+                if len(greeting) < _GREETING_BYTES:
+                    greeting += data[: _GREETING_BYTES - len(greeting)]
                 self._loop.call_soon_threadsafe(self._inbox.put_nowait, data)
 
     def _vanish(self, why: str) -> None:
+        self._end(PortVanished(why))
+
+    def _end(self, why: PortVanished | PortBusy) -> None:
         if self._fd is not None:
             self._loop.remove_reader(self._fd)
-        self._inbox.put_nowait(PortVanished(why))
+        self._inbox.put_nowait(why)
 
     async def read(self) -> bytes:
         if self._closed:

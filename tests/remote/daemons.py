@@ -78,25 +78,26 @@ class Daemon:
 
 
 class Ser2Net(Daemon):
-    """ser2net 4.x exporting one serial device on 127.0.0.1:port with RFC2217 (FACTS.md recipe)."""
+    """ser2net 4.x exporting one serial device on 127.0.0.1:port with RFC2217 (FACTS.md recipe),
+    or as a plain TCP stream (`rfc2217=False`: a socket:// URL, no line control)."""
 
-    def __init__(self, workdir: Path, device: str, baud: int, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, device: str, baud: int, port: int | None = None, *, rfc2217: bool = True) -> None:
         port = port or free_port()
-        self.device, self.baud = device, baud
+        self.device, self.baud, self.rfc2217 = device, baud, rfc2217
         self.config = workdir / f"ser2net-{port}.yaml"
-        self.config.write_text(ser2net_yaml(device, baud, port))
+        self.config.write_text(ser2net_yaml(device, baud, port, rfc2217=rfc2217))
         super().__init__([_binary("ser2net"), "-n", "-u", "-c", str(self.config), "-P", str(workdir / f"ser2net-{port}.pid")],
                          workdir / f"ser2net-{port}.log", port)  # fmt: skip
 
     @property
     def url(self) -> str:
-        return f"rfc2217://{HOST}:{self.port}?ign_set_control"
+        return f"rfc2217://{HOST}:{self.port}?ign_set_control" if self.rfc2217 else f"socket://{HOST}:{self.port}"
 
 
-def ser2net_yaml(device: str, baud: int, port: int, name: str = "board0") -> str:
+def ser2net_yaml(device: str, baud: int, port: int, name: str = "board0", *, rfc2217: bool = True) -> str:
     """The ser2net.yaml stanza docs/scaling-out.md documents."""
     return (f"connection: &{name}\n"
-            f"  accepter: telnet(rfc2217),tcp,{HOST},{port}\n"
+            f"  accepter: {'telnet(rfc2217),' if rfc2217 else ''}tcp,{HOST},{port}\n"
             f"  connector: serialdev,{device},{baud}n81,local\n")  # fmt: skip
 
 

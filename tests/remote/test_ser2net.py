@@ -4,12 +4,15 @@ scan, deploy (resumed across a ser2net restart), monitor; and it is locked like 
 from __future__ import annotations
 
 import json
+import socket
 import time
 
 import pytest
 
 from fleet.models.bundled import bundled_model
+from fleet.protocol import PROTOCOL_VERSION, Hello, encode_message
 from tests.remote.commands import fleet, fleet_popen, write_devices
+from tests.remote.daemons import HOST, Ser2Net, Sim, missing
 
 pytestmark = pytest.mark.system
 
@@ -104,6 +107,39 @@ def test_a_board_in_use_is_refused_and_scan_shows_its_holder(remote_board, env, 
     # The monitor is gone: the board is free again, for everyone.
     scan = fleet(env, tmp_path, "scan", "--json")
     assert json.loads(scan.stdout)["boards"][0]["status"] == "ok"
+
+
+def test_a_plain_tcp_port_with_another_client_is_reported_busy(env, tmp_path):
+    """socket://: ser2net accepts the second client, says "Port already in use" and closes;
+    fleet's HELLO can race that close and lose the text to a TCP reset, so both paths count."""
+    if reason := missing("ser2net"):
+        pytest.skip(reason)
+    sim = Sim(tmp_path, 115200)
+    daemon = Ser2Net(tmp_path, sim.port, 115200, rfc2217=False)
+    try:
+        daemon.start()
+        write_devices(tmp_path, daemon.url)
+        with socket.create_connection((HOST, daemon.port), timeout=10) as holder:  # a client on another host
+            holder.sendall(encode_message(Hello(PROTOCOL_VERSION, 1024), 1))
+            answer = b""
+            while b"\x00" not in answer[1:]:  # the board's INFO came back: ser2net serves this client
+                answer += holder.recv(4096)
+            for _ in range(3):
+                scan = fleet(env, tmp_path, "scan", "--json")
+                (row,) = json.loads(scan.stdout)["boards"]
+                assert row["status"] == "busy", row
+                assert row["error"] == f"{daemon.url}: busy (the server says: Port already in use)"
+            monitor = fleet(env, tmp_path, "monitor", "--duration", "1")
+            assert monitor.returncode == 1
+            assert "no board could be reached" in monitor.stderr and "Port already in use" in monitor.stderr
+        deadline = time.monotonic() + 10
+        while (row := json.loads(fleet(env, tmp_path, "scan", "--json").stdout)["boards"][0])["status"] != "ok":
+            assert time.monotonic() < deadline, row  # the holder left: the board is free again
+            time.sleep(0.2)
+        assert row["uid"] == sim.uid
+    finally:
+        daemon.stop()
+        sim.stop()
 
 
 def test_monitor_reconnects_after_a_ser2net_restart(remote_board, env, tmp_path):
