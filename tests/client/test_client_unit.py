@@ -50,6 +50,13 @@ def hello_then(answer):
     return respond
 
 
+async def board_answering_hello_only():
+    """(client, board end): a scripted board that answers HELLO and nothing else."""
+    host, board = memory_pipe()
+    Scripted(board, hello_then(lambda seq, msg: None))
+    return await BoardClient.connect(host), board
+
+
 @pytest.mark.asyncio
 async def test_request_is_retried_with_a_new_seq_then_times_out():
     host, board = memory_pipe()
@@ -126,9 +133,7 @@ async def test_board_vanishing_mid_request_fails_it_at_once():
 
 @pytest.mark.asyncio
 async def test_event_gaps_are_counted_and_slow_subscribers_drop_visibly():
-    host, board = memory_pipe()
-    Scripted(board, hello_then(lambda seq, msg: None))
-    client = await BoardClient.connect(host)
+    client, board = await board_answering_hello_only()
     slow = client.subscribe(maxsize=2)
     fast = client.subscribe(maxsize=100)
     # Event seqs 0, 1, 2, then 5: two events lost on the wire.
@@ -144,9 +149,7 @@ async def test_event_gaps_are_counted_and_slow_subscribers_drop_visibly():
 
 @pytest.mark.asyncio
 async def test_listeners_see_each_event_in_the_reader_and_wait_closed_says_why():
-    host, board = memory_pipe()
-    Scripted(board, hello_then(lambda seq, msg: None))
-    client = await BoardClient.connect(host)
+    client, board = await board_answering_hello_only()
     heard, sub = [], client.subscribe()
     remove = client.add_listener(lambda msg: heard.append((msg.text, sub.queue.qsize())))
     for seq in (0, 1):
@@ -167,9 +170,7 @@ async def test_listeners_see_each_event_in_the_reader_and_wait_closed_says_why()
 
 @pytest.mark.asyncio
 async def test_a_failing_listener_ends_the_connection_with_the_reason():
-    host, board = memory_pipe()
-    Scripted(board, hello_then(lambda seq, msg: None))
-    client = await BoardClient.connect(host)
+    client, board = await board_answering_hello_only()
 
     def broken(msg):
         raise ValueError("cannot fold this")
