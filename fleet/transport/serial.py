@@ -174,6 +174,8 @@ class SerialTransport:
             try:
                 data = self.serial.read(self.serial.in_waiting or 1)
             except Exception as exc:  # noqa: BLE001 - any failure of a URL handler means the link is gone
+                if self._closed:
+                    return  # we closed it: nothing to report, and no reason to ask the server
                 refusal = refusal_text(greeting)
                 if refusal is None and not greeting and time.monotonic() - opened < _REFUSAL_WINDOW_S:
                     refusal = remote_refusal(self.name)
