@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,26 +25,20 @@ from fleet.client import BoardClient
 from fleet.deploy.model_file import load_model_file
 from fleet.deploy.upload import upload
 from fleet.transport.serial import open_transport
+from sim_process import start_sim
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = REPO.parent / "shared" / "models" / "person_detect.tflite"
 
 
 class Sim:
-    """`fleet sim` in a child process; yields its ports."""
+    """`fleet sim` in a child process (not pinned: deploy goodput is the line's, not the CPU's)."""
 
     def __init__(self, boards: int, baud: int) -> None:
         self.registry = tempfile.mkdtemp(prefix="fleet-bench-reg-")
-        env = {**os.environ, "FLEET_SIM_REGISTRY": self.registry}
-        cmd = [sys.executable, "-m", "fleet", "sim", "--boards", str(boards), "--baud", str(baud),
-               "--turnaround-ms", "1", "--json", "--seed", "7"]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
-        self.ports = []
-        while len(self.ports) < boards:
-            line = self.proc.stdout.readline()
-            if not line:
-                raise RuntimeError("fleet sim exited early")
-            self.ports.append(json.loads(line)["port"])
+        options = ["--baud", str(baud), "--turnaround-ms", "1", "--seed", "7"]
+        self.proc, up = start_sim(boards, options, env={**os.environ, "FLEET_SIM_REGISTRY": self.registry})
+        self.ports = [board["port"] for board in up]
 
     def close(self) -> None:
         self.proc.terminate()

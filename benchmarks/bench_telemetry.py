@@ -142,7 +142,7 @@ def main() -> int:
         env = {**os.environ, "FLEET_SIM_REGISTRY": str(Path(tmp) / "registry"), "PYTHONPATH": str(REPO)}
         os.environ["FLEET_SIM_REGISTRY"] = env["FLEET_SIM_REGISTRY"]
         options = ["--baud", str(args.baud), "--seed", "1", "--model", args.model]
-        sim = start_sim(args.boards, options, env=env, cwd=Path(tmp), sim_cpus=cpus[1] if cpus else None)
+        sim, _ = start_sim(args.boards, options, env=env, cwd=Path(tmp), sim_cpus=cpus[1] if cpus else None)
         try:
             sim_cpu0 = cpu_seconds(sim.pid)
             t0 = time.monotonic()

@@ -138,7 +138,7 @@ async def run(args: argparse.Namespace) -> None:
     if cpus is not None:
         os.sched_setaffinity(0, cpus[0])
     options = ["--profile", "mixed", "--seed", "1", "--baud", str(args.baud), "--model", str(bundled_model("sine"))]
-    sim = start_sim(args.boards, options, env={**os.environ, "FLEET_SIM_REGISTRY": str(registry)}, cwd=ROOT,
+    sim, _ = start_sim(args.boards, options, env={**os.environ, "FLEET_SIM_REGISTRY": str(registry)}, cwd=ROOT,
                     sim_cpus=cpus[1] if cpus else None)  # fmt: skip
     timings = Timings()
     timings.wrap_redraw()

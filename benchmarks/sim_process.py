@@ -23,9 +23,10 @@ def split_cpus() -> tuple[set[int], set[int]] | None:
     return set(cpus[:-1]), {cpus[-1]}
 
 
-def start_sim(boards: int, options: list[str], *, env: dict[str, str], cwd: Path,
-              sim_cpus: set[int] | None) -> subprocess.Popen[str]:  # fmt: skip
-    """Start `fleet sim --boards N --json OPTIONS`, pinned to `sim_cpus`; returns once every board is up."""
+def start_sim(boards: int, options: list[str], *, env: dict[str, str], cwd: Path | None = None,
+              sim_cpus: set[int] | None = None) -> tuple[subprocess.Popen[str], list[dict]]:  # fmt: skip
+    """Start `fleet sim --boards N --json OPTIONS`, pinned to `sim_cpus` if given; returns
+    (the process, each board's JSON line) once every board is up."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "fleet", "sim", "--boards", str(boards), "--json", *options],
         stdout=subprocess.PIPE, text=True, env=env, cwd=cwd,
@@ -33,12 +34,13 @@ def start_sim(boards: int, options: list[str], *, env: dict[str, str], cwd: Path
     if sim_cpus is not None:
         os.sched_setaffinity(proc.pid, sim_cpus)
     assert proc.stdout is not None
+    up = []
     for _ in range(boards):
         line = proc.stdout.readline()
         if not line:
             raise SystemExit(f"fleet sim exited (code {proc.wait()}) before {boards} boards were up")
-        json.loads(line)  # one line per board once it is up
-    return proc
+        up.append(json.loads(line))  # one line per board once it is up: port, uid, profile
+    return proc, up
 
 
 def cpu_seconds(pid: int) -> float:
