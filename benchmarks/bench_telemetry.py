@@ -33,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sim_process import cpu_seconds, split_cpus, start_sim  # noqa: E402
+from sim_process import cpu_seconds, pin_host, start_sim  # noqa: E402
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -135,14 +135,12 @@ def main() -> int:
     args = p.parse_args()
     print("$ " + shlex.join([sys.executable, *sys.argv]), flush=True)
 
-    cpus = None if args.no_pin else split_cpus()
-    if cpus is not None:
-        os.sched_setaffinity(0, cpus[0])
+    pinning = pin_host(not args.no_pin)
     with tempfile.TemporaryDirectory(prefix="bench-telemetry-") as tmp:
         env = {**os.environ, "FLEET_SIM_REGISTRY": str(Path(tmp) / "registry"), "PYTHONPATH": str(REPO)}
         os.environ["FLEET_SIM_REGISTRY"] = env["FLEET_SIM_REGISTRY"]
         options = ["--baud", str(args.baud), "--seed", "1", "--model", args.model]
-        sim, _ = start_sim(args.boards, options, env=env, cwd=Path(tmp), sim_cpus=cpus[1] if cpus else None)
+        sim, _ = start_sim(args.boards, options, env=env, cwd=Path(tmp), sim_cpus=pinning.sim_cpus)
         try:
             sim_cpu0 = cpu_seconds(sim.pid)
             t0 = time.monotonic()
@@ -151,7 +149,7 @@ def main() -> int:
         finally:
             sim.terminate()
             sim.wait(timeout=30)
-    figures["cpus"] = f"this process {sorted(cpus[0])}, simulator {sorted(cpus[1])}" if cpus else "not pinned"
+    figures["cpus"] = pinning.text
     print(json.dumps(figures, indent=2))
     ok = figures["cpu_cores"] < 1.0 and figures["latency_p99_ms"] <= 50.0
     print(f"target (< 1 core, p99 <= 50 ms): {'met' if ok else 'NOT met'}")

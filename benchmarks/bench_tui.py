@@ -42,7 +42,7 @@ from fleet.tui.feed import Feed  # noqa: E402
 from fleet.tui.screens.fleet import FleetScreen  # noqa: E402
 from fleet.tui.session import LiveSession  # noqa: E402
 
-from sim_process import cpu_seconds, split_cpus, start_sim  # noqa: E402
+from sim_process import cpu_seconds, pin_host, start_sim  # noqa: E402
 
 WARMUP_S = 5.0
 PROBE_S = 0.010
@@ -134,12 +134,10 @@ def ms(values: list[float], p: float) -> str:
 async def run(args: argparse.Namespace) -> None:
     registry = Path(tempfile.mkdtemp(prefix="bench-tui-"))
     os.environ["FLEET_SIM_REGISTRY"] = str(registry)
-    cpus = None if args.no_pin else split_cpus()
-    if cpus is not None:
-        os.sched_setaffinity(0, cpus[0])
+    pinning = pin_host(not args.no_pin)
     options = ["--profile", "mixed", "--seed", "1", "--baud", str(args.baud), "--model", str(bundled_model("sine"))]
     sim, _ = start_sim(args.boards, options, env={**os.environ, "FLEET_SIM_REGISTRY": str(registry)}, cwd=ROOT,
-                    sim_cpus=cpus[1] if cpus else None)  # fmt: skip
+                    sim_cpus=pinning.sim_cpus)  # fmt: skip
     timings = Timings()
     timings.wrap_redraw()
     interval_ms = max(1, round(1000 / args.rate))
@@ -182,7 +180,7 @@ async def run(args: argparse.Namespace) -> None:
     print(f"command: python benchmarks/bench_tui.py {shlex.join(sys.argv[1:])}".rstrip())
     print(f"{args.boards} boards x {args.rate} results/s asked (sine model, mixed profiles, {args.baud} baud), "
           f"{args.duration:g} s measured after {WARMUP_S:g} s warm-up, table refresh {args.refresh_hz:g} Hz, 160x48")
-    print("CPUs:                 " + (f"this process {sorted(cpus[0])}, simulator {sorted(cpus[1])}" if cpus else "not pinned"))
+    print(f"CPUs:                 {pinning.text}")
     print(f"results received:     {results / wall:,.0f}/s ({results / wall / args.boards:.1f} per board)")
     print(f"events folded by TUI: {events / wall:,.0f}/s, dropped by its consumer: {dropped}")
     print(f"refresh latency ms:   p50 {ms(refresh, 50)}  p99 {ms(refresh, 99)}  max {ms(refresh, 100)}  "

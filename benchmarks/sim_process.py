@@ -1,7 +1,7 @@
 """The virtual boards of a benchmark: `fleet sim` in a child process, on a core of its own.
 
 On a bench the boards are separate hardware; here they share the machine with the host
-under test. `split_cpus()` gives the simulator the last CPU and the benchmark process the
+under test. `pin_host()` gives the simulator the last CPU and the benchmark process the
 others, so the host's figures are its own (on a 2-core machine "under one core" is then
 literal) and the boards keep their schedule instead of competing with the host for a core.
 """
@@ -12,15 +12,27 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 
-def split_cpus() -> tuple[set[int], set[int]] | None:
-    """(host CPUs, simulator CPUs), or None on a single-CPU machine."""
+@dataclass(frozen=True)
+class Pinning:
+    """Where the benchmark runs: `sim_cpus` for `start_sim` (None: shared), `text` to print."""
+
+    sim_cpus: set[int] | None
+    text: str
+
+
+def pin_host(enabled: bool = True) -> Pinning:
+    """Pin this process to all CPUs but the last and keep the last for the simulator (on a
+    machine with at least two CPUs, and unless `enabled` is False)."""
     cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) < 2:
-        return None
-    return set(cpus[:-1]), {cpus[-1]}
+    if not enabled or len(cpus) < 2:
+        return Pinning(None, "not pinned")
+    host, sim = set(cpus[:-1]), {cpus[-1]}
+    os.sched_setaffinity(0, host)
+    return Pinning(sim, f"this process {sorted(host)}, simulator {sorted(sim)}")
 
 
 def start_sim(boards: int, options: list[str], *, env: dict[str, str], cwd: Path | None = None,
