@@ -325,9 +325,12 @@ static fw_err invoke(void *ctx, uint32_t input_id, fw_output *out)
     return FW_OK;
 }
 
+static const uint16_t k_builtins[] = {FW_OP_FULLY_CONNECTED};
+static const fw_op_list k_ops = {"fleet-ref " FW_REF_RUNNER_VERSION, k_builtins, 1, NULL, 0};
+
 fw_runner fw_ref_runner_make(fw_ref_runner *r, uint8_t *arena, uint32_t arena_bytes)
 {
-    fw_runner it = {r, arena_bytes, check, start, stop, invoke};
+    fw_runner it = {r, arena_bytes, check, start, stop, invoke, &k_ops};
     r->arena = arena;
     r->arena_bytes = arena_bytes;
     r->plan = NULL;

@@ -7,6 +7,9 @@
 #define FW_REF_RUNNER_H
 #include "fw_hal.h"
 
+/* Reported in RUNTIME as "fleet-ref <version>"; bumped when its arithmetic changes. */
+#define FW_REF_RUNNER_VERSION "1"
+
 typedef struct {
     uint8_t *arena;
     uint32_t arena_bytes;

@@ -104,6 +104,9 @@ static fw_err rn_invoke(void *ctx, uint32_t id, fw_output *out)
 }
 
 static const uint8_t k_uid[] = {0xE4, 0xB2, 0xC1, 0xD0};
+static const uint16_t k_builtins[] = {9, 3}; /* FULLY_CONNECTED, CONV_2D */
+static const char *const k_customs[] = {"FleetTestOp"};
+static const fw_op_list k_ops = {"test-runner 1", k_builtins, 2, k_customs, 1};
 
 void tb_boot(test_board *b, int keep_store, uint8_t reason)
 {
@@ -117,7 +120,7 @@ void tb_boot(test_board *b, int keep_store, uint8_t reason)
         {b, clk_now},
         {&b->store, TB_SLOT_BYTES, st_load, st_save, st_erase, st_write, st_map},
         {b, power_read},
-        {b, 4096, rn_check, rn_start, rn_stop, rn_invoke},
+        {b, 4096, rn_check, rn_start, rn_stop, rn_invoke, &k_ops},
     };
     fw_config cfg = {k_uid, sizeof k_uid, "testboard", "fleet-fw test", 1000000, TB_MAX_PAYLOAD, 2048, 10000, 10};
     b->hal = hal;
