@@ -200,6 +200,15 @@ class RecordingCorrupt(RecordingError):
     """Not a fleet recording, or damaged: not gzip, wrong header, undecodable lines."""
 
 
+class RecordingDamaged(RecordingCorrupt):
+    """The compressed data is damaged at `offset` (a byte of the file); the `events` before it are good."""
+
+    def __init__(self, message: str, *, events: int, offset: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.events = events
+        self.offset = offset
+
+
 class RecordingTruncated(RecordingError):
     """The recording stops early (its writer was killed); every event before the cut is good."""
 

@@ -2,8 +2,9 @@
 
 Events are paced as they were recorded (`--speed 4` plays four times faster; `--fast` as
 fast as the output takes them). `--json` prints the very lines `fleet monitor --json`
-printed. A recording whose writer was killed plays up to its last complete event, then
-says so and exits 1; a file that is not a recording exits 1 with what is wrong.
+printed. A recording whose writer was killed, or whose compressed data is damaged, plays up
+to its last good event, then says where it stops and why, and exits 1; a file that is not
+a recording exits 1 with what is wrong.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 
 from fleet.cli.main import report
 from fleet.cli.monitor import MonitorView, footer_text, install_stop_signals
-from fleet.errors import ConfigError, RecordingTruncated
+from fleet.errors import ConfigError, RecordingError
 from fleet.telemetry.recording import open_recording
 from fleet.telemetry.replay import ReplaySource
 
@@ -38,7 +39,7 @@ async def _replay(args: argparse.Namespace) -> int:
         if play.done():
             try:
                 play.result()
-            except RecordingTruncated as exc:
+            except RecordingError as exc:  # cut, damaged or garbled after the events played
                 await pump
                 report(exc)
                 code = 1

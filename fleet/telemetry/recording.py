@@ -9,7 +9,8 @@ The writer buffers lines in memory and compresses them off the event loop at lea
 is decodable from the file, so a crash loses at most the last interval. Closing writes
 the trailer, ends the gzip stream and fsyncs. A reader can therefore tell a complete
 recording from one whose writer was killed (no end-of-stream, no trailer) and from one cut
-mid-line, and says so (`RecordingTruncated`) after yielding every complete event.
+mid-line, and says so (`RecordingTruncated`) after yielding every complete event; damaged
+compressed data is reported the same way (`RecordingDamaged`, with its byte offset).
 An existing file is never overwritten unless asked (`force`).
 """
 
@@ -29,7 +30,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from fleet import __version__
-from fleet.errors import RecordingCorrupt, RecordingError, RecordingExists, RecordingTruncated
+from fleet.errors import RecordingCorrupt, RecordingDamaged, RecordingError, RecordingExists, RecordingTruncated
 from fleet.telemetry.events import StateEvent, TelemetryEvent, parse_event
 
 FORMAT = "fleet-telemetry"
@@ -186,27 +187,39 @@ class Recording:
         self.end: RecordingEnd | None = None
         self.count = 0
         self._lines = _lines(path)
-        first = next(self._lines, None)
+        try:
+            first = next(self._lines, None)
+        except _Damage as damage:
+            raise RecordingDamaged(f"{path}: damaged at byte {damage.offset} of {damage.size} ({damage.reason}), "
+                                   "before the end of its header", events=0, offset=damage.offset) from None  # fmt: skip
         if first is None:
             raise RecordingCorrupt(f"{path}: empty recording (not even a header)")
         self.header = _header(path, first[1])
 
     def events(self) -> Iterator[TelemetryEvent]:
-        """Every event, in order. Raises `RecordingCorrupt` at an undecodable line and, after
+        """Every event, in order. Raises `RecordingCorrupt` at an undecodable line,
+        `RecordingDamaged` after the last event before damaged compressed data, and, after
         the last complete event of a recording whose writer did not finish,
         `RecordingTruncated`."""
-        for lineno, line in self._lines:
-            if self.end is not None:
-                raise RecordingCorrupt(f"{self.path}: line {lineno}: data after the closing record")
-            if line.startswith(b'{"end"'):
-                self.end = _trailer(self.path, lineno, line)
-                continue
-            try:
-                event = parse_event(line)
-            except ValidationError as exc:
-                raise RecordingCorrupt(f"{self.path}: line {lineno}: not a telemetry event: {_first_error(exc)}") from None
-            self.count += 1
-            yield event
+        try:
+            for lineno, line in self._lines:
+                if self.end is not None:
+                    raise RecordingCorrupt(f"{self.path}: line {lineno}: data after the closing record")
+                if line.startswith(b'{"end"'):
+                    self.end = _trailer(self.path, lineno, line)
+                    continue
+                try:
+                    event = parse_event(line)
+                except ValidationError as exc:
+                    raise RecordingCorrupt(f"{self.path}: line {lineno}: not a telemetry event: {_first_error(exc)}") from None
+                self.count += 1
+                yield event
+        except _Damage as damage:
+            raise RecordingDamaged(
+                f"{self.path}: damaged at byte {damage.offset} of {damage.size} ({damage.reason}); "
+                f"the recording is read up to there, after {self.count} events",
+                events=self.count, offset=damage.offset, hint=damage.hint,
+            ) from None
         if self.end is None:
             raise RecordingTruncated(
                 f"{self.path}: recording ends without its closing record after {self.count} events "
@@ -232,6 +245,7 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
         if magic != _GZIP_MAGIC:
             raise RecordingCorrupt(f"{path}: not a fleet recording (not gzip-compressed)",
                                    hint="recordings are written by `fleet monitor --record FILE`")  # fmt: skip
+        size = os.fstat(file.fileno()).st_size
         file.seek(0)
         inflate = zlib.decompressobj(wbits=31)
         pending = b""
@@ -241,10 +255,16 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
             chunk = file.read(_READ_CHUNK)
             if not chunk:
                 break
+            before = inflate.copy()
+            damage = None
             try:
                 data = inflate.decompress(chunk)
             except zlib.error as exc:
-                raise RecordingCorrupt(f"{path}: compressed data is damaged near byte {offset}: {exc}") from None
+                data, at = _decode_up_to_error(before, chunk)
+                damage = _Damage(offset + at, size, *_damage_reason(exc))
+            if damage is None and inflate.eof and (inflate.unused_data or file.read(1)):
+                end = offset + len(chunk) - len(inflate.unused_data)
+                damage = _Damage(end, size, f"{size - end} bytes after the end of the compressed data", _UNREADABLE)
             offset += len(chunk)
             parts = (pending + data).split(b"\n")
             pending = parts.pop()
@@ -252,6 +272,8 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
                 lineno += 1
                 if line:
                     yield lineno, line
+            if damage is not None:
+                raise damage  # a half line before the damage is not trusted: dropped
         if pending:
             raise RecordingTruncated(
                 f"{path}: recording ends mid-record after {max(lineno - 1, 0)} events (the writer was killed?)",
@@ -259,6 +281,49 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
             )  # fmt: skip
     finally:
         file.close()
+
+
+class _Damage(Exception):
+    """Raised by `_lines` after the last line before damaged compressed data."""
+
+    def __init__(self, offset: int, size: int, reason: str, hint: str) -> None:
+        super().__init__(reason)
+        self.offset = offset
+        self.size = size
+        self.reason = reason
+        self.hint = hint
+
+
+def _decode_up_to_error(inflate, chunk: bytes, step: int = 4096) -> tuple[bytes, int]:  # noqa: ANN001 - zlib's Decompress
+    """Everything `chunk` decodes to before zlib refuses it, and the index of the byte it refused.
+
+    zlib gives nothing of a call that fails, so the chunk is fed again in `step`-byte pieces,
+    and the piece that fails a byte at a time (only ever for a damaged file)."""
+    out = []
+    for start in range(0, len(chunk), step):
+        piece = chunk[start : start + step]
+        before = inflate.copy() if step > 1 else None
+        try:
+            out.append(inflate.decompress(piece))
+        except zlib.error:
+            if before is None:
+                return b"".join(out), start
+            data, at = _decode_up_to_error(before, piece, 1)
+            return b"".join(out) + data, start + at
+    return b"".join(out), len(chunk)
+
+
+_UNREADABLE = "every event before the damage decoded and was read; nothing after it can be"
+
+
+def _damage_reason(exc: zlib.error) -> tuple[str, str]:
+    """What a zlib error means for the reader, and what it means for the events read."""
+    text = str(exc)
+    if "incorrect data check" in text or "incorrect length check" in text:
+        what = "checksum" if "data check" in text else "length"
+        return (f"the gzip {what} does not match the data",
+                "every event decoded, but nothing vouches for them: some may be altered")  # fmt: skip
+    return f"the compressed data is invalid: {text.split(': ', 1)[-1]}", _UNREADABLE
 
 
 def _header(path: Path, line: bytes) -> RecordingHeader:

@@ -50,7 +50,8 @@ class ReplaySource:
 
     async def run(self) -> int:
         """Play every event; returns how many. Consumers end when it returns or raises
-        (a cut recording raises `RecordingTruncated` after its last complete event)."""
+        (a cut or damaged recording raises `RecordingTruncated` or `RecordingDamaged` after its
+        last good event)."""
         loop = asyncio.get_running_loop()
         start_wall: float | None = None
         start_loop = 0.0
