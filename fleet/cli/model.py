@@ -80,7 +80,7 @@ def run_inspect(args: argparse.Namespace) -> int:
     arena: int | None = None
     arena_error: str | None = None
     try:
-        arena = measure_arena(data)
+        arena = measure_arena(data, name=str(args.file))
     except ModelError as exc:
         # Inspection stays useful without an arena figure (say, no tflite-micro installed,
         # or an operator TFLM lacks); the report says why it is missing.

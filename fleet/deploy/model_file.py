@@ -48,4 +48,4 @@ def load_model_file(path: str | Path) -> ModelFile:
     info = inspect_model(data, name=str(path))
     assert info.sha256 == hashlib.sha256(data).hexdigest()
     manifest = load_manifest_for(path, data)
-    return ModelFile(path, data, info, manifest, measure_arena(data))
+    return ModelFile(path, data, info, manifest, measure_arena(data, name=str(path)))

@@ -9,8 +9,12 @@ another when a probe kills this one (TFLM can SIGSEGV on a too-small arena):
 - `total N`: the same, then `print_allocations()`; answers `{"ok": true, "total": T}` with
   the "Arena allocation total" TFLM printed.
 
+A model TFLM's Python side cannot read at all (a damaged file: an offset past the end, a
+negative count) answers `{"ok": false, "unreadable": true, "error": ...}`: no arena helps.
+
 TFLM reports why it failed on the C-level stderr (fd 2), not in the exception, so fd 2 is
-pointed at a temporary file and each answer carries what the probe wrote there.
+pointed at a temporary file and each answer carries what the probe wrote there. Python's
+own `sys.stderr` keeps the real stderr, so a traceback still reaches the parent.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ def main(model_path: str, inputs: int) -> int:
     with open(model_path, "rb") as f:
         model = f.read()
     log = tempfile.TemporaryFile()
+    sys.stderr = os.fdopen(os.dup(2), "w", buffering=1)
     os.dup2(log.fileno(), 2)
 
     def captured() -> bytes:
@@ -57,6 +62,9 @@ def main(model_path: str, inputs: int) -> int:
                 reply["total"] = int(match.group(1)) if match else None
         except (RuntimeError, ValueError, IndexError) as exc:
             reply = {"ok": False, "error": str(exc), "log": _one_line(captured())}
+        except Exception as exc:  # noqa: BLE001 - the flatbuffer reader's struct.error, TypeError, ...
+            kind = type(exc).__qualname__ if type(exc).__module__ == "builtins" else f"{type(exc).__module__}.{type(exc).__qualname__}"
+            reply = {"ok": False, "unreadable": True, "error": f"{kind}: {exc}"}
         print(json.dumps(reply), flush=True)
     return 0
 

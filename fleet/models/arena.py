@@ -48,13 +48,24 @@ _MAX_CRASHES = 8
 _MAX_ARENA = 256 * 1024 * 1024
 
 
-def measure_arena(data: bytes, *, use_cache: bool = True) -> int:
+def measure_arena(data: bytes, *, use_cache: bool = True, name: str | None = None) -> int:
     """Smallest arena (bytes) with which TFLM allocates and invokes this model; see module doc.
 
     Raises `ModelError` if the bytes are not a TFLite model, if tflite-micro is not
-    installed, or if the host interpreter cannot run the model at any arena size (an
-    unsupported operator, for instance); the message carries TFLM's own explanation.
+    installed, or if the host interpreter cannot read the model or run it at any arena
+    size (an unsupported operator, for instance); the message carries TFLM's own
+    explanation, and starts with `name` (the model's file, say) when given.
     """
+    try:
+        return _measure(data, use_cache)
+    except ModelError as exc:
+        if name is not None:
+            exc.message = f"{name}: {exc.message}"
+            exc.args = (exc.message,)
+        raise
+
+
+def _measure(data: bytes, use_cache: bool) -> int:
     info = inspect_model(data)
     tflm = _tflm_version()
     cache_file = cache_dir() / "arena" / f"{info.sha256}.json"
@@ -154,7 +165,11 @@ class _Prober:
         except BrokenPipeError:
             line = b""
         if line:
-            return json.loads(line)
+            reply = json.loads(line)
+            if reply.get("unreadable"):
+                raise ModelError(f"the TFLM host interpreter cannot read this model: {reply.get('error')}",
+                                 hint="the file may be truncated or corrupted; re-export it")  # fmt: skip
+            return reply
         if not ready and child.poll() is None:
             self._stop()
             raise ModelError(f"the TFLM host interpreter did not finish loading the model in {_PROBE_TIMEOUT_S:.0f} s")
@@ -162,7 +177,8 @@ class _Prober:
         if child.returncode > 0:
             # A Python-level failure (an import error, say), not a crash: a broken install
             # or a bug, not a property of the model.
-            raise ModelError(f"the arena probe failed: {stderr.strip()[-500:]}")
+            said = stderr.strip()[-500:] or "(it printed nothing)"
+            raise ModelError(f"the arena probe exited with status {child.returncode}: {said}")
         # The child died of a signal on this probe: TFLM crashed on too small an arena.
         # Count it as a failure, unless it keeps happening, which means the model crashes
         # TFLM outright.

@@ -101,3 +101,31 @@ def test_a_probe_that_crashes_the_child_counts_as_too_small(tmp_path) -> None:
         assert prober._crashes == 1  # the child died: this is the crash path
         assert prober.probe(2192) is True
         assert prober.probe(2191) is False
+
+
+def _bit_flipped_sine(byte: int, bit: int) -> bytes:
+    data = bytearray(bundled_model("sine").read_bytes())
+    data[byte] ^= 1 << bit
+    return bytes(data)
+
+
+# Bit flips in sine that fleet's own reader accepts but TFLM's Python model reader does not:
+# an offset that points past the end (struct.error), a negative count (TypeError).
+@pytest.mark.parametrize(("byte", "bit", "reason"), [(93, 5, "unpack_from requires"), (233, 4, "bad number")])
+def test_a_model_tflm_cannot_read_says_why(byte: int, bit: int, reason: str) -> None:
+    with pytest.raises(ModelError, match=f"cannot read this model: .*{reason}") as info:
+        measure_arena(_bit_flipped_sine(byte, bit), use_cache=False, name="flipped.tflite")
+    assert str(info.value).startswith("flipped.tflite: ")
+    assert info.value.hint and "corrupt" in info.value.hint
+
+
+def test_a_probe_that_fails_in_python_reports_its_traceback(tmp_path) -> None:
+    # A failure the probe does not expect (here: a request it cannot parse) must reach the
+    # parent's message, not the probe's private log of TFLM's C-level stderr.
+    from fleet.models.arena import _Prober
+
+    model = tmp_path / "sine.tflite"
+    model.write_bytes(bundled_model("sine").read_bytes())
+    with _Prober(model, inputs=1) as prober, pytest.raises(ModelError) as info:
+        prober._ask("probe", "many")  # type: ignore[arg-type]
+    assert "ValueError: invalid literal for int() with base 10: 'many'" in str(info.value)

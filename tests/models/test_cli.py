@@ -125,3 +125,26 @@ def test_inspect_refuses_a_manifest_for_another_model(tmp_path, capsys) -> None:
     assert main(["model", "inspect", str(model)]) == 1
     err = capsys.readouterr().err
     assert "does not describe model 'gesture': sha256 is fe1faa9db199…, the model's is 6588794baa16…" in err
+
+
+def test_inspect_of_a_bit_flipped_model_says_why_the_arena_is_not_measured(tmp_path, capsys) -> None:
+    data = bytearray(bundled_model("sine").read_bytes())
+    data[93] ^= 1 << 5  # an offset 8 KiB past the end, that only TFLM's reader follows
+    path = tmp_path / "flipped.tflite"
+    path.write_bytes(bytes(data))
+    assert main(["model", "inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"tensor arena: not measured: {path}: the TFLM host interpreter cannot read this model: " in out
+    assert "unpack_from requires" in out
+
+
+def test_deploy_of_a_bit_flipped_model_names_the_file_and_the_reason(tmp_path) -> None:
+    from fleet.deploy.model_file import load_model_file
+    from fleet.errors import ModelError
+
+    data = bytearray(bundled_model("sine").read_bytes())
+    data[93] ^= 1 << 5
+    path = tmp_path / "flipped.tflite"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match=rf"^{path}: the TFLM host interpreter cannot read this model: .*unpack_from"):
+        load_model_file(path)
