@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from fleet.errors import ConfigError
 from fleet.profiles import load_profiles
+from fleet.redact import redact
 
 CONFIG_ENV = "FLEET_CONFIG"
 DEFAULT_NAME = "devices.toml"
@@ -133,16 +134,17 @@ class BrokerAddress(NamedTuple):
 def parse_mqtt_url(url: str) -> BrokerAddress:
     """Parse a broker URL; ValueError says what is wrong (used by devices.toml and `--mqtt`)."""
     parts = urlsplit(url)
+    shown = redact(url)  # messages never carry the password
     if parts.scheme not in ("mqtt", "mqtts"):
-        raise ValueError(f"expected an MQTT broker URL like mqtt://host:1883 (or mqtts://), got {url!r}")
+        raise ValueError(f"expected an MQTT broker URL like mqtt://host:1883 (or mqtts://), got {shown!r}")
     try:
         port = parts.port
     except ValueError:
-        raise ValueError(f"expected a port number 1..65535 in {url!r}") from None
+        raise ValueError(f"expected a port number 1..65535 in {shown!r}") from None
     if not parts.hostname:
-        raise ValueError(f"expected a broker host name in {url!r}")
+        raise ValueError(f"expected a broker host name in {shown!r}")
     if parts.path not in ("", "/") or parts.query:
-        raise ValueError(f"expected no path or query in {url!r}; the topic prefix is set with topic_prefix")
+        raise ValueError(f"expected no path or query in {shown!r}; the topic prefix is set with topic_prefix")
     tls = parts.scheme == "mqtts"
     user = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password else None

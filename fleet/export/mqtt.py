@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from fleet.config import BrokerAddress
 from fleet.errors import ConfigError, ExportError
 from fleet.export.topics import message_for, status_topic
+from fleet.redact import redact
 from fleet.telemetry.fanout import Consumer
 
 if TYPE_CHECKING:
@@ -209,7 +210,7 @@ def exporter_from(url: str | None, config: Any) -> MqttExporter | None:
     try:
         broker = parse_mqtt_url(url)
     except ValueError as exc:
-        raise ConfigError(f"--mqtt {url}: {exc}") from None
+        raise ConfigError(f"--mqtt {redact(url)}: {exc}") from None
     if settings is None:
         return MqttExporter(broker)
     return MqttExporter(broker, prefix=settings.topic_prefix, qos=settings.qos)

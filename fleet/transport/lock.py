@@ -5,7 +5,7 @@ directory: `$FLEET_LOCK_DIR`, else `$XDG_RUNTIME_DIR/fleet/locks`, else `/tmp/fl
 The holder keeps the file open with an exclusive `flock`, which the kernel drops when the
 process dies however it dies, so a crashed holder never leaves a stale lock behind: the
 next opener's `flock` simply succeeds and it takes over. The file's JSON content (pid,
-host, since, command line) only serves the message a refused opener shows:
+host, since, command line with passwords masked) only serves the message a refused opener shows:
 
     /dev/ttyACM0: busy (held by pid 4242 on lab-1 since 2026-11-25T12:00:03+00:00: fleet monitor)
 
@@ -33,6 +33,7 @@ from typing import Self
 from urllib.parse import urlsplit
 
 from fleet.errors import PortBusy
+from fleet.redact import redact
 
 LOCK_DIR_ENV = "FLEET_LOCK_DIR"
 
@@ -84,7 +85,8 @@ def read_holder(path: Path) -> Holder | None:
     """The holder recorded in a lock file, or None if it is absent or unreadable."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return Holder(int(raw["pid"]), str(raw["host"]), str(raw["since"]), str(raw.get("command", "")),
+        # Redacted on reading too: a file written by an older fleet may hold a password.
+        return Holder(int(raw["pid"]), str(raw["host"]), str(raw["since"]), redact(str(raw.get("command", ""))),
                       str(raw.get("key", "")))  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -156,7 +158,7 @@ class BoardLock:
         holder = Holder(
             pid=os.getpid(), host=socket.gethostname(),
             since=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            command=" ".join(_command_line())[:300], key=self.key,
+            command=redact(" ".join(_command_line()))[:300], key=self.key,  # never a password (fleet.redact)
         )  # fmt: skip
         data = json.dumps(asdict(holder)).encode()
         os.ftruncate(fd, 0)

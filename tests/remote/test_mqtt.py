@@ -11,6 +11,7 @@ import time
 import pytest
 
 from fleet.config import parse_config, parse_mqtt_url
+from fleet.errors import ConfigError
 from fleet.export.mqtt import MqttExporter, exporter_from
 from fleet.export.topics import board_level, message_for
 from fleet.telemetry.events import LinkEvent, PowerEvent, ResultEvent, StateEvent, parse_event
@@ -158,3 +159,12 @@ def _sine():
     from fleet.models.bundled import bundled_model
 
     return bundled_model("sine")
+
+
+def test_a_bad_broker_url_is_reported_without_its_password(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        exporter_from("mqtt://ann:s3cret@broker:99999", None)
+    assert "s3cret" not in str(info.value) and "mqtt://ann:***@broker:99999" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        parse_config('[mqtt]\nurl = "mqtt://ann:s3cret@broker/path"\n', tmp_path / "d.toml")
+    assert "s3cret" not in str(info.value) and "ann:***@broker" in str(info.value)
