@@ -151,12 +151,33 @@ def parse_mqtt_url(url: str) -> BrokerAddress:
     return BrokerAddress(parts.hostname, port or (8883 if tls else 1883), tls, user, password)
 
 
+def tls_problem(url: str, ca_file: object, cert_file: object, key_file: object) -> str | None:
+    """Why these TLS files cannot go with this broker URL, or None (for `[mqtt]` and `--mqtt-*`)."""
+    if (ca_file or cert_file or key_file) and not url.startswith("mqtts://"):
+        return f"TLS files are for mqtts:// brokers; {redact(url)} is not one"
+    if key_file and not cert_file:
+        return "a client key needs its certificate (cert_file / --mqtt-cert)"
+    return None
+
+
 class Mqtt(_Strict):
-    """`[mqtt]`: publish telemetry to a broker while `fleet monitor` runs (docs/scaling-out.md)."""
+    """`[mqtt]`: publish telemetry to a broker while `fleet monitor` runs (docs/scaling-out.md).
+
+    File paths are relative to the devices.toml that names them."""
 
     url: str
     topic_prefix: str = "fleet"
     qos: int = Field(default=0, ge=0, le=2)
+    password_file: Path | None = None
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _tls_files(self) -> Mqtt:
+        if problem := tls_problem(self.url, self.ca_file, self.cert_file, self.key_file):
+            raise ValueError(problem)
+        return self
 
     @field_validator("url")
     @classmethod

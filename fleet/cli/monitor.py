@@ -5,7 +5,7 @@ piped, it prints a plain table every few seconds; with `--json`, one JSON event 
 (the same lines `fleet replay --json` prints for a recording of the session).
 `--record FILE` writes every event to a session recording (see docs/telemetry.md).
 `--mqtt URL` (or `[mqtt] url` in devices.toml) also publishes results, power, state and
-logs per board to an MQTT broker (topics in docs/scaling-out.md).
+logs per board to an MQTT broker (topics, passwords and TLS in docs/scaling-out.md).
 Exit codes: 0 stopped after --duration or Ctrl-C; 1 no board could be reached, or the
 recording failed; 2 usage or configuration error.
 """
@@ -19,12 +19,13 @@ import signal
 import sys
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TextIO
 
 from fleet.cli.main import report
 from fleet.config import load_config
 from fleet.errors import ConfigError, FleetError
-from fleet.export.mqtt import exporter_from
+from fleet.export.mqtt import PASSWORD_ENV, exporter_from
 from fleet.fleet import DEFAULT_STREAMS, FleetManager
 from fleet.protocol import LogLevel, Stream, StreamConfig
 from fleet.telemetry.fanout import Consumer
@@ -155,7 +156,8 @@ async def _monitor(args: argparse.Namespace) -> int:
     signals = install_stop_signals(stop)
     tasks: list[asyncio.Task] = []
     code = 0
-    exporter = exporter_from(getattr(args, "mqtt", None), config)
+    exporter = exporter_from(getattr(args, "mqtt", None), config, password_file=args.mqtt_password_file,
+                             ca_file=args.mqtt_ca, cert_file=args.mqtt_cert, key_file=args.mqtt_key)  # fmt: skip
     try:
         if args.record:
             await manager.start_recording(args.record, force=args.force)
@@ -164,7 +166,8 @@ async def _monitor(args: argparse.Namespace) -> int:
         if exporter is not None:
             exporter.attach(manager)
             if not await exporter.wait_connected(2.0):  # keeps trying in the background
-                print(f"fleet: MQTT broker {exporter.url} not reachable yet; retrying", file=sys.stderr)
+                why = f" ({exporter.last_error})" if exporter.last_error else ""
+                print(f"fleet: MQTT broker {exporter.url} not reachable yet{why}; retrying", file=sys.stderr)
         await manager.start()
         if (error := manager.unreachable()) is not None:
             report(error)
@@ -213,7 +216,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="overwrite the --record file if it exists")
     p.add_argument("--mqtt", metavar="URL",
                    help="also publish telemetry to this MQTT broker, e.g. mqtt://127.0.0.1:1883 "
-                   "(default: [mqtt] url in devices.toml)")  # fmt: skip
+                   "(default: [mqtt] url in devices.toml); a password here shows in `ps`: "
+                   f"prefer --mqtt-password-file or ${PASSWORD_ENV}")  # fmt: skip
+    p.add_argument("--mqtt-password-file", type=Path, metavar="FILE",
+                   help="the broker password is the first line of FILE (the URL names the user)")  # fmt: skip
+    p.add_argument("--mqtt-ca", type=Path, metavar="FILE", help="CA certificate(s) of an mqtts:// broker (PEM)")
+    p.add_argument("--mqtt-cert", type=Path, metavar="FILE",
+                   help="client certificate (PEM) for an mqtts:// broker that asks for one")  # fmt: skip
+    p.add_argument("--mqtt-key", type=Path, metavar="FILE", help="the client certificate's key (PEM)")
     p.add_argument("--result-interval", type=int, metavar="MS",
                    help=f"minimum ms between results per board (default {DEFAULT_STREAMS.result_interval_ms})")  # fmt: skip
     p.add_argument("--power-interval", type=int, metavar="MS",

@@ -6,6 +6,10 @@
     await manager.stop()          # ends the consumer; the exporter publishes what is queued
     await exporter.stop()
 
+Credentials never need the command line: the password comes from the URL, a password
+file, or `$FLEET_MQTT_PASSWORD` (see `exporter_from`); `mqtts://` brokers take a CA file
+and a client certificate (`TlsFiles`, paho's `tls_set`).
+
 paho runs its network loop in its own thread (`loop_start`) and reconnects by itself
 after the broker goes away (backoff 0.5 s .. 10 s); the exporter only hands it messages.
 Nothing here ever waits for the broker: the manager's hub drops events when the exporter's
@@ -20,8 +24,11 @@ import contextlib
 import json
 import os
 import socket
+import sys
 import threading
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fleet.config import BrokerAddress
@@ -33,9 +40,20 @@ from fleet.telemetry.fanout import Consumer
 if TYPE_CHECKING:
     from fleet.fleet import FleetManager
 
+PASSWORD_ENV = "FLEET_MQTT_PASSWORD"
 DEFAULT_QUEUE = 16384  # events between the hub and this exporter
 DEFAULT_MAX_PENDING = 10000  # messages handed to paho and not yet written (qos 0) or acknowledged (qos 1, 2)
 KEEPALIVE_S = 30
+
+
+@dataclass(frozen=True, slots=True)
+class TlsFiles:
+    """PEM files for an mqtts:// broker: the CA that signed it (None: the system's CAs) and,
+    for brokers that ask for one, our client certificate and its key (None: in the certificate)."""
+
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
 
 
 class MqttExporter:
@@ -43,9 +61,10 @@ class MqttExporter:
 
     def __init__(
         self, broker: BrokerAddress, *, prefix: str = "fleet", qos: int = 0, client_id: str | None = None,
-        max_pending: int = DEFAULT_MAX_PENDING,
+        max_pending: int = DEFAULT_MAX_PENDING, tls: TlsFiles | None = None,
     ) -> None:  # fmt: skip
         self.broker = broker
+        self.tls = tls or TlsFiles()
         self.prefix = prefix
         self.qos = qos
         self.client_id = client_id or f"fleet-{socket.gethostname()}-{os.getpid()}"
@@ -85,11 +104,17 @@ class MqttExporter:
         if self.broker.username is not None:
             client.username_pw_set(self.broker.username, self.broker.password)
         if self.broker.tls:
-            client.tls_set()
+            try:
+                client.tls_set(ca_certs=_str(self.tls.ca_file), certfile=_str(self.tls.cert_file),
+                               keyfile=_str(self.tls.key_file))  # fmt: skip
+            except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+                files = ", ".join(str(f) for f in (self.tls.ca_file, self.tls.cert_file, self.tls.key_file) if f)
+                raise ExportError(f"{self.url}: cannot use the TLS files ({files or 'system CAs'}): {exc}") from None
         # The broker publishes "offline" for us if we vanish without saying goodbye.
         client.will_set(status_topic(self.prefix), self._status("offline"), qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=10)
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         try:
@@ -182,9 +207,16 @@ class MqttExporter:
         client.publish(status_topic(self.prefix), self._status("online"), qos=1, retain=True)
         self._connected.set()
 
+    def _on_connect_fail(self, client: Any, userdata: Any) -> None:
+        # paho calls this from the `except OSError` around its connect, so the exception it
+        # is handling is why (a refused TCP connection, a certificate the CA did not sign).
+        self.last_error = f"cannot connect: {sys.exception() or 'connection failed'}"
+
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        was_connected = self._connected.is_set()
         self._connected.clear()
-        if getattr(reason, "is_failure", False):
+        # A refused connection is followed by a disconnect: keep the refusal's reason.
+        if was_connected and getattr(reason, "is_failure", False):
             self.last_error = f"disconnected: {reason}"
 
     def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
@@ -198,10 +230,18 @@ class MqttExporter:
                 f"{self.dropped + hub_drops} dropped")  # fmt: skip
 
 
-def exporter_from(url: str | None, config: Any) -> MqttExporter | None:
-    """The exporter `fleet monitor` runs: `--mqtt URL` wins over devices.toml's [mqtt] url;
-    topic prefix and qos come from [mqtt] when present. None when neither asks for one."""
-    from fleet.config import parse_mqtt_url
+def exporter_from(
+    url: str | None, config: Any, *, password_file: Path | None = None, ca_file: Path | None = None,
+    cert_file: Path | None = None, key_file: Path | None = None,
+) -> MqttExporter | None:  # fmt: skip
+    """The exporter `fleet monitor` runs: `--mqtt URL` wins over devices.toml's [mqtt] url,
+    and each file given on the command line over its [mqtt] key (relative to devices.toml);
+    topic prefix and qos come from [mqtt] when present. None when neither asks for one.
+
+    The password is the URL's, else the password file's (first line), else
+    `$FLEET_MQTT_PASSWORD` when the URL names a user; a URL password and a file together
+    are refused (which one was meant?)."""
+    from fleet.config import parse_mqtt_url, tls_problem
 
     settings = getattr(config, "mqtt", None)
     url = url or (settings.url if settings is not None else None)
@@ -211,6 +251,43 @@ def exporter_from(url: str | None, config: Any) -> MqttExporter | None:
         broker = parse_mqtt_url(url)
     except ValueError as exc:
         raise ConfigError(f"--mqtt {redact(url)}: {exc}") from None
+    base = config.source.parent if getattr(config, "source", None) is not None else Path()
+
+    def setting(given: Path | None, key: str) -> Path | None:
+        if given is not None:
+            return given
+        value = getattr(settings, key, None)
+        return base / value if value is not None else None
+
+    tls = TlsFiles(setting(ca_file, "ca_file"), setting(cert_file, "cert_file"), setting(key_file, "key_file"))
+    if problem := tls_problem(url, tls.ca_file, tls.cert_file, tls.key_file):
+        raise ConfigError(problem)
+    for path in (tls.ca_file, tls.cert_file, tls.key_file):
+        if path is not None and not path.is_file():
+            raise ConfigError(f"{path}: no such file (an MQTT TLS setting)")
+    broker = broker._replace(password=_password(broker, setting(password_file, "password_file")))
     if settings is None:
-        return MqttExporter(broker)
-    return MqttExporter(broker, prefix=settings.topic_prefix, qos=settings.qos)
+        return MqttExporter(broker, tls=tls)
+    return MqttExporter(broker, prefix=settings.topic_prefix, qos=settings.qos, tls=tls)
+
+
+def _password(broker: BrokerAddress, password_file: Path | None) -> str | None:
+    if password_file is None:
+        return broker.password or (os.environ.get(PASSWORD_ENV) or None if broker.username else None)
+    if broker.password is not None:
+        raise ConfigError("a password in the URL and a password file: give the MQTT password once",
+                          hint=f"drop it from the URL (it shows in `ps`); keep {password_file}")  # fmt: skip
+    if broker.username is None:
+        raise ConfigError(f"{password_file}: a password needs a user name: mqtt://USER@host")
+    try:
+        text = password_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{password_file}: cannot read the MQTT password: {getattr(exc, 'strerror', None) or exc}") from None
+    password = text.splitlines()[0] if text.strip() else ""
+    if not password:
+        raise ConfigError(f"{password_file}: no password in it (its first line is used)")
+    return password
+
+
+def _str(path: Path | None) -> str | None:
+    return None if path is None else str(path)

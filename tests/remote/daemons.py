@@ -102,12 +102,13 @@ def ser2net_yaml(device: str, baud: int, port: int, name: str = "board0", *, rfc
 
 
 class Mosquitto(Daemon):
-    """mosquitto on 127.0.0.1:port, anonymous, in memory."""
+    """mosquitto on 127.0.0.1:port, in memory; anonymous unless `settings` (mosquitto.conf
+    lines for the listener: TLS files, a password file) say otherwise."""
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, port: int | None = None, settings: str = "allow_anonymous true\n") -> None:
         port = port or free_port()
         conf = workdir / f"mosquitto-{port}.conf"
-        conf.write_text(f"listener {port} {HOST}\nallow_anonymous true\npersistence false\n")
+        conf.write_text(f"listener {port} {HOST}\n{settings}persistence false\n")
         super().__init__([_binary("mosquitto"), "-c", str(conf)], workdir / f"mosquitto-{port}.log", port)
 
     @property
@@ -138,3 +139,25 @@ class Sim:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
+
+
+def make_test_pki(workdir: Path) -> dict[str, Path]:
+    """A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, signed by
+    it (and a second CA that signed nothing), made with openssl; returns their PEM files."""
+    files = {name: workdir / f"{name}.pem" for name in
+             ("ca", "ca_key", "other_ca", "other_ca_key", "server", "server_key", "client", "client_key")}  # fmt: skip
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"]
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=workdir)
+
+    for ca in ("ca", "other_ca"):
+        run("req", "-x509", *ec, "-keyout", str(files[f"{ca}_key"]), "-out", str(files[ca]), "-subj", f"/CN=fleet {ca}")
+    for leaf, extension in (("server", "subjectAltName=IP:127.0.0.1"), ("client", "extendedKeyUsage=clientAuth")):
+        csr = workdir / f"{leaf}.csr"
+        run("req", *ec[:-2], "-keyout", str(files[f"{leaf}_key"]), "-out", str(csr), "-subj", f"/CN=fleet {leaf}")
+        ext = workdir / f"{leaf}.ext"
+        ext.write_text(extension + "\n")
+        run("x509", "-req", "-in", str(csr), "-CA", str(files["ca"]), "-CAkey", str(files["ca_key"]),
+            "-CAcreateserial", "-days", "1", "-extfile", str(ext), "-out", str(files[leaf]))  # fmt: skip
+    return files

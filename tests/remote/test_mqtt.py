@@ -4,7 +4,9 @@ and `fleet monitor --mqtt` / devices.toml [mqtt] against a real mosquitto on loo
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
+import subprocess
 import threading
 import time
 
@@ -17,7 +19,7 @@ from fleet.export.topics import board_level, message_for
 from fleet.telemetry.events import LinkEvent, PowerEvent, ResultEvent, StateEvent, parse_event
 from fleet.telemetry.fanout import EventHub
 from tests.remote.commands import fleet
-from tests.remote.daemons import Sim, free_port
+from tests.remote.daemons import Mosquitto, Sim, free_port, make_test_pki, missing
 
 paho = pytest.importorskip("paho.mqtt.client", reason="needs paho-mqtt (pip install 'paho-mqtt>=2.0')")
 
@@ -31,10 +33,12 @@ STATE = StateEvent(board="b1", uid="ab", host_time=1.0, state="online", port="rf
 class Subscriber:
     """A paho client that collects every message under a topic filter."""
 
-    def __init__(self, port: int, topic: str = "#") -> None:
+    def __init__(self, port: int, topic: str = "#", setup=None) -> None:
         self.messages: list[tuple[str, bytes, bool]] = []
         self.ready = threading.Event()
         self.client = paho.Client(paho.CallbackAPIVersion.VERSION2)
+        if setup is not None:
+            setup(self.client)  # TLS, a password
         self.client.on_connect = lambda c, *a: c.subscribe(topic, qos=1)
         self.client.on_subscribe = lambda *a: self.ready.set()
         self.client.on_message = lambda c, u, m: self.messages.append((m.topic, m.payload, m.retain))
@@ -168,3 +172,117 @@ def test_a_bad_broker_url_is_reported_without_its_password(tmp_path):
     with pytest.raises(ConfigError) as info:
         parse_config('[mqtt]\nurl = "mqtt://ann:s3cret@broker/path"\n', tmp_path / "d.toml")
     assert "s3cret" not in str(info.value) and "ann:***@broker" in str(info.value)
+
+
+@pytest.fixture
+def no_password_env(monkeypatch):
+    monkeypatch.delenv("FLEET_MQTT_PASSWORD", raising=False)
+    return monkeypatch
+
+
+def test_the_password_comes_from_a_file_or_the_environment(tmp_path, no_password_env):
+    pw = tmp_path / "pw"
+    pw.write_text("s3cret\n")
+    exporter = exporter_from("mqtt://ann@broker", None, password_file=pw)
+    assert (exporter.broker.username, exporter.broker.password) == ("ann", "s3cret")
+    assert exporter.url == "mqtt://broker:1883"  # what fleet prints never has the password
+    cfg = parse_config('[mqtt]\nurl = "mqtt://ann@broker"\npassword_file = "pw"\n', tmp_path / "d.toml")
+    assert exporter_from(None, cfg).broker.password == "s3cret"  # relative to devices.toml
+    no_password_env.setenv("FLEET_MQTT_PASSWORD", "from-env")
+    assert exporter_from("mqtt://ann@broker", None).broker.password == "from-env"
+    assert exporter_from("mqtt://ann@broker", None, password_file=pw).broker.password == "s3cret"
+    assert exporter_from("mqtt://ann:in-url@broker", None).broker.password == "in-url"
+    assert exporter_from("mqtt://broker", None).broker.password is None  # anonymous: the variable is not sent
+
+
+@pytest.mark.parametrize(
+    ("url", "options", "message"),
+    [
+        ("mqtt://ann:in-url@broker", {"password_file": "pw"}, "a password in the URL and a password file"),
+        ("mqtt://broker", {"password_file": "pw"}, "needs a user name"),
+        ("mqtt://ann@broker", {"password_file": "missing"}, "missing: cannot read the MQTT password"),
+        ("mqtt://ann@broker", {"password_file": "empty"}, "empty: no password in it"),
+        ("mqtt://broker", {"ca_file": "pw"}, "TLS files are for mqtts:// brokers"),
+        ("mqtts://broker", {"key_file": "pw"}, "a client key needs its certificate"),
+        ("mqtts://broker", {"ca_file": "missing"}, "missing: no such file"),
+    ],
+)
+def test_bad_credentials_are_refused_by_name(tmp_path, no_password_env, url, options, message):
+    (tmp_path / "pw").write_text("s3cret\n")
+    (tmp_path / "empty").write_text("\n")
+    with pytest.raises(ConfigError, match=message) as info:
+        exporter_from(url, None, **{k: tmp_path / v for k, v in options.items()})
+    assert "s3cret" not in str(info.value) and "in-url" not in str(info.value)
+
+
+def test_tls_files_in_devices_toml_need_mqtts_and_say_where(tmp_path):
+    with pytest.raises(ConfigError, match=r"d\.toml:1: mqtt: TLS files are for mqtts:// brokers"):
+        parse_config('[mqtt]\nurl = "mqtt://broker"\nca_file = "ca.pem"\n', tmp_path / "d.toml")
+
+
+@pytest.fixture
+def tls_broker(tmp_path):
+    """mosquitto on loopback with TLS (a throwaway CA), client certificates required, and a
+    password for user ann; yields (broker, PEM files)."""
+    if reason := missing("mosquitto", "mosquitto_passwd", "openssl"):
+        pytest.skip(reason)
+    pki = make_test_pki(tmp_path)
+    passwords = tmp_path / "passwd"
+    subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwords), "ann", "s3cret"], check=True, capture_output=True)
+    broker = Mosquitto(tmp_path, settings=(
+        f"cafile {pki['ca']}\ncertfile {pki['server']}\nkeyfile {pki['server_key']}\nrequire_certificate true\n"
+        f"password_file {passwords}\nallow_anonymous false\n"
+        # Started as root, mosquitto reads the password file after switching to user
+        # mosquitto, who cannot read the test's private directory: stay who we are.
+        f"user {getpass.getuser()}\n"))  # fmt: skip
+    broker.start()
+    try:
+        yield broker, pki
+    finally:
+        broker.stop()
+
+
+@pytest.mark.system
+@pytest.mark.asyncio
+async def test_mqtts_with_a_ca_a_client_certificate_and_the_password_from_the_environment(tls_broker, tmp_path,
+                                                                                          no_password_env):  # fmt: skip
+    broker, pki = tls_broker
+    url = f"mqtts://ann@127.0.0.1:{broker.port}"
+
+    def subscribe(client) -> None:
+        client.tls_set(ca_certs=str(pki["ca"]), certfile=str(pki["client"]), keyfile=str(pki["client_key"]))
+        client.username_pw_set("ann", "s3cret")
+
+    sub = await asyncio.to_thread(Subscriber, broker.port, setup=subscribe)
+    no_password_env.setenv("FLEET_MQTT_PASSWORD", "s3cret")
+    exporter = exporter_from(url, None, ca_file=pki["ca"], cert_file=pki["client"], key_file=pki["client_key"])
+    exporter.start()
+    try:
+        assert await exporter.wait_connected(10), exporter.last_error
+        assert exporter.publish_event(RESULT)
+        await asyncio.to_thread(sub.wait_for, lambda m: any(t == "fleet/lab_nano_1/result" for t, _, _ in m))
+    finally:
+        await exporter.stop()
+        sub.close()
+
+    # A broker whose certificate our CA did not sign, and a wrong password: never connected, and why.
+    for options, why in (({"ca_file": pki["other_ca"]}, "CERTIFICATE_VERIFY_FAILED"), ({}, "Not authorized")):
+        no_password_env.setenv("FLEET_MQTT_PASSWORD", "wrong" if not options else "s3cret")
+        tls = {"ca_file": pki["ca"], "cert_file": pki["client"], "key_file": pki["client_key"]} | options
+        exporter = exporter_from(url, None, **tls)
+        exporter.start()
+        try:
+            assert not await exporter.wait_connected(2)
+            assert why in (exporter.last_error or "")
+        finally:
+            await exporter.stop(timeout_s=1)
+
+
+def test_monitor_passes_its_mqtt_files_on(tmp_path, capsys):
+    from fleet.cli.main import main
+
+    ca = tmp_path / "ca.pem"
+    ca.write_text("not used: refused before any connection\n")
+    (tmp_path / "devices.toml").write_text("")
+    assert main(["--config", str(tmp_path / "devices.toml"), "monitor", "--mqtt", "mqtt://broker", "--mqtt-ca", str(ca)]) == 2
+    assert "TLS files are for mqtts:// brokers" in capsys.readouterr().err
