@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from fleet.errors import ConfigError
 from fleet.profiles import load_profiles
 from fleet.redact import redact
+from fleet.transport.lock import lock_key
 
 CONFIG_ENV = "FLEET_CONFIG"
 DEFAULT_NAME = "devices.toml"
@@ -31,6 +32,14 @@ DEFAULT_NAME = "devices.toml"
 _HEADER = re.compile(r"^\s*\[\[?\s*[A-Za-z0-9_\"']")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 U16 = Annotated[int, Field(ge=0, le=0xFFFF)]
+
+
+class _AtKey(ValueError):
+    """A validation error about a key below the one validated (so the message finds its line)."""
+
+    def __init__(self, loc: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
 
 
 class _Strict(BaseModel):
@@ -212,6 +221,24 @@ class FleetConfig(_Strict):
                 raise ValueError(f"board name {name!r} must be letters, digits, '_', '.', '-'")
         return value
 
+    @field_validator("boards")
+    @classmethod
+    def _one_board_per_port_and_uid(cls, value: dict[str, Board]) -> dict[str, Board]:
+        # Two names for one port (or one uid) would be one board managed twice: refused.
+        seen: dict[tuple[str, str], str] = {}
+        for name, board in value.items():
+            for key, kind, ident in (("port", "port", board.port and lock_key(board.port)),
+                                     ("url", "port", board.url and lock_key(board.url)),
+                                     ("uid", "uid", board.uid)):  # fmt: skip
+                if not ident:  # absent, or loop:// (every loop:// is a port of its own)
+                    continue
+                first = seen.setdefault((kind, ident), name)
+                if first != name:
+                    raise _AtKey(("boards", name, key),
+                                 f"board {first!r} has this {kind} already ({getattr(board, key)}); "
+                                 "one board, one entry")  # fmt: skip
+        return value
+
     @field_validator("groups")
     @classmethod
     def _groups_name_boards(cls, value: dict[str, tuple[str, ...]], info: ValidationInfo) -> dict[str, tuple[str, ...]]:
@@ -266,7 +293,8 @@ def parse_config(text: str, path: Path) -> FleetConfig:
 def _describe(exc: ValidationError, text: str, path: Path) -> str:
     lines = []
     for err in exc.errors():
-        loc = [str(p) for p in err["loc"]]
+        error = (err.get("ctx") or {}).get("error")
+        loc = list(error.loc) if isinstance(error, _AtKey) else [str(p) for p in err["loc"]]
         key = ".".join(loc)
         line = _line_of(text, loc)
         where = f"{path}:{line}" if line else str(path)

@@ -72,6 +72,12 @@ BAD_FILES = [
     ("[mqtt]\nurl = 'mqtt://broker'\nqos = 3\n", 3, "mqtt.qos", "less than or equal to 2"),
     ("[mqtt]\nurl = 'mqtt://broker'\nretain = true\n", 3, "mqtt.retain", "unknown key"),
     ("[boards.a\nport = 1\n", None, "", "not valid TOML"),
+    ("[boards.a]\nport = '/dev/x'\n[boards.b]\nprofile = 'pico'\nport = '/dev/x'\n", 5, "boards.b.port",
+     "board 'a' has this port already (/dev/x)"),
+    ("[boards.a]\nurl = 'rfc2217://Lab:7001'\n[boards.b]\nurl = 'socket://lab:7001'\n", 4, "boards.b.url",
+     "board 'a' has this port already (socket://lab:7001)"),
+    ("[boards.a]\nuid = 'AB01'\n\n[boards.b]\nport = '/dev/y'\nuid = 'ab01'\n", 6, "boards.b.uid",
+     "board 'a' has this uid already (ab01)"),
 ]
 
 
@@ -115,3 +121,13 @@ def test_lookup_order(tmp_path, monkeypatch):
     monkeypatch.setenv("FLEET_CONFIG", str(other))
     assert load_config().defaults.baud == 19200
     assert find_config("x.toml") == Path("x.toml")
+
+
+def test_one_port_through_a_symlink_is_one_port(tmp_path):
+    device = tmp_path / "ttyACM0"
+    device.touch()
+    (tmp_path / "by-id").symlink_to(device)
+    text = f"[boards.a]\nport = '{device}'\n[boards.b]\nport = '{tmp_path / 'by-id'}'\n"
+    with pytest.raises(ConfigError, match=r"devices.toml:4: boards.b.port: board 'a' has this port already"):
+        parse_config(text, Path("devices.toml"))
+    assert len(parse_config("[boards.a]\nurl = 'loop://'\n[boards.b]\nurl = 'loop://'\n", Path("d")).boards) == 2
