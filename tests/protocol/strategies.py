@@ -27,6 +27,12 @@ MESSAGES = {
     m.StreamConfigAck: st.builds(m.StreamConfigAck, u8, u8, u16, u16, u8),
     m.Reboot: st.builds(m.Reboot, u8),
     m.RebootAck: st.just(m.RebootAck()),
+    m.Runtime: st.just(m.Runtime()),
+    m.RuntimeInfo: st.builds(
+        m.RuntimeInfo, name,
+        st.lists(u16.filter(lambda c: c != m.CUSTOM_OPERATOR), unique=True, max_size=300).map(tuple),
+        st.lists(name.filter(bool), unique=True, max_size=20).map(tuple),
+    ),  # fmt: skip
     m.ModelBegin: st.builds(m.ModelBegin, u8, u32, sha, name, name),
     m.BeginAck: st.builds(m.BeginAck, u8, u32),
     m.ModelChunk: st.builds(m.ModelChunk, u32, blob),
