@@ -10,7 +10,8 @@
 #define FW_NOINLINE
 #endif
 
-static const uint32_t k_caps = FW_CAP_RESUME | FW_CAP_RESULTS | FW_CAP_POWER | FW_CAP_LOG | FW_CAP_REBOOT;
+static const uint32_t k_caps =
+    FW_CAP_RESUME | FW_CAP_RESULTS | FW_CAP_POWER | FW_CAP_LOG | FW_CAP_REBOOT | FW_CAP_RUNTIME;
 
 /* Short texts for people, used when the failing layer gave no specific one. */
 static const char *const k_text[] = {
@@ -145,6 +146,11 @@ static fw_err dispatch(fw_device *d, const fw_frame *f, fw_cur *c, uint32_t *det
         if (!fw_dec_u8(p, n, &m.u8) || m.u8 != 0)
             return FW_E_BAD_PAYLOAD;
         d->reboot_requested = 1; /* after the (empty) response is sent */
+        return FW_OK;
+    case FW_T_RUNTIME:
+        if (n != 0)
+            return FW_E_BAD_PAYLOAD;
+        fw_enc_runtime(c, d->hal->runner.ops); /* a list too long for the host: INTERNAL */
         return FW_OK;
     case FW_T_MODEL_BEGIN:
         if (!fw_dec_model_begin(p, n, &m.begin))
