@@ -266,7 +266,7 @@ class RuntimeInfo(Message):
 
     def encode(self) -> bytes:
         what = "RuntimeInfo"
-        _check_operators(self.builtins, self.customs, what)
+        _check_operators(self.runtime, self.builtins, self.customs, what)
         return (
             str8(self.runtime, "runtime", what)
             + pack(U16, what, len(self.builtins))
@@ -289,13 +289,14 @@ class RuntimeInfo(Message):
         (n_customs,) = r.unpack(U8)
         customs = tuple(r.str8(f"custom operator name {i}") for i in range(n_customs))
         r.done()
-        _check_operators(builtins, customs, what)
+        _check_operators(runtime, builtins, customs, what)
         return cls(runtime, builtins, customs)
 
 
 
-def _check_operators(builtins: tuple[int, ...], customs: tuple[str, ...], what: str) -> None:
-    """The rules both directions enforce: sets without repeats, CUSTOM only by name, counts that fit."""
+def _check_operators(runtime: str, builtins: tuple[int, ...], customs: tuple[str, ...], what: str) -> None:
+    """The rules both directions enforce: sets without repeats, CUSTOM only by name, counts that fit,
+    names without NUL (firmware keeps them as C strings)."""
     if len(builtins) > 0xFFFF:
         raise MalformedMessage(f"{what}: {len(builtins)} builtin operators, at most 65535")
     if len(customs) > 0xFF:
@@ -310,6 +311,8 @@ def _check_operators(builtins: tuple[int, ...], customs: tuple[str, ...], what: 
         raise MalformedMessage(f"{what}: custom operator {twice!r} is listed twice")
     if "" in customs:
         raise MalformedMessage(f"{what}: a custom operator name is empty")
+    if any("\x00" in name for name in (runtime, *customs)):
+        raise MalformedMessage(f"{what}: a name contains a NUL character")
 
 
 # --- model upload --------------------------------------------------------------------
