@@ -76,7 +76,7 @@ typedef struct {
     fw_err (*start)(void *ctx, const uint8_t *model, uint32_t size);
     void (*stop)(void *ctx);
     fw_err (*invoke)(void *ctx, uint32_t input_id, fw_output *out);
-    const fw_op_list *ops; /* what check() accepts (fw_msg.h), answered to RUNTIME; never NULL */
+    const fw_op_list *ops; /* what check() accepts (fw_msg.h), answered to RUNTIME; NULL: not declared */
 } fw_runner;
 
 typedef struct {

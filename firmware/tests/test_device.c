@@ -322,6 +322,15 @@ static void test_runtime(void)
     bad.customs = empty_name;
     f = call(FW_T_RUNTIME, NULL, 0);
     CHECK_EQ(tb_error(&f), FW_E_INTERNAL);
+
+    /* A runner that does not say what it runs: no capability bit, and RUNTIME is unknown. */
+    B.hal.runner.ops = NULL;
+    f = call(FW_T_HELLO, hello, 3);
+    fw_info info;
+    CHECK(fw_dec_info(f.payload, f.length, &info));
+    CHECK_EQ(info.capabilities, 0x1F);
+    f = call(FW_T_RUNTIME, NULL, 0);
+    CHECK_EQ(tb_error(&f), FW_E_UNKNOWN_TYPE);
     B.hal.runner.ops = good;
 }
 
