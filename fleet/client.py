@@ -28,7 +28,8 @@ from fleet.errors import (
     BoardRebooted, DeviceError, PortBusy, PortVanished, ProtocolError, RequestTimeout, UnsupportedVersion,
 )  # fmt: skip
 from fleet.protocol import (
-    PROTOCOL_VERSION, Boot, BootReason, Error, Frame, FrameDecoder, Hello, Info, Message, Ping, Pong, decode_message, encode_message,
+    PROTOCOL_VERSION, Boot, BootReason, Capability, Error, Frame, FrameDecoder, Hello, Info, Message, Ping, Pong, Runtime,
+    RuntimeInfo, decode_message, encode_message,
 )  # fmt: skip
 from fleet.protocol.framing import DELIMITER
 from fleet.transport.base import Transport
@@ -195,6 +196,16 @@ class BoardClient:
             )
         self.info = info
         return info
+
+    async def runtime(self) -> RuntimeInfo | None:
+        """RUNTIME -> the board's runtime and the operators it can run; None when the board does
+        not declare `Capability.RUNTIME` (it would answer UNKNOWN_TYPE), so nobody can say."""
+        info = self.info or await self.hello()
+        if not info.capabilities & Capability.RUNTIME:
+            return None
+        answer = await self.request(Runtime())
+        assert isinstance(answer, RuntimeInfo)
+        return answer
 
     async def request(self, msg: Message, *, timeout: float | None = None, retries: int | None = None) -> Message:
         """Send a request and return its response; retries with a new seq on timeout."""

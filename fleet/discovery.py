@@ -5,7 +5,8 @@ these are ever probed: USB ports that match a devices.toml rule or carry a known
 board / USB-UART vendor ID, ports and URLs named in devices.toml, and virtual boards
 registered by `fleet sim`. Every other port is left alone, not even opened.
 
-A probe opens the port, says HELLO with a short timeout, and closes it. Boards are known
+A probe opens the port, says HELLO with a short timeout (and RUNTIME, to a board that
+declares it), and closes it. Boards are known
 by the uid they report, never by their port name, which changes on re-enumeration.
 """
 
@@ -23,7 +24,7 @@ from fleet.client import BoardClient
 from fleet.config import Board, FleetConfig, UsbMatch
 from fleet.errors import FleetError, PortBusy, RequestTimeout
 from fleet.profiles import load_profiles
-from fleet.protocol import Info
+from fleet.protocol import Info, RuntimeInfo
 from fleet.transport.serial import open_transport
 
 # USB vendors whose ports are worth a HELLO: board makers and the USB-UART bridges boards use.
@@ -79,6 +80,7 @@ class ScanResult:
     info: Info | None = None
     error: str | None = None
     name: str = ""
+    runtime: RuntimeInfo | None = None  # what it can run, if it declares RUNTIME
     tags: tuple[str, ...] = field(default=())
 
     @property
@@ -189,7 +191,12 @@ async def probe(candidate: Candidate, config: FleetConfig) -> ScanResult:
     except FleetError as exc:
         result.error = str(exc)
         return result
-    await client.close()
+    try:
+        result.runtime = await client.runtime()
+    except FleetError as exc:  # the board is there; only what it can run is unknown
+        result.error = f"no answer to RUNTIME: {exc}"
+    finally:
+        await client.close()
     info = client.info
     assert info is not None
     result.status, result.info = "ok", info

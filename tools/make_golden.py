@@ -22,7 +22,7 @@ from cobs import cobs
 from fleet.protocol import (
     ActivateAck, ActivateMode, BeginAck, Boot, BootReason, Capability, ChunkAck, CommitAck, ConfirmAck, Error,
     ErrorCode, Hello, InferResult, Info, Log, LogLevel, ModelActivate, ModelBegin, ModelChunk, ModelCommit,
-    ModelConfirm, ModelRollback, MsgType, OutputFormat, Ping, Pong, Power, Reboot, RebootAck, RollbackAck, SlotInfo,
+    ModelConfirm, ModelRollback, MsgType, OutputFormat, Ping, Pong, Power, Reboot, RebootAck, RollbackAck, Runtime, RuntimeInfo, SlotInfo,
     SlotState, Stream, StreamConfig, StreamConfigAck, encode_error, encode_frame, encode_message,
 )  # fmt: skip
 from fleet.protocol.fields import to_fields
@@ -60,6 +60,11 @@ VALID = [
     ("stream_config_ack", StreamConfigAck(Stream.RESULTS | Stream.POWER, LogLevel.INFO, 20, 100, 0), 6),
     ("reboot", Reboot(0), 8),
     ("reboot_ack_empty", RebootAck(), 8),
+    ("runtime", Runtime(), 20),
+    # person_detect's and micro_speech's operators on a CMSIS-NN build, and one custom operator
+    ("runtime_info_tflm", RuntimeInfo("tflm 90b983c cmsis-nn", (1, 3, 4, 9, 22, 25), ("SignalWindow", "SignalFft")), 20),
+    ("runtime_info_ref", RuntimeInfo("fleet-ref 1", (9,)), 21),
+    ("runtime_info_nothing", RuntimeInfo(""), 22),
     ("model_begin", ModelBegin(1, 300568, SHA_B, "person_detect", "2.1"), 9),
     ("model_begin_no_name", ModelBegin(1, 2704, SHA_A), 9),
     ("begin_ack_resume", BeginAck(1, 1016), 9),
@@ -117,6 +122,7 @@ def _invalid() -> list[dict]:
         {"name": "wrong_version", "hex": frame(with_crc(bytes([2, 0x02, 0, 0, 3, 0, 0, 0]))), "error": "UnsupportedVersion"},
         {"name": "payload_too_short", "hex": encode_frame(MsgType.MODEL_COMMIT, 4, 0, b"").hex(), "error": "MalformedMessage"},
         {"name": "payload_too_long", "hex": encode_frame(MsgType.MODEL_COMMIT, 5, 0, b"\x01\x02").hex(), "error": "MalformedMessage"},
+        {"name": "runtime_with_payload", "hex": encode_frame(MsgType.RUNTIME, 6, 0, b"\x00").hex(), "error": "MalformedMessage"},
     ]  # fmt: skip
 
 

@@ -12,6 +12,9 @@
 
 static const uint32_t k_caps = FW_CAP_RESUME | FW_CAP_RESULTS | FW_CAP_POWER | FW_CAP_LOG | FW_CAP_REBOOT;
 
+/* RUNTIME is declared only by a board whose runner says what it can run. */
+static uint32_t capabilities(const fw_device *d) { return k_caps | (d->hal->runner.ops ? FW_CAP_RUNTIME : 0); }
+
 /* Short texts for people, used when the failing layer gave no specific one. */
 static const char *const k_text[] = {
     "", "unsupported protocol version", "unknown request type", "payload does not match the layout",
@@ -84,7 +87,7 @@ static FW_NOINLINE void encode_info(fw_device *d, fw_cur *c)
     m.proto_version = FW_PROTOCOL_VERSION;
     m.active_slot = d->slots.running;
     m.max_payload = d->cfg->max_payload;
-    m.capabilities = k_caps;
+    m.capabilities = capabilities(d);
     m.rx_window = d->cfg->rx_window;
     m.arena_bytes = d->hal->runner.arena_bytes;
     m.slot_bytes = d->hal->store.slot_bytes;
@@ -146,6 +149,13 @@ static fw_err dispatch(fw_device *d, const fw_frame *f, fw_cur *c, uint32_t *det
             return FW_E_BAD_PAYLOAD;
         d->reboot_requested = 1; /* after the (empty) response is sent */
         return FW_OK;
+    case FW_T_RUNTIME:
+        if (!d->hal->runner.ops)
+            goto unknown; /* no RUNTIME capability: answered as older firmware does */
+        if (n != 0)
+            return FW_E_BAD_PAYLOAD;
+        fw_enc_runtime(c, d->hal->runner.ops); /* a list too long for the host: INTERNAL */
+        return FW_OK;
     case FW_T_MODEL_BEGIN:
         if (!fw_dec_model_begin(p, n, &m.begin))
             return FW_E_BAD_PAYLOAD;
@@ -191,6 +201,7 @@ static fw_err dispatch(fw_device *d, const fw_frame *f, fw_cur *c, uint32_t *det
             encode_status(d, c);
         return e;
     default:
+    unknown:
         *detail = f->type;
         return FW_E_UNKNOWN_TYPE;
     }

@@ -25,6 +25,7 @@ enum {
     FW_T_PING = 0x02,
     FW_T_STREAM_CONFIG = 0x03,
     FW_T_REBOOT = 0x04,
+    FW_T_RUNTIME = 0x05,
     FW_T_MODEL_BEGIN = 0x10,
     FW_T_MODEL_CHUNK = 0x11,
     FW_T_MODEL_COMMIT = 0x12,

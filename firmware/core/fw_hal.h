@@ -66,17 +66,6 @@ typedef struct {
 
 #define FW_WHY_SIZE 48u /* room for an error text such as the unsupported op's name */
 
-/* What a runner can execute, as the RUNTIME response reports it (PROTOCOL.md): builtin
- * operators by their TFLite BuiltinOperator code, custom operators by name. Static
- * tables owned by the runner. */
-typedef struct {
-    const char *runtime; /* e.g. "tflm 90b983c cmsis-nn"; ≤ 32 bytes */
-    const uint16_t *builtins;
-    uint16_t n_builtins;
-    const char *const *customs; /* each ≤ 32 bytes */
-    uint8_t n_customs;
-} fw_op_list;
-
 /* Runs models. `check` test-loads without disturbing a running model and reports the
  * arena bytes needed in *arena (also on ARENA_TOO_SMALL) and a reason in `why`.
  * `invoke` feeds input number `input_id` of the board's input sequence. */
@@ -87,7 +76,7 @@ typedef struct {
     fw_err (*start)(void *ctx, const uint8_t *model, uint32_t size);
     void (*stop)(void *ctx);
     fw_err (*invoke)(void *ctx, uint32_t input_id, fw_output *out);
-    const fw_op_list *ops; /* what check() accepts; never NULL */
+    const fw_op_list *ops; /* what check() accepts (fw_msg.h), answered to RUNTIME; NULL: not declared */
 } fw_runner;
 
 typedef struct {

@@ -14,8 +14,9 @@
 #define FW_SHA_SIZE 32u
 #define FW_NO_SLOT 0xFFu
 #define FW_SLOTS 2u
+#define FW_OP_CUSTOM 32u /* TFLite BuiltinOperator CUSTOM: customs go by name in RUNTIME */
 
-enum { FW_CAP_RESUME = 1, FW_CAP_RESULTS = 2, FW_CAP_POWER = 4, FW_CAP_LOG = 8, FW_CAP_REBOOT = 16 };
+enum { FW_CAP_RESUME = 1, FW_CAP_RESULTS = 2, FW_CAP_POWER = 4, FW_CAP_LOG = 8, FW_CAP_REBOOT = 16, FW_CAP_RUNTIME = 32 };
 enum { FW_STREAM_RESULTS = 1, FW_STREAM_POWER = 2, FW_STREAM_LOG = 4 };
 enum { FW_SLOT_EMPTY, FW_SLOT_RECEIVING, FW_SLOT_VALID, FW_SLOT_PENDING, FW_SLOT_ACTIVE };
 enum { FW_ACTIVATE_TEST = 0, FW_ACTIVATE_PERMANENT = 1 };
@@ -133,6 +134,18 @@ typedef struct {
     fw_blob text;
 } fw_error_msg;
 
+/* The RUNTIME response: what a runner can execute (the board's runner owns the tables):
+ * builtin operators by their TFLite BuiltinOperator code, custom operators by name.
+ * Strings are NUL-terminated, 1..32 bytes (the runtime may be empty); codes are distinct
+ * and never FW_OP_CUSTOM. */
+typedef struct {
+    const char *runtime; /* e.g. "tflm 90b983c cmsis-nn"; ≤ 32 bytes */
+    const uint16_t *builtins;
+    uint16_t n_builtins;
+    const char *const *customs; /* each ≤ 32 bytes */
+    uint8_t n_customs;
+} fw_op_list;
+
 /* Requests, decoded from a payload. Each returns 1, or 0 when the payload does not
  * match the layout exactly (the board answers BAD_PAYLOAD). */
 int fw_dec_hello(const uint8_t *p, size_t n, fw_hello *m);
@@ -155,5 +168,7 @@ void fw_enc_power(fw_cur *c, const fw_power_sample *m);
 void fw_enc_log(fw_cur *c, const fw_log *m);
 void fw_enc_boot(fw_cur *c, const fw_boot *m);
 void fw_enc_error(fw_cur *c, const fw_error_msg *m);
+/* Marks the cursor bad when a string breaks the limits (the board then answers INTERNAL). */
+void fw_enc_runtime(fw_cur *c, const fw_op_list *m);
 
 #endif

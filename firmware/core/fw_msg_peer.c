@@ -159,3 +159,45 @@ int fw_dec_error(const uint8_t *p, size_t n, fw_error_msg *m)
     m->text = rest(&c);
     return !c.bad;
 }
+
+/* A str8 as a C string: refused when it holds a NUL (it could not be told apart). */
+static int get_cstr8(fw_cur *c, char dst[FW_MAX_NAME + 1])
+{
+    uint8_t len;
+    fw_get_str8(c, &len, (uint8_t *)dst, FW_MAX_NAME, 1);
+    dst[len] = 0;
+    return !c->bad && strlen(dst) == len;
+}
+
+int fw_dec_runtime(const uint8_t *p, size_t n, fw_runtime_buf *buf, fw_op_list *m)
+{
+    fw_cur c = reader(p, n);
+    memset(buf->seen, 0, sizeof buf->seen);
+    if (!get_cstr8(&c, buf->runtime))
+        return 0;
+    uint16_t nb = (uint16_t)fw_get_le(&c, 2);
+    if (c.bad || (size_t)nb * 2 > c.cap - c.pos)
+        return 0;
+    for (uint16_t i = 0; i < nb; i++) {
+        uint16_t code = (uint16_t)fw_get_le(&c, 2);
+        if (code == FW_OP_CUSTOM || (buf->seen[code >> 3] & (1u << (code & 7))))
+            return 0;
+        buf->seen[code >> 3] |= (uint8_t)(1u << (code & 7));
+        buf->builtins[i] = code;
+    }
+    uint8_t nc = (uint8_t)fw_get_le(&c, 1);
+    for (uint8_t i = 0; i < nc; i++) {
+        if (!get_cstr8(&c, buf->customs[i]) || !buf->customs[i][0])
+            return 0;
+        for (uint8_t j = 0; j < i; j++)
+            if (!strcmp(buf->customs[i], buf->customs[j]))
+                return 0;
+        buf->custom_ptr[i] = buf->customs[i];
+    }
+    m->runtime = buf->runtime;
+    m->builtins = buf->builtins;
+    m->n_builtins = nb;
+    m->customs = buf->custom_ptr;
+    m->n_customs = nc;
+    return fw_cur_done(&c);
+}

@@ -23,4 +23,17 @@ int fw_dec_log(const uint8_t *p, size_t n, fw_log *m);
 int fw_dec_boot(const uint8_t *p, size_t n, fw_boot *m);
 int fw_dec_error(const uint8_t *p, size_t n, fw_error_msg *m);
 
+/* Room for any RUNTIME response a 64 KiB payload can carry; fw_dec_runtime points the
+ * decoded fw_op_list into it. About 80 KiB: a host keeps one, static. */
+typedef struct {
+    char runtime[FW_MAX_NAME + 1];
+    uint16_t builtins[0x7FFF];
+    uint8_t seen[0x10000 / 8]; /* codes met so far, to refuse repeats in linear time */
+    char customs[255][FW_MAX_NAME + 1];
+    const char *custom_ptr[255];
+} fw_runtime_buf;
+/* Checks what the spec demands: counts within the payload, distinct codes and names, no
+ * CUSTOM code, strings ≤ 32 bytes of UTF-8 without NUL, custom names not empty. */
+int fw_dec_runtime(const uint8_t *p, size_t n, fw_runtime_buf *buf, fw_op_list *m);
+
 #endif

@@ -3,11 +3,14 @@
  *  1. the input as raw line bytes into a fresh board (COBS, CRC, framing, dispatch);
  *  2. the input as a script of requests [type, length, payload...] sent in valid
  *     frames, so BEGIN -> CHUNK -> COMMIT -> ACTIVATE sequences reach deep states;
- *  3. the input as a .tflite model for the reference runner (check, start, invoke).
+ *  3. the input as a .tflite model for the reference runner (check, start, invoke);
+ *  4. the input as a RUNTIME response payload for the host-side decoder: whatever it
+ *     accepts must re-encode to the same bytes.
  *
  * A crash, sanitizer report or hang in any of them fails the run. */
 #include <string.h>
 
+#include "fw_msg_peer.h"
 #include "fw_ref_runner.h"
 #include "test_hal.h"
 
@@ -55,5 +58,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fw_output out;
     if (r.check(r.ctx, data, (uint32_t)size, &arena, why) == FW_OK && r.start(r.ctx, data, (uint32_t)size) == FW_OK)
         r.invoke(r.ctx, 7, &out);
+
+    static fw_runtime_buf rt;
+    static uint8_t again[65536];
+    fw_op_list ops;
+    if (fw_dec_runtime(data, size, &rt, &ops)) {
+        fw_cur c = fw_cur_make(again, sizeof again);
+        fw_enc_runtime(&c, &ops);
+        if (c.bad || c.pos != size || memcmp(again, data, size) != 0)
+            __builtin_trap();
+    }
     return 0;
 }

@@ -96,7 +96,7 @@ static void test_boot_and_hello(void)
     CHECK_EQ(info.proto_version, 1);
     CHECK_EQ(info.active_slot, FW_NO_SLOT);
     CHECK_EQ(info.max_payload, TB_MAX_PAYLOAD);
-    CHECK_EQ(info.capabilities, 0x1F);
+    CHECK_EQ(info.capabilities, 0x3F); /* RESUME RESULTS POWER LOG REBOOT RUNTIME */
     CHECK_EQ(info.slot_bytes, TB_SLOT_BYTES);
     CHECK_EQ(info.uid_len, 4);
     CHECK(memcmp(info.board_kind.s, "testboard", 9) == 0);
@@ -285,10 +285,93 @@ static void test_verify_failures(void)
     B.store.fail_writes = 0;
 }
 
+/* RUNTIME answers the runner's own op list; a list that breaks the limits or does not
+ * fit the host's payload is INTERNAL, never a truncated answer. */
+static void test_runtime(void)
+{
+    static fw_runtime_buf buf;
+    fw_op_list ops;
+    tb_boot(&B, 0, FW_BOOT_POWER_ON);
+    fw_frame f = call(FW_T_RUNTIME, NULL, 0);
+    CHECK_EQ(tb_error(&f), 0);
+    CHECK(fw_dec_runtime(f.payload, f.length, &buf, &ops));
+    CHECK(!strcmp(ops.runtime, "test-runner 1"));
+    CHECK_EQ(ops.n_builtins, 2);
+    CHECK_EQ(ops.builtins[0], 9);
+    CHECK_EQ(ops.builtins[1], 3);
+    CHECK_EQ(ops.n_customs, 1);
+    CHECK(!strcmp(ops.customs[0], "FleetTestOp"));
+
+    f = call(FW_T_RUNTIME, (const uint8_t *)"x", 1);
+    CHECK_EQ(tb_error(&f), FW_E_BAD_PAYLOAD);
+
+    uint8_t small_host[3] = {1, 24, 0}; /* the answer takes 33 bytes */
+    f = call(FW_T_HELLO, small_host, 3);
+    f = call(FW_T_RUNTIME, NULL, 0);
+    CHECK_EQ(tb_error(&f), FW_E_INTERNAL);
+    uint8_t hello[3] = {1, 0x00, 0x10};
+    f = call(FW_T_HELLO, hello, 3);
+
+    static const char *const long_name[] = {"a-custom-operator-name-of-33-byte"};
+    fw_op_list bad = {"r", NULL, 0, long_name, 1};
+    const fw_op_list *good = B.hal.runner.ops;
+    B.hal.runner.ops = &bad;
+    f = call(FW_T_RUNTIME, NULL, 0);
+    CHECK_EQ(tb_error(&f), FW_E_INTERNAL);
+    static const char *const empty_name[] = {""};
+    bad.customs = empty_name;
+    f = call(FW_T_RUNTIME, NULL, 0);
+    CHECK_EQ(tb_error(&f), FW_E_INTERNAL);
+
+    /* A runner that does not say what it runs: no capability bit, and RUNTIME is unknown. */
+    B.hal.runner.ops = NULL;
+    f = call(FW_T_HELLO, hello, 3);
+    fw_info info;
+    CHECK(fw_dec_info(f.payload, f.length, &info));
+    CHECK_EQ(info.capabilities, 0x1F);
+    f = call(FW_T_RUNTIME, NULL, 0);
+    CHECK_EQ(tb_error(&f), FW_E_UNKNOWN_TYPE);
+    B.hal.runner.ops = good;
+}
+
+/* The host-side decoder refuses what the spec forbids. */
+static void test_runtime_decode_refusals(void)
+{
+    static fw_runtime_buf buf;
+    fw_op_list ops;
+    static const struct {
+        const char *what;
+        uint8_t p[16];
+        size_t n;
+    } bad[] = {
+        {"empty", {0}, 0},
+        {"count past the end", {0, 5, 0, 9, 0, 0}, 6},
+        {"repeated code", {0, 2, 0, 9, 0, 9, 0, 0}, 8},
+        {"CUSTOM by code", {0, 1, 0, 32, 0, 0}, 6},
+        {"repeated custom", {0, 0, 0, 2, 1, 'A', 1, 'A'}, 8},
+        {"empty custom", {0, 0, 0, 1, 0}, 5},
+        {"custom past the end", {0, 0, 0, 1, 5, 'a'}, 6},
+        {"invalid UTF-8", {0, 0, 0, 1, 2, 0xFF, 0xFE}, 7},
+        {"NUL in a name", {0, 0, 0, 1, 2, 'a', 0}, 7},
+        {"trailing byte", {0, 0, 0, 0, 0}, 5},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (fw_dec_runtime(bad[i].p, bad[i].n, &buf, &ops)) {
+            g_failed++;
+            fprintf(stderr, "fw_dec_runtime accepted: %s\n", bad[i].what);
+        }
+    uint8_t long_runtime[40] = {33};
+    memset(long_runtime + 1, 'x', 33);
+    CHECK(!fw_dec_runtime(long_runtime, 37, &buf, &ops));
+    g_checks += sizeof bad / sizeof bad[0];
+}
+
 int main(void)
 {
     test_boot_and_hello();
     test_upload_and_lifecycle();
     test_verify_failures();
+    test_runtime();
+    test_runtime_decode_refusals();
     return check_done("device");
 }

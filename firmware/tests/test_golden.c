@@ -127,8 +127,22 @@ static int decode_encode(const char *cls, const uint8_t *p, size_t n, fw_cur *c)
             return 0;
         num(cls[0] == 'R' ? "mode" : "slot", v);
         fw_put_le(c, v, 1);
-    } else if (!strcmp(cls, "RebootAck") || !strcmp(cls, "ModelRollback")) {
+    } else if (!strcmp(cls, "RebootAck") || !strcmp(cls, "ModelRollback") || !strcmp(cls, "Runtime")) {
         return n == 0;
+    } else if (!strcmp(cls, "RuntimeInfo")) {
+        static fw_runtime_buf buf;
+        fw_op_list m;
+        if (!fw_dec_runtime(p, n, &buf, &m))
+            return 0;
+        text("runtime", (const uint8_t *)m.runtime, strlen(m.runtime));
+        key("builtins"), out("[");
+        for (uint16_t i = 0; i < m.n_builtins; i++)
+            out("%s%u", i ? "," : "", m.builtins[i]);
+        out("]"), key("customs"), out("[");
+        for (uint8_t i = 0; i < m.n_customs; i++)
+            out("%s%s", i ? "," : "", m.customs[i]);
+        out("]");
+        fw_enc_runtime(c, &m);
     } else if (!strcmp(cls, "ModelBegin")) {
         fw_model_begin m;
         if (!fw_dec_model_begin(p, n, &m))
@@ -286,6 +300,6 @@ int main(void)
         check_valid(&k_frames[i]);
     for (size_t i = 0; i < COUNT(k_invalid); i++)
         check_invalid(&k_invalid[i]);
-    CHECK(COUNT(k_frames) >= 38);
+    CHECK(COUNT(k_frames) >= 42);
     return check_done("golden");
 }

@@ -3,7 +3,7 @@
     python3 tools/golden_to_c.py ../tests/golden/frames.json build/golden_vectors.h
 
 Each valid frame carries its fields flattened to one canonical line ("name=value ...",
-nested slots in [{...}|{...}], bytes as hex, floats as %.9g) that the C test prints
+nested slots in [{...}|{...}], lists of plain values as [a,b], bytes as hex, floats as %.9g) that the C test prints
 from what it decoded, so C and Python are compared field by field, not just by bytes.
 Standard library only: the firmware build needs no project packages.
 """
@@ -15,8 +15,10 @@ import sys
 def canonical(value) -> str:
     if isinstance(value, dict):
         return " ".join(f"{k}={canonical(v)}" for k, v in value.items())
-    if isinstance(value, list):
+    if isinstance(value, list) and all(isinstance(v, dict) for v in value):
         return "[" + "|".join("{" + canonical(v) + "}" for v in value) + "]"
+    if isinstance(value, list):
+        return "[" + ",".join(canonical(v) for v in value) + "]"
     if isinstance(value, float):
         return format(value, ".9g")
     return str(value)

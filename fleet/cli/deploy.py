@@ -18,7 +18,7 @@ from fleet.connect import board_connector
 from fleet.deploy.board_deploy import DeployOptions, DeployTarget
 from fleet.deploy.events import DeployEvent
 from fleet.deploy.model_file import load_model_file
-from fleet.deploy.preflight import preflight
+from fleet.deploy.preflight import preflight_board
 from fleet.deploy.rollout import RolloutPlan, exit_code, run_rollout
 from fleet.discovery import scan
 from fleet.errors import ConfigError, ModelError
@@ -44,8 +44,7 @@ async def _dry_run(targets: list[DeployTarget], model, plan: RolloutPlan, emit) 
     for target in targets:
         client = await target.connect()
         try:
-            assert client.info is not None
-            check = preflight(model, client.info, target.name)
+            check = await preflight_board(model, client, target.name)
         finally:
             await client.close()
         kind = "skipped" if check.same_model else ("preflight" if check.ok else "refused")

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from fleet.cli.output import print_json, print_table
 from fleet.config import load_config
+from fleet.deploy.preflight import runtime_operators
 from fleet.discovery import ScanResult, scan
 from fleet.protocol import SlotState
 
@@ -28,6 +29,8 @@ class ScanRow(BaseModel):
     model_version: str | None = None
     model_sha256: str | None = None
     model_state: str | None = None
+    runtime: str | None = None  # the board's RUNTIME answer: its runtime and the operators it can run
+    operators: list[str] | None = None
     tags: list[str] = []
     error: str | None = None
 
@@ -45,6 +48,8 @@ def row_for(result: ScanResult) -> ScanRow:
     )  # fmt: skip
     if info is not None:
         row.firmware, row.protocol = info.firmware_version, info.proto_version
+        if result.runtime is not None:
+            row.runtime, row.operators = result.runtime.runtime, sorted(runtime_operators(result.runtime))
         active = info.active
         if active is not None:
             row.model, row.model_version = active.name, active.version

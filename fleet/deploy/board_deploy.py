@@ -21,7 +21,7 @@ from fleet.client import BoardClient, Subscription
 from fleet.connect import Connector
 from fleet.deploy.events import DeployEvent
 from fleet.deploy.model_file import ModelFile
-from fleet.deploy.preflight import preflight
+from fleet.deploy.preflight import preflight_board
 from fleet.deploy.upload import UploadProgress, upload
 from fleet.error_codes import ErrorCode
 from fleet.errors import DeviceError, FleetError, FleetTimeout, ModelRejected, TransportError, UploadError
@@ -157,7 +157,7 @@ class BoardDeploy:
 
     async def _prepare(self, info: Info) -> tuple[int, Info] | BoardResult:
         """Pre-flight, upload and COMMIT: (slot, info before activation), or the result if it ends here."""
-        check = preflight(self.model, info, self.target.name)
+        check = await preflight_board(self.model, self._client, self.target.name, info)
         if check.same_model:
             self.emit("skipped", reason="already runs this model", sha256=self.model.info.sha256, phase="done")
             return BoardResult(self.target.name, "skipped", "already runs this model")

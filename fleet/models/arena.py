@@ -18,24 +18,20 @@ to the byte: about 15 probes, well under a second after the child's ~0.3 s start
 
 The figure is for this host build of TFLM (64-bit pointers, so larger than on a 32-bit
 microcontroller) and for this tflite-micro version; results are cached on disk by model
-sha256 and tflite-micro version in `$FLEET_CACHE_DIR/arena/` (default
-`$XDG_CACHE_HOME/fleet`, else `~/.cache/fleet`).
+sha256 and tflite-micro version in `arena/` of `fleet.models.host_tflm.cache_dir()`.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
 import json
-import os
 import select
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import fleet
-from fleet.errors import ModelError, ModelToolMissing
+from fleet.errors import ModelError
+from fleet.models.host_tflm import cache_dir, child_env, tflm_version, write_cache
 from fleet.models.inspect import inspect_model
 
 # Bump when what is measured changes, so stale cache entries are not reused.
@@ -67,7 +63,7 @@ def measure_arena(data: bytes, *, use_cache: bool = True, name: str | None = Non
 
 def _measure(data: bytes, use_cache: bool) -> int:
     info = inspect_model(data)
-    tflm = _tflm_version()
+    tflm = tflm_version("measuring the tensor arena")
     cache_file = cache_dir() / "arena" / f"{info.sha256}.json"
     if use_cache:
         cached = _read_cache(cache_file, tflm)
@@ -78,16 +74,8 @@ def _measure(data: bytes, use_cache: bool) -> int:
         model_path.write_bytes(data)
         with _Prober(model_path, len(info.inputs)) as prober:
             arena = _search(prober, len(data))
-    _write_cache(cache_file, {"sha256": info.sha256, "arena_bytes": arena, "tflite_micro": tflm, "method": _METHOD})
+    write_cache(cache_file, {"sha256": info.sha256, "arena_bytes": arena, "tflite_micro": tflm, "method": _METHOD})
     return arena
-
-
-def cache_dir() -> Path:
-    """Where fleet caches measurements: $FLEET_CACHE_DIR, else $XDG_CACHE_HOME/fleet, else ~/.cache/fleet."""
-    if override := os.environ.get("FLEET_CACHE_DIR"):
-        return Path(override)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "fleet"
 
 
 def _search(prober: _Prober, model_size: int) -> int:
@@ -134,11 +122,7 @@ class _Prober:
 
     def __init__(self, model_path: Path, inputs: int) -> None:
         self._argv = [sys.executable, "-m", "fleet.models._arena_probe", str(model_path), str(inputs)]
-        env = dict(os.environ)
-        # The child must import this same fleet, installed or not.
-        source_root = str(Path(fleet.__file__).resolve().parents[1])
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [source_root, env.get("PYTHONPATH")]))
-        self._env = env
+        self._env = child_env()
         self._child: subprocess.Popen[bytes] | None = None
         self._crashes = 0
 
@@ -208,15 +192,6 @@ class _Prober:
         return stderr.decode("utf-8", "replace")
 
 
-def _tflm_version() -> str:
-    if importlib.util.find_spec("tflite_micro") is None:
-        raise ModelToolMissing(
-            "measuring the tensor arena needs the TFLite Micro host interpreter (tflite-micro)",
-            hint="pip install 'fleet[sim]'",
-        )
-    return importlib.metadata.version("tflite-micro")
-
-
 def _read_cache(path: Path, tflm: str) -> int | None:
     try:
         entry = json.loads(path.read_text(encoding="utf-8"))
@@ -225,14 +200,3 @@ def _read_cache(path: Path, tflm: str) -> int | None:
     except (OSError, ValueError, KeyError, TypeError):
         pass  # missing or unreadable: measure again and overwrite
     return None
-
-
-def _write_cache(path: Path, entry: dict[str, object]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename, so concurrent callers never read half a file.
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as tmp:
-            json.dump(entry, tmp)
-        os.replace(tmp.name, path)
-    except OSError:
-        pass  # a read-only cache only costs re-measuring

@@ -158,15 +158,20 @@ def _read(data: bytes) -> ModelInfo:
     )
 
 
+def builtin_name(code: int) -> str:
+    """The name `ModelInfo.ops` uses for builtin operator `code` (a newer schema's by number)."""
+    if 0 <= code < len(BUILTIN_OPS):
+        return BUILTIN_OPS[code]
+    return f"BUILTIN_{code}"
+
+
 def _op_name(code: Table) -> str:
     # Schema 3 moved builtin codes past 127 from the int8 `deprecated_builtin_code` to the
     # int32 `builtin_code`; writers fill both, older files only the first, so take the max.
     builtin = max(code.scalar(0, "b", 0, "deprecated_builtin_code"), code.scalar(3, "i", 0, "builtin_code"))
     if builtin == _CUSTOM:
         return code.string(1, "custom_code") or "CUSTOM"
-    if 0 <= builtin < len(BUILTIN_OPS):
-        return BUILTIN_OPS[builtin]
-    return f"BUILTIN_{builtin}"
+    return builtin_name(builtin)
 
 
 def _shape_of(shapes: list[tuple[int, ...]], index: int, sg: int, op: int) -> tuple[int, ...] | None:

@@ -17,7 +17,7 @@ from fleet.protocol.messages import Message, SlotInfo
 
 
 def to_fields(obj: Message | SlotInfo) -> dict[str, Any]:
-    """Every field of a message as int, float, str, hex string or list of dicts."""
+    """Every field of a message as int, float, str, hex string, or a list of plain values or dicts."""
     return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
 
 
@@ -53,7 +53,9 @@ def _typed(hint: Any, value: Any) -> Any:
         return bytes.fromhex(value)
     if typing.get_origin(hint) is tuple:
         (item, *_) = typing.get_args(hint)
-        return tuple(from_fields(item, v) for v in value)
+        if dataclasses.is_dataclass(item):
+            return tuple(from_fields(item, v) for v in value)
+        return tuple(value)
     return value
 
 

@@ -20,6 +20,7 @@ class MsgType(IntEnum):
     PING = 0x02
     STREAM_CONFIG = 0x03
     REBOOT = 0x04
+    RUNTIME = 0x05
     MODEL_BEGIN = 0x10
     MODEL_CHUNK = 0x11
     MODEL_COMMIT = 0x12

@@ -15,18 +15,18 @@ from typing import ClassVar
 
 from fleet.errors import MalformedMessage
 from fleet.protocol.header import MsgType
-from fleet.protocol.payload import Reader, bytes8, field_names, pack, sha, str8
+from fleet.protocol.payload import U8, U16, Reader, bytes8, field_names, pack, sha, str8
 from fleet.protocol.values import (
-    MAX_NAME, MAX_UID, MIN_MAX_PAYLOAD, MODEL_PREFIX_SIZE, NO_SLOT, SHA256_SIZE, ActivateMode, BootReason, Capability,
+    CUSTOM_OPERATOR, MAX_NAME, MAX_UID, MIN_MAX_PAYLOAD, MODEL_PREFIX_SIZE, NO_SLOT, SHA256_SIZE, ActivateMode, BootReason, Capability,
     Kind, LogLevel, OutputFormat, SlotState, Stream,
 )  # fmt: skip
 
 __all__ = [
-    "MAX_NAME", "MAX_UID", "MIN_MAX_PAYLOAD", "MODEL_PREFIX_SIZE", "NO_SLOT", "SHA256_SIZE",
+    "CUSTOM_OPERATOR", "MAX_NAME", "MAX_UID", "MIN_MAX_PAYLOAD", "MODEL_PREFIX_SIZE", "NO_SLOT", "SHA256_SIZE",
     "ActivateAck", "ActivateMode", "BeginAck", "Boot", "BootReason", "Capability", "ChunkAck", "CommitAck",
     "ConfirmAck", "Error", "EVENTS", "Hello", "InferResult", "Info", "Kind", "Log", "LogLevel", "Message",
     "ModelActivate", "ModelBegin", "ModelChunk", "ModelCommit", "ModelConfirm", "ModelRollback", "OutputFormat",
-    "Ping", "Pong", "Power", "Reboot", "RebootAck", "REQUESTS", "RESPONSES", "RollbackAck", "SlotInfo",
+    "Ping", "Pong", "Power", "Reboot", "RebootAck", "REQUESTS", "RESPONSES", "RollbackAck", "Runtime", "RuntimeInfo", "SlotInfo",
     "SlotState", "SlotStatus", "Stream", "StreamConfig", "StreamConfigAck",
 ]  # fmt: skip
 
@@ -239,6 +239,80 @@ class RebootAck(_Fixed):
     TYPE = MsgType.REBOOT
     KIND = Kind.RESPONSE
     LAYOUT = struct.Struct("<")
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime(_Fixed):
+    """Ask what the board's runtime can run (boards that declare `Capability.RUNTIME`)."""
+
+    TYPE = MsgType.RUNTIME
+    KIND = Kind.REQUEST
+    LAYOUT = struct.Struct("<")
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeInfo(Message):
+    """The board's inference runtime and every operator it can run.
+
+    `builtins` are TFLite BuiltinOperator codes, `customs` custom operator names; both are
+    sets on the wire (no duplicates, order carries no meaning) and kept in wire order here.
+    """
+
+    TYPE = MsgType.RUNTIME
+    KIND = Kind.RESPONSE
+    runtime: str
+    builtins: tuple[int, ...] = ()
+    customs: tuple[str, ...] = ()
+
+    def encode(self) -> bytes:
+        what = "RuntimeInfo"
+        _check_operators(self.runtime, self.builtins, self.customs, what)
+        return (
+            str8(self.runtime, "runtime", what)
+            + pack(U16, what, len(self.builtins))
+            + b"".join(pack(U16, what, code) for code in self.builtins)
+            + pack(U8, what, len(self.customs))
+            + b"".join(str8(name, "custom operator name", what) for name in self.customs)
+        )
+
+    @classmethod
+    def decode(cls, payload: bytes) -> RuntimeInfo:
+        what = "RuntimeInfo"
+        r = Reader(payload, what)
+        runtime = r.str8("runtime")
+        (count,) = r.unpack(U16)
+        left = len(payload) - r.pos
+        if 2 * count > left:
+            raise MalformedMessage(f"{what}: {count} builtin operator codes need {2 * count} bytes, {left} left")
+        builtins = struct.unpack_from(f"<{count}H", payload, r.pos)
+        r.pos += 2 * count
+        (n_customs,) = r.unpack(U8)
+        customs = tuple(r.str8(f"custom operator name {i}") for i in range(n_customs))
+        r.done()
+        _check_operators(runtime, builtins, customs, what)
+        return cls(runtime, builtins, customs)
+
+
+
+def _check_operators(runtime: str, builtins: tuple[int, ...], customs: tuple[str, ...], what: str) -> None:
+    """The rules both directions enforce: sets without repeats, CUSTOM only by name, counts that fit,
+    names without NUL (firmware keeps them as C strings)."""
+    if len(builtins) > 0xFFFF:
+        raise MalformedMessage(f"{what}: {len(builtins)} builtin operators, at most 65535")
+    if len(customs) > 0xFF:
+        raise MalformedMessage(f"{what}: {len(customs)} custom operators, at most 255")
+    if len(set(builtins)) != len(builtins):
+        twice = next(code for code in builtins if builtins.count(code) > 1)
+        raise MalformedMessage(f"{what}: builtin operator code {twice} is listed twice")
+    if CUSTOM_OPERATOR in builtins:
+        raise MalformedMessage(f"{what}: builtin code {CUSTOM_OPERATOR} (CUSTOM) is not an operator; customs go by name")
+    if len(set(customs)) != len(customs):
+        twice = next(name for name in customs if customs.count(name) > 1)
+        raise MalformedMessage(f"{what}: custom operator {twice!r} is listed twice")
+    if "" in customs:
+        raise MalformedMessage(f"{what}: a custom operator name is empty")
+    if any("\x00" in name for name in (runtime, *customs)):
+        raise MalformedMessage(f"{what}: a name contains a NUL character")
 
 
 # --- model upload --------------------------------------------------------------------
@@ -521,12 +595,12 @@ class Error(Message):
 
 REQUESTS: dict[int, type[Message]] = {
     cls.TYPE: cls
-    for cls in (Hello, Ping, StreamConfig, Reboot, ModelBegin, ModelChunk, ModelCommit, ModelActivate,
+    for cls in (Hello, Ping, StreamConfig, Reboot, Runtime, ModelBegin, ModelChunk, ModelCommit, ModelActivate,
                 ModelConfirm, ModelRollback)
 }  # fmt: skip
 RESPONSES: dict[int, type[Message]] = {
     cls.TYPE: cls
-    for cls in (Info, Pong, StreamConfigAck, RebootAck, BeginAck, ChunkAck, CommitAck, ActivateAck, ConfirmAck,
+    for cls in (Info, Pong, StreamConfigAck, RebootAck, RuntimeInfo, BeginAck, ChunkAck, CommitAck, ActivateAck, ConfirmAck,
                 RollbackAck)
 }  # fmt: skip
 EVENTS: dict[int, type[Message]] = {cls.TYPE: cls for cls in (InferResult, Power, Log, Boot)}

@@ -79,6 +79,7 @@ def sha(value: bytes, what: str, size: int = SHA256_SIZE) -> bytes:
 
 
 U8 = struct.Struct("<B")
+U16 = struct.Struct("<H")
 
 
 @cache

@@ -8,6 +8,7 @@ MAX_NAME = 32  # name, version, board kind, firmware version: bytes of UTF-8
 MAX_UID = 16
 NO_SLOT = 0xFF
 MIN_MAX_PAYLOAD = 512  # every board must accept payloads at least this large
+CUSTOM_OPERATOR = 32  # TFLite BuiltinOperator CUSTOM: custom operators are listed by name, never by this code
 
 
 class Kind(IntEnum):
@@ -25,6 +26,7 @@ class Capability(IntFlag):
     POWER = 0x04
     LOG = 0x08
     REBOOT = 0x10
+    RUNTIME = 0x20  # answers RUNTIME: what the board's runtime can run
 
 
 class Stream(IntFlag):

@@ -29,25 +29,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fleet.error_codes import ErrorCode
-from fleet.errors import MalformedMessage
+from fleet.errors import FleetError, MalformedMessage
 from fleet.profiles import Profile
 from fleet.protocol import (
     MAX_UID, PROTOCOL_VERSION, ActivateAck, ActivateMode, BeginAck, Boot, BootReason, Capability, ChunkAck,
     CommitAck, ConfirmAck, Error, Frame, FrameDecoder, Header, Hello, InferResult, Info, Log, LogLevel, Message,
     ModelActivate, ModelBegin, ModelChunk, ModelCommit, ModelConfirm, ModelRollback, MsgType, Ping, Pong, Power,
-    Reboot, RebootAck, REQUESTS, RollbackAck, SlotState, StreamConfig, encode_error, encode_message,
+    Reboot, RebootAck, REQUESTS, RollbackAck, Runtime, RuntimeInfo, SlotState, StreamConfig, encode_error,
+    encode_message,
 )  # fmt: skip
 from fleet.sim.clock import Clock
 from fleet.sim.loader import LoadedModel, ModelLoader, encode_output
 from fleet.sim.power import PowerMeter, PowerModel
 from fleet.sim.refusal import Refusal
+from fleet.sim.runtime import board_runtime
 from fleet.sim.slots import SlotStore, active_slot_byte
 from fleet.sim.streams import StreamSettings
 
 log = logging.getLogger(__name__)
 
 FIRMWARE_VERSION = "fleet-sim 0.1.0"
-CAPABILITIES = Capability.RESUME | Capability.RESULTS | Capability.POWER | Capability.LOG | Capability.REBOOT
+CAPABILITIES = (
+    Capability.RESUME | Capability.RESULTS | Capability.POWER | Capability.LOG | Capability.REBOOT | Capability.RUNTIME
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +115,7 @@ class BoardEngine:
             MsgType.PING: self._ping,
             MsgType.STREAM_CONFIG: self._stream_config,
             MsgType.REBOOT: self._reboot,
+            MsgType.RUNTIME: self._runtime,
             MsgType.MODEL_BEGIN: self._begin,
             MsgType.MODEL_CHUNK: self._chunk,
             MsgType.MODEL_COMMIT: self._commit,
@@ -344,6 +349,12 @@ class BoardEngine:
         self._log(LogLevel.INFO, "reboot requested")
         self._reboot_requested = True
         return RebootAck()
+
+    def _runtime(self, _: Runtime) -> RuntimeInfo:
+        try:
+            return board_runtime(self.profile)
+        except FleetError as exc:  # no host interpreter to ask: say so rather than claim anything
+            raise Refusal(ErrorCode.INTERNAL, f"cannot list operators: {exc}") from None
 
     def _begin(self, request: ModelBegin) -> BeginAck:
         offset = self.store.begin(

@@ -48,6 +48,8 @@ def test_scan_finds_the_virtual_boards_without_configuration(sim, env, tmp_path)
         row = rows[board["uid"]]
         assert (row["port"], row["kind"], row["status"], row["source"]) == (board["port"], board["profile"], "ok", "virtual")
         assert row["model"] == "sine" and row["model_state"] == "active"
+        assert row["runtime"].startswith("tflite-micro ") and row["runtime"].endswith(" reference")
+        assert {"FULLY_CONNECTED", "CONV_2D"} <= set(row["operators"])  # from the board's profile
     table = fleet(env, tmp_path, "scan")
     assert table.stdout.splitlines()[0].split()[:3] == ["NAME", "UID", "KIND"]
     assert all(b["uid"] in table.stdout for b in sim)

@@ -124,3 +124,12 @@ async def test_silent_port_times_out_after_retries():
     finally:
         os.close(master)
         os.close(slave)
+
+
+async def test_runtime_lists_what_the_board_can_run(board):
+    client = await connect(board)
+    runtime = await client.runtime()
+    assert runtime is not None and runtime.runtime.startswith("tflite-micro ")
+    # esp32s3's profile; CONV_2D (3) and FULLY_CONNECTED (9) among them, no custom operators.
+    assert {3, 9} <= set(runtime.builtins) and runtime.customs == ()
+    await client.close()

@@ -10,7 +10,8 @@ import pytest
 from fleet.client import BoardClient
 from fleet.errors import ModelRejected, PortVanished, RequestTimeout, UnsupportedVersion
 from fleet.protocol import (
-    Error, ErrorCode, FrameDecoder, Info, Log, ModelCommit, MsgType, Ping, Pong, SlotInfo, decode_message,
+    Capability, Error, ErrorCode, FrameDecoder, Info, Log, ModelCommit, MsgType, Ping, Pong, RuntimeInfo, SlotInfo,
+    decode_message,
     encode_error, encode_message,
 )  # fmt: skip
 from fleet.transport.memory import memory_pipe
@@ -180,4 +181,29 @@ async def test_a_failing_listener_ends_the_connection_with_the_reason():
     why = await asyncio.wait_for(client.wait_closed(), 1.0)
     assert isinstance(why, PortVanished) and "cannot fold this" in str(why)
     assert not client.connected
+    await client.close()
+
+
+@pytest.mark.asyncio
+async def test_runtime_is_not_asked_of_a_board_without_the_capability():
+    host, board = memory_pipe()
+    dev = Scripted(board, hello_then(lambda seq, msg: None))
+    client = await BoardClient.connect(host, timeout=0.05, retries=0)
+    assert await client.runtime() is None
+    assert [type(msg).__name__ for _, msg in dev.requests] == ["Hello"]
+    await client.close()
+
+
+@pytest.mark.asyncio
+async def test_runtime_returns_what_the_board_declares():
+    answer = RuntimeInfo("tflm 90b983c cmsis-nn", (3, 4), ("SignalWindow",))
+    info = dataclasses.replace(INFO, capabilities=INFO.capabilities | Capability.RUNTIME)
+
+    def respond(seq, msg):
+        return encode_message(info if msg.TYPE == MsgType.HELLO else answer, seq)
+
+    host, board = memory_pipe()
+    Scripted(board, respond)
+    client = await BoardClient.connect(host)
+    assert await client.runtime() == answer
     await client.close()

@@ -172,7 +172,7 @@ async def test_custom_ops_are_refused_before_sending(one_board):
     result = await BoardDeploy(target_for(one_board), model, FAST, Events()).run()
     assert result.outcome == "refused"
     assert "unsupported operators" in result.reason
-    assert one_board.stats.rx_bytes - before < 32
+    assert one_board.stats.rx_bytes - before < 48  # HELLO and RUNTIME; a MODEL_BEGIN alone is 53+
 
 
 async def test_corrupted_chunks_are_resent_and_the_model_verifies(tmp_path, sine, gesture):
@@ -228,16 +228,20 @@ async def test_model_too_big_for_the_arena_is_refused_before_sending(limited_boa
     result = await BoardDeploy(target_for(board), gesture, FAST, Events()).run()
     assert result.outcome == "refused"
     assert result.reason == "arena 3152 B exceeds the 3072 B tensor arena"
-    assert board.stats.rx_bytes - before < 32
+    assert board.stats.rx_bytes - before < 48  # HELLO and RUNTIME; a MODEL_BEGIN alone is 53+
 
 
 async def test_unsupported_op_is_refused_before_sending(limited_board, gesture, monkeypatch):
-    # The host knows a kind's operators from its profile, as if profiles.toml listed this one.
+    # The host knows a kind's operators from its profile, as if profiles.toml listed this one,
+    # and the board does not declare RUNTIME (else its own list decides: tests/deploy/test_runtime_preflight.py).
     from fleet.deploy import preflight as preflight_module
     from fleet.profiles import get_profile, load_profiles
+    from fleet.protocol import Capability
+    from fleet.sim import engine
 
     lite = get_profile("pico").model_copy(update={"name": "pico-lite", **NO_POOLING})
     monkeypatch.setattr(preflight_module, "load_profiles", lambda: {**load_profiles(), "pico-lite": lite})
+    monkeypatch.setattr(engine, "CAPABILITIES", engine.CAPABILITIES & ~Capability.RUNTIME)
     board = await limited_board(name="pico-lite", **NO_POOLING)
     before = board.stats.rx_bytes
     result = await BoardDeploy(target_for(board), gesture, FAST, Events()).run()

@@ -12,8 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from fleet.deploy.preflight import runtime_operators
+from fleet.models.inspect import inspect_file
+from fleet.protocol import Runtime, SlotState
 from tests.firmware.conftest import PosixBoard
 from tests.firmware.models import variant
+from tests.shared_models import shared_model_path
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "fleet" / "models" / "examples"
@@ -53,10 +57,10 @@ def test_fleet_deploy_confirms_refuses_and_rolls_back(board, tmp_path):
     code, events = deploy(tmp_path, sine)
     assert code == 0 and "skipped" in events[-1]["summary"], events[-3:]
 
-    # An operator the reference runner does not have: the board's test-load refuses it
-    # by name and keeps running sine.
+    # An operator the reference runner does not have: its RUNTIME list lacks it, so
+    # pre-flight refuses it by name before sending anything, and the board keeps sine.
     code, events = deploy(tmp_path, EXAMPLES / "gesture.tflite")
-    assert code == 1
+    assert code == 3
     assert any("RESHAPE" in (e.get("reason") or "") for e in events), events[-3:]
     assert running_sha(board) == hashlib.sha256(sine.read_bytes()).hexdigest()
 
@@ -71,3 +75,28 @@ def test_fleet_deploy_health_failure_rolls_back(board, tmp_path):
     code, events = deploy(tmp_path, other, "--max-latency-ms", "0.0001")
     assert code == 1 and "rolled_back" in events[-1]["summary"], events[-3:]
     assert running_sha(board) == hashlib.sha256(sine.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("name", ["person_detect.tflite", "micro_speech_quantized.tflite"])
+def test_fleet_deploy_refuses_operators_the_firmware_lacks_before_sending(board, tmp_path, name):
+    """The 98 KB-conv-model report: the board's RUNTIME list makes pre-flight refuse, by
+    operator name and with exit 3, before any byte of the model is sent."""
+    model = shared_model_path(name)
+    link = board.link()
+    try:
+        runtime = link.request(Runtime())
+    finally:
+        link.close()
+    missing = [op for op in inspect_file(model).ops if op not in runtime_operators(runtime)]
+    if not missing:
+        pytest.skip(f"this firmware's runtime ({runtime.runtime}) runs every operator of {name}")
+    code, events = deploy(tmp_path, model)
+    assert code == 3, events[-3:]
+    (refused,) = [e for e in events if e["event"] == "refused"]
+    assert f"board fw ({runtime.runtime}) cannot run {', '.join(missing)} (unsupported operators)" in refused["reason"]
+    assert not [e for e in events if e.get("phase") in ("uploading", "verifying")]
+    link = board.link()
+    try:
+        assert [s.state for s in link.hello().slots] == [SlotState.EMPTY, SlotState.EMPTY]  # no MODEL_BEGIN reached it
+    finally:
+        link.close()

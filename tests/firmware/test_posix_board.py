@@ -11,7 +11,7 @@ import pytest
 
 from fleet.protocol import (
     ActivateMode, Boot, BootReason, ErrorCode, InferResult, Log, LogLevel, ModelActivate, ModelBegin, ModelChunk, ModelCommit,
-    ModelConfirm, ModelRollback, Ping, Power, Reboot, SlotState, Stream, StreamConfig,
+    Capability, ModelConfirm, ModelRollback, Ping, Power, Reboot, Runtime, RuntimeInfo, SlotState, Stream, StreamConfig,
 )  # fmt: skip
 from tests.firmware.board_link import BoardError, tflm_outputs
 from tests.firmware.models import gesture, hello_world, sine, variant
@@ -48,7 +48,7 @@ def test_boot_event_and_handshake(link):
     assert info.proto_version == 1 and info.active_slot == NO_SLOT
     assert info.uid == bytes.fromhex("f1ee7001") and info.board_kind == "posix"
     assert info.firmware_version.startswith("fleet-fw")
-    assert info.capabilities == 0x1F and info.max_payload >= 512 and info.rx_window >= info.max_payload
+    assert info.capabilities == 0x3F and info.max_payload >= 512 and info.rx_window >= info.max_payload
     assert [s.state for s in info.slots] == [SlotState.EMPTY, SlotState.EMPTY]
 
 
@@ -224,3 +224,13 @@ def test_power_and_log_streams(link):
     link.upload(sine(), 0)
     log = link.take_events(Log, 1)[0]
     assert log.level == LogLevel.INFO and log.text == "model verified"
+
+
+def test_runtime_answers_the_runner_op_list(link):
+    info = link.hello()
+    assert info.capabilities & Capability.RUNTIME
+    runtime = link.request(Runtime())
+    assert isinstance(runtime, RuntimeInfo)
+    assert 9 in runtime.builtins  # FULLY_CONNECTED, which every runner of ours has
+    if runtime.runtime.startswith("fleet-ref"):  # the reference runner: that and nothing else
+        assert (runtime.runtime, runtime.builtins, runtime.customs) == ("fleet-ref 1", (9,), ())

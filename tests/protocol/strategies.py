@@ -14,6 +14,7 @@ sha = st.binary(min_size=32, max_size=32)
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=120)
 name = text.filter(lambda s: len(s.encode()) <= m.MAX_NAME)
 blob = st.binary(max_size=600)
+c_name = name.filter(lambda s: "\x00" not in s)  # RUNTIME names: firmware keeps them as C strings
 
 slot_info = st.builds(m.SlotInfo, u8, u32, u32, sha, name, name)
 two_slots = st.tuples(slot_info, slot_info)
@@ -27,6 +28,12 @@ MESSAGES = {
     m.StreamConfigAck: st.builds(m.StreamConfigAck, u8, u8, u16, u16, u8),
     m.Reboot: st.builds(m.Reboot, u8),
     m.RebootAck: st.just(m.RebootAck()),
+    m.Runtime: st.just(m.Runtime()),
+    m.RuntimeInfo: st.builds(
+        m.RuntimeInfo, c_name,
+        st.lists(u16.filter(lambda c: c != m.CUSTOM_OPERATOR), unique=True, max_size=300).map(tuple),
+        st.lists(c_name.filter(bool), unique=True, max_size=20).map(tuple),
+    ),  # fmt: skip
     m.ModelBegin: st.builds(m.ModelBegin, u8, u32, sha, name, name),
     m.BeginAck: st.builds(m.BeginAck, u8, u32),
     m.ModelChunk: st.builds(m.ModelChunk, u32, blob),

@@ -4,7 +4,7 @@ import pytest
 
 from fleet.errors import MalformedMessage, UnknownMessageType, UnsupportedVersion
 from fleet.protocol import (
-    Frame, Header, Info, ModelBegin, ModelCommit, MsgType, Pong, SlotInfo, decode_message,
+    Frame, Header, Info, ModelBegin, ModelCommit, MsgType, Pong, Runtime, RuntimeInfo, SlotInfo, decode_message,
 )  # fmt: skip
 
 
@@ -63,3 +63,58 @@ def test_info_active_slot_helper():
 
 def test_pong_keeps_the_echo():
     assert Pong.decode(Pong(5, b"\x00\x01").encode()) == Pong(5, b"\x00\x01")
+
+
+# --- RUNTIME -------------------------------------------------------------------------
+
+RUNTIME_INFO = RuntimeInfo("tflm 90b983c cmsis-nn", (3, 4, 9), ("SignalWindow",))
+
+
+def test_runtime_info_round_trips_and_keeps_wire_order():
+    assert RuntimeInfo.decode(RUNTIME_INFO.encode()) == RUNTIME_INFO
+
+
+def test_runtime_request_is_empty():
+    assert Runtime().encode() == b""
+    with pytest.raises(MalformedMessage, match="expected 0"):
+        Runtime.decode(b"\x00")
+
+
+@pytest.mark.parametrize(
+    ("payload", "match"),
+    [
+        (b"", "too short"),
+        (b"\x00", "too short"),  # no builtin count
+        (b"\x00\x05\x00\x09\x00\x00", "5 builtin operator codes need 10 bytes, 3 left"),
+        (b"\x00\x01\x00\x09\x00", "too short"),  # no custom count
+        (b"\x00\x02\x00\x09\x00\x09\x00\x00", "code 9 is listed twice"),
+        (b"\x00\x01\x00\x20\x00\x00", "CUSTOM"),
+        (b"\x00\x00\x00\x02\x01A\x01A", "'A' is listed twice"),
+        (b"\x00\x00\x00\x01\x00", "name is empty"),
+        (b"\x00\x00\x00\x01\x05abc", "runs past the end"),
+        (b"\x00\x00\x00\x01\x02\xff\xfe", "UTF-8"),
+        (b"\x00\x00\x00\x01\x02a\x00", "NUL"),
+        (b"\x01\x00\x00\x00\x00", "NUL"),
+        (b"\x00\x00\x00\x01\x21" + b"x" * 33, "33 bytes, the limit is 32"),
+        (b"\x21" + b"x" * 33 + b"\x00\x00\x00", "runtime is 33 bytes"),
+        (b"\x00\x00\x00\x00\x00", "1 unexpected trailing"),
+    ],
+)
+def test_malformed_runtime_info_is_refused_naming_the_fault(payload, match):
+    with pytest.raises(MalformedMessage, match=match):
+        RuntimeInfo.decode(payload)
+
+
+@pytest.mark.parametrize(
+    ("msg", "match"),
+    [
+        (RuntimeInfo("r", (9, 9)), "listed twice"),
+        (RuntimeInfo("r", (32,)), "CUSTOM"),
+        (RuntimeInfo("r", (0x10000,)), "out of range"),
+        (RuntimeInfo("r", (), ("x" * 33,)), "33 bytes"),
+        (RuntimeInfo("r", (), tuple(f"op{i}" for i in range(256))), "at most 255"),
+    ],
+)
+def test_runtime_info_encode_refuses_what_decode_would(msg, match):
+    with pytest.raises(MalformedMessage, match=match):
+        msg.encode()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 
 import pytest
 import pytest_asyncio
+import tflite_micro
 from cobs import cobs
 
 from fleet.error_codes import ErrorCode
+from fleet.models._schema_names import BUILTIN_OPS
 from fleet.protocol import (
-    NO_SLOT, Boot, Capability, Error, Flags, Header, Hello, Info, LogLevel, Ping, Pong, Reboot, RebootAck, Stream, StreamConfig,
-    StreamConfigAck, encode_frame, encode_message,
+    NO_SLOT, Boot, Capability, Error, Flags, Header, Hello, Info, LogLevel, Ping, Pong, Reboot, RebootAck, Runtime,
+    RuntimeInfo, Stream, StreamConfig, StreamConfigAck, encode_frame, encode_message,
 )  # fmt: skip
 from fleet.sim.board import derive_uid, make_engine
 from fleet.sim.ports import MemoryPorts
@@ -45,7 +48,19 @@ async def test_boot_event_then_info(board):
                                                                 profile.cpu_hz)
     assert info.max_payload == 1024 and info.rx_window == 4096
     assert info.capabilities == int(Capability.RESUME | Capability.RESULTS | Capability.POWER | Capability.LOG
-                                    | Capability.REBOOT)
+                                    | Capability.REBOOT | Capability.RUNTIME)
+
+
+@pytest.mark.asyncio
+async def test_runtime_names_the_host_interpreter_and_the_profile_operators(board):
+    vb, host = board
+    answer = await host.request(Runtime())
+    assert isinstance(answer, RuntimeInfo)
+    version = re.search(r"-g([0-9a-f]{7})", tflite_micro.__version__).group(1)
+    assert answer.runtime == f"tflite-micro {version} reference"
+    # Every operator of the esp32s3 profile is one the host interpreter registers.
+    assert {BUILTIN_OPS[code] for code in answer.builtins} == vb.engine.profile.ops
+    assert answer.customs == ()
 
 
 @pytest.mark.asyncio
