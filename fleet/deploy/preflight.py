@@ -13,18 +13,21 @@ from dataclasses import dataclass
 from fleet.deploy.model_file import ModelFile
 from fleet.models.fit import FitReport, check_fit
 from fleet.profiles import Profile, load_profiles
-from fleet.protocol import Info
+from fleet.protocol import Info, SlotState
 
 
 @dataclass(frozen=True, slots=True)
 class Preflight:
-    """The verdict for one board: `ok`, or the reasons it is refused; `same_model` if it already runs it."""
+    """The verdict for one board: `ok`, or the reasons it is refused; `same_model` if it already
+    runs it, confirmed; `on_trial` if it runs it in test (PENDING): an interrupted deploy
+    activated it and never confirmed it, so after a reset the board would boot its old model."""
 
     board: str
     ok: bool
     same_model: bool
     reasons: tuple[str, ...]
     report: FitReport
+    on_trial: bool = False
 
     @property
     def message(self) -> str:
@@ -54,7 +57,8 @@ def board_profile(info: Info, model_ops: Iterable[str] = ()) -> Profile:
 def preflight(model: ModelFile, info: Info, board: str) -> Preflight:
     """Check `model` against the board described by `info`, named `board` in messages."""
     active = info.active
-    same = active is not None and active.sha256 == model.sha256
+    runs_it = active is not None and active.sha256 == model.sha256
+    confirmed = runs_it and active is not None and active.state == SlotState.ACTIVE
     report = check_fit(model.info, model.arena_bytes, board_profile(info, model.info.ops))
     reasons = tuple(check.message for check in report.checks if not check.ok)
-    return Preflight(board, report.ok, same, reasons, report)
+    return Preflight(board, report.ok, confirmed, reasons, report, on_trial=runs_it and not confirmed)

@@ -92,3 +92,31 @@ def test_deploy_exit_codes_for_refusals_and_usage_errors(sim, env, tmp_path):
     ok = fleet(env, tmp_path, "deploy", str(bundled_model("gesture")), "--to", uid[:6])
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "confirmed" in ok.stdout
+
+
+def test_a_deploy_killed_after_activate_is_finished_by_the_next_one(sim, env, tmp_path):
+    """`kill -9` of `fleet deploy` once the model is on trial: scan says pending (table too),
+    and the next deploy of the same model runs the health check and confirms it."""
+    gesture = bundled_model("gesture")
+    uid = sim[0]["uid"]
+    cmd = [sys.executable, "-m", "fleet", "deploy", str(gesture), "--to", uid, "--json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    for line in proc.stdout:
+        if json.loads(line)["event"] == "activated":
+            proc.kill()
+            break
+    proc.wait(20)
+    assert proc.returncode == -signal.SIGKILL
+
+    rows = {r["uid"]: r for r in json.loads(fleet(env, tmp_path, "scan", "--json").stdout)["boards"]}
+    assert (rows[uid]["model"], rows[uid]["model_state"]) == ("gesture", "pending")
+    table = fleet(env, tmp_path, "scan").stdout
+    assert "gesture (pending)" in next(line for line in table.splitlines() if uid in line)
+
+    again = fleet(env, tmp_path, "deploy", str(gesture), "--to", uid, "--json")
+    events = [json.loads(line) for line in again.stdout.splitlines()]
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert [e["event"] for e in events if e.get("board")][-1] == "confirmed"
+    assert "skipped" not in [e["event"] for e in events]
+    rows = {r["uid"]: r for r in json.loads(fleet(env, tmp_path, "scan", "--json").stdout)["boards"]}
+    assert (rows[uid]["model"], rows[uid]["model_state"]) == ("gesture", "active")
