@@ -24,14 +24,14 @@ from fleet.deploy.model_file import ModelFile
 from fleet.deploy.preflight import preflight
 from fleet.deploy.upload import UploadProgress, upload
 from fleet.error_codes import ErrorCode
-from fleet.errors import DeviceError, FleetError, FleetTimeout, ModelRejected, TransportError, UploadError
+from fleet.errors import DeviceError, FleetError, FleetTimeout, ModelRejected, PortBusy, TransportError, UploadError
 from fleet.protocol import (
     ActivateMode, Boot, Capability, CommitAck, Info, InferResult, Log, LogLevel, ModelActivate, ModelCommit,
     ModelConfirm, ModelRollback, SlotInfo, SlotState, SlotStatus, Stream, StreamConfig,
 )  # fmt: skip
 
 Emit = Callable[[DeployEvent], None]
-Outcome = Literal["confirmed", "skipped", "refused", "rolled_back", "failed"]
+Outcome = Literal["confirmed", "skipped", "refused", "rolled_back", "failed", "busy", "unreachable", "stopped"]
 
 # COMMIT hashes the slot and test-loads the model: a board may take seconds for a big one
 # (a virtual board measures a new model's arena in a child process). COMMIT is idempotent
@@ -133,16 +133,34 @@ class BoardDeploy:
             self.emit("failed", reason=reason, phase="done")
             return BoardResult(self.target.name, "failed", reason)
         finally:
-            await self._release()
+            await self.close()
 
-    async def _release(self) -> None:
+    async def close(self) -> None:
+        """Close the connection if this deploy owns it (`run()` does this itself)."""
         client, self.client = self.client, None
         if client is not None and self.target.owns_client:
             await client.close()
 
+    async def reach(self) -> Info | BoardResult:
+        """Connect for the first time: the board's INFO, or why nothing can be sent to it:
+        `busy` (another process drives it; the reason names it) or `unreachable` (it did
+        not answer within the reconnect window)."""
+        try:
+            return await self._reconnect(None)
+        except PortBusy as exc:
+            return self._not_sent("busy", str(exc))
+        except FleetTimeout as exc:
+            return self._not_sent("unreachable", str(exc))
+
+    def _not_sent(self, outcome: Outcome, reason: str) -> BoardResult:
+        self.emit(outcome, reason=reason, phase="done")
+        return BoardResult(self.target.name, outcome, reason)
+
     async def _run(self) -> BoardResult:
         self.emit("progress", phase="connecting")
-        info = await self._reconnect(None)
+        info = await self.reach()
+        if isinstance(info, BoardResult):
+            return info
         # Everything before ACTIVATE can simply start over after a link loss: HELLO again,
         # MODEL_BEGIN resumes the transfer, COMMIT is idempotent.
         attempt = 0
@@ -212,13 +230,15 @@ class BoardDeploy:
         """(Re)connect within the reconnect window; the board may be rebooting or re-enumerating."""
         if why is not None:
             self.emit("progress", phase="reconnecting", reason=str(why))
-        await self._release()
+        await self.close()
         deadline = time.monotonic() + self.options.reconnect_window_s
         delay = 0.1
         while True:
             try:
                 return await self._connect()
             except (TransportError, FleetTimeout) as exc:
+                if why is None and isinstance(exc, PortBusy):
+                    raise  # held by another process (a probe's brief hold was waited out already)
                 if time.monotonic() + delay > deadline:
                     raise FleetTimeout(
                         f"{self.target.name}: not reachable within {self.options.reconnect_window_s:g} s ({exc})"

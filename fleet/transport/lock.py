@@ -35,6 +35,9 @@ from urllib.parse import urlsplit
 from fleet.errors import PortBusy
 
 LOCK_DIR_ENV = "FLEET_LOCK_DIR"
+# The purpose of a lock taken for one discovery HELLO: held for a moment, so another
+# opener waits it out instead of calling the board busy (fleet.transport.serial).
+PROBE = "probe"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,7 @@ class Holder:
     since: str  # ISO 8601, UTC
     command: str
     key: str
+    purpose: str = ""  # PROBE for a discovery probe; "" for a process that drives the board
 
     def describe(self) -> str:
         return f"held by pid {self.pid} on {self.host} since {self.since}" + (f": {self.command}" if self.command else "")
@@ -85,7 +89,7 @@ def read_holder(path: Path) -> Holder | None:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         return Holder(int(raw["pid"]), str(raw["host"]), str(raw["since"]), str(raw.get("command", "")),
-                      str(raw.get("key", "")))  # fmt: skip
+                      str(raw.get("key", "")), str(raw.get("purpose", "")))  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -113,8 +117,9 @@ def holder_of(port: str) -> Holder | None:
 class BoardLock:
     """An exclusive lock on one board's port; `acquire()`, then `release()` (or `with`)."""
 
-    def __init__(self, port: str, directory: Path | None = None) -> None:
+    def __init__(self, port: str, directory: Path | None = None, purpose: str = "") -> None:
         self.port = port
+        self.purpose = purpose
         self.key = lock_key(port)
         self.path = lock_path(port, directory)
         self._fd: int | None = None
@@ -156,7 +161,7 @@ class BoardLock:
         holder = Holder(
             pid=os.getpid(), host=socket.gethostname(),
             since=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            command=" ".join(_command_line())[:300], key=self.key,
+            command=" ".join(_command_line())[:300], key=self.key, purpose=self.purpose,
         )  # fmt: skip
         data = json.dumps(asdict(holder)).encode()
         os.ftruncate(fd, 0)
@@ -166,7 +171,7 @@ class BoardLock:
         holder = read_holder(self.path)
         if holder is None:  # the holder is between open and write: rare, still busy
             return PortBusy(f"{self.port}: busy (held by another fleet process)", hint="try again in a moment")
-        return PortBusy(f"{self.port}: busy ({holder.describe()})",
+        return PortBusy(f"{self.port}: busy ({holder.describe()})", holder=holder,
                         hint=f"stop that process (pid {holder.pid} on {holder.host}) or use another board")  # fmt: skip
 
     def release(self) -> None:
