@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 
 from fleet.client import BoardClient
 from fleet.config import FleetConfig
-from fleet.discovery import find_candidates, probe
-from fleet.errors import PortNotFound, PortVanished, TransportError
+from fleet.discovery import find_candidates, scan
+from fleet.errors import FleetTimeout, PortBusy, PortNotFound, PortVanished, TransportError
 from fleet.transport.serial import open_transport
 
 Connector = Callable[[], Awaitable[BoardClient]]
@@ -26,33 +26,53 @@ async def connect_port(port: str, baud: int, config: FleetConfig, name: str | No
     )  # fmt: skip
 
 
-async def locate(uid: str, config: FleetConfig) -> tuple[str, int] | None:
-    """(port, baud) where a board with this uid answers now, if any."""
-    for candidate in find_candidates(config):
-        result = await probe(candidate, config)
-        if result.uid == uid:
-            return candidate.port, candidate.baud
+async def locate(uid: str | None, config: FleetConfig, name: str | None = None) -> tuple[str, int] | None:
+    """(port, baud) where the board with this uid answers now (without a uid: the port
+    devices.toml names `name` that answers), if any. Candidates are probed together."""
+    for result in await scan(config, find_candidates(config)):
+        if result.status == "ok" and (result.uid == uid if uid else result.candidate.name == name):
+            return result.candidate.port, result.candidate.baud
     return None
 
 
-def board_connector(name: str, uid: str, port: str, baud: int, config: FleetConfig) -> Connector:
-    """A connector that follows the board `uid` from port to port."""
+def board_connector(name: str, uid: str | None, port: str, baud: int, config: FleetConfig) -> Connector:
+    """A connector that follows the board `uid` from port to port.
+
+    The board's last port is tried first. When it is gone, silent, or answers as another
+    board (a re-enumeration gave it to someone else), the board is looked for by uid on
+    every candidate at once, not retried on a port it has left. Without a uid (a
+    devices.toml board never seen), whatever answers on its port is taken to be it.
+    """
     where = {"port": port, "baud": baud}
+
+    async def attempt() -> BoardClient:
+        if not where["port"]:
+            raise PortNotFound(f"{name}: not seen on any port yet")
+        client = await connect_port(where["port"], where["baud"], config, name)
+        assert client.info is not None
+        if uid and client.info.uid.hex() != uid:
+            other = client.info.uid.hex()
+            await client.close()
+            raise _Moved(f"{name}: {where['port']} now answers as board {other}, not {uid}")
+        return client
 
     async def connect() -> BoardClient:
         try:
-            client = await connect_port(where["port"], where["baud"], config, name)
-        except (PortNotFound, PortVanished):
-            found = await locate(uid, config)
+            return await attempt()
+        except PortBusy:
+            raise
+        except (TransportError, FleetTimeout) as exc:
+            found = await locate(uid, config, name)
             if found is None:
-                raise PortNotFound(f"{name}: {where['port']} is gone and no port answers with uid {uid}") from None
+                if isinstance(exc, (PortNotFound, PortVanished)):
+                    raise PortNotFound(f"{name}: {where['port'] or 'no port'} is gone and no port answers as "
+                                       f"{f'uid {uid}' if uid else name}") from None  # fmt: skip
+                raise
             where["port"], where["baud"] = found
-            client = await connect_port(where["port"], where["baud"], config, name)
-        assert client.info is not None
-        if client.info.uid.hex() != uid:
-            other = client.info.uid.hex()
-            await client.close()
-            raise TransportError(f"{name}: {where['port']} now answers as board {other}, not {uid}")
-        return client
+            return await attempt()
 
     return connect
+
+
+class _Moved(TransportError):
+    """The board's last port answers as another board."""

@@ -25,6 +25,7 @@ from fleet.config import Board, FleetConfig, UsbMatch
 from fleet.errors import FleetError, PortBusy, RequestTimeout
 from fleet.profiles import load_profiles
 from fleet.protocol import Info, RuntimeInfo
+from fleet.transport.lock import PROBE
 from fleet.transport.serial import open_transport
 
 # USB vendors whose ports are worth a HELLO: board makers and the USB-UART bridges boards use.
@@ -169,16 +170,16 @@ def board_for_uid(config: FleetConfig, uid: str) -> tuple[str, Board] | None:
     return None
 
 
-def default_name(info: Info) -> str:
-    """A readable name for a board devices.toml does not name: its kind and uid tail."""
-    return f"{info.board_kind or 'board'}-{info.uid.hex()[-4:] or 'noid'}"
+def default_name(kind: str | None, uid: str) -> str:
+    """A readable name for a board devices.toml does not name: its kind and uid tail (hex)."""
+    return f"{kind or 'board'}-{uid[-4:] or 'noid'}"
 
 
 async def probe(candidate: Candidate, config: FleetConfig) -> ScanResult:
     """Open the candidate, say HELLO, close. Never raises for an absent or silent board."""
     result = ScanResult(candidate, "error", name=candidate.name or "", tags=candidate.tags)
     try:
-        transport = await open_transport(candidate.port, candidate.baud)
+        transport = await open_transport(candidate.port, candidate.baud, purpose=PROBE)
         client = await BoardClient.connect(
             transport, hello_timeout=config.defaults.hello_timeout_s, retries=1, name=candidate.port
         )
@@ -203,7 +204,7 @@ async def probe(candidate: Candidate, config: FleetConfig) -> ScanResult:
     named = board_for_uid(config, info.uid.hex())
     if named is not None:
         result.name, result.tags = named[0], named[1].tags
-    result.name = result.name or default_name(info)
+    result.name = result.name or default_name(info.board_kind, info.uid.hex())
     return result
 
 

@@ -76,7 +76,12 @@ class PortVanished(TransportError):
 
 
 class PortBusy(TransportError):
-    """Another process holds the port."""
+    """Another process holds the port. `holder` is who, when a fleet lock file says so
+    (a `fleet.transport.lock.Holder`: pid, host, since, command, purpose)."""
+
+    def __init__(self, message: str, *, hint: str | None = None, holder: object | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.holder = holder
 
 
 class BoardRebooted(TransportError):

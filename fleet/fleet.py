@@ -206,7 +206,7 @@ class FleetManager:
             return session.state
         named = board_for_uid(self.config, uid)
         state = BoardState(
-            name=name or (named[0] if named else default_name(client.info)), uid=uid,
+            name=name or (named[0] if named else default_name(client.info.board_kind, uid)), uid=uid,
             port=port or client.transport.name, tags=tags or (named[1].tags if named else ()),
         )  # fmt: skip
         self._start_session(state, connector, first_client=client)

@@ -1,8 +1,13 @@
 """`fleet deploy MODEL --to TARGET`: push a model to boards, verified, with rollback.
 
-Exit codes: 0 every target runs the model (confirmed, or already had it); 1 some board
-failed or rolled back, or the rollout stopped; 2 usage or configuration error; 3 pre-flight
-refused some board (nothing was sent to it).
+`--to all` means every board fleet knows: those that answer, those devices.toml names,
+those `fleet sim` runs (even unplugged for a moment) and those another fleet process holds;
+one that does not answer in time is reported unreachable, one held elsewhere busy.
+
+Exit codes: 0 every target runs the model, confirmed (now, or it already did); 1 a board
+failed, rolled back or was stopped, or was refused while others took the model; 2 usage or
+configuration error; 3 nothing was sent: pre-flight refused; 4 nothing failed, but some
+targets were busy or unreachable (run it again).
 """
 
 from __future__ import annotations
@@ -15,43 +20,48 @@ from fleet.cli.deploy_view import DeployView
 from fleet.cli.main import report
 from fleet.config import load_config
 from fleet.connect import board_connector
-from fleet.deploy.board_deploy import DeployOptions, DeployTarget
+from fleet.deploy.board_deploy import BoardDeploy, BoardResult, DeployOptions, DeployTarget
 from fleet.deploy.events import DeployEvent
 from fleet.deploy.model_file import load_model_file
 from fleet.deploy.preflight import preflight_board
 from fleet.deploy.rollout import RolloutPlan, exit_code, run_rollout
-from fleet.discovery import scan
 from fleet.errors import ConfigError, ModelError
+from fleet.roster import known_boards
 from fleet.targets import select
 
 
 async def _targets(args: argparse.Namespace, config) -> list[DeployTarget]:  # noqa: ANN001
-    found = [r for r in await scan(config) if r.status == "ok"]
-    if not found:
+    roster = await known_boards(config)
+    if not roster:
         raise ConfigError("no boards found to deploy to", hint="start `fleet sim`, plug a board in, or list boards in devices.toml")
-    chosen = select(found, config, args.to)
+    chosen = select(roster, config, args.to)
     return [
-        DeployTarget(r.name, r.uid or "", r.candidate.port,
-                     board_connector(r.name, r.uid or "", r.candidate.port, r.candidate.baud, config))
-        for r in chosen
+        DeployTarget(b.name, b.uid or "", b.port, board_connector(b.name, b.uid, b.port, b.baud, config))
+        for b in chosen
     ]  # fmt: skip
 
 
-async def _dry_run(targets: list[DeployTarget], model, plan: RolloutPlan, emit) -> int:  # noqa: ANN001
+async def _dry_run(plan: RolloutPlan, model, options: DeployOptions, emit) -> int:  # noqa: ANN001
+    """Reach each target and say what a deploy would do; nothing is sent. Exit code as a rollout's."""
+    targets = plan.targets
     emit(DeployEvent(event="plan", boards=[t.name for t in targets], strategy=plan.strategy, model=model.name,
                      version=model.version, sha256=model.info.sha256, total=len(model.data)))  # fmt: skip
-    refused = False
+    results = []
     for target in targets:
-        client = await target.connect()
+        deploy = BoardDeploy(target, model, options, emit)
         try:
-            check = await preflight_board(model, client, target.name)
+            info = await deploy.reach()
+            if isinstance(info, BoardResult):
+                results.append(info)
+                continue
+            check = await preflight_board(model, deploy.client, target.name, info)
         finally:
-            await client.close()
+            await deploy.close()
         kind = "skipped" if check.same_model else ("preflight" if check.ok else "refused")
-        refused |= kind == "refused"
-        emit(DeployEvent(event=kind, board=target.name, uid=target.uid, port=target.port,
-                         reason=check.message.split(": ", 1)[1]))  # fmt: skip
-    return 3 if refused else 0
+        reason = "; ".join(check.reasons) if kind == "refused" else check.message.split(": ", 1)[1]
+        emit(DeployEvent(event=kind, board=target.name, uid=target.uid, port=target.port, reason=reason))
+        results.append(BoardResult(target.name, "refused" if kind == "refused" else "skipped"))
+    return exit_code(results)
 
 
 def _latency_budget_us(ms: float | None) -> int | None:
@@ -81,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
             rollout.max_failures if args.max_failures is None else args.max_failures,
         )  # fmt: skip
         if args.dry_run:
-            return await _dry_run(targets, model, plan, view.emit)
+            return await _dry_run(plan, model, options, view.emit)
         results = await run_rollout(plan, model, options, view.emit)
         return exit_code(results)
 

@@ -11,7 +11,8 @@ from fleet.deploy.events import DeployEvent
 
 BAR = 24
 REDRAW_EVERY_S = 0.1
-FINAL = {"confirmed", "rolled_back", "failed", "skipped", "refused", "stopped"}
+PLAIN_PROGRESS_EVERY_S = 2.0  # piped output: an upload line this often, so a log shows it is alive
+FINAL = {"confirmed", "rolled_back", "failed", "skipped", "refused", "stopped", "busy", "unreachable"}
 
 
 @dataclass
@@ -24,6 +25,7 @@ class _Row:
     retransmits: int = 0
     outcome: str | None = None
     reason: str | None = None
+    printed: float | None = None  # event time of the last upload line printed (plain output)
 
 
 @dataclass
@@ -61,7 +63,12 @@ class DeployView:
         self._update(row, event)
         if self.live:
             self._draw(force=event.event in FINAL)
-        elif event.event != "progress" or event.phase not in ("uploading", None):
+        elif event.event == "progress" and event.phase == "uploading":
+            complete = event.bytes is not None and event.bytes == event.total
+            if complete or row.printed is None or event.time - row.printed >= PLAIN_PROGRESS_EVERY_S:
+                row.printed = event.time
+                print(self._uploading(event), file=self.stream, flush=True)
+        elif event.event != "progress" or event.phase is not None:
             print(self._plain(event), file=self.stream, flush=True)
 
     def _update(self, row: _Row, e: DeployEvent) -> None:
@@ -83,6 +90,17 @@ class DeployView:
         if e.event == "confirmed" and e.inferences:
             detail = f": {e.inferences} healthy inferences, median latency {(e.latency_us or 0) / 1000:.1f} ms"
         return f"{e.board}: {what}{detail}"
+
+    @staticmethod
+    def _uploading(e: DeployEvent) -> str:
+        done, total = e.bytes or 0, e.total or 0
+        parts = [f"{e.board}: uploading {done} of {total} B ({done / total if total else 0:.0%})",
+                 f"{(e.rate or 0) / 1024:.1f} KiB/s"]  # fmt: skip
+        if e.eta is not None and done < total:
+            parts.append(f"ETA {e.eta:.1f} s")
+        if e.retransmits:
+            parts.append(f"resent {e.retransmits}")
+        return ", ".join(parts)
 
     def _draw(self, force: bool = False) -> None:
         if not self.live:

@@ -57,6 +57,16 @@ def row_for(result: ScanResult) -> ScanRow:
     return row
 
 
+def _model_cell(row: ScanRow) -> str | None:
+    """The model's name; one still on trial (PENDING, not confirmed) says so: after a reset
+    the board boots its previous model instead."""
+    if row.status != "ok":
+        return None
+    if not row.model:
+        return "(none)"
+    return f"{row.model} (pending)" if row.model_state == "pending" else row.model
+
+
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     rows = [row_for(r) for r in asyncio.run(scan(config))]
@@ -69,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
     print_table(
         ["NAME", "UID", "KIND", "PORT", "FIRMWARE", "MODEL", "VERSION", "STATUS"],
         [
-            [r.name, r.uid, r.kind, r.port, r.firmware, r.model if r.model else ("(none)" if r.status == "ok" else None),
-             r.model_version, r.status if r.status == "ok" else r.error or r.status]
+            [r.name, r.uid, r.kind, r.port, r.firmware, _model_cell(r), r.model_version,
+             r.status if r.status == "ok" else r.error or r.status]
             for r in rows
         ],
     )  # fmt: skip

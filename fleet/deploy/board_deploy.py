@@ -24,14 +24,14 @@ from fleet.deploy.model_file import ModelFile
 from fleet.deploy.preflight import preflight_board
 from fleet.deploy.upload import UploadProgress, upload
 from fleet.error_codes import ErrorCode
-from fleet.errors import DeviceError, FleetError, FleetTimeout, ModelRejected, TransportError, UploadError
+from fleet.errors import DeviceError, FleetError, FleetTimeout, ModelRejected, PortBusy, TransportError, UploadError
 from fleet.protocol import (
     ActivateMode, Boot, Capability, CommitAck, Info, InferResult, Log, LogLevel, ModelActivate, ModelCommit,
-    ModelConfirm, ModelRollback, SlotState, SlotStatus, Stream, StreamConfig,
+    ModelConfirm, ModelRollback, SlotInfo, SlotState, SlotStatus, Stream, StreamConfig,
 )  # fmt: skip
 
 Emit = Callable[[DeployEvent], None]
-Outcome = Literal["confirmed", "skipped", "refused", "rolled_back", "failed"]
+Outcome = Literal["confirmed", "skipped", "refused", "rolled_back", "failed", "busy", "unreachable", "stopped"]
 
 # COMMIT hashes the slot and test-loads the model: a board may take seconds for a big one
 # (a virtual board measures a new model's arena in a child process). COMMIT is idempotent
@@ -104,6 +104,11 @@ def target_slot(info: Info) -> int | None:
     return None
 
 
+def _boot_slot(info: Info) -> SlotInfo | None:
+    """The confirmed slot the board boots (while another one may be running in test)."""
+    return next((s for s in info.slots if s.state == SlotState.ACTIVE), None)
+
+
 class BoardDeploy:
     """One deploy to one board; `await BoardDeploy(...).run()` returns its BoardResult."""
 
@@ -128,16 +133,34 @@ class BoardDeploy:
             self.emit("failed", reason=reason, phase="done")
             return BoardResult(self.target.name, "failed", reason)
         finally:
-            await self._release()
+            await self.close()
 
-    async def _release(self) -> None:
+    async def close(self) -> None:
+        """Close the connection if this deploy owns it (`run()` does this itself)."""
         client, self.client = self.client, None
         if client is not None and self.target.owns_client:
             await client.close()
 
+    async def reach(self) -> Info | BoardResult:
+        """Connect for the first time: the board's INFO, or why nothing can be sent to it:
+        `busy` (another process drives it; the reason names it) or `unreachable` (it did
+        not answer within the reconnect window)."""
+        try:
+            return await self._reconnect(None)
+        except PortBusy as exc:
+            return self._not_sent("busy", str(exc))
+        except FleetTimeout as exc:
+            return self._not_sent("unreachable", str(exc))
+
+    def _not_sent(self, outcome: Outcome, reason: str) -> BoardResult:
+        self.emit(outcome, reason=reason, phase="done")
+        return BoardResult(self.target.name, outcome, reason)
+
     async def _run(self) -> BoardResult:
         self.emit("progress", phase="connecting")
-        info = await self._reconnect(None)
+        info = await self.reach()
+        if isinstance(info, BoardResult):
+            return info
         # Everything before ACTIVATE can simply start over after a link loss: HELLO again,
         # MODEL_BEGIN resumes the transfer, COMMIT is idempotent.
         attempt = 0
@@ -152,12 +175,18 @@ class BoardDeploy:
                 info = await self._reconnect(exc)
         if isinstance(prepared, BoardResult):
             return prepared
-        slot, before = prepared
-        return await self._activate(slot, before)
+        return await self._activate(*prepared)
 
-    async def _prepare(self, info: Info) -> tuple[int, Info] | BoardResult:
-        """Pre-flight, upload and COMMIT: (slot, info before activation), or the result if it ends here."""
+    async def _prepare(self, info: Info) -> tuple[int, Info, bool] | BoardResult:
+        """Pre-flight, upload and COMMIT: (slot, info before activation, whether to ACTIVATE),
+        or the result if it ends here.
+
+        A board already testing this model (an interrupted deploy activated it and never
+        confirmed it) needs no upload and no ACTIVATE, but it is not done either: it goes
+        on to the health check, then CONFIRM or ROLLBACK."""
         check = await preflight_board(self.model, self._client, self.target.name, info)
+        if check.on_trial and check.ok:
+            return info.active_slot, info, False
         if check.same_model:
             self.emit("skipped", reason="already runs this model", sha256=self.model.info.sha256, phase="done")
             return BoardResult(self.target.name, "skipped", "already runs this model")
@@ -185,7 +214,7 @@ class BoardDeploy:
             return BoardResult(self.target.name, "failed", reason)
         assert isinstance(commit, CommitAck)
         self.emit("verified", slot=slot, arena_used=commit.arena_used, sha256=self.model.info.sha256)
-        return slot, info
+        return slot, info, True
 
     @property
     def _client(self) -> BoardClient:
@@ -201,13 +230,15 @@ class BoardDeploy:
         """(Re)connect within the reconnect window; the board may be rebooting or re-enumerating."""
         if why is not None:
             self.emit("progress", phase="reconnecting", reason=str(why))
-        await self._release()
+        await self.close()
         deadline = time.monotonic() + self.options.reconnect_window_s
         delay = 0.1
         while True:
             try:
                 return await self._connect()
             except (TransportError, FleetTimeout) as exc:
+                if why is None and isinstance(exc, PortBusy):
+                    raise  # held by another process (a probe's brief hold was waited out already)
                 if time.monotonic() + delay > deadline:
                     raise FleetTimeout(
                         f"{self.target.name}: not reachable within {self.options.reconnect_window_s:g} s ({exc})"
@@ -234,19 +265,23 @@ class BoardDeploy:
         self.emit("progress", phase="uploading", slot=slot, bytes=p.acked, total=p.size, rate=round(p.rate, 1),
                   eta=round(p.eta, 2) if p.eta is not None else None, retransmits=p.retransmits)  # fmt: skip
 
-    async def _activate(self, slot: int, before: Info) -> BoardResult:
-        previous = before.active
+    async def _activate(self, slot: int, before: Info, activate: bool = True) -> BoardResult:
+        previous = before.active if activate else _boot_slot(before)
         previous_text = f"{previous.name} {previous.version}".strip() if previous else "no model"
         client = self._client
         sub = client.subscribe(maxsize=4096)
         try:
             if client.info and client.info.capabilities & Capability.RESULTS:
                 await client.request(self.target.health_streams)
-            self.emit("progress", phase="activating", slot=slot)
-            status = await client.request(ModelActivate(slot, ActivateMode.TEST))
-            assert isinstance(status, SlotStatus)
-            self.emit("activated", slot=slot, model=self.model.name, version=self.model.version)
-            self.emit("progress", phase="health")
+            if activate:
+                self.emit("progress", phase="activating", slot=slot)
+                status = await client.request(ModelActivate(slot, ActivateMode.TEST))
+                assert isinstance(status, SlotStatus)
+                self.emit("activated", slot=slot, model=self.model.name, version=self.model.version)
+                self.emit("progress", phase="health")
+            else:
+                self.emit("progress", phase="health", slot=slot,
+                          reason="the board is testing this model already (an earlier deploy was interrupted)")  # fmt: skip
             try:
                 inferences, latency = await self._health_check(sub)
             except _HealthFailed as exc:

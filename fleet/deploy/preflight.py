@@ -20,18 +20,21 @@ from fleet.deploy.model_file import ModelFile
 from fleet.models.fit import FitCheck, FitReport, check_fit
 from fleet.models.inspect import builtin_name
 from fleet.profiles import Profile, load_profiles
-from fleet.protocol import Capability, Info, RuntimeInfo
+from fleet.protocol import Capability, Info, RuntimeInfo, SlotState
 
 
 @dataclass(frozen=True, slots=True)
 class Preflight:
-    """The verdict for one board: `ok`, or the reasons it is refused; `same_model` if it already runs it."""
+    """The verdict for one board: `ok`, or the reasons it is refused; `same_model` if it already
+    runs it, confirmed; `on_trial` if it runs it in test (PENDING): an interrupted deploy
+    activated it and never confirmed it, so after a reset the board would boot its old model."""
 
     board: str
     ok: bool
     same_model: bool
     reasons: tuple[str, ...]
     report: FitReport
+    on_trial: bool = False
 
     @property
     def message(self) -> str:
@@ -65,7 +68,8 @@ def preflight(model: ModelFile, info: Info, board: str, runtime: RuntimeInfo | N
     """Check `model` against the board described by `info` (and its RUNTIME answer, if
     read), named `board` in messages."""
     active = info.active
-    same = active is not None and active.sha256 == model.sha256
+    runs_it = active is not None and active.sha256 == model.sha256
+    confirmed = runs_it and active is not None and active.state == SlotState.ACTIVE
     profile = board_profile(info)
     report = check_fit(model.info, model.arena_bytes, profile)
     if runtime is not None:
@@ -73,7 +77,7 @@ def preflight(model: ModelFile, info: Info, board: str, runtime: RuntimeInfo | N
     elif info.board_kind not in load_profiles():
         report = _with_ops(report, _unchecked(info))
     reasons = tuple(check.message for check in report.checks if not check.ok)
-    return Preflight(board, report.ok, same, reasons, report)
+    return Preflight(board, report.ok, confirmed, reasons, report, on_trial=runs_it and not confirmed)
 
 
 async def preflight_board(model: ModelFile, client: BoardClient, board: str, info: Info | None = None) -> Preflight:

@@ -3,8 +3,9 @@
 Strategy `all` deploys to every target at once (up to `concurrency` in parallel). `canary`
 deploys to one board first, one at a time until one board has taken the model, then to the
 rest. Once `max_failures` boards have failed (0: never stop), no further board is started:
-those are reported as `stopped`. A board refused by pre-flight is not a failure (nothing was
-sent), but counts against exit code 0.
+those are reported as `stopped`. A board refused by pre-flight, busy (another process
+drives it) or unreachable is not a failure (nothing was sent), but the rollout is not
+complete either; `exit_code` says which.
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ from fleet.deploy.model_file import ModelFile
 
 Strategy = Literal["all", "canary"]
 FAILED = frozenset({"failed", "rolled_back"})
+DONE = frozenset({"confirmed", "skipped"})  # the board runs the model, confirmed
+NOT_REACHED = frozenset({"busy", "unreachable"})
+
+# Exit codes of a rollout (docs/deploy.md, README "Exit codes").
+EXIT_OK = 0  # every target runs the model, confirmed (now, or it already did)
+EXIT_FAILED = 1  # a board failed or rolled back (or was stopped after that), or was refused while others took it
+EXIT_REFUSED = 3  # nothing was sent anywhere: pre-flight refused (the rest already ran the model)
+EXIT_INCOMPLETE = 4  # nothing failed, but some targets were busy or unreachable: run it again
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +65,7 @@ async def run_rollout(plan: RolloutPlan, model: ModelFile, options: DeployOption
         while pending and not stop:
             target = pending.pop(0)
             await one(target)
-            if results[target.name].outcome in ("confirmed", "skipped"):
+            if results[target.name].outcome in DONE:
                 break
     if not stop:
         await asyncio.gather(*(one(t) for t in pending))
@@ -65,17 +74,22 @@ async def run_rollout(plan: RolloutPlan, model: ModelFile, options: DeployOption
         if target.name not in results:
             reason = f"rollout stopped after {failures} failed board(s)"
             emit(DeployEvent(event="stopped", board=target.name, uid=target.uid, port=target.port, reason=reason))
-            results[target.name] = BoardResult(target.name, "failed", reason)
+            results[target.name] = BoardResult(target.name, "stopped", reason)
     ordered = [results[t.name] for t in plan.targets]
     emit(DeployEvent(event="done", summary=dict(Counter(r.outcome for r in ordered))))
     return ordered
 
 
 def exit_code(results: list[BoardResult]) -> int:
-    """0 every target runs the model, 1 some failed or were stopped, 3 some refused by pre-flight."""
+    """What a script needs to know, most serious first: 1 a board failed, rolled back or
+    was stopped, or some were refused while others took the model; 3 nothing was sent
+    because pre-flight refused; 4 some targets were busy or unreachable (nothing failed:
+    running it again may finish the job); 0 every target runs the model."""
     outcomes = {r.outcome for r in results}
-    if outcomes & FAILED:
-        return 1
+    if outcomes & (FAILED | {"stopped"}):
+        return EXIT_FAILED
     if "refused" in outcomes:
-        return 3
-    return 0
+        return EXIT_FAILED if "confirmed" in outcomes else EXIT_REFUSED
+    if outcomes & NOT_REACHED:
+        return EXIT_INCOMPLETE
+    return EXIT_OK

@@ -8,8 +8,8 @@ Each board gets its own flash directory (`state_dir/boardNN`), a uid (derived fr
 seed and its index when a seed is given, so runs are reproducible; random otherwise;
 kept in the flash directory either way), a profile (the list is cycled; `mixed` means
 every built-in profile in turn) and a port: a new PTY, or an in-memory pipe whose host
-end is in `farm.memory_ports[i]`. With `register`, boards appear in the registry while
-they have a port.
+end is in `farm.memory_ports[i]`. With `register`, boards appear in the registry from start
+to stop; an unplugged board's entry has no port until it is plugged in again.
 """
 
 from __future__ import annotations
@@ -114,9 +114,9 @@ class SimFarm:
             self._temp_state = None
 
     def _registered(self, board: VirtualBoard) -> None:
-        if board.port is None:
-            registry.unregister(board.uid, self.config.registry_dir)
-        else:
-            entry = registry.RegisteredBoard(port=board.port, uid=board.uid, profile=board.profile, pid=os.getpid(),
-                                             baud=board.link.baud)  # fmt: skip
-            registry.register(entry, self.config.registry_dir)
+        # An unplugged board keeps an entry without a port: it is still part of the fleet
+        # (`fleet deploy --to all` waits for it or says it is unreachable), and its old PTY
+        # number may already belong to someone else's terminal, which must not be probed.
+        entry = registry.RegisteredBoard(port=board.port or "", uid=board.uid, profile=board.profile, pid=os.getpid(),
+                                         baud=board.link.baud)  # fmt: skip
+        registry.register(entry, self.config.registry_dir)

@@ -3,8 +3,9 @@
 One JSON file per board, named by uid, in the registry directory: `$FLEET_SIM_REGISTRY`,
 else `$XDG_RUNTIME_DIR/fleet/sim`, else `/tmp/fleet-$UID/sim`. Files are written
 atomically (temporary file + `os.replace`), so a reader never sees half an entry. An
-entry whose process is gone is stale: readers skip it and delete it. An entry whose port
-does not exist right now (a board unplugged by fault injection) is skipped but kept.
+entry whose process is gone is stale: readers skip it and delete it. An entry without a
+port, or whose port does not exist right now (a board unplugged by fault injection), is
+kept and listed only on request (`unplugged=True`): the board is still part of the fleet.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class RegisteredBoard(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    port: str
+    port: str  # "" while the board is unplugged
     uid: str  # hex
     profile: str
     pid: int
@@ -62,8 +63,9 @@ def remove_if_empty(directory: Path | None = None) -> None:
         (directory or registry_dir()).rmdir()
 
 
-def registered_boards(directory: Path | None = None) -> list[RegisteredBoard]:
-    """Live virtual boards whose port exists now, sorted by port; stale entries are deleted."""
+def registered_boards(directory: Path | None = None, *, unplugged: bool = False) -> list[RegisteredBoard]:
+    """Live virtual boards whose port exists now (with `unplugged`, also those whose port is
+    gone for the moment), sorted by port; stale entries are deleted."""
     directory = directory or registry_dir()
     if not directory.is_dir():
         return []
@@ -79,7 +81,7 @@ def registered_boards(directory: Path | None = None) -> list[RegisteredBoard]:
         if not _alive(board.pid):
             path.unlink(missing_ok=True)
             continue
-        if os.path.exists(board.port):
+        if unplugged or (board.port and os.path.exists(board.port)):
             boards.append(board)
     return sorted(boards, key=lambda b: b.port)
 

@@ -36,6 +36,9 @@ from fleet.errors import PortBusy
 from fleet.redact import redact
 
 LOCK_DIR_ENV = "FLEET_LOCK_DIR"
+# The purpose of a lock taken for one discovery HELLO: held for a moment, so another
+# opener waits it out instead of calling the board busy (fleet.transport.serial).
+PROBE = "probe"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,7 @@ class Holder:
     since: str  # ISO 8601, UTC
     command: str
     key: str
+    purpose: str = ""  # PROBE for a discovery probe; "" for a process that drives the board
 
     def describe(self) -> str:
         return f"held by pid {self.pid} on {self.host} since {self.since}" + (f": {self.command}" if self.command else "")
@@ -87,7 +91,7 @@ def read_holder(path: Path) -> Holder | None:
         raw = json.loads(path.read_text(encoding="utf-8"))
         # Redacted on reading too: a file written by an older fleet may hold a password.
         return Holder(int(raw["pid"]), str(raw["host"]), str(raw["since"]), redact(str(raw.get("command", ""))),
-                      str(raw.get("key", "")))  # fmt: skip
+                      str(raw.get("key", "")), str(raw.get("purpose", "")))  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -115,8 +119,9 @@ def holder_of(port: str) -> Holder | None:
 class BoardLock:
     """An exclusive lock on one board's port; `acquire()`, then `release()` (or `with`)."""
 
-    def __init__(self, port: str, directory: Path | None = None) -> None:
+    def __init__(self, port: str, directory: Path | None = None, purpose: str = "") -> None:
         self.port = port
+        self.purpose = purpose
         self.key = lock_key(port)
         self.path = lock_path(port, directory)
         self._fd: int | None = None
@@ -159,6 +164,7 @@ class BoardLock:
             pid=os.getpid(), host=socket.gethostname(),
             since=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             command=redact(" ".join(_command_line()))[:300], key=self.key,  # never a password (fleet.redact)
+            purpose=self.purpose,
         )  # fmt: skip
         data = json.dumps(asdict(holder)).encode()
         os.ftruncate(fd, 0)
@@ -168,7 +174,7 @@ class BoardLock:
         holder = read_holder(self.path)
         if holder is None:  # the holder is between open and write: rare, still busy
             return PortBusy(f"{self.port}: busy (held by another fleet process)", hint="try again in a moment")
-        return PortBusy(f"{self.port}: busy ({holder.describe()})",
+        return PortBusy(f"{self.port}: busy ({holder.describe()})", holder=holder,
                         hint=f"stop that process (pid {holder.pid} on {holder.host}) or use another board")  # fmt: skip
 
     def release(self) -> None:

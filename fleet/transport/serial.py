@@ -9,7 +9,9 @@ the port, so a board driven by another fleet process is refused with `PortBusy` 
 that process, and is never opened (opening can reset a board). A ser2net accepter that
 already has a client refuses the connection with "Port already in use": RFC2217 fails at
 open, a plain TCP accepter (socket://) accepts, says so and closes; either way that
-becomes `PortBusy` as well.
+becomes `PortBusy` as well. A lock held by a discovery probe (one HELLO, well under a
+second) is waited out rather than reported: two fleet commands started together would
+otherwise each find the other's probe and call the board busy.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ from urllib.parse import urlsplit
 import serial
 
 from fleet.errors import PortBusy, PortNotFound, PortVanished
-from fleet.transport.lock import BoardLock
+from fleet.transport.lock import PROBE, BoardLock
 
 _READ_SIZE = 65536
 _URL_POLL_S = 0.05  # how often a URL port's reader thread looks at `closed`
 # How long we listen for ser2net's text after a refused open: it writes its reason at once.
 _REFUSAL_READ_S = 1.0
+# A probe holds a board for one HELLO (and its retry); a busy machine may stretch that.
+PROBE_PATIENCE_S = 5.0
 _TELNET_CMD = re.compile(rb"\xff[\xfb-\xfe].|\xff\xfa.*?\xff\xf0|\xff.", re.DOTALL)
 # The first bytes of a URL connection, kept to recognise a server's refusal when it closes.
 _GREETING_BYTES = 256
@@ -139,10 +143,13 @@ class SerialTransport:
             self._thread.start()
 
     @classmethod
-    async def open(cls, port: str, baud: int = 115200, *, lock: bool = True) -> SerialTransport:
-        """Lock the board (unless `lock=False`), then open its port; PortBusy names a live holder."""
+    async def open(cls, port: str, baud: int = 115200, *, lock: bool = True, purpose: str = "") -> SerialTransport:
+        """Lock the board (unless `lock=False`), then open its port; PortBusy names a live holder.
+
+        `purpose` is recorded in the lock (`fleet.transport.lock.PROBE` for a discovery probe).
+        """
         loop = asyncio.get_running_loop()
-        board_lock = BoardLock(port).acquire() if lock else None
+        board_lock = await _take_lock(port, purpose) if lock else None
         try:
             ser = await loop.run_in_executor(None, open_serial, port, baud)
         except BaseException:
@@ -271,6 +278,20 @@ class SerialTransport:
                 self.lock.release()  # only after the port is closed, so no one opens it under us
 
 
-async def open_transport(port: str, baud: int = 115200) -> SerialTransport:
-    """Open a local port path or a pyserial URL as a Transport."""
-    return await SerialTransport.open(port, baud)
+async def _take_lock(port: str, purpose: str) -> BoardLock:
+    """The board's lock; a probe's (or a holder still writing its name) is waited out."""
+    deadline = time.monotonic() + PROBE_PATIENCE_S
+    while True:
+        try:
+            return BoardLock(port, purpose=purpose).acquire()
+        except PortBusy as exc:
+            holder = exc.holder
+            passing = holder is None or getattr(holder, "purpose", "") == PROBE
+            if not passing or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(0.05)
+
+
+async def open_transport(port: str, baud: int = 115200, *, purpose: str = "") -> SerialTransport:
+    """Open a local port path or a pyserial URL as a Transport (`purpose`: see `SerialTransport.open`)."""
+    return await SerialTransport.open(port, baud, purpose=purpose)

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 def env(tmp_path):
     """Registry and cache of this test only; no devices.toml (commands run in tmp_path)."""
     clean = {k: v for k, v in os.environ.items() if k != "FLEET_CONFIG"}
-    return clean | {"FLEET_SIM_REGISTRY": str(tmp_path / "registry"), "FLEET_CACHE_DIR": str(tmp_path / "cache")}
+    return clean | {"FLEET_SIM_REGISTRY": str(tmp_path / "registry"), "FLEET_CACHE_DIR": str(tmp_path / "cache"),
+                    "FLEET_LOCK_DIR": str(tmp_path / "locks")}  # fmt: skip
 
 
 @pytest.fixture
@@ -94,3 +96,116 @@ def test_deploy_exit_codes_for_refusals_and_usage_errors(sim, env, tmp_path):
     ok = fleet(env, tmp_path, "deploy", str(bundled_model("gesture")), "--to", uid[:6])
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "confirmed" in ok.stdout
+
+
+def test_a_deploy_killed_after_activate_is_finished_by_the_next_one(sim, env, tmp_path):
+    """`kill -9` of `fleet deploy` once the model is on trial: scan says pending (table too),
+    and the next deploy of the same model runs the health check and confirms it."""
+    gesture = bundled_model("gesture")
+    uid = sim[0]["uid"]
+    # A long health check, so the kill lands while the model is on trial, not after CONFIRM.
+    cmd = [sys.executable, "-m", "fleet", "deploy", str(gesture), "--to", uid, "--json", "--health-inferences", "100000",
+           "--health-timeout", "120"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    for line in proc.stdout:
+        if json.loads(line)["event"] == "activated":
+            proc.kill()
+            break
+    proc.wait(20)
+    assert proc.returncode == -signal.SIGKILL
+
+    rows = {r["uid"]: r for r in json.loads(fleet(env, tmp_path, "scan", "--json").stdout)["boards"]}
+    assert (rows[uid]["model"], rows[uid]["model_state"]) == ("gesture", "pending")
+    table = fleet(env, tmp_path, "scan").stdout
+    assert "gesture (pending)" in next(line for line in table.splitlines() if uid in line)
+
+    again = fleet(env, tmp_path, "deploy", str(gesture), "--to", uid, "--json")
+    events = [json.loads(line) for line in again.stdout.splitlines()]
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert [e["event"] for e in events if e.get("board")][-1] == "confirmed"
+    assert "skipped" not in [e["event"] for e in events]
+    rows = {r["uid"]: r for r in json.loads(fleet(env, tmp_path, "scan", "--json").stdout)["boards"]}
+    assert (rows[uid]["model"], rows[uid]["model_state"]) == ("gesture", "active")
+
+
+def events_of(out: subprocess.CompletedProcess) -> list[dict]:
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+def final(events: list[dict]) -> dict[str, dict]:
+    """Each board's last event (its outcome), by uid."""
+    return {e["uid"]: e for e in events if e.get("uid")}
+
+
+@pytest.fixture
+def monitor(env, tmp_path):
+    """Starts `fleet monitor --to UID` and waits until it holds that board; stopped at the end."""
+    procs: list[subprocess.Popen] = []
+
+    def start(board: dict) -> subprocess.Popen:
+        from fleet.transport.lock import holder_of
+
+        cmd = [sys.executable, "-m", "fleet", "monitor", "--to", board["uid"], "--json"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+        procs.append(proc)
+        os.environ["FLEET_LOCK_DIR"], saved = env["FLEET_LOCK_DIR"], os.environ.get("FLEET_LOCK_DIR")
+        try:
+            for _ in range(200):
+                holder = holder_of(board["port"])
+                if holder is not None and holder.pid == proc.pid:
+                    return proc
+                time.sleep(0.05)
+        finally:
+            if saved is None:
+                del os.environ["FLEET_LOCK_DIR"]
+            else:
+                os.environ["FLEET_LOCK_DIR"] = saved
+        raise AssertionError(f"fleet monitor never took {board['port']}: {proc.stderr.read() if proc.poll() else ''}")
+
+    yield start
+    for proc in procs:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(20)
+
+
+def test_a_board_held_by_fleet_monitor_is_reported_busy_with_its_holder(sim, env, tmp_path, monitor):
+    held = monitor(sim[0])
+    gesture = str(bundled_model("gesture"))
+
+    out = fleet(env, tmp_path, "deploy", gesture, "--to", "all", "--json")
+    outcome = final(events_of(out))
+    assert outcome[sim[0]["uid"]]["event"] == "busy", out.stdout + out.stderr
+    reason = outcome[sim[0]["uid"]]["reason"]
+    assert f"pid {held.pid}" in reason and "fleet monitor" in reason and "since 20" in reason
+    assert outcome[sim[1]["uid"]]["event"] == "confirmed"
+    assert out.returncode == 4, "a busy target leaves the rollout incomplete"
+
+    only = fleet(env, tmp_path, "deploy", gesture, "--to", sim[0]["uid"], "--json")
+    assert only.returncode == 4, only.stdout + only.stderr
+    assert final(events_of(only))[sim[0]["uid"]]["event"] == "busy"
+
+    plain = fleet(env, tmp_path, "deploy", gesture, "--to", sim[0]["uid"])
+    assert plain.returncode == 4
+    assert f"busy" in plain.stdout and f"pid {held.pid}" in plain.stdout
+
+
+def test_two_fleet_commands_started_together_do_not_see_each_other_as_busy(sim, env, tmp_path):
+    for _ in range(3):
+        cmd = [sys.executable, "-m", "fleet", "scan", "--json"]
+        procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+                 for _ in range(2)]  # fmt: skip
+        for proc in procs:
+            out, err = proc.communicate(timeout=60)
+            assert proc.returncode == 0, err
+            assert [r["status"] for r in json.loads(out)["boards"]] == ["ok", "ok"], out
+
+
+def test_dry_run_says_refused_once_per_board(sim, env, tmp_path):
+    from tests.shared_models import shared_model_path
+
+    model = shared_model_path("audio_preprocessor_int8.tflite")  # custom Signal* ops: no board has them
+    out = fleet(env, tmp_path, "deploy", str(model), "--dry-run")
+    assert out.returncode == 3, out.stdout + out.stderr
+    lines = [line for line in out.stdout.splitlines() if "refused" in line]
+    assert len(lines) == 2 and all(line.count("refused") == 1 for line in lines), lines
+    assert "cannot run Signal" in lines[0] and "(unsupported operators)" in lines[0]

@@ -274,3 +274,38 @@ async def test_board_refuses_at_commit_what_preflight_would_have_refused(limited
     finally:
         await client.close()
     assert await running(board) == (sine.sha256, SlotState.ACTIVE)
+
+
+async def interrupted_after_activate(board, model) -> None:
+    """What a deploy killed right after ACTIVATE leaves behind: the new model on trial (PENDING)."""
+    from fleet.protocol import ActivateMode, ModelActivate, ModelCommit
+
+    client = await target_for(board).connect()
+    try:
+        await upload(client, model.image, slot=1)
+        await client.request(ModelCommit(1), timeout=30)
+        await client.request(ModelActivate(1, ActivateMode.TEST))
+    finally:
+        await client.close()
+    assert await running(board) == (model.sha256, SlotState.PENDING)
+
+
+async def test_a_model_on_trial_is_not_already_running_a_redeploy_confirms_it(one_board, gesture):
+    await interrupted_after_activate(one_board, gesture)
+    events = Events()
+    result = await BoardDeploy(target_for(one_board), gesture, FAST, events).run()
+    assert result.outcome == "confirmed", result
+    assert "skipped" not in events.kinds()
+    assert events.last("confirmed").inferences == 2  # the health check ran
+    assert await running(one_board) == (gesture.sha256, SlotState.ACTIVE)
+    store = one_board.engine.store
+    assert store.slots[store.active].sha256 == gesture.sha256
+
+
+async def test_a_model_on_trial_that_fails_health_is_rolled_back_by_the_redeploy(one_board, gesture, sine):
+    await interrupted_after_activate(one_board, gesture)
+    strict = dataclasses.replace(FAST, max_latency_us=1)
+    result = await BoardDeploy(target_for(one_board), gesture, strict, Events()).run()
+    assert result.outcome == "rolled_back", result
+    assert result.reason.endswith("rolled back to factory")
+    assert await running(one_board) == (sine.sha256, SlotState.ACTIVE)

@@ -93,6 +93,11 @@ async def test_farm_registers_and_cleans_up(tmp_path):
         assert all(b.pid == os.getpid() and b.baud == 115200 for b in listed)
         await farm.boards[0].unplug()
         assert len(registered_boards(registry)) == 2
+        # Still part of the fleet while unplugged, without a port (its PTY number is free for anyone).
+        everyone = {b.uid: b.port for b in registered_boards(registry, unplugged=True)}
+        assert len(everyone) == 3 and everyone[farm.boards[0].uid] == ""
+        await farm.boards[0].plug()
+        assert {b.uid: b.port for b in registered_boards(registry)}[farm.boards[0].uid] == farm.boards[0].port
         state = farm._temp_state
         assert state is not None and state.exists()
     assert registered_boards(registry) == [] and not registry.exists() and not state.exists()

@@ -250,7 +250,7 @@ class FleetScreen(Screen):
             return  # it never started: ActionFailed said why
         outcomes = [r.outcome for r in message.results]
         text = ", ".join(f"{r.board} {r.outcome.replace('_', ' ')}" for r in message.results)
-        bad = any(o in ("rolled_back", "failed") for o in outcomes)
+        bad = any(o not in ("confirmed", "skipped") for o in outcomes)
         self.notify(f"Deploy finished: {text}." + (" Reasons are in the deploy panel and the log (l)." if bad else ""),
                     severity="warning" if bad else "information", timeout=10)  # fmt: skip
 
