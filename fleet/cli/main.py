@@ -2,13 +2,16 @@
 
 Each command module exposes `register(subparsers)`, which adds its parser and sets
 `func(args) -> int` as the default. Exit codes are shared by every command:
-0 success, 1 the operation failed, 2 usage or configuration error, 3 refused by pre-flight.
+0 success, 1 the operation failed, 2 usage or configuration error, 3 refused by pre-flight,
+141 (as for SIGPIPE) the reader of the output went away (`fleet scan | head -2`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -19,6 +22,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_REFUSED = 3
+EXIT_PIPE = 128 + 13  # stdout closed by its reader (SIGPIPE)
 
 # Modules that each add one command (or a group of subcommands).
 COMMAND_MODULES: tuple[str, ...] = (
@@ -43,6 +47,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns its exit code (see the module doc)."""
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()  # here, not at exit, so a closed pipe is caught below
+    except BrokenPipeError:
+        # `fleet scan | head -2`: the reader is gone. Stop quietly, as Unix tools do, with
+        # the shell's code for death by SIGPIPE; the interpreter's last flush of what is
+        # still buffered must not fail again, so stdout now goes nowhere.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv and sys.stdin.isatty() and sys.stdout.isatty():

@@ -148,6 +148,19 @@ def install_stop_signals(stop: asyncio.Event) -> list[int]:
     return installed
 
 
+def stop_on_failure(stop: asyncio.Event, tasks: Iterable[asyncio.Task]) -> None:
+    """Set `stop` when one of the output tasks fails (its stdout was closed: `| head`)."""
+    for task in tasks:
+        task.add_done_callback(lambda t: None if t.cancelled() or t.exception() is None else stop.set())
+
+
+def raise_failed(tasks: Iterable[asyncio.Task]) -> None:
+    """Raise what made an output task fail (a closed stdout's BrokenPipeError is for main)."""
+    for task in tasks:
+        if task.done() and not task.cancelled() and (exc := task.exception()) is not None:
+            raise exc
+
+
 async def _monitor(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     manager = FleetManager(config, streams=streams_from(args), target=args.to)
@@ -174,6 +187,7 @@ async def _monitor(args: argparse.Namespace) -> int:
             return 1
         tasks.append(asyncio.create_task(view.draw_forever(
             lambda: manager.boards.values(), consumer, lambda: footer_text(consumer, manager.recording))))  # fmt: skip
+        stop_on_failure(stop, tasks)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), args.duration)
     finally:
@@ -193,6 +207,7 @@ async def _monitor(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in signals:
             loop.remove_signal_handler(sig)
+    raise_failed(tasks)
     view.draw(manager.boards.values(), consumer, footer_text(consumer))
     if recording is not None:
         print(f"fleet: recorded {recording.events} events to {recording.path}", file=sys.stderr)

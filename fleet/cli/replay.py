@@ -15,7 +15,7 @@ import contextlib
 import sys
 
 from fleet.cli.main import report
-from fleet.cli.monitor import MonitorView, footer_text, install_stop_signals
+from fleet.cli.monitor import MonitorView, footer_text, install_stop_signals, raise_failed, stop_on_failure
 from fleet.errors import ConfigError, RecordingError
 from fleet.telemetry.recording import open_recording
 from fleet.telemetry.replay import ReplaySource
@@ -35,6 +35,7 @@ async def _replay(args: argparse.Namespace) -> int:
     stopper = asyncio.create_task(stop.wait())
     code = 0
     try:
+        stop_on_failure(stop, [pump, draw])  # stdout closed (`| head`): play would wait for the pump
         await asyncio.wait({play, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if play.done():
             try:
@@ -54,6 +55,7 @@ async def _replay(args: argparse.Namespace) -> int:
         for sig in signals:
             with contextlib.suppress(Exception):
                 loop.remove_signal_handler(sig)
+    raise_failed([pump, draw])
     view.draw(source.boards.values(), consumer, footer_text(consumer))
     return code
 

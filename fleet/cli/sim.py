@@ -109,13 +109,26 @@ async def _serve(config, as_json: bool) -> int:  # noqa: ANN001 - FarmConfig, im
         else:
             print_table(["PORT", "UID", "PROFILE", "BAUD"], [[x.port, x.uid, x.profile, x.baud] for x in lines])
             print(f"{len(lines)} virtual board(s) running; Ctrl-C to stop.", flush=True)
+        closed: list[BrokenPipeError] = []
+
+        def report_port(board) -> None:  # noqa: ANN001 - VirtualBoard
+            if stop.is_set():
+                return
+            try:
+                _report_port(board, as_json)
+            except BrokenPipeError as exc:  # our reader went away (`| head`): stop, as other tools do
+                closed.append(exc)
+                stop.set()
+
         for board in boards:
-            board.add_port_listener(lambda b: stop.is_set() or _report_port(b, as_json))
+            board.add_port_listener(report_port)
         await stop.wait()
     finally:
         await farm.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+    if closed:
+        raise closed[0]  # main() turns it into a quiet exit 141
     return 0
 
 

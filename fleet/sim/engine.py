@@ -16,7 +16,9 @@ and lets the runner execute the work in a thread. `run_pending()` does it inline
 
 Inference runs while the RESULTS stream is on: one inference every max(latency,
 result_interval), each costing `latency_us` of simulated busy time (which the power model
-charges at active power). Schedules live in the clock's time, so a fake clock makes every
+charges at active power). Busy time only ever grows: an inference cut short (the model
+switched or stopped, results turned off, a lagging schedule skipped) keeps the time it ran,
+which a POWER sample may already have counted. Schedules live in the clock's time, so a fake clock makes every
 figure exact; `max_lag_us` lets a board running on the real clock skip ahead instead of
 bursting when the host fell behind (a slow real invoke, a busy event loop).
 """
@@ -234,7 +236,7 @@ class BoardEngine:
                 break
             if infer_at is not None and infer_at == min(due):
                 if lag is not None and now - infer_at > lag:
-                    self._infer_start_us = now  # fell behind: skip ahead, the gap counts as idle
+                    self._cut_inference(now)  # fell behind: skip ahead; the gap after it counts as idle
                     continue
                 sent += self._infer(now)
             else:
@@ -337,6 +339,8 @@ class BoardEngine:
         if after.results and not before.results:
             self._infer_start_us = now
             self._tx_blocked = False
+        elif before.results and not after.results:
+            self._cut_inference(now)
         if after.power and (not before.power or after.power_interval_ms != before.power_interval_ms):
             self._next_power_us = now + after.power_interval_ms * 1000
             self._meter.restart(now - self._boot_us, self._busy_at(now))
@@ -428,12 +432,14 @@ class BoardEngine:
         return model
 
     def _run_slot(self, index: int, model: LoadedModel) -> None:
+        self._cut_inference(self.clock.now_us())
         self._running, self._model = index, model
         model.restart_inputs()
         self._infer_start_us = self.clock.now_us()
         self._tx_blocked = False
 
     def _stop_model(self) -> None:
+        self._cut_inference(self.clock.now_us())
         self._running, self._model = None, None
 
     # --- streams ---------------------------------------------------------------------
@@ -444,6 +450,12 @@ class BoardEngine:
     def _infer_finish(self) -> int:
         assert self._model is not None
         return self._infer_start_us + self._model.latency_us
+
+    def _cut_inference(self, now: int) -> None:
+        """End the inference in progress unfinished: the time it ran stays busy time (see
+        the module doc), so busy time never runs backwards."""
+        self._busy_us = self._busy_at(now)
+        self._infer_start_us = now
 
     def _busy_at(self, t: int) -> int:
         busy = self._busy_us

@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from fleet import __version__
 
 
@@ -26,3 +28,17 @@ def test_unknown_command_is_a_usage_error():
     out = fleet("frobnicate")
     assert out.returncode == 2
     assert "invalid choice" in out.stderr
+
+
+@pytest.mark.parametrize("args", [["model", "inspect", "SINE"], ["model", "inspect", "SINE", "--json"]])
+def test_a_closed_stdout_ends_the_command_quietly(args):
+    # `fleet scan | head -2`: the reader is gone before fleet writes. Like other Unix tools,
+    # fleet stops without a traceback, with the shell's code for SIGPIPE (128 + 13).
+    from fleet.models.bundled import bundled_model
+
+    args = [str(bundled_model("sine")) if a == "SINE" else a for a in args]
+    proc = subprocess.Popen([sys.executable, "-m", "fleet", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # long before the child has started up and written anything
+    _, err = proc.communicate(timeout=60)
+    assert err.decode() == ""
+    assert proc.returncode == 141

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from fleet.config import parse_config, parse_mqtt_url
-from fleet.errors import ConfigError
+from fleet.errors import ConfigError, ExportError
 from fleet.export.mqtt import MqttExporter, exporter_from
 from fleet.export.topics import board_level, message_for
 from fleet.telemetry.events import LinkEvent, PowerEvent, ResultEvent, StateEvent, parse_event
@@ -286,3 +286,11 @@ def test_monitor_passes_its_mqtt_files_on(tmp_path, capsys):
     (tmp_path / "devices.toml").write_text("")
     assert main(["--config", str(tmp_path / "devices.toml"), "monitor", "--mqtt", "mqtt://broker", "--mqtt-ca", str(ca)]) == 2
     assert "TLS files are for mqtts:// brokers" in capsys.readouterr().err
+
+
+def test_a_tls_file_that_is_not_pem_is_named(tmp_path):
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate\n")
+    exporter = exporter_from("mqtts://broker", None, ca_file=bad)
+    with pytest.raises(ExportError, match=rf"mqtts://broker:8883: cannot use the TLS files \({bad}\)"):
+        exporter.start()

@@ -102,3 +102,18 @@ def test_sim_reports_port_changes_under_disconnect_faults(tmp_path):
         assert back == {**first, "port": back["port"]} and back["port"].startswith("/dev/")
     finally:
         assert stop(proc) == 0
+
+
+def test_sim_stops_quietly_when_its_output_is_closed(tmp_path):
+    # `fleet sim --json | head -1`: the next port change finds stdout closed. The sim stops
+    # (boards unregistered) as a closed pipe stops other tools, without a traceback.
+    proc, env = start_sim(tmp_path, "--json", "--seed", "2", "--faults", "disconnect_every=0.3,reconnect_after=0.2")
+    try:
+        read_lines(proc, 1)
+        proc.stdout.close()
+        assert proc.wait(timeout=30) == 141
+        assert proc.stderr.read() == ""
+        assert registered_boards(Path(env["FLEET_SIM_REGISTRY"])) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -157,3 +157,51 @@ def test_event_seq_counts_every_event(host, clock, sine):
     host.tick()
     assert host.engine._event_seq == len(host.events)  # BOOT was seq 0
     assert np.all(np.diff([e.device_time_us for e in host.events[1:]]) >= 0)
+
+
+@pytest.fixture
+def slow_pico():
+    """The RP2040 profile a hundred times slower, so that the bundled gesture model takes
+    ~70 ms per inference there, as a keyword-spotting model does on a real Pico."""
+    from fleet.profiles import get_profile
+
+    pico = get_profile("pico")
+    return pico.model_copy(update={"macs_per_cycle": pico.macs_per_cycle / 100})
+
+
+@pytest.mark.parametrize("change", ["switch model", "results off", "rollback"])
+def test_busy_time_never_runs_backwards(tmp_path, clock, gesture, sine, slow_pico, change):
+    # An inference in progress when the model changes or stops was busy time the last POWER
+    # sample counted; forgetting it made busy time run backwards (dbusy -94173 us), the
+    # interval current negative, and encoding that POWER event fail, stopping the board.
+    from fleet.protocol import ModelActivate, ModelRollback
+
+    host = EngineHost(make_engine(slow_pico, tmp_path / "f", name="p", clock=clock))
+    host.boot()
+    host.deploy(gesture, slot=0, mode=ActivateMode.PERMANENT)
+    host.upload(sine, slot=1)
+    engine = host.engine
+    assert engine.model.latency_us > 60_000
+    host.ok(StreamConfig(RESULTS_POWER, 1, 0, 10, 0))  # back-to-back inference, POWER every 10 ms
+    clock.advance(45_000)  # four samples, all inside the first inference
+    before = powers(host.tick())
+    busy = engine.busy_us
+    assert len(before) == 4 and busy == 40_000 + 5_000
+    if change == "switch model":
+        host.ok(ModelActivate(1, ActivateMode.TEST))
+    elif change == "results off":
+        host.ok(StreamConfig(int(Stream.POWER), 1, 0, 10, 0))
+    else:
+        host.ok(ModelActivate(1, ActivateMode.TEST))
+        host.ok(ModelRollback())
+    assert engine.busy_us >= busy
+    clock.advance(100_000)
+    events = host.tick()
+    after = powers(events)
+    profile = engine.profile
+    idle_ua = round(profile.idle_mw / profile.voltage_mv * 1e6)
+    assert len(after) == 10 and all(s.current_ua >= idle_ua for s in after)
+    energies = [s.energy_uj for s in before + after]
+    assert energies == sorted(energies)
+    if change == "switch model":  # the new model streams results at once (its health check sees them)
+        assert results(events) and {r.model_prefix for r in results(events)} == {engine.model.sha256[:4]}

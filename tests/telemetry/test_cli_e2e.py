@@ -128,3 +128,13 @@ def test_replay_of_bad_files_says_what_is_wrong(env, tmp_path):
     assert out.returncode == 1
     assert json.loads(out.stdout)["text"] == "hi"  # what is there is played
     assert "after 1 events (the writer was killed?)" in out.stderr
+
+
+def test_monitor_stops_quietly_when_its_output_is_closed(sim, env, tmp_path):
+    # `fleet monitor --json | head -1`, no --duration: it must not run on unseen.
+    for mode in (["--json"], []):
+        proc = subprocess.Popen([sys.executable, "-m", "fleet", "monitor", *mode], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=env, cwd=tmp_path)  # fmt: skip
+        proc.stdout.close()
+        _, err = proc.communicate(timeout=60)
+        assert (proc.returncode, err.decode()) == (141, "")

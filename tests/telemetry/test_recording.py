@@ -227,3 +227,18 @@ def test_replay_of_a_damaged_recording_plays_what_is_intact_and_says_where(tmp_p
         assert [json.loads(line)["inference_count"] for line in out.splitlines()] == list(range(1247))
     else:
         assert re.search(r"^b +\S+ .*#0 \(", out, re.M)  # the final table, as of the last event
+
+
+def test_replay_stops_quietly_when_its_output_is_closed(tmp_path):
+    # `fleet replay --json --fast big | head -1`: the view's queue fills, and replay would
+    # wait for it forever; it must stop as a closed pipe stops other tools.
+    import subprocess
+    import sys
+
+    path = tmp_path / "big.fleetrec"
+    path.write_bytes(_recording_bytes(10_000, level=1))
+    proc = subprocess.Popen([sys.executable, "-m", "fleet", "replay", "--json", "--fast", str(path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err.decode()) == (141, "")
