@@ -16,6 +16,7 @@ import pytest
 from fleet.models.bundled import bundled_model, find_bundled_manifest
 from fleet.models.inspect import inspect_model
 from fleet.profiles import get_profile
+from tests.closed_stdout import run_with_closed_stdout
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -133,8 +134,4 @@ def test_replay_of_bad_files_says_what_is_wrong(env, tmp_path):
 def test_monitor_stops_quietly_when_its_output_is_closed(sim, env, tmp_path):
     # `fleet monitor --json | head -1`, no --duration: it must not run on unseen.
     for mode in (["--json"], []):
-        proc = subprocess.Popen([sys.executable, "-m", "fleet", "monitor", *mode], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=env, cwd=tmp_path)  # fmt: skip
-        proc.stdout.close()
-        _, err = proc.communicate(timeout=60)
-        assert (proc.returncode, err.decode()) == (141, "")
+        assert run_with_closed_stdout(["monitor", *mode], env=env, cwd=tmp_path) == (141, "")

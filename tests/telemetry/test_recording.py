@@ -12,6 +12,7 @@ from fleet.errors import RecordingCorrupt, RecordingDamaged, RecordingError, Rec
 from fleet.telemetry.events import LinkEvent, LogEvent, StateEvent
 from fleet.telemetry import recording
 from fleet.telemetry.recording import RecordingWriter, open_recording
+from tests.closed_stdout import run_with_closed_stdout
 from tests.telemetry.helpers import power, result
 
 
@@ -232,13 +233,6 @@ def test_replay_of_a_damaged_recording_plays_what_is_intact_and_says_where(tmp_p
 def test_replay_stops_quietly_when_its_output_is_closed(tmp_path):
     # `fleet replay --json --fast big | head -1`: the view's queue fills, and replay would
     # wait for it forever; it must stop as a closed pipe stops other tools.
-    import subprocess
-    import sys
-
     path = tmp_path / "big.fleetrec"
     path.write_bytes(_recording_bytes(10_000, level=1))
-    proc = subprocess.Popen([sys.executable, "-m", "fleet", "replay", "--json", "--fast", str(path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-    proc.stdout.close()
-    _, err = proc.communicate(timeout=60)
-    assert (proc.returncode, err.decode()) == (141, "")
+    assert run_with_closed_stdout(["replay", "--json", "--fast", str(path)]) == (141, "")
