@@ -32,9 +32,11 @@ def board_runtime(profile: Profile) -> RuntimeInfo:
 def warm(profiles: Iterable[Profile]) -> None:
     """Compute the answers ahead (in a worker thread). A failure is left for the board to
     report when asked."""
+    kinds = list(profiles)
     try:
-        for profile in profiles:
-            board_runtime(profile)
+        host_ops(sorted(set().union(*(kind.ops for kind in kinds))))  # one probe for every kind
+        for kind in kinds:
+            board_runtime(kind)
     except FleetError:
         pass
 
