@@ -9,7 +9,8 @@
 Requests are matched to responses by seq. A request that gets no answer within the
 timeout is sent again with a new seq (every v1 request is idempotent) up to `retries`
 times, then fails with `RequestTimeout`. An ERROR response raises the `DeviceError`
-subclass for its code. Unsolicited events go to every subscriber through a bounded queue;
+subclass for its code; an answer that arrives intact but does not decode raises its
+`ProtocolError` (e.g. `MalformedMessage`) at once. Unsolicited events go to every subscriber through a bounded queue;
 a subscriber that falls behind loses events, and the loss is counted, never silent. An
 owner that folds events as they come (the fleet manager) adds a listener instead: called
 in the reader for each event, no queue between. When the transport ends, pending
@@ -352,8 +353,12 @@ class BoardClient:
         header = frame.header
         try:
             msg = decode_message(frame)
-        except ProtocolError:
+        except ProtocolError as exc:
             self._bad_messages += 1
+            entry = self._pending.get(header.seq) if header.is_response else None
+            if entry is not None and entry[0] == header.type and not entry[1].done():
+                # The answer came (its CRC held) and is unusable: waiting would only time out.
+                entry[1].set_exception(type(exc)(f"{self.name}: the board's answer is malformed: {exc}"))
             return
         if not header.is_response:
             self._publish(msg, header.seq)

@@ -160,13 +160,19 @@ int fw_dec_error(const uint8_t *p, size_t n, fw_error_msg *m)
     return !c.bad;
 }
 
-/* A str8 as a C string: refused when it holds a NUL (it could not be told apart). */
+/* A str8 as a C string: refused when it holds a control character, C0 and DEL (NUL
+ * among them: it could not be told apart) or C1 (U+0080..U+009F, UTF-8 C2 80..C2 9F). */
 static int get_cstr8(fw_cur *c, char dst[FW_MAX_NAME + 1])
 {
     uint8_t len;
     fw_get_str8(c, &len, (uint8_t *)dst, FW_MAX_NAME, 1);
     dst[len] = 0;
-    return !c->bad && strlen(dst) == len;
+    for (uint8_t i = 0; i < len; i++) {
+        uint8_t b = (uint8_t)dst[i];
+        if (b < 0x20 || b == 0x7F || (b == 0xC2 && (uint8_t)dst[i + 1] < 0xA0))
+            return 0;
+    }
+    return !c->bad;
 }
 
 int fw_dec_runtime(const uint8_t *p, size_t n, fw_runtime_buf *buf, fw_op_list *m)

@@ -33,7 +33,8 @@ typedef struct {
     const char *custom_ptr[255];
 } fw_runtime_buf;
 /* Checks what the spec demands: counts within the payload, distinct codes and names, no
- * CUSTOM code, strings ≤ 32 bytes of UTF-8 without NUL, custom names not empty. */
+ * CUSTOM code, strings ≤ 32 bytes of UTF-8 without control characters, custom names
+ * not empty. */
 int fw_dec_runtime(const uint8_t *p, size_t n, fw_runtime_buf *buf, fw_op_list *m);
 
 #endif

@@ -353,6 +353,8 @@ static void test_runtime_decode_refusals(void)
         {"custom past the end", {0, 0, 0, 1, 5, 'a'}, 6},
         {"invalid UTF-8", {0, 0, 0, 1, 2, 0xFF, 0xFE}, 7},
         {"NUL in a name", {0, 0, 0, 1, 2, 'a', 0}, 7},
+        {"ESC in the runtime", {2, 0x1B, 'x', 0, 0, 0}, 6},
+        {"C1 CSI in a name", {0, 0, 0, 1, 3, 'a', 0xC2, 0x9B}, 8},
         {"trailing byte", {0, 0, 0, 0, 0}, 5},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)

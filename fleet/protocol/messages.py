@@ -10,6 +10,7 @@ Decoding is strict: a payload that is shorter or longer than its layout is malfo
 from __future__ import annotations
 
 import struct
+import unicodedata
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -296,7 +297,7 @@ class RuntimeInfo(Message):
 
 def _check_operators(runtime: str, builtins: tuple[int, ...], customs: tuple[str, ...], what: str) -> None:
     """The rules both directions enforce: sets without repeats, CUSTOM only by name, counts that fit,
-    names without NUL (firmware keeps them as C strings)."""
+    names without control characters."""
     if len(builtins) > 0xFFFF:
         raise MalformedMessage(f"{what}: {len(builtins)} builtin operators, at most 65535")
     if len(customs) > 0xFF:
@@ -311,8 +312,10 @@ def _check_operators(runtime: str, builtins: tuple[int, ...], customs: tuple[str
         raise MalformedMessage(f"{what}: custom operator {twice!r} is listed twice")
     if "" in customs:
         raise MalformedMessage(f"{what}: a custom operator name is empty")
-    if any("\x00" in name for name in (runtime, *customs)):
-        raise MalformedMessage(f"{what}: a name contains a NUL character")
+    for name in (runtime, *customs):
+        bad = next((ch for ch in name if unicodedata.category(ch) == "Cc"), None)
+        if bad is not None:  # names end up on terminals; firmware keeps them as C strings
+            raise MalformedMessage(f"{what}: {name!r} contains the control character U+{ord(bad):04X}")
 
 
 # --- model upload --------------------------------------------------------------------

@@ -14,6 +14,7 @@ to stop; an unplugged board's entry has no port until it is plugged in again.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
@@ -21,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from fleet.profiles import load_profiles
-from fleet.sim import registry
+from fleet.profiles import get_profile, load_profiles
+from fleet.sim import registry, runtime
 from fleet.sim.board import make_engine, program_model
 from fleet.sim.ports import MemoryPorts
 from fleet.sim.pty import PtyTransport
@@ -77,6 +78,8 @@ class SimFarm:
         if state is None:
             state = self._temp_state = Path(tempfile.mkdtemp(prefix="fleet-sim-"))
         seed = config.seed if config.seed is not None else int.from_bytes(os.urandom(4), "little")
+        kinds = [get_profile(name) for name in dict.fromkeys(config.profile_names())]
+        asyncio.get_running_loop().run_in_executor(None, runtime.warm, kinds)  # RUNTIME answers, off the loop
         try:
             for index, profile in enumerate(config.profile_names()):
                 engine = make_engine(

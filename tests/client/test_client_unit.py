@@ -8,11 +8,10 @@ import dataclasses
 import pytest
 
 from fleet.client import BoardClient
-from fleet.errors import ModelRejected, PortVanished, RequestTimeout, UnsupportedVersion
+from fleet.errors import MalformedMessage, ModelRejected, PortVanished, RequestTimeout, UnsupportedVersion
 from fleet.protocol import (
-    Capability, Error, ErrorCode, FrameDecoder, Info, Log, ModelCommit, MsgType, Ping, Pong, RuntimeInfo, SlotInfo,
-    decode_message,
-    encode_error, encode_message,
+    Capability, Error, ErrorCode, Flags, FrameDecoder, Info, Log, ModelCommit, MsgType, Ping, Pong, RuntimeInfo, SlotInfo,
+    decode_message, encode_error, encode_frame, encode_message,
 )  # fmt: skip
 from fleet.transport.memory import memory_pipe
 
@@ -206,4 +205,23 @@ async def test_runtime_returns_what_the_board_declares():
     Scripted(board, respond)
     client = await BoardClient.connect(host)
     assert await client.runtime() == answer
+    await client.close()
+
+
+@pytest.mark.asyncio
+async def test_a_malformed_answer_fails_its_request_at_once_naming_the_fault():
+    info = dataclasses.replace(INFO, capabilities=INFO.capabilities | Capability.RUNTIME)
+    repeated = b"\x00\x02\x00\x09\x00\x09\x00\x00"  # FULLY_CONNECTED twice
+
+    def respond(seq, msg):
+        if msg.TYPE == MsgType.HELLO:
+            return encode_message(info, seq)
+        return encode_frame(MsgType.RUNTIME, seq, Flags.RESPONSE, repeated)
+
+    host, board = memory_pipe()
+    Scripted(board, respond)
+    client = await BoardClient.connect(host, timeout=5.0)
+    with pytest.raises(MalformedMessage, match="malformed: RuntimeInfo: builtin operator code 9 is listed twice"):
+        await client.runtime()
+    assert client.stats.timeouts == 0
     await client.close()

@@ -48,6 +48,20 @@ def target_for(board: VirtualBoard, name: str = "") -> DeployTarget:
     return DeployTarget(name or f"{board.profile}-{board.uid[-4:]}", board.uid, board.port or "?", connect)
 
 
+def record_requests(board: VirtualBoard) -> list[int]:
+    """The message type of every request the virtual board receives from now on: to show
+    what did not cross the wire (no MODEL_BEGIN), whatever retries the load caused."""
+    seen: list[int] = []
+    handle = board.engine._handle
+
+    def recording(frame) -> None:  # noqa: ANN001
+        seen.append(frame.header.type)
+        handle(frame)
+
+    board.engine._handle = recording  # type: ignore[method-assign]
+    return seen
+
+
 class Events(list):
     """Collects DeployEvents; `kinds()` for assertions."""
 

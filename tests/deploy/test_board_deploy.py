@@ -13,11 +13,11 @@ import pytest_asyncio
 from fleet.deploy.board_deploy import BoardDeploy, DeployOptions
 from fleet.deploy.upload import ModelImage, upload
 from fleet.errors import PortVanished
-from fleet.protocol import ModelBegin, SlotState
+from fleet.protocol import ModelBegin, MsgType, SlotState
 
 from tests.shared_models import shared_model_path as shared
 
-from .conftest import Events, target_for
+from .conftest import Events, record_requests, target_for
 
 pytestmark = pytest.mark.asyncio
 FAST = DeployOptions(health_inferences=2, health_timeout_s=5.0, reconnect_window_s=10.0)
@@ -168,11 +168,11 @@ async def test_custom_ops_are_refused_before_sending(one_board):
         model = load_model_file(shared("audio_preprocessor_int8.tflite"))
     except Exception as exc:  # noqa: BLE001
         pytest.skip(f"host TFLM cannot measure this model's arena: {exc}")
-    before = one_board.stats.rx_bytes
+    seen = record_requests(one_board)
     result = await BoardDeploy(target_for(one_board), model, FAST, Events()).run()
     assert result.outcome == "refused"
     assert "unsupported operators" in result.reason
-    assert one_board.stats.rx_bytes - before < 48  # HELLO and RUNTIME; a MODEL_BEGIN alone is 53+
+    assert MsgType.MODEL_BEGIN not in seen
 
 
 async def test_corrupted_chunks_are_resent_and_the_model_verifies(tmp_path, sine, gesture):
@@ -224,11 +224,11 @@ NO_POOLING = {"ops": frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED
 async def test_model_too_big_for_the_arena_is_refused_before_sending(limited_board, gesture):
     board = await limited_board(**SMALL_ARENA)
     assert gesture.arena_bytes == 3152
-    before = board.stats.rx_bytes
+    seen = record_requests(board)
     result = await BoardDeploy(target_for(board), gesture, FAST, Events()).run()
     assert result.outcome == "refused"
     assert result.reason == "arena 3152 B exceeds the 3072 B tensor arena"
-    assert board.stats.rx_bytes - before < 48  # HELLO and RUNTIME; a MODEL_BEGIN alone is 53+
+    assert MsgType.MODEL_BEGIN not in seen
 
 
 async def test_unsupported_op_is_refused_before_sending(limited_board, gesture, monkeypatch):

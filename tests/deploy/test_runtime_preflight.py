@@ -19,20 +19,7 @@ from fleet.sim import engine as sim_engine
 from fleet.sim.runtime import board_runtime
 from tests.deploy.test_board_deploy import FAST, NO_POOLING, limited_board  # noqa: F401 - a fixture
 
-from .conftest import Events, target_for
-
-def record_requests(board) -> list[int]:
-    """The message type of every request the virtual board receives from now on."""
-    seen: list[int] = []
-    handle = board.engine._handle
-
-    def recording(frame):
-        seen.append(frame.header.type)
-        handle(frame)
-
-    board.engine._handle = recording
-    return seen
-
+from .conftest import Events, record_requests, target_for
 
 @pytest.mark.asyncio
 async def test_the_boards_own_list_wins_over_its_profile(limited_board, gesture):

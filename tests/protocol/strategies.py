@@ -1,5 +1,7 @@
 """Hypothesis strategies for every protocol v1 message."""
 
+import unicodedata
+
 from hypothesis import strategies as st
 
 from fleet.protocol import messages as m
@@ -14,7 +16,7 @@ sha = st.binary(min_size=32, max_size=32)
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=120)
 name = text.filter(lambda s: len(s.encode()) <= m.MAX_NAME)
 blob = st.binary(max_size=600)
-c_name = name.filter(lambda s: "\x00" not in s)  # RUNTIME names: firmware keeps them as C strings
+c_name = text.filter(lambda s: len(s.encode()) <= m.MAX_NAME and not any(unicodedata.category(c) == "Cc" for c in s))
 
 slot_info = st.builds(m.SlotInfo, u8, u32, u32, sha, name, name)
 two_slots = st.tuples(slot_info, slot_info)

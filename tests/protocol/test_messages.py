@@ -93,8 +93,10 @@ def test_runtime_request_is_empty():
         (b"\x00\x00\x00\x01\x00", "name is empty"),
         (b"\x00\x00\x00\x01\x05abc", "runs past the end"),
         (b"\x00\x00\x00\x01\x02\xff\xfe", "UTF-8"),
-        (b"\x00\x00\x00\x01\x02a\x00", "NUL"),
-        (b"\x01\x00\x00\x00\x00", "NUL"),
+        (b"\x00\x00\x00\x01\x02a\x00", "U\\+0000"),
+        (b"\x01\x00\x00\x00\x00", "U\\+0000"),
+        (b"\x05\x1b[2Jx\x00\x00\x00", "control character U\\+001B"),  # a terminal escape
+        (b"\x00\x00\x00\x01\x03a\xc2\x9b", "U\\+009B"),  # C1 CSI
         (b"\x00\x00\x00\x01\x21" + b"x" * 33, "33 bytes, the limit is 32"),
         (b"\x21" + b"x" * 33 + b"\x00\x00\x00", "runtime is 33 bytes"),
         (b"\x00\x00\x00\x00\x00", "1 unexpected trailing"),
