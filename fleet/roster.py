@@ -86,7 +86,8 @@ async def known_boards(
             continue
         c = r.candidate
         entry = by_port.get(c.port)
-        uid = entry.uid if entry else None
+        configured = config.boards.get(c.name) if c.name else None
+        uid = entry.uid if entry else (configured.uid.lower() if configured and configured.uid else None)
         name = c.name or _name_for(config, uid, entry.profile if entry else c.profile)
         if r.status == "busy":  # another fleet process drives it: a board, even if we cannot name it
             add(KnownBoard(name or c.port, uid, c.port, c.baud, "busy", c.tags, r.error, r))
