@@ -305,3 +305,36 @@ async def test_a_model_on_trial_that_fails_health_is_rolled_back_by_the_redeploy
     assert result.outcome == "rolled_back", result
     assert result.reason.endswith("rolled back to factory")
     assert await running(one_board) == (sine.sha256, SlotState.ACTIVE)
+
+
+async def test_a_link_lost_for_good_after_confirm_was_sent_is_reported_unknown(one_board, gesture):
+    """CONFIRM left and the board never came back: it may run either model, and we say so."""
+    from fleet.deploy.board_deploy import DeployTarget
+    from fleet.errors import PortNotFound
+    from fleet.protocol import ModelConfirm
+
+    inner = target_for(one_board)
+    state = {"gone": False}
+
+    async def connect():
+        if state["gone"]:
+            raise PortNotFound("unplugged for good")
+        client = await inner.connect()
+        request = client.request
+
+        async def lossy(msg, **kw):
+            if isinstance(msg, ModelConfirm):
+                await request(msg, **kw)  # the board confirms ...
+                state["gone"] = True
+                raise PortVanished("the cable came out")  # ... and we never hear it
+            return await request(msg, **kw)
+
+        client.request = lossy
+        return client
+
+    target = DeployTarget(inner.name, inner.uid, inner.port, connect)
+    brief = dataclasses.replace(FAST, reconnect_window_s=0.5)
+    result = await BoardDeploy(target, gesture, brief, Events()).run()
+    assert result.outcome == "unknown", result
+    assert "CONFIRM" in result.reason
+    assert await running(one_board) == (gesture.sha256, SlotState.ACTIVE)  # so "failed" would have been a lie
