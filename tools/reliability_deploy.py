@@ -181,6 +181,7 @@ def _env(tmp: Path) -> dict[str, str]:
     return env | {
         "PYTHONPATH": os.pathsep.join(path), "FLEET_SIM_REGISTRY": str(tmp / "registry"),
         "FLEET_LOCK_DIR": str(tmp / "locks"), "FLEET_CONFIG": str(tmp / "devices.toml"),
+        "FLEET_CACHE_DIR": str(tmp / "cache"),  # boards other commands saw lately are not this fleet
     }  # fmt: skip
 
 

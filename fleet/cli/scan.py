@@ -11,6 +11,7 @@ from fleet.cli.output import print_json, print_table
 from fleet.config import load_config
 from fleet.discovery import ScanResult, scan
 from fleet.protocol import SlotState
+from fleet.roster import remember, seen_in
 
 
 class ScanRow(BaseModel):
@@ -64,7 +65,9 @@ def _model_cell(row: ScanRow) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    rows = [row_for(r) for r in asyncio.run(scan(config))]
+    results = asyncio.run(scan(config))
+    remember(seen_in(results))  # `fleet deploy --to all` expects these boards for a while
+    rows = [row_for(r) for r in results]
     if args.json:
         print_json(ScanReport(boards=rows))
         return 0

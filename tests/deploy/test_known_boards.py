@@ -23,7 +23,8 @@ pytestmark = pytest.mark.asyncio
 @pytest.fixture
 def env(tmp_path, monkeypatch):
     """This test's registry, locks and cache, for this process and the `fleet` it starts."""
-    values = {"FLEET_SIM_REGISTRY": str(tmp_path / "registry"), "FLEET_LOCK_DIR": str(tmp_path / "locks")}
+    values = {"FLEET_SIM_REGISTRY": str(tmp_path / "registry"), "FLEET_LOCK_DIR": str(tmp_path / "locks"),
+              "FLEET_CACHE_DIR": str(tmp_path / "cache")}  # boards seen by other tests' scans are not ours
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("FLEET_CONFIG", raising=False)
