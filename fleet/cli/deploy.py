@@ -59,6 +59,8 @@ async def _dry_run(plan: RolloutPlan, model, options: DeployOptions, emit) -> in
         check = preflight(model, info, target.name)
         kind = "skipped" if check.same_model else ("preflight" if check.ok else "refused")
         reason = "; ".join(check.reasons) if kind == "refused" else check.message.split(": ", 1)[1]
+        if check.on_trial and check.ok:
+            reason = "runs this model on trial, not confirmed: the deploy would health-check it and confirm it"
         emit(DeployEvent(event=kind, board=target.name, uid=target.uid, port=target.port, reason=reason))
         results.append(BoardResult(target.name, "refused" if kind == "refused" else "skipped"))
     return exit_code(results)

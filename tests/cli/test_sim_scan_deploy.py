@@ -116,6 +116,8 @@ def test_a_deploy_killed_after_activate_is_finished_by_the_next_one(sim, env, tm
     assert (rows[uid]["model"], rows[uid]["model_state"]) == ("gesture", "pending")
     table = fleet(env, tmp_path, "scan").stdout
     assert "gesture (pending)" in next(line for line in table.splitlines() if uid in line)
+    dry = fleet(env, tmp_path, "deploy", str(gesture), "--to", uid, "--dry-run")
+    assert dry.returncode == 0 and "runs this model on trial, not confirmed" in dry.stdout, dry.stdout
 
     again = fleet(env, tmp_path, "deploy", str(gesture), "--to", uid, "--json")
     events = [json.loads(line) for line in again.stdout.splitlines()]
