@@ -66,6 +66,7 @@ class ReliabilityReport:
     kills: int = 0
     monitors: int = 0  # `fleet monitor` processes started
     outcomes: Counter = field(default_factory=Counter)  # reported outcomes ("no report" for a killed run)
+    reasons: list[str] = field(default_factory=list)  # why: every failed, unknown, unreachable outcome
     unplugs: int = 0
     resets: int = 0
     seconds: float = 0.0
@@ -239,6 +240,8 @@ def _check_run(deploy: Run, boards: list[VirtualBoard], names: set[str], before:
     elif not deploy.killed:
         raise AssertionError(f"{where}: `fleet deploy` exited {deploy.proc.returncode} without a plan")
     outcomes = deploy.outcomes()
+    report.reasons += [f"{e['event']}: {e.get('reason')}" for e in deploy.events
+                       if e["event"] in ("failed", "unknown", "unreachable")]  # fmt: skip
     if not deploy.killed:
         missing = [b.uid for b in boards if b.uid not in outcomes]
         assert not missing, f"{where}: no outcome reported for {missing}"
@@ -269,6 +272,8 @@ def main() -> int:
           f"{args.ber:g} with {report.unplugs} unplugs and {report.resets} resets, {report.kills} runs killed "
           f"(SIGKILL), {report.monitors} `fleet monitor` processes alongside, in {report.seconds:.0f} s: {outcomes}; "
           "0 wrong reports, 0 corrupt boards, 0 boards left out")  # fmt: skip
+    for reason in report.reasons:
+        print(f"  {reason}")
     return 0
 
 
