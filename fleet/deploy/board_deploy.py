@@ -246,8 +246,13 @@ class BoardDeploy:
             try:
                 return await self._connect()
             except (TransportError, FleetTimeout) as exc:
+                # A fleet lock names a process that drives the board: busy, say so now (a
+                # probe's brief hold was waited out already). A device lock names no one and
+                # may be a previous user still closing the port: try again, and if it lasts,
+                # the board is busy, not unreachable.
                 if why is None and isinstance(exc, PortBusy):
-                    raise  # held by another process (a probe's brief hold was waited out already)
+                    if exc.holder is not None or time.monotonic() + delay > deadline:
+                        raise
                 if time.monotonic() + delay > deadline:
                     raise FleetTimeout(
                         f"{self.target.name}: not reachable within {self.options.reconnect_window_s:g} s ({exc})"
