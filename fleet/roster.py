@@ -49,7 +49,6 @@ class KnownBoard:
     status: Status
     tags: tuple[str, ...] = ()
     detail: str | None = None  # why it is not `ok`
-    result: ScanResult | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +139,7 @@ async def known_boards(
 
     for r in results:
         if r.status == "ok":
-            add(KnownBoard(r.name, r.uid, r.port, r.candidate.baud, "ok", r.tags, result=r))
+            add(KnownBoard(r.name, r.uid, r.port, r.candidate.baud, "ok", r.tags))
 
     virtual = registry()
     sightings = sorted(recent(), key=lambda s: -s.at)
@@ -157,9 +156,9 @@ async def known_boards(
         if name is None and c.port in seen_on:  # not configured, not virtual: a board seen there lately
             uid, name = seen_on[c.port].uid, seen_on[c.port].name
         if r.status == "busy":  # another fleet process drives it: a board, even if we cannot name it
-            add(KnownBoard(name or c.port, uid, c.port, c.baud, "busy", c.tags, r.error, r))
+            add(KnownBoard(name or c.port, uid, c.port, c.baud, "busy", c.tags, r.error))
         elif name is not None:  # a configured or virtual board that did not answer this time
-            add(KnownBoard(name, uid, c.port, c.baud, "absent", c.tags, r.error or r.status, r))
+            add(KnownBoard(name, uid, c.port, c.baud, "absent", c.tags, r.error or r.status))
 
     for name, board in config.boards.items():
         uid = board.uid.lower() if board.uid else None
