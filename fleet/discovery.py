@@ -159,7 +159,7 @@ def find_candidates(
             add(Candidate(device, "usb", config.defaults.baud, None, profile_for_usb(usb), usb))
 
     for port, profile, baud in virtual():
-        add(Candidate(port, "virtual", baud, None, profile))
+        add(Candidate(port, "virtual", baud or config.defaults.baud, None, profile))  # an unpaced board: any rate
     return list(candidates.values())
 
 

@@ -58,7 +58,7 @@ DEFAULT_STREAMS = StreamConfig(Stream.RESULTS | Stream.POWER | Stream.LOG, LogLe
 # Ports that did not answer as a fleet board are probed again only after this long.
 PROBE_BACKOFF_S = 15.0
 # Deploy outcomes after which a board's slots differ from its last INFO.
-_SLOTS_CHANGED = frozenset({"confirmed", "rolled_back", "failed"})
+_SLOTS_CHANGED = frozenset({"confirmed", "rolled_back", "failed", "unknown"})
 
 
 @dataclass(frozen=True, slots=True)

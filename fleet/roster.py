@@ -7,8 +7,10 @@ reports success while that board keeps its old model. So the roster is:
 
 - every board that answered the scan (`ok`),
 - every port held by another fleet process (`busy`; the lock names the holder),
-- every board devices.toml names and every virtual board `fleet sim` runs (its registry
-  entry stays while the board is unplugged) that did not answer (`absent`).
+- every board devices.toml names, every virtual board `fleet sim` runs (its registry entry
+  stays while the board is unplugged) and every USB board a scan saw answer in the last
+  `RECENT_S` seconds (`fleet scan`, `fleet deploy`; kept in the cache directory) that did
+  not answer this time (`absent`).
 
 An `absent` board is looked for by uid (or, without one, on its configured port) when it
 is deployed to; one that does not turn up in time is reported `unreachable`.
@@ -16,14 +18,23 @@ is deployed to; one that does not turn up in time is reported `unreachable`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import contextlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Literal
 
 from fleet.config import FleetConfig
 from fleet.discovery import ScanResult, board_for_uid, default_name, find_candidates, scan
+from fleet.models.arena import cache_dir
 
 Status = Literal["ok", "busy", "absent"]
+# A board a scan saw answer within this long is still expected: gone for good is the user's
+# call (it is reported unreachable until then), not a silent guess.
+RECENT_S = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +49,6 @@ class KnownBoard:
     status: Status
     tags: tuple[str, ...] = ()
     detail: str | None = None  # why it is not `ok`
-    result: ScanResult | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +61,55 @@ class Registered:
     baud: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A board a scan saw answer: where, and when (`at`, epoch seconds)."""
+
+    uid: str
+    name: str
+    port: str
+    baud: int
+    tags: tuple[str, ...]
+    at: float
+
+
+def _seen_path() -> Path:
+    return cache_dir() / "seen-boards.json"
+
+
+def recent_boards(*, path: Path | None = None, now: float | None = None) -> list[Seen]:
+    """Boards seen within RECENT_S, newest sighting per uid; an unreadable file is no sightings."""
+    cutoff = (time.time() if now is None else now) - RECENT_S
+    try:
+        raw = json.loads((path or _seen_path()).read_text(encoding="utf-8"))
+        seen = [Seen(str(e["uid"]), str(e["name"]), str(e["port"]), int(e["baud"]), tuple(map(str, e["tags"])),
+                     float(e["at"])) for e in raw]  # fmt: skip
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return [s for s in seen if s.at >= cutoff]
+
+
+def seen_in(results: Iterable[ScanResult], now: float | None = None) -> list[Seen]:
+    """The USB boards that answered in a scan, as sightings. (devices.toml names its boards,
+    and the sim registry its virtual ones, which leave it when `fleet sim` stops.)"""
+    at = time.time() if now is None else now
+    return [Seen(r.uid, r.name, r.port, r.candidate.baud, r.tags, at)
+            for r in results if r.status == "ok" and r.uid and r.candidate.source == "usb"]  # fmt: skip
+
+
+def remember(seen: Iterable[Seen], *, path: Path | None = None, now: float | None = None) -> None:
+    """Add sightings to the recent ones (dropping those too old), atomically."""
+    path = path or _seen_path()
+    merged = {s.uid: s for s in recent_boards(path=path, now=now)}
+    cutoff = (time.time() if now is None else now) - RECENT_S
+    merged.update({s.uid: s for s in seen if s.at >= cutoff})
+    with contextlib.suppress(OSError):  # a read-only cache costs the memory, not the command
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps([asdict(s) for s in merged.values()]), encoding="utf-8")
+        os.replace(tmp, path)
+
+
 def _registry() -> list[Registered]:
     from fleet.sim.registry import registered_boards  # the registry is tiny; imported here to keep sim optional
 
@@ -58,11 +117,14 @@ def _registry() -> list[Registered]:
 
 
 async def known_boards(
-    config: FleetConfig, *, registry: Callable[[], list[Registered]] = _registry, results: list[ScanResult] | None = None
-) -> list[KnownBoard]:
-    """Scan (unless `results` are given) and return the roster, answering boards first."""
+    config: FleetConfig, *, registry: Callable[[], list[Registered]] = _registry,
+    recent: Callable[[], list[Seen]] = recent_boards, results: list[ScanResult] | None = None,
+) -> list[KnownBoard]:  # fmt: skip
+    """Scan (unless `results` are given; the sightings are remembered) and return the
+    roster, answering boards first."""
     if results is None:
         results = await scan(config, find_candidates(config))
+        remember(seen_in(results))
     roster: list[KnownBoard] = []
     uids: set[str] = set()
     names: set[str] = set()
@@ -77,21 +139,26 @@ async def known_boards(
 
     for r in results:
         if r.status == "ok":
-            add(KnownBoard(r.name, r.uid, r.port, r.candidate.baud, "ok", r.tags, result=r))
+            add(KnownBoard(r.name, r.uid, r.port, r.candidate.baud, "ok", r.tags))
 
     virtual = registry()
+    sightings = sorted(recent(), key=lambda s: -s.at)
     by_port = {v.port: v for v in virtual if v.port}
+    seen_on = {s.port: s for s in reversed(sightings)}  # the latest sighting per port wins
     for r in results:
         if r.status == "ok":
             continue
         c = r.candidate
         entry = by_port.get(c.port)
-        uid = entry.uid if entry else None
+        configured = config.boards.get(c.name) if c.name else None
+        uid = entry.uid if entry else (configured.uid.lower() if configured and configured.uid else None)
         name = c.name or _name_for(config, uid, entry.profile if entry else c.profile)
+        if name is None and c.port in seen_on:  # not configured, not virtual: a board seen there lately
+            uid, name = seen_on[c.port].uid, seen_on[c.port].name
         if r.status == "busy":  # another fleet process drives it: a board, even if we cannot name it
-            add(KnownBoard(name or c.port, uid, c.port, c.baud, "busy", c.tags, r.error, r))
+            add(KnownBoard(name or c.port, uid, c.port, c.baud, "busy", c.tags, r.error))
         elif name is not None:  # a configured or virtual board that did not answer this time
-            add(KnownBoard(name, uid, c.port, c.baud, "absent", c.tags, r.error or r.status, r))
+            add(KnownBoard(name, uid, c.port, c.baud, "absent", c.tags, r.error or r.status))
 
     for name, board in config.boards.items():
         uid = board.uid.lower() if board.uid else None
@@ -101,6 +168,8 @@ async def known_boards(
     for v in virtual:
         add(KnownBoard(_name_for(config, v.uid, v.profile) or v.uid, v.uid, v.port, v.baud or config.defaults.baud,
                        "absent", detail="unplugged" if not v.port else f"{v.port} did not answer"))  # fmt: skip
+    for s in sightings:
+        add(KnownBoard(s.name, s.uid, s.port, s.baud, "absent", s.tags, f"seen on {s.port} lately, not answering now"))
     return roster
 
 

@@ -59,6 +59,8 @@ async def _dry_run(plan: RolloutPlan, model, options: DeployOptions, emit) -> in
             await deploy.close()
         kind = "skipped" if check.same_model else ("preflight" if check.ok else "refused")
         reason = "; ".join(check.reasons) if kind == "refused" else check.message.split(": ", 1)[1]
+        if check.on_trial and check.ok:
+            reason = "runs this model on trial, not confirmed: the deploy would health-check it and confirm it"
         emit(DeployEvent(event=kind, board=target.name, uid=target.uid, port=target.port, reason=reason))
         results.append(BoardResult(target.name, "refused" if kind == "refused" else "skipped"))
     return exit_code(results)
@@ -76,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         health_inferences=rollout.health_inferences if args.health_inferences is None else args.health_inferences,
         health_timeout_s=args.health_timeout or rollout.health_timeout_s,
         max_latency_us=_latency_budget_us(args.max_latency_ms or rollout.max_latency_ms),
+        **({"reconnect_window_s": args.reconnect_window} if args.reconnect_window is not None else {}),
     )
     try:
         model = load_model_file(args.model)
@@ -115,6 +118,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--health-inferences", type=int, metavar="N", help="results the new model must stream")
     p.add_argument("--health-timeout", type=float, metavar="S", help="seconds allowed for the health check")
     p.add_argument("--max-latency-ms", type=float, metavar="MS", help="fail the health check above this median latency")
+    p.add_argument("--reconnect-window", type=float, metavar="S",
+                   help="seconds a board may take to answer, or to come back after a reset or unplug, before it is "
+                        "reported unreachable (default 30)")  # fmt: skip
     p.add_argument("--dry-run", action="store_true", help="print the plan and pre-flight verdicts; send nothing")
     p.add_argument("--json", action="store_true", help="one JSON event per line")
     p.set_defaults(func=run)

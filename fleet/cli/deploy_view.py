@@ -12,7 +12,7 @@ from fleet.deploy.events import DeployEvent
 BAR = 24
 REDRAW_EVERY_S = 0.1
 PLAIN_PROGRESS_EVERY_S = 2.0  # piped output: an upload line this often, so a log shows it is alive
-FINAL = {"confirmed", "rolled_back", "failed", "skipped", "refused", "stopped", "busy", "unreachable"}
+FINAL = {"confirmed", "rolled_back", "failed", "skipped", "refused", "stopped", "busy", "unreachable", "unknown"}
 
 
 @dataclass

@@ -12,6 +12,7 @@ from fleet.config import load_config
 from fleet.deploy.preflight import runtime_operators
 from fleet.discovery import ScanResult, scan
 from fleet.protocol import SlotState
+from fleet.roster import remember, seen_in
 
 
 class ScanRow(BaseModel):
@@ -69,7 +70,9 @@ def _model_cell(row: ScanRow) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    rows = [row_for(r) for r in asyncio.run(scan(config))]
+    results = asyncio.run(scan(config))
+    remember(seen_in(results))  # `fleet deploy --to all` expects these boards for a while
+    rows = [row_for(r) for r in results]
     if args.json:
         print_json(ScanReport(boards=rows))
         return 0

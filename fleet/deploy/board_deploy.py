@@ -31,7 +31,9 @@ from fleet.protocol import (
 )  # fmt: skip
 
 Emit = Callable[[DeployEvent], None]
-Outcome = Literal["confirmed", "skipped", "refused", "rolled_back", "failed", "busy", "unreachable", "stopped"]
+Outcome = Literal[
+    "confirmed", "skipped", "refused", "rolled_back", "failed", "unknown", "busy", "unreachable", "stopped"
+]  # fmt: skip
 
 # COMMIT hashes the slot and test-loads the model: a board may take seconds for a big one
 # (a virtual board measures a new model's arena in a child process). COMMIT is idempotent
@@ -120,6 +122,7 @@ class BoardDeploy:
         self.client: BoardClient | None = None
         self._last_progress = 0.0
         self._preflight_reported = False
+        self._confirm_sent = False
 
     def emit(self, event: str, **fields: object) -> None:
         self._emit(DeployEvent(event=event, board=self.target.name, uid=self.target.uid, port=self.target.port,
@@ -129,6 +132,12 @@ class BoardDeploy:
         try:
             return await self._run()
         except FleetError as exc:
+            if self._confirm_sent:
+                # The board may have confirmed: "failed" could be a lie, so could "confirmed".
+                reason = (f"{exc}; CONFIRM was sent but never answered: the board runs the new model or, if "
+                          "CONFIRM did not arrive, boots its previous one; deploy again to find out")  # fmt: skip
+                self.emit("unknown", reason=reason, phase="done")
+                return BoardResult(self.target.name, "unknown", reason)
             reason = str(exc)
             self.emit("failed", reason=reason, phase="done")
             return BoardResult(self.target.name, "failed", reason)
@@ -237,8 +246,13 @@ class BoardDeploy:
             try:
                 return await self._connect()
             except (TransportError, FleetTimeout) as exc:
+                # A fleet lock names a process that drives the board: busy, say so now (a
+                # probe's brief hold was waited out already). A device lock names no one and
+                # may be a previous user still closing the port: try again, and if it lasts,
+                # the board is busy, not unreachable.
                 if why is None and isinstance(exc, PortBusy):
-                    raise  # held by another process (a probe's brief hold was waited out already)
+                    if exc.holder is not None or time.monotonic() + delay > deadline:
+                        raise
                 if time.monotonic() + delay > deadline:
                     raise FleetTimeout(
                         f"{self.target.name}: not reachable within {self.options.reconnect_window_s:g} s ({exc})"
@@ -287,6 +301,7 @@ class BoardDeploy:
             except _HealthFailed as exc:
                 return await self._rollback(str(exc), previous_text)
             self.emit("progress", phase="confirming")
+            self._confirm_sent = True
             try:
                 confirm = await client.request(ModelConfirm(slot))
             except UploadError as exc:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 EventKind = Literal[
     "plan", "preflight", "progress", "verified", "activated", "confirmed", "rolled_back", "failed", "skipped",
-    "refused", "stopped", "busy", "unreachable", "done",
+    "refused", "stopped", "busy", "unreachable", "unknown", "done",
 ]  # fmt: skip
 Phase = Literal[
     "connecting", "preflight", "uploading", "reconnecting", "verifying", "activating", "health", "confirming",

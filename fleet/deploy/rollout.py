@@ -20,13 +20,13 @@ from fleet.deploy.events import DeployEvent
 from fleet.deploy.model_file import ModelFile
 
 Strategy = Literal["all", "canary"]
-FAILED = frozenset({"failed", "rolled_back"})
+FAILED = frozenset({"failed", "rolled_back", "unknown"})
 DONE = frozenset({"confirmed", "skipped"})  # the board runs the model, confirmed
 NOT_REACHED = frozenset({"busy", "unreachable"})
 
 # Exit codes of a rollout (docs/deploy.md, README "Exit codes").
 EXIT_OK = 0  # every target runs the model, confirmed (now, or it already did)
-EXIT_FAILED = 1  # a board failed or rolled back (or was stopped after that), or was refused while others took it
+EXIT_FAILED = 1  # a board failed, rolled back or is in doubt (or was stopped), or was refused while others took it
 EXIT_REFUSED = 3  # nothing was sent anywhere: pre-flight refused (the rest already ran the model)
 EXIT_INCOMPLETE = 4  # nothing failed, but some targets were busy or unreachable: run it again
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from fleet.deploy.events import DeployEvent
 
-OUTCOMES = frozenset({"confirmed", "skipped", "refused", "rolled_back", "failed", "stopped", "busy", "unreachable"})
+OUTCOMES = frozenset({"confirmed", "skipped", "refused", "rolled_back", "failed", "stopped", "busy", "unreachable", "unknown"})
 
 
 @dataclass(slots=True)

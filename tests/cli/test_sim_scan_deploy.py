@@ -118,6 +118,8 @@ def test_a_deploy_killed_after_activate_is_finished_by_the_next_one(sim, env, tm
     assert (rows[uid]["model"], rows[uid]["model_state"]) == ("gesture", "pending")
     table = fleet(env, tmp_path, "scan").stdout
     assert "gesture (pending)" in next(line for line in table.splitlines() if uid in line)
+    dry = fleet(env, tmp_path, "deploy", str(gesture), "--to", uid, "--dry-run")
+    assert dry.returncode == 0 and "runs this model on trial, not confirmed" in dry.stdout, dry.stdout
 
     again = fleet(env, tmp_path, "deploy", str(gesture), "--to", uid, "--json")
     events = [json.loads(line) for line in again.stdout.splitlines()]
@@ -186,7 +188,12 @@ def test_a_board_held_by_fleet_monitor_is_reported_busy_with_its_holder(sim, env
 
     plain = fleet(env, tmp_path, "deploy", gesture, "--to", sim[0]["uid"])
     assert plain.returncode == 4
-    assert f"busy" in plain.stdout and f"pid {held.pid}" in plain.stdout
+    assert "busy" in plain.stdout and f"pid {held.pid}" in plain.stdout
+
+    monitor(sim[1])  # every board held: still not "no boards found"
+    both = fleet(env, tmp_path, "deploy", str(bundled_model("sine")), "--to", "all", "--json")
+    assert both.returncode == 4, both.stdout + both.stderr
+    assert {e["event"] for e in final(events_of(both)).values()} == {"busy"}
 
 
 def test_two_fleet_commands_started_together_do_not_see_each_other_as_busy(sim, env, tmp_path):

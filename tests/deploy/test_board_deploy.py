@@ -309,3 +309,63 @@ async def test_a_model_on_trial_that_fails_health_is_rolled_back_by_the_redeploy
     assert result.outcome == "rolled_back", result
     assert result.reason.endswith("rolled back to factory")
     assert await running(one_board) == (sine.sha256, SlotState.ACTIVE)
+
+
+async def test_a_link_lost_for_good_after_confirm_was_sent_is_reported_unknown(one_board, gesture):
+    """CONFIRM left and the board never came back: it may run either model, and we say so."""
+    from fleet.deploy.board_deploy import DeployTarget
+    from fleet.errors import PortNotFound
+    from fleet.protocol import ModelConfirm
+
+    inner = target_for(one_board)
+    state = {"gone": False}
+
+    async def connect():
+        if state["gone"]:
+            raise PortNotFound("unplugged for good")
+        client = await inner.connect()
+        request = client.request
+
+        async def lossy(msg, **kw):
+            if isinstance(msg, ModelConfirm):
+                await request(msg, **kw)  # the board confirms ...
+                state["gone"] = True
+                raise PortVanished("the cable came out")  # ... and we never hear it
+            return await request(msg, **kw)
+
+        client.request = lossy
+        return client
+
+    target = DeployTarget(inner.name, inner.uid, inner.port, connect)
+    brief = dataclasses.replace(FAST, reconnect_window_s=0.5)
+    result = await BoardDeploy(target, gesture, brief, Events()).run()
+    assert result.outcome == "unknown", result
+    assert "CONFIRM" in result.reason
+    assert await running(one_board) == (gesture.sha256, SlotState.ACTIVE)  # so "failed" would have been a lie
+
+
+async def test_a_port_locked_for_a_moment_by_no_fleet_process_is_tried_again(one_board, gesture):
+    """pyserial's device lock says "in use" without naming anyone (the last user may be
+    closing it): that is retried within the window; a fleet lock naming its holder is not."""
+    from fleet.deploy.board_deploy import DeployTarget
+    from fleet.errors import PortBusy
+    from fleet.transport.lock import Holder
+
+    inner = target_for(one_board)
+    refusals = [PortBusy("/dev/pts/9: in use by another process (Could not exclusively lock port)")] * 2
+
+    async def connect():
+        if refusals:
+            raise refusals.pop()
+        return await inner.connect()
+
+    result = await BoardDeploy(DeployTarget(inner.name, inner.uid, inner.port, connect), gesture, FAST, Events()).run()
+    assert result.outcome == "confirmed", result
+
+    holder = Holder(4242, "lab-1", "2026-11-29T17:32:01+00:00", "fleet monitor", "/dev/pts/9")
+
+    async def held():
+        raise PortBusy(f"/dev/pts/9: busy ({holder.describe()})", holder=holder)
+
+    result = await BoardDeploy(DeployTarget(inner.name, inner.uid, inner.port, held), gesture, FAST, Events()).run()
+    assert result.outcome == "busy" and "pid 4242 on lab-1" in result.reason

@@ -10,7 +10,7 @@ from textual.widgets import Static
 from fleet.tui.deploy_tracker import BoardProgress, DeployTracker
 
 OUTCOME_STYLE = {"confirmed": "green", "skipped": "cyan", "refused": "yellow", "rolled_back": "bold yellow",
-                 "failed": "bold red", "stopped": "yellow", "busy": "yellow", "unreachable": "yellow"}  # fmt: skip
+                 "failed": "bold red", "stopped": "yellow", "busy": "yellow", "unreachable": "yellow", "unknown": "bold red"}  # fmt: skip
 
 
 class DeployPanel(Static):
