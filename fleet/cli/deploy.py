@@ -21,14 +21,18 @@ from fleet.deploy.model_file import load_model_file
 from fleet.deploy.preflight import preflight
 from fleet.deploy.rollout import RolloutPlan, exit_code, run_rollout
 from fleet.discovery import scan
-from fleet.errors import ConfigError, ModelError
+from fleet.errors import ConfigError, FleetError, ModelError
 from fleet.targets import select
 
 
 async def _targets(args: argparse.Namespace, config) -> list[DeployTarget]:  # noqa: ANN001
-    found = [r for r in await scan(config) if r.status == "ok"]
+    results = await scan(config)
+    found = [r for r in results if r.status == "ok"]
     if not found:
-        raise ConfigError("no boards found to deploy to", hint="start `fleet sim`, plug a board in, or list boards in devices.toml")
+        hint = "start `fleet sim`, plug a board in, or list boards in devices.toml"
+        if why := "; ".join(r.error for r in results if r.status == "error" and r.error):  # boards that answered wrongly
+            raise FleetError(f"no board could be reached ({why})", hint=hint)
+        raise ConfigError("no boards found to deploy to", hint=hint)
     chosen = select(found, config, args.to)
     return [
         DeployTarget(r.name, r.uid or "", r.candidate.port,

@@ -19,8 +19,8 @@ import dataclasses
 from fleet.error_codes import ErrorCode
 from fleet.errors import ConfigError
 from fleet.protocol import (
-    BeginAck, ChunkAck, CommitAck, Flags, Header, Info, Log, Message, ModelBegin, ModelCommit, MsgType, Power, SlotInfo,
-    SlotStatus, encode_frame,
+    BeginAck, ChunkAck, CommitAck, Flags, Header, Info, Log, LogLevel, Message, ModelBegin, ModelCommit, MsgType, Power,
+    SlotInfo, SlotStatus, StreamConfig, encode_frame,
 )  # fmt: skip
 from fleet.protocol.framing import DELIMITER
 from fleet.sim.engine import BoardEngine
@@ -34,7 +34,8 @@ KINDS: dict[str, str] = {
     "received": "slot 1 has received more bytes than its size",
     "long-string": "INFO's firmware version is a 200-byte str8 (the limit is 32)",
     "bad-utf8": "INFO's board kind is not UTF-8",
-    "control": "every string carries terminal escapes, bidi overrides and Textual markup; COMMIT is refused with such a text",
+    "control": "every string carries terminal escapes, bidi overrides and Textual markup; the board logs such a "
+               "text whenever its streams change, and refuses COMMIT with one",
     "bad-events": "LOG events at level 9 (levels are 0..3)",
     "malformed": "POWER events two bytes short of their layout",
     "oversize": "after INFO, 40 KB without a frame delimiter, then a frame longer than the host accepts",
@@ -103,6 +104,12 @@ class HostileEngine(BoardEngine):
         ack = super()._begin(request)
         self._acked = ack.offset
         return BeginAck(ack.slot, request.size + 1) if "begin-offset" in self.kinds else ack
+
+    def _stream_config(self, request: StreamConfig) -> Message:
+        applied = super()._stream_config(request)
+        if "control" in self.kinds:
+            self._log(LogLevel.WARN, CONTROL_TEXT)
+        return applied
 
     def _commit(self, request: ModelCommit) -> CommitAck | None:
         if "control" in self.kinds:
