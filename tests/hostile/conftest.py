@@ -12,10 +12,12 @@ from fleet.sim.runner import LinkConfig
 
 
 @contextlib.asynccontextmanager
-async def hostile_farm(*kinds: str, tmp_path, model: bool = True) -> AsyncIterator[SimFarm]:  # noqa: ANN001
-    """One nano33ble board that lies in the ways `kinds` names; it runs the bundled sine model."""
+async def hostile_farm(*kinds: str, tmp_path, model: bool = True, pty: bool = False) -> AsyncIterator[SimFarm]:  # noqa: ANN001
+    """One nano33ble board that lies in the ways `kinds` names; it runs the bundled sine model.
+    In memory (no pacing) unless `pty`: then on a PTY at 921600 baud, which a host can reopen."""
+    link = LinkConfig(baud=921_600, turnaround_us=500) if pty else LinkConfig(baud=None, turnaround_us=0)
     config = FarmConfig(
-        boards=1, seed=5, state_dir=tmp_path / "flash", transport="memory", link=LinkConfig(baud=None, turnaround_us=0),
+        boards=1, seed=5, state_dir=tmp_path / "flash", transport="pty" if pty else "memory", link=link,
         model=bundled_model("sine").read_bytes() if model else None, model_name="sine", model_version="1",
         hostile=kinds,
     )  # fmt: skip
