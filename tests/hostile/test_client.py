@@ -11,7 +11,7 @@ import contextlib
 import pytest
 
 from fleet.errors import BoardRefused, FieldOutOfRange, MalformedMessage, RequestTimeout
-from fleet.protocol import LogLevel, Ping, Reboot, Stream, StreamConfig
+from fleet.protocol import InferResult, LogLevel, Ping, Reboot, Stream, StreamConfig
 from tests.hostile.conftest import connect, hostile_farm
 
 pytestmark = pytest.mark.asyncio
@@ -95,4 +95,21 @@ async def test_silence_after_hello_is_a_bounded_timeout(tmp_path):
         client = await asyncio.wait_for(connect(farm), 5)
         with pytest.raises(RequestTimeout, match="evil: no answer to Ping after 2 tries of 0.5 s"):
             await asyncio.wait_for(client.request(Ping()), 5)
+        await client.close()
+
+
+async def test_an_event_a_listener_cannot_read_refuses_the_board(tmp_path):
+    # e.g. an INFER_RESULT whose output type fleet cannot decode (fleet.telemetry.outputs)
+    async with hostile_farm(tmp_path=tmp_path) as farm:
+        client = await asyncio.wait_for(connect(farm), 5)
+
+        def listener(msg) -> None:  # noqa: ANN001
+            if isinstance(msg, InferResult):
+                raise MalformedMessage("INFER_RESULT: output type code 99 is not one fleet can read")
+
+        client.add_listener(listener)
+        await client.request(StreamConfig(Stream.RESULTS))
+        closed = await asyncio.wait_for(client.wait_closed(), 5)
+        assert isinstance(closed, BoardRefused)
+        assert str(closed) == "evil: refused: INFER_RESULT: output type code 99 is not one fleet can read"
         await client.close()
