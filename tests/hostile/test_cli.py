@@ -109,3 +109,9 @@ def test_ctrl_c_stops_a_deploy_to_a_silent_board(hostile, env, tmp_path):
         raise AssertionError("Ctrl-C did not stop fleet deploy within 10 s") from None
     assert proc.returncode != 0
     assert "Traceback" not in stderr
+
+
+def test_an_unknown_hostile_kind_is_a_usage_error(env, tmp_path):
+    out = fleet(env, tmp_path, "sim", "--hostile", "max-payload,nope")
+    assert out.returncode == 2
+    assert "--hostile: unknown kind 'nope'; known: max-payload, active-slot" in out.stderr

@@ -54,3 +54,14 @@ async def test_board_text_renders_literally_everywhere():
         assert isinstance(cell, Text) and "[b]x" in cell.plain
         await pilot.press("escape")
         assert app.is_running
+
+
+async def test_a_board_lying_at_hello_is_an_error_naming_it():
+    async with demo_app(boards=1, profiles=("nano33ble",), hostile=("slot-state",), deploy_first=False) as (
+        app, _session, pilot,
+    ):  # fmt: skip
+        await wait_for(pilot, lambda: any(n.severity == "error" for n in app._notifications), what="an error")
+        note = next(n for n in app._notifications if n.severity == "error")
+        assert "refused: Info: slot 0 state is 9; slot states are 0..4" in note.message
+        assert note.title == "BoardRefused" and "→" in note.message  # with the hint
+        assert app.is_running
