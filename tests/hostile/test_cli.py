@@ -5,7 +5,6 @@ bounded time, Ctrl-C works, and no byte of the board's escapes reaches the termi
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,14 +13,9 @@ import time
 import pytest
 
 from fleet.models.bundled import bundled_model
+from tests.cli.test_sim_scan_deploy import env, fleet  # noqa: F401 - `env` is a fixture
 
 RAW = ("\x1b", "\x07", "\x9b", "\u202e")  # what must never reach a terminal
-
-
-@pytest.fixture
-def env(tmp_path):
-    clean = {k: v for k, v in os.environ.items() if k != "FLEET_CONFIG"}
-    return clean | {"FLEET_SIM_REGISTRY": str(tmp_path / "registry"), "FLEET_CACHE_DIR": str(tmp_path / "cache")}
 
 
 @pytest.fixture
@@ -40,11 +34,6 @@ def hostile(env, tmp_path):
     for proc in procs:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(20) == 0
-
-
-def fleet(env, cwd, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fleet", *args], capture_output=True, text=True, env=env, cwd=cwd,
-                          timeout=timeout)  # fmt: skip
 
 
 def assert_clean(out: subprocess.CompletedProcess) -> None:
