@@ -70,7 +70,7 @@ class FieldOutOfRange(MalformedMessage):
         self.limit = limit
 
 
-class BoardRefused(ProtocolError):
+class BoardRefused(MalformedMessage):
     """fleet stops talking to a board that broke protocol v1: a payload that does not fit its
     layout, a field beyond its limit, an answer that does not fit its request. `board` names
     the board, `reason` is the protocol error that says what was wrong."""

@@ -6,8 +6,8 @@ are fixed little-endian structs followed by length-prefixed strings (`str8`: u8 
 UTF-8) and at most one trailing variable field that runs to the end of the payload.
 Decoding is strict: a payload that is shorter or longer than its layout is malformed, and
 a field a board sends outside what the protocol allows raises `FieldOutOfRange`
-(`fleet.protocol.limits`). Text from the wire is made printable as it is decoded
-(`fleet.printable`): no control character survives decoding.
+(`fleet.protocol.limits`). Text a board sends is made printable as it is decoded
+(`fleet.printable`): no control character in it survives decoding.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ class SlotInfo:
     @classmethod
     def read(cls, r: Reader) -> SlotInfo:
         state, size, received, sha = r.unpack(cls._LAYOUT)
-        return cls(state, size, received, sha, r.str8("slot name"), r.str8("slot version"))
+        return cls(state, size, received, sha, printable(r.str8("slot name")), printable(r.str8("slot version")))
 
 
 class _Slots:
@@ -170,8 +170,8 @@ class Info(_Slots, Message):
         r = Reader(payload, "Info")
         fixed = r.unpack(cls._LAYOUT)
         uid = r.bytes8("uid", MAX_UID)
-        kind = r.str8("board kind")
-        fw = r.str8("firmware version")
+        kind = printable(r.str8("board kind"))
+        fw = printable(r.str8("firmware version"))
         slots = (SlotInfo.read(r), SlotInfo.read(r))
         r.done()
         info = cls(*fixed, uid, kind, fw, slots)

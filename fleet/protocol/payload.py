@@ -8,7 +8,6 @@ from dataclasses import fields
 from functools import cache
 
 from fleet.errors import MalformedMessage
-from fleet.printable import printable
 from fleet.protocol.values import MAX_NAME, SHA256_SIZE
 
 
@@ -30,10 +29,9 @@ class Reader:
         return values
 
     def str8(self, field: str, limit: int = MAX_NAME) -> str:
-        """A `str8` field, made printable (wire text is untrusted: see fleet.printable)."""
         raw = self.bytes8(field, limit)
         try:
-            return printable(raw.decode("utf-8"))
+            return raw.decode("utf-8")
         except UnicodeDecodeError:
             raise MalformedMessage(f"{self.what}: {field} is not valid UTF-8") from None
 

@@ -224,3 +224,15 @@ def test_power_and_log_streams(link):
     link.upload(sine(), 0)
     log = link.take_events(Log, 1)[0]
     assert log.level == LogLevel.INFO and log.text == "model verified"
+
+
+def test_answers_are_whole_while_the_log_stream_is_on(link):
+    # COMMIT and ACTIVATE log a line; it used to be encoded in the transmit buffer before the
+    # answer waiting there was sent, so the answer's first bytes were the LOG's timestamp.
+    link.request(StreamConfig(Stream.LOG, LogLevel.INFO, 0, 0, 0))
+    arena = link.upload(sine(), 0)
+    assert arena > 0
+    status = link.request(ModelActivate(0, ActivateMode.PERMANENT))
+    assert status.active_slot == 0 and status.slots[0].state == SlotState.ACTIVE
+    texts = [log.text for log in link.take_events(Log, 2)]
+    assert texts == ["model verified", "slots changed"]
