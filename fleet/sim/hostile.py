@@ -56,7 +56,10 @@ OVERSIZE_PAYLOAD = 8000  # beyond the host's 4096
 
 def parse_kinds(text: str) -> tuple[str, ...]:
     """`KIND[,KIND...]` to a tuple; ConfigError naming an unknown kind and the known ones."""
-    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    return checked_kinds(tuple(k.strip() for k in text.split(",") if k.strip()))
+
+
+def checked_kinds(kinds: tuple[str, ...]) -> tuple[str, ...]:
     for kind in kinds:
         if kind not in KINDS:
             raise ConfigError(f"--hostile: unknown kind {kind!r}; known: {', '.join(KINDS)}")
@@ -68,10 +71,7 @@ class HostileEngine(BoardEngine):
 
     def __init__(self, *args: object, kinds: tuple[str, ...], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        unknown = set(kinds) - set(KINDS)
-        if unknown:
-            raise ConfigError(f"unknown hostile kinds {sorted(unknown)}; known: {', '.join(KINDS)}")
-        self.kinds = frozenset(kinds)
+        self.kinds = frozenset(checked_kinds(kinds))
         self._spoke = False  # INFO sent: `silent` says nothing more
         self._acked = 0  # the highest MODEL_ACK sent (`ack-backwards`)
 
