@@ -20,7 +20,7 @@ from fleet.client import BoardClient
 from fleet.config import FleetConfig
 from fleet.connect import Connector, connect_port
 from fleet.discovery import Candidate
-from fleet.errors import FleetError, TransportError
+from fleet.errors import BoardRefused, FleetError, TransportError
 from fleet.protocol import Boot, Capability, Info, InferResult, Message, Stream, StreamConfig
 from fleet.telemetry.events import ConnectionState, LinkEvent
 from fleet.telemetry.ingest import BoardIngest, slot_views
@@ -129,6 +129,10 @@ class BoardSession:
             lost_at = time.monotonic()
             delay = 0.1
             self._set_state("reconnecting", reason=reason)
+            if isinstance(await client.wait_closed(), BoardRefused):
+                # A board that broke the protocol breaks it again at once: try again at the pace of
+                # rescans, not in a tight loop of connections that each end in the same refusal.
+                await self._sleep(self.manager.rescan_interval_s)
             self.manager.request_scan()  # it may come back on another port
 
     def _check_identity(self, client: BoardClient) -> None:

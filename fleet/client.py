@@ -15,6 +15,12 @@ a subscriber that falls behind loses events, and the loss is counted, never sile
 owner that folds events as they come (the fleet manager) adds a listener instead: called
 in the reader for each event, no queue between. When the transport ends, pending
 requests and subscribers get `PortVanished` and `wait_closed()` returns.
+
+A board is untrusted input. A frame of a type or version v1 does not define is counted
+and ignored (PROTOCOL.md section 3); but a message whose payload breaks its layout or a
+limit (`fleet.protocol.limits`), or a response that does not fit its request
+(`fleet.protocol.answers`), ends the link with `BoardRefused`, naming the board and what
+was wrong: pending requests, subscribers and `wait_closed()` all get that error.
 """
 
 from __future__ import annotations
@@ -26,12 +32,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fleet.errors import (
-    BoardRebooted, DeviceError, PortBusy, PortVanished, ProtocolError, RequestTimeout, UnsupportedVersion,
+    BoardRebooted, BoardRefused, DeviceError, PortBusy, PortVanished, ProtocolError, RequestTimeout, UnknownMessageType,
+    UnsupportedVersion,
 )  # fmt: skip
 from fleet.protocol import (
     PROTOCOL_VERSION, Boot, BootReason, Capability, Error, Frame, FrameDecoder, Hello, Info, Message, Ping, Pong, Runtime,
     RuntimeInfo, decode_message, encode_message,
 )  # fmt: skip
+from fleet.protocol.answers import check_answer
 from fleet.protocol.framing import DELIMITER
 from fleet.transport.base import Transport
 
@@ -126,7 +134,7 @@ class BoardClient:
         self._max_payload = max_payload
         self._decoder = FrameDecoder(max_payload=max_payload)
         self._seq = 0
-        self._pending: dict[int, tuple[int, asyncio.Future[Message]]] = {}
+        self._pending: dict[int, tuple[Message, asyncio.Future[Message]]] = {}
         self._subscribers: set[Subscription] = set()
         self._listeners: list[Callable[[Message], None]] = []
         self._ended = asyncio.Event()
@@ -236,7 +244,7 @@ class BoardClient:
         self._seq = (self._seq + 1) & 0xFFFF
         seq = self._seq
         fut: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
-        self._pending[seq] = (msg.TYPE, fut)
+        self._pending[seq] = (msg, fut)
         fut.add_done_callback(lambda _f, s=seq: self._forget(s, _f))
         try:
             await self.write(encode_message(msg, seq))
@@ -335,8 +343,10 @@ class BoardClient:
                 for frame in self._decoder.feed(data):
                     self._dispatch(frame)
                 self._sync_decoder_stats()
-        except (PortVanished, PortBusy) as exc:
+        except (PortVanished, PortBusy, BoardRefused) as exc:
             self._fail_all(exc)
+        except ProtocolError as exc:  # a listener could not use an event (an output type fleet cannot read)
+            self._fail_all(BoardRefused(self.name, exc))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a transport bug must not leave callers hanging
@@ -353,21 +363,25 @@ class BoardClient:
         header = frame.header
         try:
             msg = decode_message(frame)
-        except ProtocolError as exc:
-            self._bad_messages += 1
-            entry = self._pending.get(header.seq) if header.is_response else None
-            if entry is not None and entry[0] == header.type and not entry[1].done():
-                # The answer came (its CRC held) and is unusable: waiting would only time out.
-                entry[1].set_exception(type(exc)(f"{self.name}: the board's answer is malformed: {exc}"))
+        except (UnknownMessageType, UnsupportedVersion):
+            self._bad_messages += 1  # not ours to read (section 3): counted, ignored
             return
+        except ProtocolError as exc:  # a layout or a limit broken: the board is refused
+            self._bad_messages += 1
+            raise BoardRefused(self.name, exc) from None
         if not header.is_response:
             self._publish(msg, header.seq)
             return
         entry = self._pending.get(header.seq)
-        if entry is None or entry[0] != header.type or entry[1].done():
+        if entry is None or entry[0].TYPE != header.type or entry[1].done():
             self.stats.late_responses += 1
             return
-        fut = entry[1]
+        request, fut = entry
+        if not isinstance(msg, Error):
+            try:
+                check_answer(request, msg, self.info)
+            except ProtocolError as exc:
+                raise BoardRefused(self.name, exc) from None
         if isinstance(msg, Error):
             fut.set_exception(DeviceError.from_response(msg.code, msg.detail, msg.text, board=self.name))
         else:

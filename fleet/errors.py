@@ -56,6 +56,34 @@ class UnknownMessageType(MalformedMessage):
     """A message type (or request/response direction) that protocol v1 does not define."""
 
 
+class FieldOutOfRange(MalformedMessage):
+    """A field whose value protocol v1 does not allow (PROTOCOL.md sections 4 and 9).
+
+    `message` names the message, `field` the field, `value` what was received and `limit`
+    what the protocol allows, e.g. "Info: max_payload is 4; the protocol minimum is 512".
+    """
+
+    def __init__(self, message: str, field: str, value: object, limit: str) -> None:
+        super().__init__(f"{message}: {field} is {value}; {limit}")
+        self.field = field
+        self.value = value
+        self.limit = limit
+
+
+class BoardRefused(MalformedMessage):
+    """fleet stops talking to a board that broke protocol v1: a payload that does not fit its
+    layout, a field beyond its limit, an answer that does not fit its request. `board` names
+    the board, `reason` is the protocol error that says what was wrong."""
+
+    def __init__(self, board: str, reason: ProtocolError) -> None:
+        super().__init__(
+            f"{board}: refused: {reason}",
+            hint="the board's firmware does not follow firmware/PROTOCOL.md; update or reflash it",
+        )
+        self.board = board
+        self.reason = reason
+
+
 class UnsupportedVersion(ProtocolError):
     """The peer speaks a protocol version we do not."""
 

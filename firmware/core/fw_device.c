@@ -101,16 +101,19 @@ static FW_NOINLINE void encode_info(fw_device *d, fw_cur *c)
     fw_enc_info(c, &m);
 }
 
-static FW_NOINLINE void encode_status(fw_device *d, fw_cur *c)
+static FW_NOINLINE void encode_status(fw_device *d, fw_cur *c, const char **log)
 {
     fw_slot_status st;
     fw_slots_status(&d->slots, &st);
     fw_enc_slot_status(c, &st);
-    fw_device_log(d, FW_LOG_INFO, st.active_slot == FW_NO_SLOT ? "no model running" : "slots changed");
+    *log = st.active_slot == FW_NO_SLOT ? "no model running" : "slots changed";
 }
 
-/* Handle one request; writes the response payload at *c or returns an error code. */
-static fw_err dispatch(fw_device *d, const fw_frame *f, fw_cur *c, uint32_t *detail, char why[FW_WHY_SIZE])
+/* Handle one request; writes the response payload at *c or returns an error code. An INFO
+ * line to log goes in *log: it is sent after the response, because a LOG event is encoded in
+ * the same transmit buffer and would overwrite the response still waiting there. */
+static fw_err dispatch(fw_device *d, const fw_frame *f, fw_cur *c, uint32_t *detail, char why[FW_WHY_SIZE],
+                       const char **log)
 {
     const uint8_t *p = f->payload;
     size_t n = f->length;
@@ -179,7 +182,7 @@ static fw_err dispatch(fw_device *d, const fw_frame *f, fw_cur *c, uint32_t *det
         if (e == FW_OK) {
             fw_commit_ack ack = {m.u8, value};
             fw_enc_commit_ack(c, &ack);
-            fw_device_log(d, FW_LOG_INFO, "model verified");
+            *log = "model verified";
         }
         break;
     case FW_T_MODEL_ACTIVATE:
@@ -198,7 +201,7 @@ static fw_err dispatch(fw_device *d, const fw_frame *f, fw_cur *c, uint32_t *det
         e = fw_slots_rollback(&d->slots);
     status:
         if (e == FW_OK)
-            encode_status(d, c);
+            encode_status(d, c, log);
         return e;
     default:
     unknown:
@@ -214,6 +217,7 @@ static void handle(fw_device *d, const fw_frame *f)
 {
     uint32_t detail = 0;
     char why[FW_WHY_SIZE] = "";
+    const char *log = NULL;
     fw_cur c = fw_device_payload(d);
     fw_err e;
     if (f->version != FW_PROTOCOL_VERSION) {
@@ -222,12 +226,14 @@ static void handle(fw_device *d, const fw_frame *f)
     } else if (f->flags & FW_FLAG_RESPONSE) {
         return; /* the host never answers the board: a stray frame, not a request */
     } else {
-        e = dispatch(d, f, &c, &detail, why);
+        e = dispatch(d, f, &c, &detail, why, &log);
         if (e == FW_OK && c.bad)
             e = FW_E_INTERNAL; /* the answer does not fit the host's max payload */
     }
     if (e == FW_OK) {
         send(d, f->type, FW_FLAG_RESPONSE, f->seq, &c);
+        if (log)
+            fw_device_log(d, FW_LOG_INFO, log);
         return;
     }
     const char *text = why[0] ? why : k_text[e];

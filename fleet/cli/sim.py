@@ -54,12 +54,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "(default: a temporary directory removed on exit)")  # fmt: skip
     p.add_argument("--model", type=Path, metavar="FILE", help="program this .tflite into every board's slot 0")
     p.add_argument("--json", action="store_true", help="one JSON line per board (and per port change)")
+    p.add_argument("--hostile", default="", metavar="KIND[,KIND...]",
+                   help="boards that break the protocol, to test the host: max-payload, active-slot, slot-state, "
+                   "slot-size, received, long-string, bad-utf8, control, bad-events, malformed, oversize, "
+                   "begin-offset, ack-backwards, ack-beyond, silent (docs/virtual-boards.md)")  # fmt: skip
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from fleet.sim.farm import FarmConfig
     from fleet.sim.faults import FaultSpec
+    from fleet.sim.hostile import parse_kinds
     from fleet.sim.runner import LinkConfig
 
     if args.boards < 1:
@@ -86,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         model_name=name, model_version=version,
         link=LinkConfig(baud=args.baud, turnaround_us=round(args.turnaround_ms * 1000),
                         faults=FaultSpec.parse(args.faults)),
-        register=True,
+        register=True, hostile=parse_kinds(args.hostile),
     )  # fmt: skip
     return asyncio.run(_serve(config, args.json))
 

@@ -8,6 +8,10 @@ same; the ACK timeout follows the measured round trip (srtt + 4·rttvar, as TCP'
 so a lost frame costs a few window times, not seconds. When errors rise the chunk size halves (a short frame is less likely to be hit by a
 bit error) and grows back after a run of clean ACKs. MODEL_BEGIN tells us where to start,
 so a transfer broken by a disconnect, a reboot or a host restart resumes where it stopped.
+
+ACKs are cumulative, so within one transfer they never go down and never pass the bytes
+sent: an ACK that does either is a board lying, refused at once (`BoardRefused`) rather
+than resent to or trusted.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from dataclasses import dataclass
 
 from fleet.client import BoardClient
 from fleet.error_codes import ErrorCode
-from fleet.errors import DeviceError, FleetTimeout, UploadError
+from fleet.errors import BoardRefused, DeviceError, FieldOutOfRange, FleetTimeout, UploadError
 from fleet.protocol import BeginAck, Capability, ChunkAck, Message, ModelBegin, ModelChunk
 
 MIN_CHUNK = 64
@@ -128,6 +132,7 @@ async def upload(
     drain = _drain_time(window + max_chunk, client.transport.baud)
     timer = RetransmitTimer(rto=max(initial_rto, drain), ceiling=max(MAX_RTO_S, 2 * drain))
     sender = _Sender(client, image.data, begin.slot, offset, max_chunk, window, progress, on_progress)
+    sender.sent_end = begin.offset  # what the board already holds counts as sent, RESUME or not
     try:
         await sender.run(timer, max_rewinds)
     finally:
@@ -159,6 +164,7 @@ class _Sender:
         self.on_progress = on_progress
         self.acked: int = offset
         self.next: int = offset
+        self.sent_end: int = offset  # the end of the furthest chunk ever sent: no ACK may pass it
         self.inflight: deque[_InFlight] = deque()
         self.clean = 0
 
@@ -178,6 +184,8 @@ class _Sender:
                     # The board lost the upload (it rebooted): start over with BEGIN, which resumes.
                     raise UploadError(exc.code, exc.detail, f"upload interrupted: {exc.text}", board=self.client.name) from None
                 raise
+            if isinstance(ack, ChunkAck):
+                self._check(ack)
             if isinstance(ack, ChunkAck) and ack.next_offset >= head.offset + head.length:
                 self.inflight.popleft()
                 timer.sample(time.monotonic() - head.sent)
@@ -201,7 +209,17 @@ class _Sender:
             fut = await self.client.send(ModelChunk(self.next, self.data[self.next : self.next + length]))
             self.inflight.append(_InFlight(self.next, length, fut, time.monotonic()))
             self.next += length
+            self.sent_end = max(self.sent_end, self.next)
             self.progress.sent_bytes += length
+
+    def _check(self, ack: ChunkAck) -> None:
+        if ack.next_offset > self.sent_end:
+            limit = f"only {self.sent_end} bytes were sent"
+        elif ack.next_offset < self.acked:
+            limit = f"the board acknowledged {self.acked} bytes before"
+        else:
+            return
+        raise BoardRefused(self.client.name, FieldOutOfRange("ChunkAck", "next_offset", ack.next_offset, limit))
 
     def _advance(self, next_offset: int) -> None:
         self.acked = max(self.acked, next_offset)

@@ -4,7 +4,10 @@ Every class knows its message type, whether it is a request (host -> board), a r
 or an unsolicited event (board -> host), and how to encode/decode its payload. Layouts
 are fixed little-endian structs followed by length-prefixed strings (`str8`: u8 length +
 UTF-8) and at most one trailing variable field that runs to the end of the payload.
-Decoding is strict: a payload that is shorter or longer than its layout is malformed.
+Decoding is strict: a payload that is shorter or longer than its layout is malformed, and
+a field a board sends outside what the protocol allows raises `FieldOutOfRange`
+(`fleet.protocol.limits`). Text a board sends is made printable as it is decoded
+(`fleet.printable`): no control character in it survives decoding.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from fleet.errors import MalformedMessage
+from fleet.printable import printable
+from fleet.protocol import limits
 from fleet.protocol.header import MsgType
 from fleet.protocol.payload import U8, U16, Reader, bytes8, field_names, pack, sha, str8
 from fleet.protocol.values import (
@@ -49,6 +54,9 @@ class Message:
     def decode(cls, payload: bytes) -> Message:
         raise NotImplementedError
 
+    def _validate(self) -> None:
+        """Raise FieldOutOfRange for a value protocol v1 does not allow (run at decode)."""
+
 
 class _Fixed(Message):
     """A message whose payload is exactly one struct, fields in declaration order."""
@@ -63,7 +71,9 @@ class _Fixed(Message):
     def decode(cls, payload: bytes) -> Message:
         if len(payload) != cls.LAYOUT.size:
             raise MalformedMessage(f"{cls.__name__}: payload is {len(payload)} bytes, expected {cls.LAYOUT.size}")
-        return cls(*cls.LAYOUT.unpack(payload))
+        msg = cls(*cls.LAYOUT.unpack(payload))
+        msg._validate()
+        return msg
 
 
 # --- session -------------------------------------------------------------------------
@@ -103,7 +113,7 @@ class SlotInfo:
     @classmethod
     def read(cls, r: Reader) -> SlotInfo:
         state, size, received, sha = r.unpack(cls._LAYOUT)
-        return cls(state, size, received, sha, r.str8("slot name"), r.str8("slot version"))
+        return cls(state, size, received, sha, printable(r.str8("slot name")), printable(r.str8("slot version")))
 
 
 class _Slots:
@@ -161,11 +171,14 @@ class Info(_Slots, Message):
         r = Reader(payload, "Info")
         fixed = r.unpack(cls._LAYOUT)
         uid = r.bytes8("uid", MAX_UID)
-        kind = r.str8("board kind")
-        fw = r.str8("firmware version")
+        kind = printable(r.str8("board kind"))
+        fw = printable(r.str8("firmware version"))
         slots = (SlotInfo.read(r), SlotInfo.read(r))
         r.done()
-        return cls(*fixed, uid, kind, fw, slots)
+        info = cls(*fixed, uid, kind, fw, slots)
+        limits.check_max_payload("Info", info.max_payload)
+        limits.check_slots("Info", info.active_slot, info.slots, info.slot_bytes)
+        return info
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +236,10 @@ class StreamConfigAck(StreamConfig):
     """The configuration the board applied (it may clamp rates)."""
 
     KIND = Kind.RESPONSE
+
+    def _validate(self) -> None:
+        limits.check_bits("StreamConfigAck", "streams", self.streams, Stream.RESULTS | Stream.POWER | Stream.LOG)
+        limits.at_most("StreamConfigAck", "log_level", self.log_level, max(LogLevel), "3 (ERROR)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +378,9 @@ class BeginAck(_Fixed):
     slot: int
     offset: int
 
+    def _validate(self) -> None:
+        limits.check_slot_index("BeginAck", self.slot)
+
 
 @dataclass(frozen=True, slots=True)
 class ModelChunk(Message):
@@ -411,6 +431,9 @@ class CommitAck(_Fixed):
     LAYOUT = struct.Struct("<BI")
     slot: int
     arena_used: int
+
+    def _validate(self) -> None:
+        limits.check_slot_index("CommitAck", self.slot)
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,6 +487,7 @@ class SlotStatus(_Slots, Message):
         (active,) = r.unpack(cls._LAYOUT)
         slots = (SlotInfo.read(r), SlotInfo.read(r))
         r.done()
+        limits.check_slots(cls.__name__, active, slots)
         return cls(active, slots)
 
 
@@ -519,7 +543,9 @@ class InferResult(Message):
     def decode(cls, payload: bytes) -> InferResult:
         r = Reader(payload, "InferResult")
         fixed = r.unpack(cls._LAYOUT)
-        return cls(*fixed, r.rest())
+        result = cls(*fixed, r.rest())
+        limits.at_most("InferResult", "format", result.format, max(OutputFormat), "1 (TOPK)")
+        return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -557,7 +583,8 @@ class Log(Message):
     def decode(cls, payload: bytes) -> Log:
         r = Reader(payload, "Log")
         t, level = r.unpack(cls._LAYOUT)
-        return cls(t, level, r.rest().decode("utf-8", errors="replace"))
+        limits.at_most("Log", "level", level, max(LogLevel), "3 (ERROR)")
+        return cls(t, level, printable(r.rest().decode("utf-8", errors="replace")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -569,6 +596,9 @@ class Boot(_Fixed):
     LAYOUT = struct.Struct("<BI")
     reason: int
     boot_count: int
+
+    def _validate(self) -> None:
+        limits.at_most("Boot", "reason", self.reason, max(BootReason), "3 (FAULT)")
 
 
 # --- errors --------------------------------------------------------------------------
@@ -593,7 +623,7 @@ class Error(Message):
     def decode(cls, payload: bytes) -> Error:
         r = Reader(payload, "Error")
         code, detail = r.unpack(cls._LAYOUT)
-        return cls(code, detail, r.rest().decode("utf-8", errors="replace"))
+        return cls(code, detail, printable(r.rest().decode("utf-8", errors="replace")))
 
 
 REQUESTS: dict[int, type[Message]] = {

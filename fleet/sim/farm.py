@@ -49,6 +49,7 @@ class FarmConfig:
     transport: Literal["pty", "memory"] = "pty"
     register: bool = False
     registry_dir: Path | None = None
+    hostile: tuple[str, ...] = ()  # every board lies in these ways (fleet.sim.hostile.KINDS)
 
     def profile_names(self) -> list[str]:
         """The profile of each board, in order."""
@@ -89,6 +90,10 @@ class SimFarm:
                 )  # fmt: skip
                 if config.model is not None:
                     program_model(engine, config.model, name=config.model_name, version=config.model_version)
+                if config.hostile:
+                    from fleet.sim.hostile import HostileEngine
+
+                    engine = HostileEngine.wrapping(engine, config.hostile)
                 if config.transport == "memory":
                     ports = MemoryPorts(f"sim{index}")
                     self.memory_ports.append(ports)

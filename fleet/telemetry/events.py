@@ -13,11 +13,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
 from fleet.deploy.events import DeployEvent
+from fleet.printable import printable
 
 ConnectionState = Literal["connecting", "online", "reconnecting", "offline"]
+# Text that came from a board. Live events get it printable from decoding already (a no-op
+# here); a recording read back is a file anyone can hand over, so it passes again.
+BoardText = Annotated[str, AfterValidator(printable)]
 
 
 class _Event(BaseModel):
@@ -25,7 +29,7 @@ class _Event(BaseModel):
     # reproduces exactly what was recorded.
     model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="constants")
 
-    board: str
+    board: BoardText
     uid: str
     host_time: float
     device_time_us: int | None = None
@@ -68,7 +72,7 @@ class LogEvent(_Event):
     kind: Literal["log"] = "log"
     device_time_us: int
     level: int
-    text: str
+    text: BoardText
 
 
 class BootEvent(_Event):
@@ -86,8 +90,8 @@ class SlotView(BaseModel):
 
     slot: int
     state: str  # empty, receiving, valid, pending, active
-    name: str
-    version: str
+    name: BoardText
+    version: BoardText
     sha256: str
 
 
@@ -97,14 +101,14 @@ class StateEvent(_Event):
     kind: Literal["state"] = "state"
     state: ConnectionState
     port: str
-    profile: str | None = None
-    firmware: str | None = None
+    profile: BoardText | None = None
+    firmware: BoardText | None = None
     tags: tuple[str, ...] = ()
     active: SlotView | None = None  # the running model
     previous: SlotView | None = None  # the other slot, if it holds a verified model (the rollback target)
     reconnects: int = 0
     resets: int = 0
-    reason: str | None = None
+    reason: BoardText | None = None
 
 
 class LinkEvent(_Event):

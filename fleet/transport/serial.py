@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import serial
 
 from fleet.errors import PortBusy, PortNotFound, PortVanished
+from fleet.printable import printable
 from fleet.transport.lock import PROBE, BoardLock
 
 _READ_SIZE = 65536
@@ -108,7 +109,7 @@ def remote_refusal(url: str, timeout: float = _REFUSAL_READ_S) -> str | None:
 def refusal_text(data: bytes) -> str | None:
     """ser2net's refusal ("Port already in use") in the first bytes of a connection, if it is one."""
     text = _TELNET_CMD.sub(b"", data).decode("utf-8", "replace").strip()
-    return text if "in use" in text.lower() else None
+    return printable(text) if "in use" in text.lower() else None  # a remote server's words: shown, never interpreted
 
 
 def _busy(port: str, refusal: str) -> PortBusy:

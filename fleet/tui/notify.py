@@ -13,4 +13,5 @@ def show_error(app: App, error: FleetError, fallback_hint: str | None = None) ->
     """`notify` an error with its hint (or `fallback_hint`), long enough to read."""
     hint = error.hint or fallback_hint
     message = f"{error}\n→ {hint}" if hint else str(error)
-    app.notify(message, title=type(error).__name__, severity="error", timeout=ERROR_TIMEOUT_S)
+    # Error messages quote boards (names, device texts): shown as they are, never as markup.
+    app.notify(message, title=type(error).__name__, severity="error", timeout=ERROR_TIMEOUT_S, markup=False)

@@ -87,6 +87,7 @@ class DemoOptions:
     model: str = "sine"
     deploy_first: bool = True
     model_dirs: tuple[Path, ...] = field(default_factory=tuple)
+    hostile: tuple[str, ...] = ()  # boards that lie (fleet.sim.hostile): for tests of the UI's defences
 
 
 class DemoSession:
@@ -105,6 +106,7 @@ class DemoSession:
         farm_config = FarmConfig(
             boards=options.boards, profiles=options.profiles, seed=options.seed, transport=options.transport,
             link=LinkConfig(baud=options.baud), register=options.transport == "pty", registry_dir=options.registry_dir,
+            hostile=options.hostile,
         )  # fmt: skip
         self.farm = SimFarm(farm_config)
         # In memory there is nothing to discover: boards are added with their pipes below.

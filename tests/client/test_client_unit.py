@@ -221,7 +221,7 @@ async def test_a_malformed_answer_fails_its_request_at_once_naming_the_fault():
     host, board = memory_pipe()
     Scripted(board, respond)
     client = await BoardClient.connect(host, timeout=5.0)
-    with pytest.raises(MalformedMessage, match="malformed: RuntimeInfo: builtin operator code 9 is listed twice"):
+    with pytest.raises(MalformedMessage, match="refused: RuntimeInfo: builtin operator code 9 is listed twice"):
         await client.runtime()
     assert client.stats.timeouts == 0
     await client.close()

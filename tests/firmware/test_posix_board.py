@@ -234,3 +234,15 @@ def test_runtime_answers_the_runner_op_list(link):
     assert 9 in runtime.builtins  # FULLY_CONNECTED, which every runner of ours has
     if runtime.runtime.startswith("fleet-ref"):  # the reference runner: that and nothing else
         assert (runtime.runtime, runtime.builtins, runtime.customs) == ("fleet-ref 1", (9,), ())
+
+
+def test_answers_are_whole_while_the_log_stream_is_on(link):
+    # COMMIT and ACTIVATE log a line; it used to be encoded in the transmit buffer before the
+    # answer waiting there was sent, so the answer's first bytes were the LOG's timestamp.
+    link.request(StreamConfig(Stream.LOG, LogLevel.INFO, 0, 0, 0))
+    arena = link.upload(sine(), 0)
+    assert arena > 0
+    status = link.request(ModelActivate(0, ActivateMode.PERMANENT))
+    assert status.active_slot == 0 and status.slots[0].state == SlotState.ACTIVE
+    texts = [log.text for log in link.take_events(Log, 2)]
+    assert texts == ["model verified", "slots changed"]

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -82,7 +83,7 @@ class DeployScreen(ModalScreen[DeployRequest | None]):
                 with Vertical(id="pick-boards"):
                     yield Label("2. target boards (space to select)")
                     names = sorted(self.boards.values(), key=lambda b: b.name)
-                    yield SelectionList[str](*((f"{b.name}  {b.profile or ''}  {b.model_text}", b.name,
+                    yield SelectionList[str](*((Text(f"{b.name}  {b.profile or ''}  {b.model_text}"), b.name,
                                                 b.name in self.preselect) for b in names), id="targets")  # fmt: skip
                     yield DataTable(id="preflight", cursor_type="none")
             with Horizontal(id="options"):
@@ -141,7 +142,7 @@ class DeployScreen(ModalScreen[DeployRequest | None]):
         table = self.query_one("#preflight", DataTable)
         table.clear()
         for v in message.verdicts:
-            table.add_row(v.board, ("✓ " if v.ok else "✗ ") + v.text)
+            table.add_row(Text(v.board), Text(("✓ " if v.ok else "✗ ") + v.text))  # board text is never markup
         ok = sum(v.ok for v in message.verdicts)
         self.query_one("#verdict", Label).update(
             f"{message.model.name} {message.model.version}: {len(message.model.data):,} bytes, "

@@ -187,8 +187,9 @@ class FleetScreen(Screen):
             severity = OUTCOME_SEVERITY.get(event.event)
             if severity is not None:
                 what = event.event.replace("_", " ")
+                # Board names and reasons carry board text: never markup (docs/tui.md, "Board text").
                 self.notify(f"{event.board}: {what}: {event.reason}", title="deploy", severity=severity,
-                            timeout=15)  # fmt: skip
+                            timeout=15, markup=False)  # fmt: skip
 
     # --- actions ---------------------------------------------------------------------
 

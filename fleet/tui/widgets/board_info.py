@@ -55,5 +55,5 @@ class BoardInfo(Static):
             d = board.deploy
             rows.append(("last deploy", f"{d.event.replace('_', ' ')}" + (f": {d.reason}" if d.reason else "")))
         for key, value in rows:
-            grid.add_row(key, value)
+            grid.add_row(key, Text(value) if isinstance(value, str) else value)  # board text is never markup
         self.update(grid)

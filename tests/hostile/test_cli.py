@@ -1,0 +1,108 @@
+"""`fleet deploy`, `fleet monitor` and `fleet scan` against `fleet sim --hostile`, the way a
+user meets a bad board: each ends with an error naming the board and what was wrong, in
+bounded time, Ctrl-C works, and no byte of the board's escapes reaches the terminal."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from fleet.models.bundled import bundled_model
+from tests.cli.test_sim_scan_deploy import env, fleet  # noqa: F401 - `env` is a fixture
+
+RAW = ("\x1b", "\x07", "\x9b", "\u202e")  # what must never reach a terminal
+
+
+@pytest.fixture
+def hostile(env, tmp_path):
+    """Start `fleet sim --hostile KINDS` (one board running sine); stopped with Ctrl-C at the end."""
+    procs = []
+
+    def start(kinds: str) -> dict:
+        cmd = [sys.executable, "-m", "fleet", "sim", "--hostile", kinds, "--seed", "5", "--json", "--baud", "921600",
+               "--model", str(bundled_model("sine"))]  # fmt: skip
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+        procs.append(proc)
+        return json.loads(proc.stdout.readline())
+
+    yield start
+    for proc in procs:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(20) == 0
+
+
+def assert_clean(out: subprocess.CompletedProcess) -> None:
+    text = out.stdout + out.stderr
+    assert "Traceback" not in text
+    for raw in RAW:
+        assert raw not in text, f"{raw!r} reached the terminal"
+
+
+def test_deploy_refuses_a_board_with_max_payload_4(hostile, env, tmp_path):
+    board = hostile("max-payload")
+    started = time.monotonic()
+    out = fleet(env, tmp_path, "deploy", str(bundled_model("gesture")), "--to", "all", timeout=30)
+    assert time.monotonic() - started < 30
+    assert out.returncode == 1, out.stdout + out.stderr
+    said = out.stdout + out.stderr  # an error line, or the board's "failed" step: either names it
+    assert "refused: Info: max_payload is 4; the protocol minimum is 512" in said
+    assert board["port"] in said or "nano33ble-" in said
+    assert_clean(out)
+
+
+def test_monitor_refuses_a_board_with_an_unknown_slot_state(hostile, env, tmp_path):
+    board = hostile("slot-state")
+    out = fleet(env, tmp_path, "monitor", "--duration", "2", timeout=30)
+    assert out.returncode == 1
+    assert f"{board['port']}: refused: Info: slot 0 state is 9; slot states are 0..4" in out.stderr
+    assert_clean(out)
+
+
+def test_deploy_fails_on_an_ack_beyond_what_was_sent(hostile, env, tmp_path):
+    hostile("ack-beyond")
+    out = fleet(env, tmp_path, "deploy", str(bundled_model("gesture")), "--to", "all", timeout=60)
+    assert out.returncode == 1
+    assert "refused: ChunkAck: next_offset is 10" in out.stdout
+    assert_clean(out)
+
+
+def test_board_text_reaches_the_terminal_escaped(hostile, env, tmp_path):
+    hostile("control")
+    scan = fleet(env, tmp_path, "scan")
+    assert "\\x1b[31mkind\\x1b[0m\\u202e[b]x" in scan.stdout
+    assert_clean(scan)
+    deploy = fleet(env, tmp_path, "deploy", str(bundled_model("gesture")), "--to", "all", timeout=60)
+    assert deploy.returncode == 1
+    assert "\\x1b]0;pwned\\x07\\x1b[2J" in deploy.stdout  # the board's COMMIT refusal, visible
+    assert_clean(deploy)
+    monitor = fleet(env, tmp_path, "monitor", "--json", "--duration", "2", "--log-level", "debug", timeout=30)
+    assert_clean(monitor)
+    logs = [e for e in map(json.loads, monitor.stdout.splitlines()) if e.get("kind") == "log"]
+    assert logs and all("\\x1b]0;pwned\\x07" in e["text"] for e in logs)
+
+
+def test_ctrl_c_stops_a_deploy_to_a_silent_board(hostile, env, tmp_path):
+    hostile("silent")
+    cmd = [sys.executable, "-m", "fleet", "deploy", str(bundled_model("gesture")), "--to", "all"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    time.sleep(4)
+    assert proc.poll() is None, "still waiting for the silent board"
+    proc.send_signal(signal.SIGINT)
+    try:
+        stdout, stderr = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("Ctrl-C did not stop fleet deploy within 10 s") from None
+    assert proc.returncode != 0
+    assert "Traceback" not in stderr
+
+
+def test_an_unknown_hostile_kind_is_a_usage_error(env, tmp_path):
+    out = fleet(env, tmp_path, "sim", "--hostile", "max-payload,nope")
+    assert out.returncode == 2
+    assert "--hostile: unknown kind 'nope'; known: max-payload, active-slot" in out.stderr
