@@ -90,6 +90,34 @@ def test_fw_run_with_tflm_refuses_garbage(tflm_build, tmp_path):
     assert fw_run(tflm_build.fw_run, truncated, tmp_path).startswith("error 10 ")
 
 
+def edited_sine(edit) -> bytes:
+    """sine with `edit(model, graph)` applied to its flatbuffer in place."""
+    buf = bytearray(sine())
+    model = schema().Model.GetRootAsModel(buf, 0)
+    edit(model, model.Subgraphs(0))
+    return bytes(buf)
+
+
+def out_of_range_input(model, graph):
+    graph.Operators(0).InputsAsNumpy()[0] = 1000
+
+
+def weights_longer_than_their_data(model, graph):
+    """The second layer's 16x16 weights read from the first layer's 64-byte bias buffer."""
+    weights = graph.Tensors(int(graph.Operators(1).InputsAsNumpy()[1]))
+    bias = graph.Tensors(int(graph.Operators(0).InputsAsNumpy()[2]))
+    at = weights._tab.Pos + weights._tab.Offset(8)  # Tensor.buffer, field 2
+    weights._tab.Bytes[at : at + 4] = bias.Buffer().to_bytes(4, "little")
+
+
+@pytest.mark.parametrize("edit", [out_of_range_input, weights_longer_than_their_data], ids=lambda e: e.__name__)
+def test_references_tflm_does_not_check_are_refused(tflm_build, tmp_path, edit):
+    """TFLM trusts tensor indices and constant sizes: such models aborted (index) or read
+    past the weights' data in fw_run-tflm (found by mutating sine's bytes)."""
+    out = fw_run(tflm_build.fw_run, edited_sine(edit), tmp_path)
+    assert out == "error 10 index out of range or constant too short"
+
+
 @pytest.mark.parametrize("name", SHARED)
 def test_shared_model_bit_identical_to_tflm(tflm_build, tmp_path, name):
     model = model_bytes(f"{name}.tflite")
