@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import subprocess
 import sys
 
 import pytest
 
+from fleet.models.inspect import inspect_model
 from fleet.protocol import ActivateMode, ErrorCode, InferResult, LogLevel, ModelActivate, Stream, StreamConfig
 from tests.firmware.board_link import BoardError, tflm_outputs
 from tests.firmware.conftest import FIRMWARE, TFLM_TREE, PosixBoard, model_bytes
-from tests.firmware.models import gesture, sine
+from tests.firmware.models import gesture, sine, variant
 from tests.firmware.tf_models import OP_MODELS, tf_model
 
 # The first test to need the TFLM build compiles the library (minutes on two cores).
@@ -150,8 +152,6 @@ def test_operator_model_bit_identical_to_tflm(tflm_build, tmp_path, name):
     "2 of 256 inputs. Passes (and must then lose this mark) once the tree and the package agree.",
 )
 def test_per_tensor_fully_connected_where_tree_and_package_differ(tflm_build, tmp_path):
-    from tests.firmware.models import variant
-
     model = variant(31, consistent_bias=False, base=tf_model("fc_per_tensor"))
     assert fw_run(tflm_build.fw_run, model, tmp_path) == tflm_outputs(model, range(256))
 
@@ -169,8 +169,6 @@ def stream_and_compare(board: PosixBoard, model: bytes, name: str, count: int) -
     finally:
         link.close()
     expected = tflm_outputs(model, range(max(r.input_id for r in results) + 1))
-    from fleet.models.inspect import inspect_model
-
     dtype = {"int8": 9, "float32": 0}[inspect_model(model).outputs[0].dtype]
     for r in results:
         assert r.model_prefix == hashlib.sha256(model).digest()[:4]
@@ -266,8 +264,6 @@ def test_an_arena_too_small_is_refused_with_a_lower_bound(tflm_build, tmp_path):
 def test_the_runner_compiles_for_cortex_m4_with_cmsis_nn(tmp_path):
     """What the Nano 33 BLE and Cortex-M4 ports compile: the same runner against the
     CMSIS-NN tree, reporting its kernels."""
-    import shutil
-
     tree = TFLM_TREE.parent / "cmsis-nn"
     if not tree.is_dir():
         pytest.skip(f"no CMSIS-NN TFLM tree at {tree}")
