@@ -1,22 +1,39 @@
-/* Run a .tflite model with the reference runner on the host, as a board would:
+/* Run a .tflite model on the host as a board would, with the reference runner (fw_run)
+ * or TFLM (fw_run-tflm; see port_runner.h):
  *
  *     fw_run MODEL FIRST_INPUT_ID COUNT
+ *     fw_run --ops
  *
  * prints "arena N" and then one line per input id: the id and the output tensor in
  * hex; or "error CODE TEXT" when the runner refuses the model. The Python tests use
- * it to compare the runner with the TFLM interpreter on many models quickly. */
+ * it to compare the runner with the TFLM interpreter on many models quickly. --ops
+ * prints what the runner reports it runs (fw_op_list, the RUNTIME response's data):
+ * "runtime TEXT", then "builtin CODE" and "custom NAME" lines. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "fw_ref_runner.h"
+#include "port_runner.h"
 
 static union {
     uint8_t bytes[1u << 20];
     uint64_t align;
 } g_arena;
 
+static int print_ops(const fw_op_list *ops)
+{
+    printf("runtime %s\n", ops->runtime);
+    for (uint16_t i = 0; i < ops->n_builtins; i++)
+        printf("builtin %u\n", (unsigned)ops->builtins[i]);
+    for (uint8_t i = 0; i < ops->n_customs; i++)
+        printf("custom %s\n", ops->customs[i]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--ops") == 0)
+        return print_ops(port_runner_make(g_arena.bytes, sizeof g_arena.bytes).ops);
     if (argc != 4) {
         fprintf(stderr, "usage: %s MODEL FIRST_INPUT_ID COUNT\n", argv[0]);
         return 2;
@@ -29,8 +46,7 @@ int main(int argc, char **argv)
     static uint8_t model[1u << 22];
     size_t size = fread(model, 1, sizeof model, f);
     fclose(f);
-    fw_ref_runner rr;
-    fw_runner r = fw_ref_runner_make(&rr, g_arena.bytes, sizeof g_arena.bytes);
+    fw_runner r = port_runner_make(g_arena.bytes, sizeof g_arena.bytes);
     char why[FW_WHY_SIZE] = "";
     uint32_t arena;
     fw_err e = r.check(r.ctx, model, (uint32_t)size, &arena, why);
