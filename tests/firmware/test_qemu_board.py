@@ -1,18 +1,16 @@
-"""The QEMU port: the firmware built for a Cortex-M3 (TI LM3S6965) and run under
-`qemu-system-arm -M lm3s6965evb`, its UART on a PTY. Deploys the bundled sine (and
-hello_world_int8, where ../shared has it) over pyserial and checks the streamed results
-bit for bit against the TFLM host interpreter."""
+"""The QEMU ports: the firmware on a Cortex-M3 (TI LM3S6965, `-M lm3s6965evb`, reference
+runner) and a Cortex-M4 (MPS2 AN386, `-M mps2-an386`, TFLM with CMSIS-NN), UART on a PTY.
+Deploys the bundled sine (and hello_world_int8, where ../shared has it) over pyserial and
+checks the streamed results bit for bit against the TFLM host interpreter."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
-import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +18,8 @@ from fleet.protocol import ActivateMode, Boot, BootReason, LogLevel, ModelActiva
 from fleet.protocol import Stream, StreamConfig
 from tests.firmware.board_link import BoardLink
 from fleet.models.bundled import bundled_model
-from tests.firmware.conftest import FIRMWARE, make
+from fleet.errors import FirmwareUnavailable
+from fleet.sim.firmware_boards import FirmwareTarget, QemuMachine, build, target
 from tests.firmware.models import hello_world, sine
 from tests.shared_models import shared_model_path
 from tests.firmware.test_posix_board import check_results
@@ -28,65 +27,34 @@ from tests.firmware.test_posix_board import check_results
 pytestmark = pytest.mark.system
 
 
-@pytest.fixture(scope="session")
-def qemu_elf():
-    missing = [tool for tool in ("arm-none-eabi-gcc", "qemu-system-arm") if not shutil.which(tool)]
-    if missing:
-        pytest.skip(f"{' and '.join(missing)} not installed (apt-get install gcc-arm-none-eabi "
-                    "libnewlib-arm-none-eabi qemu-system-arm)")  # fmt: skip
-    result = make("qemu")
-    assert result.returncode == 0, result.stdout + result.stderr
-    return FIRMWARE / "build" / "qemu" / "fleet-fw-qemu.elf"
+def qemu_image(name: str) -> tuple[FirmwareTarget, Path]:
+    """Build the image of firmware target `name` ("qemu-m3", "qemu-m4"), or skip saying what is missing."""
+    t = target(name)
+    try:
+        return t, build(t)
+    except FirmwareUnavailable as exc:
+        pytest.skip(f"{exc} ({exc.hint})")
 
 
 class QemuBoard:
-    """QEMU started halted (-S): the test opens the PTY first, then resumes the CPU
-    over QMP, so the BOOT event is not lost before anyone listens."""
+    """A QEMU board started halted (-S): the test opens the PTY first, then resumes the
+    CPU over QMP, so the BOOT event is not lost before anyone listens."""
 
-    def __init__(self, elf, tmp_path) -> None:
-        self.qmp_path = str(tmp_path / "qmp.sock")
-        self.proc = subprocess.Popen(
-            ["qemu-system-arm", "-M", "lm3s6965evb", "-display", "none", "-monitor", "none", "-kernel", str(elf),
-             "-serial", "pty", "-S", "-qmp", f"unix:{self.qmp_path},server,nowait"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
-        line = self.proc.stdout.readline()
-        found = re.search(r"(/dev/pts/\d+)", line)
-        assert found, f"QEMU did not report its PTY: {line!r}"
-        self.link = BoardLink.open(found.group(1))
-        self._qmp("cont")
-
-    def _qmp(self, command: str) -> None:
-        deadline = time.monotonic() + 10
-        sock = socket.socket(socket.AF_UNIX)
-        while True:
-            try:
-                sock.connect(self.qmp_path)
-                break
-            except (FileNotFoundError, ConnectionRefusedError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        with sock, sock.makefile("rw") as f:
-            f.readline()  # greeting
-            for execute in ("qmp_capabilities", command):
-                f.write(json.dumps({"execute": execute}) + "\n")
-                f.flush()
-                reply = json.loads(f.readline())
-                while "event" in reply:  # asynchronous events (RESUME...) come in between
-                    reply = json.loads(f.readline())
-                assert "return" in reply, reply
+    def __init__(self, name: str, uid: bytes = bytes.fromhex("525400abcdef")) -> None:
+        self.target, image = qemu_image(name)
+        self.machine = QemuMachine.start(self.target, image, uid)
+        self.link = BoardLink.open(self.machine.port)
+        self.machine.resume()
 
     def close(self) -> None:
         if self.link.port.is_open:
             self.link.close()
-        self.proc.kill()
-        self.proc.wait(timeout=5)
+        self.machine.close()
 
 
-@pytest.fixture
-def qemu_board(qemu_elf, tmp_path):
-    board = QemuBoard(qemu_elf, tmp_path)
+@pytest.fixture(params=["qemu-m3", "qemu-m4"])
+def qemu_board(request):
+    board = QemuBoard(request.param)
     yield board
     board.close()
 
@@ -96,7 +64,7 @@ def test_fleet_deploy_to_qemu(qemu_board, tmp_path, name):
     """The real `fleet deploy` CLI, with the QEMU board named in a devices.toml."""
     model = bundled_model("sine") if name == "sine" else shared_model_path("hello_world_int8.tflite")
     qemu_board.link.close()  # fleet opens the port itself
-    port = qemu_board.link.port.port
+    port = qemu_board.machine.port
     (tmp_path / "devices.toml").write_text(f'[boards.qemu]\nport = "{port}"\n')
     env = {**os.environ, "FLEET_CONFIG": str(tmp_path / "devices.toml"), "FLEET_CACHE_DIR": str(tmp_path / "cache")}
     out = subprocess.run([sys.executable, "-m", "fleet", "deploy", str(model), "--to", "qemu", "--json"],
@@ -112,7 +80,8 @@ def test_deploy_to_qemu(qemu_board, name):
     boot = link.take_events(Boot, 1)[0]
     assert boot.reason == BootReason.POWER_ON
     info = link.hello()
-    assert info.board_kind == "qemu-lm3s6965" and info.active_slot == 0xFF
+    assert info.board_kind == qemu_board.target.kind and info.active_slot == 0xFF
+    assert info.uid == bytes.fromhex("525400abcdef")
     t0 = time.monotonic()
     arena = link.upload(model, 0, name, "1.0.0")
     elapsed = time.monotonic() - t0
