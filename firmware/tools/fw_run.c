@@ -1,4 +1,5 @@
-/* Run a .tflite model with the reference runner on the host, as a board would:
+/* Run a .tflite model on the host as a board would, with the reference runner (fw_run)
+ * or TFLM (fw_run-tflm; see port_runner.h):
  *
  *     fw_run MODEL FIRST_INPUT_ID COUNT
  *
@@ -8,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "fw_ref_runner.h"
+#include "port_runner.h"
 
 static union {
     uint8_t bytes[1u << 20];
@@ -29,8 +30,7 @@ int main(int argc, char **argv)
     static uint8_t model[1u << 22];
     size_t size = fread(model, 1, sizeof model, f);
     fclose(f);
-    fw_ref_runner rr;
-    fw_runner r = fw_ref_runner_make(&rr, g_arena.bytes, sizeof g_arena.bytes);
+    fw_runner r = port_runner_make(g_arena.bytes, sizeof g_arena.bytes);
     char why[FW_WHY_SIZE] = "";
     uint32_t arena;
     fw_err e = r.check(r.ctx, model, (uint32_t)size, &arena, why);

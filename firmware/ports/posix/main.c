@@ -7,7 +7,8 @@
  * Prints "PTY /dev/pts/N" on stdout once the port is ready. The board powers on when the
  * host first writes to it, as a USB board powers on when plugged in: a host opening the
  * port flushes its input (pyserial does), so an earlier BOOT event would be lost. Slots
- * persist in DIR; the inference runner is the int8 reference runner; power is modelled. */
+ * persist in DIR; the inference runner is TFLM (`make posix`) or the int8 reference runner
+ * (`make posix-ref`), see port_runner.h; power is modelled. */
 #define _GNU_SOURCE /* posix_openpt, ptsname, cfmakeraw */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,10 +23,10 @@
 
 #include "file_store.h"
 #include "fw_device.h"
-#include "fw_ref_runner.h"
 #include "fw_sha256.h"
 #include "fw_version.h"
 #include "model_power.h"
+#include "port_runner.h"
 
 #define MAX_PAYLOAD 1024u
 
@@ -166,14 +167,13 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     g_port.t0_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 
-    static fw_ref_runner runner;
     static model_power power = {3300, 2000, 6000};
     static fw_hal hal;
     hal.uart.write = uart_write;
     hal.clock.now_us = now_us;
     hal.store = file_store_iface(&store);
     hal.power = model_power_meter(&power);
-    hal.runner = fw_ref_runner_make(&runner, arena, (uint32_t)arena_bytes);
+    hal.runner = port_runner_make(arena, (uint32_t)arena_bytes);
     const fw_config cfg = {uid, uid_len, kind, FLEET_FW_VERSION, (uint32_t)cpu_hz, MAX_PAYLOAD,
                            4096, (uint32_t)(period_ms * 1000u), 10};
     static fw_device dev;
@@ -192,7 +192,7 @@ int main(int argc, char **argv)
     for (;;) {
         /* (Re)boot: all RAM state is rebuilt; the slots come back from the files. */
         file_store_open(&store, state, (uint32_t)slot_bytes);
-        hal.runner = fw_ref_runner_make(&runner, arena, (uint32_t)arena_bytes);
+        hal.runner = port_runner_make(arena, (uint32_t)arena_bytes);
         fw_device_init(&dev, &cfg, &hal, rx, tx);
         fw_device_boot(&dev, reason);
         if (pending > 0)
