@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System tools for firmware-in-the-loop and remote-port tests, and tmux for TUI smoke tests.
-APT_PACKAGES=(make gcc clang socat ser2net mosquitto tmux gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
+APT_PACKAGES=(make gcc g++ clang socat ser2net mosquitto tmux gcc-arm-none-eabi libnewlib-arm-none-eabi
+              libstdc++-arm-none-eabi-newlib qemu-system-arm)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

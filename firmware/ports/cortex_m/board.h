@@ -1,6 +1,6 @@
 /* What the shared Cortex-M code (ports/cortex_m) needs from a board: its constants in
  * board_config.h (found through the board's include path), and the UART, uid and runner
- * glue below. The boards: ports/qemu (lm3s6965evb) and ports/mps2 (mps2-an386). */
+ * glue below; the runner is port_runner.h's (TFLM with -DFW_RUNNER_TFLM). The boards: ports/qemu (lm3s6965evb) and ports/mps2 (mps2-an386). */
 #ifndef BOARD_H
 #define BOARD_H
 #include <stddef.h>
@@ -20,9 +20,6 @@ void board_uart_irq(void);
 
 /* The board's unique id (BOARD_UID_BYTES bytes): the MAC address QEMU gives its NIC. */
 void board_uid(uint8_t uid[BOARD_UID_BYTES]);
-
-/* The inference runner over the board's arena (the reference runner, or TFLM). */
-fw_runner board_runner(uint8_t *arena, uint32_t arena_bytes);
 
 /* Microseconds since boot from SysTick at BOARD_SYSTICK_HZ. */
 void board_clock_init(void);

@@ -1,11 +1,12 @@
 /* The firmware on an emulated Cortex-M board: the UART on a host PTY, RAM-backed slots,
- * modelled power and the board's runner. The board's sizes and clock are in its
+ * modelled power and the port's runner (TFLM, or the C reference runner). The board's sizes and clock are in its
  * board_config.h (ports/qemu: lm3s6965evb, ports/mps2: mps2-an386). */
 #include "board.h"
 #include "cortex_m.h"
 #include "fw_device.h"
 #include "fw_version.h"
 #include "model_power.h"
+#include "port_runner.h"
 
 static uint8_t g_arena[BOARD_ARENA_BYTES] __attribute__((aligned(16)));
 static uint8_t g_rx[FW_RX_BUF_SIZE(BOARD_MAX_PAYLOAD)], g_tx[FW_TX_BUF_SIZE(BOARD_MAX_PAYLOAD)];
@@ -26,7 +27,7 @@ int main(void)
     g_hal.clock.now_us = board_now_us;
     g_hal.store = board_ram_store();
     g_hal.power = model_power_meter(&g_power);
-    g_hal.runner = board_runner(g_arena, BOARD_ARENA_BYTES);
+    g_hal.runner = port_runner_make(g_arena, BOARD_ARENA_BYTES);
     fw_device_init(&g_dev, &cfg, &g_hal, g_rx, g_tx);
     fw_device_boot(&g_dev, board_take_boot_reason());
 
