@@ -36,6 +36,8 @@
 # -DFW_TFLM_COMMIT=\"<short hash>\" (part of DEFS in the Makefile, so a new tree or
 # commit rebuilds everything); with -DCMSIS_NN in DEFS it reports cmsis-nn kernels.
 
+include $(dir $(lastword $(MAKEFILE_LIST)))stamp.mk
+
 TFLM_CXX_DIALECT := -std=c++17 -fno-rtti -fno-exceptions -fno-threadsafe-statics
 
 # How to make a tree, for the message when none is found.
@@ -48,7 +50,7 @@ Set TFLM_DIR= to a tree made by TFLM's own generator from the pinned commits
   python3 tensorflow/lite/micro/tools/project_generation/create_tflm_tree.py OUT          # reference/
   python3 tensorflow/lite/micro/tools/project_generation/create_tflm_tree.py \
       --makefile_options="TARGET=cortex_m_generic TARGET_ARCH=cortex-m4 OPTIMIZED_KERNEL_DIR=cmsis_nn" OUT  # cmsis-nn/
-or build without C++: make posix RUNNER=ref
+or, for the POSIX board without C++: make posix-ref
 endef
 
 define tflm_library
@@ -66,7 +68,7 @@ $(1)_FLAGS := $(5)
 # The compile command as a file: objects depend on it, so new FLAGS or DEFS rebuild them
 # (and only then: the file is rewritten only when its text changes).
 $(1)_STAMP_TEXT := $(2) $(3) $(4) $(5) $(6) $$(TFLM_CXX_DIALECT)
-$$(shell mkdir -p $(7) && if [ "`cat $(7)/flags 2>/dev/null`" != '$$($(1)_STAMP_TEXT)' ]; then echo '$$($(1)_STAMP_TEXT)' > $(7)/flags; fi)
+$$(call fw_stamp,$(7)/flags,$$($(1)_STAMP_TEXT))
 
 $$($(1)_LIB): $$($(1)_OBJS)
 	$$(if $$($(1)_SRCS),,$$(info $$(call TFLM_HOW_TO,$$($(1)_TREE)))@exit 1)

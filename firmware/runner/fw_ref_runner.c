@@ -131,22 +131,23 @@ static fw_err plan_fc(planner *p, const fw_operator *o, fc_op *op)
     q->ch_shift = ch ? ch + channels : NULL;
     /* TFLM refuses a bias whose scale is not input_scale * filter_scale (within 2% of
      * an output step), because the kernel folds the bias in at the product scale. */
-    float product = in_s * w_s; /* in float, as TFLM's GetQuantizedConvolutionMultipler */
+    double product = (double)in_s * (double)w_s; /* in double, as TFLM's check */
     if (bi >= 0) {
         float b_s = b.scales.n ? fw_fb_f32_at(fb, b.scales, 0) : 0.0f;
-        if (!(fabs((double)product - (double)b_s) / (double)out_s <= 0.02)) {
+        if (!(fabs(product - (double)b_s) / (double)out_s <= 0.02)) {
             say(p->why, "bias scale is not input x filter scale", "");
             return FW_E_MODEL_INVALID;
         }
     }
-    /* The effective scale input * filter / output: per-tensor as TFLM's FC (float
-     * product, then double), per-channel as PopulateConvolutionQuantizationParams
-     * (all in double). */
+    /* The effective scale input * filter / output, all in double, per-tensor as
+     * per-channel: what the TFLM interpreter fleet checks against computes. (A float
+     * product input * filter, as older TFLM FULLY_CONNECTED kernels formed the
+     * per-tensor scale, moves the multiplier's low bits and outputs by 1 LSB.) */
     for (uint32_t c = 0; c < channels; c++) {
         float ch_s = fw_fb_f32_at(fb, w.scales, c);
         if (!scale_ok(ch_s))
             return FW_E_MODEL_INVALID;
-        double real = channels == 1 ? (double)product / (double)out_s : (double)in_s * (double)ch_s / (double)out_s;
+        double real = (double)in_s * (double)ch_s / (double)out_s;
         int32_t m, s;
         if (multiplier(real, &m, &s))
             return FW_E_MODEL_INVALID;

@@ -8,7 +8,7 @@
 #include "fw_hal.h"
 
 /* Reported in RUNTIME as "fleet-ref <version>"; bumped when its arithmetic changes. */
-#define FW_REF_RUNNER_VERSION "1"
+#define FW_REF_RUNNER_VERSION "2"
 
 typedef struct {
     uint8_t *arena;

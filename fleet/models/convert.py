@@ -26,11 +26,15 @@ from fleet.models._tf import quiet, tensorflow
 CALIBRATION_SAMPLES = 200  # representative samples the converter sees; more adds nothing measurable
 
 
-def keras_to_int8(model: Any, calibration: np.ndarray, *, input_name: str = "input") -> bytes:
+def keras_to_int8(
+    model: Any, calibration: np.ndarray, *, input_name: str = "input", per_channel_dense: bool = True
+) -> bytes:
     """Full-int8 flatbuffer of a Keras model with one input; `calibration` holds input samples.
 
     `input_name` names the model's input tensor (it becomes "serving_default_<name>:0");
     naming it keeps the output bytes independent of how many Keras tensors the process made.
+    `per_channel_dense=False` gives Dense layers one weight scale per tensor (what older
+    converters wrote, and a different multiplier path in TFLM's FULLY_CONNECTED).
     """
     tf = tensorflow()
     import keras
@@ -39,7 +43,9 @@ def keras_to_int8(model: Any, calibration: np.ndarray, *, input_name: str = "inp
         raise ModelError(f"conversion supports single-input models; this one has {len(model.inputs)} inputs")
     fixed_input = keras.Input(shape=tuple(model.inputs[0].shape[1:]), batch_size=1, name=input_name)
     fixed = keras.Model(fixed_input, model(fixed_input))
-    return _convert(tf.lite.TFLiteConverter.from_keras_model(fixed), calibration)
+    converter = tf.lite.TFLiteConverter.from_keras_model(fixed)
+    converter._experimental_disable_per_channel_quantization_for_dense_layers = not per_channel_dense
+    return _convert(converter, calibration)
 
 
 def saved_model_to_int8(directory: Path, calibration: np.ndarray) -> bytes:

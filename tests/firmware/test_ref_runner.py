@@ -1,7 +1,8 @@
 """The reference runner against the TFLM interpreter: the bundled sine and 20 variants of
-it with random weights, biases and output quantization, and hello_world_int8 with 5
-variants (from ../shared, skipped where absent), every input id of a full sweep, bit
-for bit."""
+it with random weights, biases and output quantization, hello_world_int8 with 5
+variants (from ../shared, skipped where absent), and a 64-32-64 autoencoder with
+per-tensor weight scales built with TensorFlow and 40 variants of it, every input id of
+a full sweep, bit for bit."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from tests.firmware.board_link import tflm_outputs
 from tests.firmware.conftest import FIRMWARE, make
 from tests.firmware.models import gesture, hello_world, sine, variant
+from tests.firmware.tf_models import tf_model
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +44,18 @@ def test_hello_world_bit_identical_to_tflm(fw_run, tmp_path, seed):
     """The public hello_world_int8 itself, and variants of it: unlike sine, every layer
     has a single filter scale."""
     model = hello_world() if seed is None else variant(seed, base=hello_world())
+    ours = run(fw_run, model, tmp_path)
+    assert ours == tflm_outputs(model, range(256))
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("seed", [None, *range(40)], ids=lambda s: "built" if s is None else f"variant{s}")
+def test_per_tensor_fully_connected_bit_identical_to_tflm(fw_run, tmp_path, seed):
+    """One weight scale per layer: TFLM forms the multiplier from input x filter / output
+    in double. The runner used a float product input x filter, 1 LSB off on 2 of 256
+    inputs of variant 31."""
+    base = tf_model("fc_per_tensor")
+    model = base if seed is None else variant(seed, consistent_bias=False, base=base)
     ours = run(fw_run, model, tmp_path)
     assert ours == tflm_outputs(model, range(256))
 
