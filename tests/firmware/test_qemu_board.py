@@ -16,13 +16,12 @@ import pytest
 
 from fleet.protocol import ActivateMode, Boot, BootReason, LogLevel, ModelActivate, ModelConfirm, Reboot, SlotState
 from fleet.protocol import Stream, StreamConfig
-from tests.firmware.board_link import BoardLink
+from tests.firmware.board_link import BoardLink, check_results
 from fleet.models.bundled import bundled_model
 from fleet.errors import FirmwareUnavailable
 from fleet.sim.firmware_boards import FirmwareTarget, QemuMachine, build, target
 from tests.firmware.models import hello_world, sine
 from tests.shared_models import shared_model_path
-from tests.firmware.test_posix_board import check_results
 
 pytestmark = pytest.mark.system
 
