@@ -5,9 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System tools for firmware-in-the-loop and remote-port tests, and tmux for TUI smoke tests.
-APT_PACKAGES=(make gcc g++ clang socat ser2net mosquitto tmux gcc-arm-none-eabi libnewlib-arm-none-eabi
-              libstdc++-arm-none-eabi-newlib qemu-system-arm)
+# System tools for firmware-in-the-loop and remote-port tests (g++ builds TFLM for the POSIX
+# board; libstdc++-arm-none-eabi-newlib lets Cortex-M ports link it), and tmux for TUI smoke tests.
+APT_PACKAGES=(make gcc g++ clang socat ser2net mosquitto tmux gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

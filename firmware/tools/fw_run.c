@@ -2,12 +2,16 @@
  * or TFLM (fw_run-tflm; see port_runner.h):
  *
  *     fw_run MODEL FIRST_INPUT_ID COUNT
+ *     fw_run --ops
  *
  * prints "arena N" and then one line per input id: the id and the output tensor in
  * hex; or "error CODE TEXT" when the runner refuses the model. The Python tests use
- * it to compare the runner with the TFLM interpreter on many models quickly. */
+ * it to compare the runner with the TFLM interpreter on many models quickly. --ops
+ * prints what the runner reports it runs (fw_op_list, the RUNTIME response's data):
+ * "runtime TEXT", then "builtin CODE" and "custom NAME" lines. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "port_runner.h"
 
@@ -16,8 +20,20 @@ static union {
     uint64_t align;
 } g_arena;
 
+static int print_ops(const fw_op_list *ops)
+{
+    printf("runtime %s\n", ops->runtime);
+    for (uint16_t i = 0; i < ops->n_builtins; i++)
+        printf("builtin %u\n", (unsigned)ops->builtins[i]);
+    for (uint8_t i = 0; i < ops->n_customs; i++)
+        printf("custom %s\n", ops->customs[i]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--ops") == 0)
+        return print_ops(port_runner_make(g_arena.bytes, sizeof g_arena.bytes).ops);
     if (argc != 4) {
         fprintf(stderr, "usage: %s MODEL FIRST_INPUT_ID COUNT\n", argv[0]);
         return 2;

@@ -119,23 +119,33 @@ class BoardLink:
         return self.request(ModelCommit(slot), timeout=10).arena_used
 
 
-def input_vector(input_id: int, shape) -> np.ndarray:
+def input_vector(input_id: int, shape, dtype=np.int8) -> np.ndarray:
     """The board's input sequence (firmware/runner/fw_input.h): element i of input k is
-    ((k + 31*i) mod 256) - 128 as int8."""
+    v = ((k + 31*i) mod 256) - 128 as int8; other types widen it exactly: uint8 v + 128,
+    int16 v * 256, int32 v, float32 v / 128."""
     n = int(np.prod(shape))
-    values = [((input_id + 31 * i) & 0xFF) - 128 for i in range(n)]
-    return np.array(values, dtype=np.int8).reshape(shape)
+    v = (((input_id + 31 * np.arange(n, dtype=np.int64)) & 0xFF) - 128).reshape(shape)
+    dtype = np.dtype(dtype)
+    widened = {"int8": v, "uint8": v + 128, "int16": v * 256, "int32": v, "float32": v / 128.0}
+    if dtype.name not in widened:
+        raise ValueError(f"the board's input sequence has no {dtype.name} values")
+    return widened[dtype.name].astype(dtype)
 
 
-def tflm_outputs(model: bytes, input_ids) -> dict[int, bytes]:
-    """Output tensor bytes of the TFLM host interpreter for each input id."""
+def tflm_outputs(model: bytes, input_ids, arena_size: int | None = None) -> dict[int, bytes]:
+    """Output tensor bytes of the TFLM host interpreter for each input id, invoked in the
+    order given on one interpreter (as a board runs them: stateful models see the same
+    history). Every model input gets the sequence."""
     from tflite_micro import runtime
 
-    interp = runtime.Interpreter.from_bytes(model)
-    shape = interp.get_input_details(0)["shape"]
+    from fleet.models.inspect import inspect_model
+
+    interp = runtime.Interpreter.from_bytes(model, arena_size=arena_size)
+    details = [interp.get_input_details(i) for i in range(len(inspect_model(model).inputs))]
     out = {}
     for k in input_ids:
-        interp.set_input(input_vector(k, shape), 0)
+        for index, d in enumerate(details):
+            interp.set_input(input_vector(k, d["shape"], d["dtype"]), index)
         interp.invoke()
         out[k] = interp.get_output(0).tobytes()
     return out

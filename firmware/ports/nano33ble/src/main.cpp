@@ -5,7 +5,8 @@
  *   clock     micros(), extended to 64 bits
  *   slots     internal flash (flash_store.cpp)
  *   power     modelled from the nano33ble profile (the board has no current sensor)
- *   runner    TensorFlow Lite Micro (tflm_runner.cpp)
+ *   runner    TensorFlow Lite Micro, CMSIS-NN kernels (runner/tflm, shared with the
+ *             POSIX port)
  *   uid       the nRF52840's factory DEVICEID */
 #include <Arduino.h>
 
@@ -15,7 +16,7 @@ extern "C" {
 #include "model_power.h"
 }
 #include "flash_store.h"
-#include "tflm_runner.h"
+#include "fw_tflm_runner.h"
 
 namespace {
 
@@ -73,7 +74,7 @@ void setup()
     g_hal.clock.now_us = now_us;
     g_hal.store = flash_store_open();
     g_hal.power = model_power_meter(&g_power);
-    g_hal.runner = tflm_runner_make(g_arena, kArenaBytes);
+    g_hal.runner = fw_tflm_runner_make(g_arena, kArenaBytes);
     fw_device_init(&g_dev, &g_cfg, &g_hal, g_rx, g_tx);
     fw_device_boot(&g_dev, boot_reason());
 }
