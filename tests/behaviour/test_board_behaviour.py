@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from fleet.protocol import Boot, BootReason, LogLevel, ModelBegin, ModelCommit, ModelRollback, Reboot, SlotState
 from fleet.protocol import Stream, StreamConfig
 from tests.firmware.board_link import check_results, deploy
 from tests.firmware.models import sine, variant
+
+# The first firmware board builds its TFLM library (minutes on two cores).
+pytestmark = pytest.mark.timeout(3000)
 
 
 def results(board, link, model: bytes, count: int):

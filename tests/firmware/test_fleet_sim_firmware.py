@@ -22,6 +22,9 @@ from fleet.sim.firmware_boards import build, target
 from tests.firmware.board_link import input_vector
 from tests.shared_models import shared_model_path
 
+# The first M4 test builds the TFLM library for the Cortex-M4 (minutes on two cores).
+pytestmark = pytest.mark.timeout(3000)
+
 
 @pytest.fixture(scope="module")
 def m4_image():

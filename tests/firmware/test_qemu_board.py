@@ -21,9 +21,11 @@ from fleet.models.bundled import bundled_model
 from fleet.errors import FirmwareUnavailable
 from fleet.sim.firmware_boards import FirmwareTarget, QemuMachine, build, target
 from tests.firmware.models import hello_world, sine
+from tests.firmware.tf_models import OP_MODELS, tf_model
 from tests.shared_models import shared_model_path
 
-pytestmark = pytest.mark.system
+# The first M4 test builds the TFLM library for the Cortex-M4 (minutes on two cores).
+pytestmark = [pytest.mark.system, pytest.mark.timeout(3000)]
 
 
 def qemu_image(name: str) -> tuple[FirmwareTarget, Path]:
@@ -134,3 +136,14 @@ def test_m4_tflm_cmsis_nn_matches_host_tflm(m4_board, name):
     latencies = {r.latency_us for r in results}
     print(f"\n{name}: on-device latency {sorted(latencies)} us (instructions x 16 ns)")
     assert all(0 < r.latency_us < 10_000_000 for r in results)
+
+
+@pytest.mark.tf
+def test_m4_operator_models_match_host_tflm(m4_board):
+    """Convolution, depthwise convolution, pooling, softmax and add models (TensorFlow-built,
+    random weights) on the emulated M4 through CMSIS-NN: streamed outputs equal the host TFLM
+    reference kernels' bit for bit. One board takes them in turn, slots alternating."""
+    link = m4_board.link
+    for i, name in enumerate(OP_MODELS):
+        deploy_and_check(link, tf_model(name), i % 2, 20)
+        link.request(ModelConfirm(i % 2))

@@ -20,6 +20,21 @@ static void fault_handler(void)
     system_reset();
 }
 
+/* Where the C library ends a program (abort(): TFLM's TFLITE_ABORT, libstdc++ without
+ * exceptions): reset with BOOT reason FAULT, as a fault does. */
+void _exit(int status);
+void _exit(int status)
+{
+    (void)status;
+    fault_handler();
+    for (;;)
+        ;
+}
+
+/* The C++ runtime's handle for registering static destructors (crtbegin.o defines it; we
+ * link without start files). They never run: main does not return. */
+void *__dso_handle = 0;
+
 static void unused_handler(void)
 {
     for (;;)

@@ -35,8 +35,8 @@ mps2-ref: $(BUILD)/mps2-ref/fleet-fw-mps2.elf
 
 $(BUILD)/mps2/fleet-fw-mps2.elf: $(MPS2_SRC) $(MPS2_DEPS) $(MPS2_RUNNER_OBJ) $(TFLM_M4_LIB)
 	@mkdir -p $(dir $@)
-	$(ARM_CC) $(MPS2_CFLAGS) -Irunner/tflm -DFW_RUNNER_TFLM $(MPS2_LDFLAGS) $(MPS2_SRC) $(MPS2_RUNNER_OBJ) \
-	    $(TFLM_M4_LIB) -lstdc++ -lm -o $@
+	$(ARM_CC) $(MPS2_CFLAGS) -Irunner/tflm -DFW_RUNNER_TFLM $(MPS2_LDFLAGS) --specs=nosys.specs $(MPS2_SRC) \
+	    $(MPS2_RUNNER_OBJ) $(TFLM_M4_LIB) -lstdc++ -lm -o $@
 	arm-none-eabi-size $@
 
 $(BUILD)/mps2-ref/fleet-fw-mps2.elf: $(MPS2_SRC) $(RUNNER) $(MPS2_DEPS)
