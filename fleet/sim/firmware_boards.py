@@ -36,6 +36,7 @@ from fleet.sim import registry
 
 FIRMWARE_DIR = Path(__file__).resolve().parents[2] / "firmware"
 START_TIMEOUT_S = 10.0
+BUILD_ENV = "FLEET_FIRMWARE_BUILD"  # where make builds (default firmware/build)
 BAUD = 115_200  # what hosts open the PTYs with; a PTY does not pace bytes, nor do QEMU's UARTs
 BUILD_TIMEOUT_S = 3600.0  # the first build of the TFLM library takes ~10 minutes on 2 cores
 
@@ -81,7 +82,8 @@ def target(name: str) -> FirmwareTarget:
 
 
 def build(t: FirmwareTarget, firmware_dir: Path = FIRMWARE_DIR, build_dir: Path | None = None) -> Path:
-    """Build `t`'s image with make (a no-op when it is up to date) and return its path.
+    """Build `t`'s image with make (a no-op when it is up to date) in `build_dir` (default
+    $FLEET_FIRMWARE_BUILD, else firmware/build) and return its path.
 
     Raises FirmwareUnavailable naming the missing tool or TFLM tree, FirmwareBoardError
     when make fails otherwise."""
@@ -92,7 +94,7 @@ def build(t: FirmwareTarget, firmware_dir: Path = FIRMWARE_DIR, build_dir: Path 
         packages = " ".join(dict.fromkeys(p for tool in missing for p in _APT.get(tool, tool).split()))
         raise FirmwareUnavailable(f"--firmware {t.name} needs {', '.join(missing)}, not installed",
                                   hint=f"apt-get install {packages}")  # fmt: skip
-    build_dir = build_dir or firmware_dir / "build"
+    build_dir = build_dir or Path(os.environ.get(BUILD_ENV) or firmware_dir / "build")
     cmd = ["make", "-C", str(firmware_dir), f"BUILD={build_dir}", t.make_target]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)

@@ -126,8 +126,10 @@ def test_missing_tools_are_named_with_the_packages_that_bring_them(env, tmp_path
 
 @pytest.mark.system
 def test_a_missing_tflm_tree_is_named(m4_image, env, tmp_path):
-    """make cannot find the tree: exit 2 with tflm.mk's message on how to make one (nothing is downloaded)."""
-    out = fleet(env | {"TFLM_M4_DIR": str(tmp_path / "no-tree")}, tmp_path, "sim", "--firmware", "qemu-m4")
+    """make cannot find the tree: exit 2 with tflm.mk's message on how to make one (nothing is
+    downloaded). In a build directory of its own: another tree path rebuilds the library."""
+    out = fleet(env | {"TFLM_M4_DIR": str(tmp_path / "no-tree"), "FLEET_FIRMWARE_BUILD": str(tmp_path / "build")},
+                tmp_path, "sim", "--firmware", "qemu-m4")  # fmt: skip
     assert out.returncode == 2, out.stdout + out.stderr
     assert f"no TFLM source tree at '{tmp_path / 'no-tree'}'" in out.stderr and "create_tflm_tree.py" in out.stderr
 
