@@ -42,5 +42,7 @@ for elf in ${IMAGES:-}; do
         $1 ~ /^\.(data|bss|noinit)$/ { ram += $2 }
         END { printf "flash %d B (%.1f KB), RAM %d B (%.1f KB)\n", flash, flash / 1024, ram, ram / 1024 }'
     echo "largest RAM objects (bytes):"
-    arm-none-eabi-nm --size-sort -S -C -t d "$elf" | awk '$3 ~ /^[bBdD]$/ { printf "  %9d %s\n", $2, $4 }' | tail -6 | sort -n -r
+    arm-none-eabi-nm --size-sort -S -C -t d "$elf" |
+        awk '$3 ~ /^[bBdD]$/ { name = $0; sub(/^[^ ]+ +[^ ]+ +[^ ]+ +/, "", name); printf "  %9d %s\n", $2, name }' |
+        tail -6 | sort -n -r
 done
