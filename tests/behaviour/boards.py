@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from fleet.errors import FirmwareUnavailable
-from fleet.sim.firmware_boards import PosixProcess, QemuMachine, build, target
+from fleet.sim.firmware_boards import QemuMachine, build, target
 from tests.firmware.board_link import BoardLink, tflm_outputs
+from tests.firmware.conftest import PosixBoard as PosixProcessBoard
 
 VIRTUAL_SEED = 3  # `fleet sim --seed 3`: board 0 draws its inputs from seed 3
 
@@ -105,24 +106,23 @@ def _image(name: str) -> Path:
 
 
 class PosixBoard(Board):
-    """The POSIX port with TFLM; a power cycle restarts the process on the same state directory."""
+    """The POSIX port with TFLM (tests/firmware/conftest.py's board process); a power cycle
+    restarts the process on the same state directory."""
 
     kind = "posix"
 
     def __init__(self, tmp_path: Path) -> None:
-        self.image, self.state = _image("posix"), tmp_path / "state"
-        self._start()
+        self.board = PosixProcessBoard(_image("posix"), tmp_path / "state", "--uid", "f1ee7002")
 
-    def _start(self) -> None:
-        self.process = PosixProcess.start(self.image, self.state, bytes.fromhex("f1ee7002"))
-        self.port = self.process.port
+    @property
+    def port(self) -> str:
+        return self.board.path
 
     def power_cycle(self) -> None:
-        self.process.close()
-        self._start()
+        self.board.restart()
 
     def close(self) -> None:
-        self.process.close()
+        self.board.stop()
 
 
 class QemuM4Board(Board):
