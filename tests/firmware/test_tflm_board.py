@@ -113,6 +113,21 @@ def test_operator_model_bit_identical_to_tflm(tflm_build, tmp_path, name):
     assert ours == tflm_outputs(model, range(256))
 
 
+@pytest.mark.tf
+@pytest.mark.xfail(
+    strict=True,
+    reason="TFLM 90b983c (the pinned tree) forms a per-tensor FULLY_CONNECTED scale from the float "
+    "product input x filter (kernel_util.cc, GetQuantizedConvolutionMultipler); the tflite-micro "
+    "0.dev20261023 interpreter computes it in double, like the reference runner: 1 LSB apart on "
+    "2 of 256 inputs. Passes (and must then lose this mark) once the tree and the package agree.",
+)
+def test_per_tensor_fully_connected_where_tree_and_package_differ(tflm_build, tmp_path):
+    from tests.firmware.models import variant
+
+    model = variant(31, consistent_bias=False, base=tf_model("fc_per_tensor"))
+    assert fw_run(tflm_build.fw_run, model, tmp_path) == tflm_outputs(model, range(256))
+
+
 def stream_and_compare(board: PosixBoard, model: bytes, name: str, count: int) -> list[InferResult]:
     """Deploy `model` to slot 0, stream `count` results, check each against the host
     interpreter run on input ids 0.. in order (stateful models see the same history)."""

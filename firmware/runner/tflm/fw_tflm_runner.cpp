@@ -61,10 +61,13 @@ const fw_op_list kOpList = {
 
 using Resolver = tflite::MicroMutableOpResolver<kOps>;
 
+/* Plain storage, constructed in fw_tflm_runner_make: a bare-metal port's startup code
+ * need not run C++ static constructors (.init_array) for the runner to work. */
 struct Runner {
     uint8_t *arena;
     uint32_t arena_bytes;
-    Resolver resolver;
+    alignas(Resolver) uint8_t resolver_storage[sizeof(Resolver)];
+    Resolver *resolver;  /* in resolver_storage once made */
     bool resolver_ready; /* every Add returned kTfLiteOk */
     alignas(tflite::MicroInterpreter) uint8_t storage[sizeof(tflite::MicroInterpreter)];
     tflite::MicroInterpreter *interp; /* in storage, or null */
@@ -73,7 +76,6 @@ struct Runner {
 };
 
 Runner g_runner;
-bool g_registered; /* the resolver is filled once per program: Add* refuses duplicates */
 
 /* TFLM's log: the first line since `log_reset` is kept as the reason a load failed. */
 struct Log {
@@ -144,7 +146,7 @@ fw_err check_ops(const Runner *r, const tflite::Model *m, char *why)
     for (const tflite::OperatorCode *code : *m->operator_codes()) {
         tflite::BuiltinOperator op = tflite::GetBuiltinCode(code);
         if (op != tflite::BuiltinOperator_CUSTOM) {
-            if (r->resolver.FindOp(op))
+            if (r->resolver->FindOp(op))
                 continue;
             const char *name = tflite::EnumNameBuiltinOperator(op);
             if (*name)
@@ -157,7 +159,7 @@ fw_err check_ops(const Runner *r, const tflite::Model *m, char *why)
             say(why, "CUSTOM operator without a name");
             return FW_E_MODEL_INVALID;
         }
-        if (!r->resolver.FindOp(code->custom_code()->c_str())) {
+        if (!r->resolver->FindOp(code->custom_code()->c_str())) {
             say(why, code->custom_code()->c_str());
             return FW_E_OP_UNSUPPORTED;
         }
@@ -202,7 +204,7 @@ fw_err load(Runner *r, const uint8_t *model, uint32_t size, uint32_t *arena, cha
     if (e != FW_OK)
         return e;
     log_reset();
-    r->interp = new (r->storage) tflite::MicroInterpreter(m, r->resolver, r->arena, r->arena_bytes);
+    r->interp = new (r->storage) tflite::MicroInterpreter(m, *r->resolver, r->arena, r->arena_bytes);
     if (r->interp->AllocateTensors() != kTfLiteOk) {
         drop(r);
         uint32_t missing = missing_bytes(g_log.first);
@@ -258,8 +260,6 @@ fw_err check(void *ctx, const uint8_t *model, uint32_t size, uint32_t *arena, ch
     uint32_t running_size = r->size;
     fw_err e = load(r, model, size, arena, why);
     drop(r);
-    if (e == FW_OK && *arena > r->arena_bytes)
-        e = FW_E_ARENA_TOO_SMALL;
     if (running)
         start(ctx, running, running_size);
     return e;
@@ -345,9 +345,9 @@ fw_runner fw_tflm_runner_make(uint8_t *arena, uint32_t arena_bytes)
     r->arena_bytes = arena_bytes;
     r->model = nullptr;
     r->size = 0;
-    if (!g_registered) {
-        r->resolver_ready = register_ops(r->resolver);
-        g_registered = true;
+    if (!r->resolver) { /* once per program: Add* refuses an operator twice */
+        r->resolver = new (r->resolver_storage) Resolver();
+        r->resolver_ready = register_ops(*r->resolver);
     }
     fw_runner it = {r, arena_bytes, check, start, stop, invoke, &kOpList};
     return it;
