@@ -215,10 +215,22 @@ class QemuMachine(_Process):
             ours.close()
             raise
         machine = cls(proc, port, uid, ours, ours.makefile("rw", encoding="utf-8"))
-        machine._hold = os.open(port, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)  # never read: keeps QEMU connected
-        ours.settimeout(START_TIMEOUT_S)
-        machine._qmp_file.readline()  # greeting
-        machine.qmp("qmp_capabilities")
+        try:
+            machine._hold = os.open(port, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)  # never read: keeps QEMU connected
+            ours.settimeout(START_TIMEOUT_S)
+            machine._qmp_file.readline()  # greeting
+            machine.qmp("qmp_capabilities")
+        except (OSError, FirmwareBoardError) as exc:
+            if proc.poll() is None:  # QEMU hangs: stop it; then say what it printed
+                proc.kill()
+            proc.wait()
+            said = proc.stdout.read().strip()
+            machine.close()
+            raise FirmwareBoardError(f"qemu-system-arm -M {t.machine} -kernel {image} did not start: "
+                                     f"{said or exc}") from None  # fmt: skip
+        except BaseException:
+            machine.close()
+            raise
         return machine
 
     def resume(self) -> None:
@@ -228,9 +240,9 @@ class QemuMachine(_Process):
     def qmp(self, command: str) -> object:
         """Run one QMP command; its `return` value."""
         f = self._qmp_file
-        f.write(json.dumps({"execute": command}) + "\n")
-        f.flush()
         try:
+            f.write(json.dumps({"execute": command}) + "\n")
+            f.flush()
             reply = json.loads(f.readline() or "null")
             while reply and "event" in reply:  # asynchronous events (RESUME...) come in between
                 reply = json.loads(f.readline() or "null")

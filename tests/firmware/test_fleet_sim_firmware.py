@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,8 +18,8 @@ import time
 import numpy as np
 import pytest
 
-from fleet.errors import FirmwareUnavailable
-from fleet.sim.firmware_boards import build, target
+from fleet.errors import FirmwareBoardError, FirmwareUnavailable
+from fleet.sim.firmware_boards import QemuMachine, build, random_uids, target
 from tests.firmware.board_link import input_vector
 from tests.shared_models import shared_model_path
 
@@ -158,3 +159,21 @@ def test_nothing_outlives_fleet_sim(env, tmp_path, how):
     assert not [b["port"] for b in boards if os.path.exists(b["port"])], "a QEMU board outlived fleet sim"
     if how == signal.SIGINT:
         assert not list((tmp_path / "registry").glob("*.json")) and not list((tmp_path / "tmp").iterdir())
+
+
+def test_uids_are_distinct_reproducible_and_qemu_macs():
+    qemu, posix = target("qemu-m4"), target("posix")
+    macs = random_uids(qemu, 50, seed=7)
+    assert macs == random_uids(qemu, 50, seed=7) and len(set(macs)) == 50
+    assert all(len(m) == 6 and m[:3] == b"\x52\x54\x00" for m in macs)  # QEMU's own MAC block
+    assert all(len(u) == 8 for u in random_uids(posix, 5))
+
+
+@pytest.mark.system
+def test_a_qemu_that_cannot_start_says_why(tmp_path):
+    """Regression: QEMU exiting after it printed its PTY (here: no kernel file) surfaced as a
+    BrokenPipeError from the QMP socket instead of what QEMU said."""
+    if not shutil.which("qemu-system-arm"):
+        pytest.skip("qemu-system-arm not installed")
+    with pytest.raises(FirmwareBoardError, match="Could not load kernel"):
+        QemuMachine.start(target("qemu-m4"), tmp_path / "missing.elf", bytes.fromhex("525400000001"))
