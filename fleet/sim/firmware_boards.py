@@ -2,8 +2,8 @@
 emulated Cortex-M boards under QEMU, each on its own pseudo-terminal.
 
 `fleet sim --firmware` uses `FirmwareFarm` to build the firmware (make), start N boards
-with distinct uids, register them for `fleet scan` and remove everything on exit; the
-firmware tests use `QemuMachine` and `PosixProcess` directly.
+with distinct uids, register them for `fleet scan` and remove everything on exit; tests
+start single boards with `QemuMachine`.
 
 QEMU boards start halted (`-S`) with a QMP connection: the PTY QEMU prints is opened first and
 held open for the board's life (QEMU drops output while no one holds its PTY, and notices a
@@ -38,7 +38,7 @@ FIRMWARE_DIR = Path(__file__).resolve().parents[2] / "firmware"
 START_TIMEOUT_S = 10.0
 BUILD_ENV = "FLEET_FIRMWARE_BUILD"  # where make builds (default firmware/build)
 BAUD = 115_200  # what hosts open the PTYs with; a PTY does not pace bytes, nor do QEMU's UARTs
-BUILD_TIMEOUT_S = 3600.0  # the first build of the TFLM library takes ~10 minutes on 2 cores
+BUILD_TIMEOUT_S = 3600.0  # a first TFLM library build: 10 to 45 minutes on a busy 2-core machine
 
 _APT = {
     "make": "make", "cc": "gcc", "c++": "g++", "arm-none-eabi-gcc": "gcc-arm-none-eabi libnewlib-arm-none-eabi",
