@@ -147,3 +147,9 @@ def test_m4_operator_models_match_host_tflm(m4_board):
     for i, name in enumerate(OP_MODELS):
         deploy_and_check(link, tf_model(name), i % 2, 20)
         link.request(ModelConfirm(i % 2))
+
+
+def test_m4_image_reports_cmsis_nn_kernels():
+    """The runtime string RUNTIME reports is compiled in: the M4 runner was built with CMSIS_NN."""
+    _, image = qemu_image("qemu-m4")
+    assert b"tflm 90b983c cmsis-nn\0" in image.read_bytes()
