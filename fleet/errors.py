@@ -197,6 +197,15 @@ class ConfigError(FleetError, ValueError):
     """devices.toml (or another setting) is wrong; the message names file, key and expectation."""
 
 
+class FirmwareUnavailable(ConfigError):
+    """Firmware boards cannot be started here: a tool (C compiler, arm-none-eabi toolchain,
+    QEMU) or the TFLM source tree is missing; the message names it and the hint how to get it."""
+
+
+class FirmwareBoardError(FleetError):
+    """A firmware board did not build or start: make failed, or QEMU or the board process exited."""
+
+
 class ModelError(FleetError):
     """A model file that cannot be used: not TFLite, malformed, or unsupported."""
 

@@ -30,3 +30,19 @@ arm-none-eabi-size "$OUT/core.elf"
 echo
 echo "== deepest stack frames (bytes) =="
 cat "$OUT"/*.su | sort -t"$(printf '\t')" -k2 -n -r | head -5
+
+# Whole firmware images (IMAGES, from make size): flash is what the image loads (code,
+# constants, constructors, .data's initial values); RAM is .data + .bss + .noinit (the RAM
+# slot store), not counting the stack the linker script reserves below the top of RAM.
+for elf in ${IMAGES:-}; do
+    echo
+    echo "== $elf =="
+    arm-none-eabi-size -A "$elf" | awk '
+        $1 ~ /^\.(text|init_array|ARM\.exidx|data)$/ { flash += $2 }
+        $1 ~ /^\.(data|bss|noinit)$/ { ram += $2 }
+        END { printf "flash %d B (%.1f KB), RAM %d B (%.1f KB)\n", flash, flash / 1024, ram, ram / 1024 }'
+    echo "largest RAM objects (bytes):"
+    arm-none-eabi-nm --size-sort -S -C -t d "$elf" |
+        awk '$3 ~ /^[bBdD]$/ { name = $0; sub(/^[^ ]+ +[^ ]+ +[^ ]+ +/, "", name); printf "  %9d %s\n", $2, name }' |
+        tail -6 | sort -n -r
+done

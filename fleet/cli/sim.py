@@ -2,7 +2,9 @@
 
 Prints each board's port, uid and profile (a table, or one JSON line per board with
 `--json`, and another whenever a board's port changes under fault injection), and
-registers the boards so `fleet scan` in another terminal finds them.
+registers the boards so `fleet scan` in another terminal finds them. With `--firmware`
+the boards are the C firmware instead: POSIX processes or QEMU machines
+(fleet/sim/firmware_boards.py), registered the same way.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import argparse
 import asyncio
 import os
 import signal
+import time
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from fleet.cli.output import print_json, print_table
-from fleet.errors import ConfigError
+from fleet.errors import ConfigError, FirmwareBoardError
 from fleet.profiles import load_profiles
 
 
@@ -43,8 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"board profile, repeatable (cycled over the boards), or 'mixed'; one of {', '.join(load_profiles())} "
         "(default nano33ble)",
     )  # fmt: skip
-    p.add_argument("--baud", type=int, default=115_200, help="line rate the wire model paces bytes at (default 115200)")
-    p.add_argument("--turnaround-ms", type=float, default=1.0, help="device response latency (default 1 ms)")
+    p.add_argument("--baud", type=int, help="line rate the wire model paces bytes at (default 115200)")
+    p.add_argument("--turnaround-ms", type=float, help="device response latency (default 1 ms)")
     p.add_argument(
         "--faults", default="", metavar="SPEC",
         help="fault injection, e.g. ber=1e-5,drop=1e-4,disconnect_every=30,reconnect_after=2,reboot_every=60",
@@ -58,6 +61,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="boards that break the protocol, to test the host: max-payload, active-slot, slot-state, "
                    "slot-size, received, long-string, bad-utf8, control, bad-events, malformed, oversize, "
                    "begin-offset, ack-backwards, ack-beyond, silent (docs/virtual-boards.md)")  # fmt: skip
+    p.add_argument(
+        "--firmware", choices=["posix", "qemu-m4", "qemu-m3"],
+        help="run the C firmware instead of virtual boards: POSIX processes, or QEMU mps2-an386 (Cortex-M4, "
+        "TFLM with CMSIS-NN) or lm3s6965evb (Cortex-M3, reference runner); built with make when needed",
+    )  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -69,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.boards < 1:
         raise ConfigError(f"--boards {args.boards}: at least 1 board")
+    if args.firmware:
+        return _run_firmware(args)
+    args.baud = 115_200 if args.baud is None else args.baud
+    args.turnaround_ms = 1.0 if args.turnaround_ms is None else args.turnaround_ms
     if args.baud <= 0:
         raise ConfigError(f"--baud {args.baud}: a positive line rate is expected")
     profiles = tuple(args.profile or ["nano33ble"])
@@ -135,6 +147,52 @@ async def _serve(config, as_json: bool) -> int:  # noqa: ANN001 - FarmConfig, im
     if closed:
         raise closed[0]  # main() turns it into a quiet exit 141
     return 0
+
+
+def _run_firmware(args: argparse.Namespace) -> int:
+    from fleet.sim.firmware_boards import BAUD, FirmwareFarm, QemuMachine, target
+
+    virtual_only = {"--profile": args.profile, "--baud": args.baud, "--turnaround-ms": args.turnaround_ms,
+                    "--faults": args.faults, "--model": args.model}  # fmt: skip
+    if given := [name for name, value in virtual_only.items() if value]:
+        raise ConfigError(f"{', '.join(given)}: for virtual boards only, not with --firmware")
+    t = target(args.firmware)
+    if args.state is not None and t.machine:
+        raise ConfigError("--state: QEMU boards keep their slots in RAM; only --firmware posix keeps a state directory")
+    farm = FirmwareFarm(t, args.boards, seed=args.seed, state_dir=args.state)
+    # SIGTERM stops the boards as Ctrl-C does, also while make or QEMU is starting.
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if not args.json:
+            print(f"building and starting {args.boards} {args.firmware} board(s)...", flush=True)
+        boards = farm.start()
+        lines = [SimBoardLine(port=b.port, uid=b.uid.hex(), profile=t.kind, baud=BAUD, pid=os.getpid())
+                 for b in boards]  # fmt: skip
+        if args.json:
+            for line in lines:
+                print_json(line)
+        else:
+            print_table(["PORT", "UID", "KIND", "PID"], [[x.port, x.uid, x.profile, b.proc.pid]
+                                                        for x, b in zip(lines, boards)])  # fmt: skip
+            what = "QEMU machine" if isinstance(boards[0], QemuMachine) else "process"
+            print(f"{len(lines)} firmware board(s) running, one {what} each; Ctrl-C to stop.", flush=True)
+        try:
+            while not (dead := farm.dead()):
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            return 0
+        codes = ", ".join(f"{b.port} exited with {b.proc.returncode}" for b in dead)
+        raise FirmwareBoardError(f"a firmware board stopped: {codes}")
+    finally:
+        for sig in previous:  # a second Ctrl-C must not cut the clean-up short
+            signal.signal(sig, signal.SIG_IGN)
+        farm.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _report_port(board, as_json: bool) -> None:  # noqa: ANN001 - VirtualBoard

@@ -12,8 +12,8 @@ import numpy as np
 import serial
 
 from fleet.protocol import (
-    Error, Frame, FrameDecoder, Hello, Info, Message, ModelBegin, ModelChunk, ModelCommit, decode_message,
-    encode_message,
+    ActivateMode, Error, Frame, FrameDecoder, Hello, InferResult, Info, Message, ModelActivate, ModelBegin, ModelChunk,
+    ModelCommit, ModelConfirm, SlotState, decode_message, encode_message,
 )  # fmt: skip
 
 
@@ -149,3 +149,30 @@ def tflm_outputs(model: bytes, input_ids) -> dict[int, bytes]:
         interp.invoke()
         out[k] = interp.get_output(0).tobytes()
     return out
+
+
+def deploy(link: BoardLink, model: bytes, slot: int, confirm: bool = True):
+    """Upload, activate on trial and (unless `confirm` is false) confirm; the last STATUS."""
+    link.upload(model, slot)
+    status = link.request(ModelActivate(slot, ActivateMode.TEST))
+    assert status.active_slot == slot and status.slots[slot].state == SlotState.PENDING
+    if confirm:
+        status = link.request(ModelConfirm(slot))
+        assert status.slots[slot].state == SlotState.ACTIVE
+    return status
+
+
+def check_results(link: BoardLink, model: bytes, count: int = 20, expected=tflm_outputs,
+                  counts_from_boot: bool = True) -> list[InferResult]:  # fmt: skip
+    """`count` streamed results, each equal to what `expected(model, input_ids)` gives for
+    its input id (default: the TFLM host interpreter on the firmware's input sequence).
+    With `counts_from_boot`, inference_count = input_id + 1 (the firmware's input ids count
+    inferences since boot)."""
+    results = link.take_events(InferResult, count, timeout=max(10.0, count * 0.1))
+    want = expected(model, [r.input_id for r in results])
+    for r in results:
+        assert r.model_prefix == hashlib.sha256(model).digest()[:4]
+        assert r.dtype == 9 and r.format == 0
+        assert r.data == want[r.input_id], f"input {r.input_id}"
+        assert not counts_from_boot or r.inference_count == r.input_id + 1
+    return results

@@ -1,92 +1,61 @@
-"""The QEMU port: the firmware built for a Cortex-M3 (TI LM3S6965) and run under
-`qemu-system-arm -M lm3s6965evb`, its UART on a PTY. Deploys the bundled sine (and
-hello_world_int8, where ../shared has it) over pyserial and checks the streamed results
-bit for bit against the TFLM host interpreter."""
+"""The QEMU ports: the firmware on a Cortex-M3 (TI LM3S6965, `-M lm3s6965evb`, reference
+runner) and a Cortex-M4 (MPS2 AN386, `-M mps2-an386`, TFLM with CMSIS-NN), UART on a PTY.
+Deploys the bundled sine (and hello_world_int8, where ../shared has it) over pyserial and
+checks the streamed results bit for bit against the TFLM host interpreter."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
-import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from fleet.protocol import ActivateMode, Boot, BootReason, LogLevel, ModelActivate, ModelConfirm, Reboot, SlotState
 from fleet.protocol import Stream, StreamConfig
-from tests.firmware.board_link import BoardLink
+from tests.firmware.board_link import BoardLink, check_results
 from fleet.models.bundled import bundled_model
-from tests.firmware.conftest import FIRMWARE, make
+from fleet.errors import FirmwareUnavailable
+from fleet.sim.firmware_boards import FirmwareTarget, QemuMachine, build, target
 from tests.firmware.models import hello_world, sine
+from tests.firmware.tf_models import OP_MODELS, tf_model
 from tests.shared_models import shared_model_path
-from tests.firmware.test_posix_board import check_results
 
-pytestmark = pytest.mark.system
+# The first M4 test builds the TFLM library for the Cortex-M4 (minutes on two cores).
+pytestmark = [pytest.mark.system, pytest.mark.timeout(3000)]
 
 
-@pytest.fixture(scope="session")
-def qemu_elf():
-    missing = [tool for tool in ("arm-none-eabi-gcc", "qemu-system-arm") if not shutil.which(tool)]
-    if missing:
-        pytest.skip(f"{' and '.join(missing)} not installed (apt-get install gcc-arm-none-eabi "
-                    "libnewlib-arm-none-eabi qemu-system-arm)")  # fmt: skip
-    result = make("qemu")
-    assert result.returncode == 0, result.stdout + result.stderr
-    return FIRMWARE / "build" / "qemu" / "fleet-fw-qemu.elf"
+def qemu_image(name: str) -> tuple[FirmwareTarget, Path]:
+    """Build the image of firmware target `name` ("qemu-m3", "qemu-m4"), or skip saying what is missing."""
+    t = target(name)
+    try:
+        return t, build(t)
+    except FirmwareUnavailable as exc:
+        pytest.skip(f"{exc} ({exc.hint})")
 
 
 class QemuBoard:
-    """QEMU started halted (-S): the test opens the PTY first, then resumes the CPU
-    over QMP, so the BOOT event is not lost before anyone listens."""
+    """A QEMU board started halted (-S): the test opens the PTY first, then resumes the
+    CPU over QMP, so the BOOT event is not lost before anyone listens."""
 
-    def __init__(self, elf, tmp_path) -> None:
-        self.qmp_path = str(tmp_path / "qmp.sock")
-        self.proc = subprocess.Popen(
-            ["qemu-system-arm", "-M", "lm3s6965evb", "-display", "none", "-monitor", "none", "-kernel", str(elf),
-             "-serial", "pty", "-S", "-qmp", f"unix:{self.qmp_path},server,nowait"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
-        line = self.proc.stdout.readline()
-        found = re.search(r"(/dev/pts/\d+)", line)
-        assert found, f"QEMU did not report its PTY: {line!r}"
-        self.link = BoardLink.open(found.group(1))
-        self._qmp("cont")
-
-    def _qmp(self, command: str) -> None:
-        deadline = time.monotonic() + 10
-        sock = socket.socket(socket.AF_UNIX)
-        while True:
-            try:
-                sock.connect(self.qmp_path)
-                break
-            except (FileNotFoundError, ConnectionRefusedError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        with sock, sock.makefile("rw") as f:
-            f.readline()  # greeting
-            for execute in ("qmp_capabilities", command):
-                f.write(json.dumps({"execute": execute}) + "\n")
-                f.flush()
-                reply = json.loads(f.readline())
-                while "event" in reply:  # asynchronous events (RESUME...) come in between
-                    reply = json.loads(f.readline())
-                assert "return" in reply, reply
+    def __init__(self, name: str, uid: bytes = bytes.fromhex("525400abcdef")) -> None:
+        self.target, image = qemu_image(name)
+        self.machine = QemuMachine.start(self.target, image, uid)
+        self.link = BoardLink.open(self.machine.port)
+        self.machine.resume()
 
     def close(self) -> None:
         if self.link.port.is_open:
             self.link.close()
-        self.proc.kill()
-        self.proc.wait(timeout=5)
+        self.machine.close()
 
 
-@pytest.fixture
-def qemu_board(qemu_elf, tmp_path):
-    board = QemuBoard(qemu_elf, tmp_path)
+@pytest.fixture(params=["qemu-m3", "qemu-m4"])
+def qemu_board(request):
+    board = QemuBoard(request.param)
     yield board
     board.close()
 
@@ -96,7 +65,7 @@ def test_fleet_deploy_to_qemu(qemu_board, tmp_path, name):
     """The real `fleet deploy` CLI, with the QEMU board named in a devices.toml."""
     model = bundled_model("sine") if name == "sine" else shared_model_path("hello_world_int8.tflite")
     qemu_board.link.close()  # fleet opens the port itself
-    port = qemu_board.link.port.port
+    port = qemu_board.machine.port
     (tmp_path / "devices.toml").write_text(f'[boards.qemu]\nport = "{port}"\n')
     env = {**os.environ, "FLEET_CONFIG": str(tmp_path / "devices.toml"), "FLEET_CACHE_DIR": str(tmp_path / "cache")}
     out = subprocess.run([sys.executable, "-m", "fleet", "deploy", str(model), "--to", "qemu", "--json"],
@@ -112,7 +81,8 @@ def test_deploy_to_qemu(qemu_board, name):
     boot = link.take_events(Boot, 1)[0]
     assert boot.reason == BootReason.POWER_ON
     info = link.hello()
-    assert info.board_kind == "qemu-lm3s6965" and info.active_slot == 0xFF
+    assert info.board_kind == qemu_board.target.kind and info.active_slot == 0xFF
+    assert info.uid == bytes.fromhex("525400abcdef")
     t0 = time.monotonic()
     arena = link.upload(model, 0, name, "1.0.0")
     elapsed = time.monotonic() - t0
@@ -132,3 +102,54 @@ def test_deploy_to_qemu(qemu_board, name):
     link.request(StreamConfig(Stream.RESULTS, LogLevel.INFO, 0, 100, 0))
     link.events.clear()
     check_results(link, model, 10)
+
+
+@pytest.fixture
+def m4_board():
+    board = QemuBoard("qemu-m4")
+    yield board
+    board.close()
+
+
+def deploy_and_check(link, model: bytes, slot: int, count: int) -> list:
+    """Upload `model` to `slot`, run it on trial and check `count` streamed results against
+    the host TFLM interpreter bit for bit; returns the results."""
+    link.upload(model, slot)
+    link.request(ModelActivate(slot, ActivateMode.TEST))
+    link.request(StreamConfig(Stream.RESULTS, LogLevel.INFO, 0, 100, 0))
+    link.events.clear()
+    results = check_results(link, model, count)
+    link.request(StreamConfig(0, LogLevel.INFO, 0, 100, 0))
+    return results
+
+
+@pytest.mark.parametrize("name", ["micro_speech_quantized.tflite", "person_detect.tflite"])
+def test_m4_tflm_cmsis_nn_matches_host_tflm(m4_board, name):
+    """Reshape, depthwise and regular convolution, average pooling, fully connected and
+    softmax through CMSIS-NN on the emulated M4: outputs equal the host TFLM reference
+    kernels' for the same inputs, and latency is the board's own (instruction-count) clock."""
+    model = shared_model_path(name).read_bytes()
+    link = m4_board.link
+    info = link.hello()
+    assert info.cpu_hz == 62_500_000 and info.arena_bytes >= 256 * 1024 and info.slot_bytes >= 512 * 1024
+    results = deploy_and_check(link, model, 0, 4)
+    latencies = {r.latency_us for r in results}
+    print(f"\n{name}: on-device latency {sorted(latencies)} us (instructions x 16 ns)")
+    assert all(0 < r.latency_us < 10_000_000 for r in results)
+
+
+@pytest.mark.tf
+def test_m4_operator_models_match_host_tflm(m4_board):
+    """Convolution, depthwise convolution, pooling, softmax and add models (TensorFlow-built,
+    random weights) on the emulated M4 through CMSIS-NN: streamed outputs equal the host TFLM
+    reference kernels' bit for bit. One board takes them in turn, slots alternating."""
+    link = m4_board.link
+    for i, name in enumerate(OP_MODELS):
+        deploy_and_check(link, tf_model(name), i % 2, 20)
+        link.request(ModelConfirm(i % 2))
+
+
+def test_m4_image_reports_cmsis_nn_kernels():
+    """The runtime string RUNTIME reports is compiled in: the M4 runner was built with CMSIS_NN."""
+    _, image = qemu_image("qemu-m4")
+    assert b"tflm 90b983c cmsis-nn\0" in image.read_bytes()

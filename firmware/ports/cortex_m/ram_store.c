@@ -6,13 +6,12 @@
 #include "board.h"
 
 #define MAGIC 0x464C5452u /* "FLTR" */
-#define SLOT_CAP 12288u
 
 typedef struct {
     uint32_t magic;
     uint32_t boot_reason_plus_one; /* 0: nothing noted, a cold start */
     fw_persist persist;
-    uint8_t slot[FW_SLOTS][SLOT_CAP];
+    uint8_t slot[FW_SLOTS][BOARD_SLOT_BYTES];
 } ram_image;
 
 __attribute__((section(".noinit"), aligned(16))) static ram_image g_ram;
@@ -37,7 +36,7 @@ static int save(void *ctx, const fw_persist *p)
 static int erase(void *ctx, uint8_t slot)
 {
     (void)ctx;
-    memset(g_ram.slot[slot], 0xFF, SLOT_CAP);
+    memset(g_ram.slot[slot], 0xFF, BOARD_SLOT_BYTES);
     return 0;
 }
 
@@ -54,9 +53,9 @@ static const uint8_t *map(void *ctx, uint8_t slot)
     return g_ram.slot[slot];
 }
 
-fw_store board_ram_store(uint32_t slot_bytes)
+fw_store board_ram_store(void)
 {
-    fw_store s = {NULL, slot_bytes <= SLOT_CAP ? slot_bytes : SLOT_CAP, load, save, erase, write, map};
+    fw_store s = {NULL, BOARD_SLOT_BYTES, load, save, erase, write, map};
     return s;
 }
 

@@ -1,4 +1,4 @@
-/* The few Cortex-M3 core registers and instructions the QEMU port uses. */
+/* The few Cortex-M3/M4 core registers and instructions the QEMU ports use. */
 #ifndef CORTEX_M_H
 #define CORTEX_M_H
 #include <stdint.h>
@@ -10,6 +10,7 @@
 #define SYST_CVR REG32(0xE000E018u)
 #define NVIC_ISER0 REG32(0xE000E100u)
 #define SCB_AIRCR REG32(0xE000ED0Cu)
+#define SCB_CPACR REG32(0xE000ED88u)
 
 static inline void irq_disable(void) { __asm__ volatile("cpsid i" ::: "memory"); }
 static inline void irq_enable(void) { __asm__ volatile("cpsie i" ::: "memory"); }

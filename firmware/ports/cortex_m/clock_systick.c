@@ -1,10 +1,10 @@
-/* Microseconds since boot from SysTick: a 1 kHz interrupt counts milliseconds and
+/* Microseconds since boot from SysTick (processor clock, BOARD_SYSTICK_HZ): a 1 kHz interrupt counts milliseconds and
  * the counter value gives the fraction. The interrupt also wakes the main loop from
  * WFI, which is what schedules inference and POWER samples. */
 #include "board.h"
 #include "cortex_m.h"
 
-#define TICKS_PER_MS (BOARD_CPU_HZ / 1000u)
+#define TICKS_PER_MS (BOARD_SYSTICK_HZ / 1000u)
 
 static volatile uint64_t g_ms;
 
