@@ -80,6 +80,8 @@ class Board(_Strict):
     baud: int | None = Field(default=None, gt=0)
     profile: str | None = None
     tags: tuple[str, ...] = ()
+    # What the board's POWER events are: every fleet firmware models them (fleet.telemetry.power_source).
+    power: Literal["modelled", "sensor"] = "modelled"
 
     @field_validator("uid")
     @classmethod
@@ -248,6 +250,11 @@ class FleetConfig(_Strict):
             if unknown:
                 raise ValueError(f"group {group!r} names unknown boards {unknown}; boards are {sorted(boards)}")
         return value
+
+    def power_source_for(self, name: str, uid: str) -> str:
+        """What the POWER events of the board with this name or uid are: `modelled` or `sensor`."""
+        board = self.boards.get(name) or next((b for b in self.boards.values() if b.uid == uid), None)
+        return board.power if board is not None else "modelled"
 
     def baud_for(self, board: Board) -> int:
         return board.baud or self.defaults.baud

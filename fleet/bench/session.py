@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from fleet import __version__
 from fleet.bench.collector import BoardCollector
-from fleet.bench.figures import duty_cycle, energy_figures, inference_rate, latency_figures
+from fleet.bench.figures import duty_cycle, energy_figures, inference_rate, latency_figures, meter_energy_figures
 from fleet.bench.report import BenchReport, BenchSettings, BoardBench, ModelRef
 from fleet.deploy.board_deploy import DeployOptions
 from fleet.deploy.model_file import ModelFile, load_model_file
@@ -156,7 +156,8 @@ def _row(manager: FleetManager, c: BoardCollector, model: ModelFile, deploy: str
     if c.phase == "failed":
         return row
     latency = latency_figures(c.results)
-    energy = energy_figures(c.results, c.powers)
+    metered = meter_energy_figures(c.results, c.meter_energies)
+    energy = metered or energy_figures(c.results, c.powers)
     status = "ok" if c.phase == "done" else "partial"
     reason = None if status == "ok" else f"stopped after {timeout_s:g} s with {c.measured} of {c.inferences} results" + (
         f" ({c.reason})" if c.reason else "")  # fmt: skip
@@ -179,6 +180,8 @@ def _row(manager: FleetManager, c: BoardCollector, model: ModelFile, deploy: str
             energy_max_uj=round(energy.max_uj, 4), energy_intervals=energy.intervals,
             energy_resolution_uj=round(energy.resolution_uj, 6), energy_window_s=energy.window_us / 1e6,
             power_samples=energy.samples,
+            energy_source=c.meter_energies[0].source if metered else (c.powers[0].source if c.powers else None),
+            energy_method=c.meter_energies[0].method if metered else "board",
         )  # fmt: skip
     elif status == "ok":
         update.update(status="partial", reason="too few POWER samples for an energy figure")

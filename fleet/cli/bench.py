@@ -28,8 +28,8 @@ from fleet.deploy.board_deploy import DeployOptions
 from fleet.errors import ConfigError
 from fleet.fleet import FleetManager
 
-HEADERS = ["BOARD", "PROFILE", "STATUS", "P50 ms", "P90 ms", "P99 ms", "INF/S", "mW", "uJ/INF", "uJ SD", "ARENA KB",
-           "FLASH KB", "MODEL"]  # fmt: skip
+HEADERS = ["BOARD", "PROFILE", "STATUS", "P50 ms", "P90 ms", "P99 ms", "INF/S", "mW", "uJ/INF", "uJ SD", "SOURCE",
+           "ARENA KB", "FLASH KB", "MODEL"]  # fmt: skip
 
 
 def _num(value: float | None, digits: int, scale: float = 1.0) -> str | None:
@@ -45,7 +45,7 @@ def table_rows(report: BenchReport) -> tuple[list[str], list[list[str | None]]]:
         row = [
             b.board, b.profile, b.status, _num(b.latency_median_us, 3, 1000), _num(b.latency_p90_us, 3, 1000),
             _num(b.latency_p99_us, 3, 1000), _num(b.inferences_per_s, 1), _num(b.power_mw, 2),
-            _num(b.energy_per_inference_uj, 2), _num(b.energy_std_uj, 2), _num(b.arena_used_bytes, 1, 1024),
+            _num(b.energy_per_inference_uj, 2), _num(b.energy_std_uj, 2), b.energy_source, _num(b.arena_used_bytes, 1, 1024),
             _num(b.flash_used_bytes, 1, 1024), b.model_prefix,
         ]  # fmt: skip
         if ratios is not None:
@@ -124,6 +124,9 @@ async def _bench(args: argparse.Namespace) -> int:
         for b in result.boards:
             if b.reason:
                 print(f"{b.board}: {b.status}: {b.reason}")
+        for r in result.comparison.ratios if result.comparison else ():
+            if r.note:
+                print(f"{r.board}: {r.note}")
     if args.out:
         for path in write_outputs(result, Path(args.out), second):
             print(f"fleet bench: wrote {path}", file=sys.stderr)
