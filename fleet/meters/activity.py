@@ -35,16 +35,22 @@ class Samples:
 class Activity:
     """Busy spans of one board and its power model; see the module doc."""
 
-    def __init__(self, model: PowerModel, in_progress: Callable[[], int | None] | None = None) -> None:
+    def __init__(self, model: PowerModel, in_progress: Callable[[], tuple[int, int] | None] | None = None) -> None:
         self.model = model
-        self._in_progress = in_progress or (lambda: None)  # start of the busy span not reported yet
+        # (start, scheduled end) of the busy span in progress, not reported yet
+        self._in_progress = in_progress or (lambda: None)
         self._starts: list[int] = []
         self._ends: list[int] = []
 
     def attach(self, engine) -> None:  # noqa: ANN001 - fleet.sim.engine.BoardEngine (sim imports stay lazy)
         """Follow a virtual board: its accounted busy spans and the inference in progress."""
         engine.busy_listener = self.add_span
-        self._in_progress = lambda: engine.inference_started_us
+
+        def in_progress() -> tuple[int, int] | None:
+            start, model = engine.inference_started_us, engine.model
+            return None if start is None or model is None else (start, start + model.latency_us)
+
+        self._in_progress = in_progress
 
     def add_span(self, start_us: int, end_us: int) -> None:
         """The board was busy over [start_us, end_us) (spans arrive in time order)."""
@@ -69,9 +75,9 @@ class Activity:
         """Known spans plus the one in progress (up to now), as float arrays of starts and ends."""
         starts, ends = list(self._starts), list(self._ends)
         running = self._in_progress()
-        if running is not None and running < now_us and (not ends or running >= ends[-1]):
-            starts.append(running)
-            ends.append(now_us)
+        if running is not None and running[0] < now_us and (not ends or running[0] >= ends[-1]):
+            starts.append(running[0])
+            ends.append(min(now_us, running[1]))  # past its scheduled end: the next one is not known yet
         return np.asarray(starts, dtype=np.float64), np.asarray(ends, dtype=np.float64)
 
     def render(self, t0_us: float, count: int, period_us: float, voltage_mv: float, now_us: int) -> Samples:
