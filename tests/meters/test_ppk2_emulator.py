@@ -125,3 +125,34 @@ async def test_the_unmodified_ppk2_api_client_reads_the_emulator():
     assert np.median(values[marker == 1]) == pytest.approx(MODEL.active_mw / 3.3 * 1000, rel=1e-3)
     assert np.median(values[marker == 0]) == pytest.approx(MODEL.idle_mw / 3.3 * 1000, rel=1e-3)
     assert 0.15 < marker.mean() < 0.25  # 2 of every 10 ms, bar the idle lead-in
+
+
+@pytest.mark.asyncio
+async def test_fleets_driver_reads_the_emulator_over_a_pty():
+    from fleet.meters.ppk2_driver import Ppk2Driver
+    from fleet.transport.serial import open_transport
+
+    clock = MonotonicClock()
+    activity = Activity(MODEL)
+    now = clock.now_us()
+    activity.add_span(now + 50_000, now + 60_000)
+    meter = PtyMeter(Ppk2Device(activity, clock, marker_channel=2))
+    meter.start()
+    transport = await open_transport(meter.port, 115200)
+    try:
+        driver = Ppk2Driver(transport, "EMU1", voltage_mv=3000, marker_channel=2)
+        await driver.start()
+        chunks = []
+        while sum(len(c.current_a) for c in chunks) < 12_000:
+            chunks.append(await driver.read())
+        await driver.stop()
+    finally:
+        await transport.close()
+        await meter.stop()
+    assert all(b.t0_us == pytest.approx(a.end_us) for a, b in zip(chunks, chunks[1:]))
+    assert chunks[0].volts == 3.0 and driver.lost == 0
+    current = np.concatenate([c.current_a for c in chunks])
+    marker = np.concatenate([c.marker for c in chunks])
+    assert marker.sum() == 1000  # 10 ms at 100 kS/s
+    # At the PPK2's 3.0 V; the last marked sample is the edge one, partly idle.
+    assert current[marker][:-1] == pytest.approx(MODEL.active_mw / 3000, abs=0.5e-6)
