@@ -27,6 +27,7 @@ from fleet.config import load_config
 from fleet.deploy.board_deploy import DeployOptions
 from fleet.errors import ConfigError
 from fleet.fleet import FleetManager
+from fleet.meters.attach import attach_meters
 
 HEADERS = ["BOARD", "PROFILE", "STATUS", "P50 ms", "P90 ms", "P99 ms", "INF/S", "mW", "uJ/INF", "uJ SD", "SOURCE",
            "ARENA KB", "FLASH KB", "MODEL"]  # fmt: skip
@@ -103,11 +104,13 @@ async def _bench(args: argparse.Namespace) -> int:
     )  # fmt: skip
     manager = FleetManager(config, streams=bench_streams(args.power_interval), target=args.to)
     view = ProgressView(sys.stderr)
+    meters = None
     try:
         await manager.start()
         if (error := manager.unreachable()) is not None:
             report_error(error)
             return 1
+        meters = await attach_meters(manager)
         result = await run_bench(manager, args.model, options, progress=view.update)
         second = None
         if args.compare and baseline_file is None:
@@ -116,6 +119,8 @@ async def _bench(args: argparse.Namespace) -> int:
         elif baseline_file is not None:
             result.comparison = compare(result, baseline_file, "file")
     finally:
+        if meters is not None:
+            await meters.stop()
         await manager.stop()
     if args.json:
         print(result.model_dump_json(), flush=True)

@@ -78,7 +78,7 @@ def registered_boards(directory: Path | None = None, *, unplugged: bool = False)
         except (ValueError, ValidationError):
             path.unlink(missing_ok=True)  # not ours, or written by a broken version
             continue
-        if not _alive(board.pid):
+        if not process_alive(board.pid):
             path.unlink(missing_ok=True)
             continue
         if unplugged or (board.port and os.path.exists(board.port)):
@@ -86,7 +86,8 @@ def registered_boards(directory: Path | None = None, *, unplugged: bool = False)
     return sorted(boards, key=lambda b: b.port)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process (a registering `fleet sim`) still runs."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
