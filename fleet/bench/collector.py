@@ -31,6 +31,7 @@ class BoardCollector:
     inferences: int
     warmup: int
     min_power_samples: int = 3
+    metered: bool = False  # a meter feeds this board: done only once its per-inference figures are in
     phase: Phase = "deploying"
     reason: str | None = None
     restarts: int = 0
@@ -99,7 +100,7 @@ class BoardCollector:
     def _check_done(self) -> None:
         if len(self.results) < self.inferences:
             return
-        if self.meter_energies:  # a meter feeds this board: wait for its figure of each measured inference
+        if self.metered:  # wait for the meter's figure of each measured inference
             first = self.results[0].inference_count
             if sum(1 for e in self.meter_energies if e.inference_count >= first) >= self.inferences:
                 self.phase = "done"

@@ -60,18 +60,22 @@ async def run_bench(
     *,
     target: str = "all",
     progress: Progress | None = None,
+    metered: frozenset[str] = frozenset(),
 ) -> BenchReport:
     """Deploy where needed and measure every board `target` names; see the module doc.
 
     Raises ModelError for an unusable model file and ConfigError for a target that names
     no managed board; a board that fails is a row with status `failed`, never an exception.
+    `metered`: uids of boards a meter feeds (`fleet.meters.session.MeterSet.sessions`):
+    their energy is the meter's per-inference figure, and their measurement waits for it.
     """
     started = time.time()
     model = load_model_file(model_path)
     chosen = select(list(manager.boards.values()), manager.config, target)
     prefix = model.info.sha256[:8]
     collectors = {
-        b.uid: BoardCollector(b.name, b.uid, prefix, options.inferences, options.warmup, options.min_power_samples)
+        b.uid: BoardCollector(b.name, b.uid, prefix, options.inferences, options.warmup, options.min_power_samples,
+                              metered=b.uid in metered)
         for b in chosen
     }  # fmt: skip
     arena_used: dict[str, int] = {}

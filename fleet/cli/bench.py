@@ -111,10 +111,11 @@ async def _bench(args: argparse.Namespace) -> int:
             report_error(error)
             return 1
         meters = await attach_meters(manager)
-        result = await run_bench(manager, args.model, options, progress=view.update)
+        metered = frozenset(meters.sessions) if meters is not None else frozenset()
+        result = await run_bench(manager, args.model, options, progress=view.update, metered=metered)
         second = None
         if args.compare and baseline_file is None:
-            second = await run_bench(manager, args.compare, options, progress=view.update)
+            second = await run_bench(manager, args.compare, options, progress=view.update, metered=metered)
             result.comparison = compare(result, second, "model")
         elif baseline_file is not None:
             result.comparison = compare(result, baseline_file, "file")

@@ -6,6 +6,9 @@ its power model, and renders any stretch of time as meter samples: for sample k,
 (idle and active power weighted by the busy fraction) divided by the supply voltage, and
 the marker is high when the board is busy at the sample's start (a GPIO the firmware
 raises for the duration of each inference, sampled as a meter's digital input is).
+Between back-to-back inferences the modelled firmware holds the marker low for
+`MARKER_LOW_US` (one PPK2 sample), or a meter sampling it could not tell them apart: the
+next inference's pulse starts that much after the inference does.
 
 Spans come from a virtual board's engine (`attach`) or are given by hand (tests play a
 known waveform). Vectorised with numpy: a meter at 100 kS/s renders 100,000 samples a
@@ -20,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from fleet.sim.power import PowerModel
+
+MARKER_LOW_US = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +98,9 @@ class Activity:
             j = np.maximum(i, 0)
             busy = np.where(i >= 0, before[j] + np.clip(edges - s[j], 0.0, (e - s)[j]), 0.0)
             frac = np.diff(busy) / period_us
-            marker = ((i >= 0) & (edges < e[j]))[:-1]
+            rise = np.maximum(s, np.concatenate(([-np.inf], e[:-1] + MARKER_LOW_US)))
+            starts = edges[:-1]
+            k = np.searchsorted(rise, starts, side="right") - 1
+            marker = (k >= 0) & (starts < e[np.maximum(k, 0)])
         power_mw = self.model.idle_mw + (self.model.active_mw - self.model.idle_mw) * frac
         return Samples(t0_us, period_us, power_mw / voltage_mv, marker)  # mW / mV = A

@@ -134,14 +134,16 @@ async def test_fleets_driver_reads_the_emulator_over_a_pty():
 
     clock = MonotonicClock()
     activity = Activity(MODEL)
-    now = clock.now_us()
-    activity.add_span(now + 50_000, now + 60_000)
-    meter = PtyMeter(Ppk2Device(activity, clock, marker_channel=2))
+    device = Ppk2Device(activity, clock, marker_channel=2, lag_us=100_000)  # time to add the span below
+    meter = PtyMeter(device)
     meter.start()
     transport = await open_transport(meter.port, 115200)
     try:
         driver = Ppk2Driver(transport, "EMU1", voltage_mv=3000, marker_channel=2)
         await driver.start()
+        while not device.measuring:  # the emulator has yet to read AVERAGE_START
+            await asyncio.sleep(0.001)
+        activity.add_span(round(device.t0_us) + 50_000, round(device.t0_us) + 60_000)
         chunks = []
         while sum(len(c.current_a) for c in chunks) < 12_000:
             chunks.append(await driver.read())

@@ -104,7 +104,7 @@ def test_bench_takes_a_meters_per_inference_energy_and_keeps_its_samples_out_of_
     from fleet.bench.collector import BoardCollector
     from fleet.bench.figures import meter_energy_figures
 
-    collector = BoardCollector("b", "01", "00000000", inferences=3, warmup=0)
+    collector = BoardCollector("b", "01", "00000000", inferences=3, warmup=0, metered=True)
     collector.arm()
     for i in range(1, 5):
         collector.feed(result(i * 10_000, i))
