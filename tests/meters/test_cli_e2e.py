@@ -1,0 +1,79 @@
+"""End to end, as a user runs it: `fleet sim --meter ppk2`, then `fleet scan`, `fleet monitor`
+and `fleet bench` as subprocesses, with a private sim registry."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fleet.models.bundled import bundled_model
+from fleet.profiles import get_profile
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def env(tmp_path):
+    env = dict(os.environ)
+    env["FLEET_SIM_REGISTRY"] = str(tmp_path / "registry")
+    env["PYTHONPATH"] = str(REPO)
+    env.pop("FLEET_CONFIG", None)
+    return env
+
+
+def fleet(env, cwd, *args, timeout=120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fleet", *args], capture_output=True, text=True, env=env,
+                          cwd=cwd, timeout=timeout, check=False)  # fmt: skip
+
+
+@pytest.fixture
+def sim(env, tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fleet", "sim", "--boards", "2", "--seed", "5", "--json", "--meter", "ppk2",
+         "--model", str(bundled_model("gesture"))],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        yield [json.loads(proc.stdout.readline()) for _ in range(2)]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_each_virtual_board_is_measured_by_its_own_emulated_ppk2(sim, env, tmp_path):
+    labels = {b["uid"]: b["meter"] for b in sim}
+    assert all(label.startswith("meter:ppk2 PPK") for label in labels.values())
+
+    scan = fleet(env, tmp_path, "scan", "--json")
+    assert scan.returncode == 0, scan.stderr
+    report = json.loads(scan.stdout)
+    names = {b["uid"]: b["name"] for b in report["boards"]}
+    assert {m["meter"]: m["board"] for m in report["meters"]} == {labels[u]: names[u] for u in labels}
+    assert {b["port"] for b in report["boards"]}.isdisjoint(m["port"] for m in report["meters"])
+
+    out = fleet(env, tmp_path, "monitor", "--json", "--duration", "6")
+    assert out.returncode == 0, out.stderr
+    events = [json.loads(line) for line in out.stdout.splitlines()]
+    latency = next(e["latency_us"] for e in events if e["kind"] == "result")
+    profile = get_profile("nano33ble")
+    for uid, label in labels.items():
+        power = [e for e in events if e["kind"] == "power" and e["uid"] == uid]
+        assert {e["source"] for e in power} == {"modelled", label}  # the board's POWER, and the meter's
+        energy = [e for e in events if e["kind"] == "energy" and e["uid"] == uid]
+        assert len(energy) >= 20 and {e["source"] for e in energy} == {label}
+        assert statistics.median(e["energy_uj"] for e in energy) == pytest.approx(
+            profile.active_mw * latency / 1000, rel=0.05)  # fmt: skip
+
+    bench = fleet(env, tmp_path, "bench", str(bundled_model("gesture")), "--to", "all", "--inferences", "30", "--json")
+    assert bench.returncode == 0, bench.stderr
+    rows = json.loads(bench.stdout)["boards"]
+    for row in rows:
+        assert row["energy_source"] == labels[row["uid"]] and row["energy_method"] == "marker"
+        assert row["energy_per_inference_uj"] == pytest.approx(profile.active_mw * latency / 1000, rel=0.05)
