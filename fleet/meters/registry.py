@@ -8,13 +8,12 @@ deleted by the reader.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from fleet.sim.registry import process_alive, registry_dir
+from fleet.sim.registry import live_entries, registry_dir, write_entry
 
 
 class RegisteredMeter(BaseModel):
@@ -30,13 +29,7 @@ class RegisteredMeter(BaseModel):
 
 
 def register_meter(meter: RegisteredMeter, directory: Path | None = None) -> Path:
-    directory = directory or registry_dir()
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = directory / f"{meter.serial}.meter"
-    tmp = directory / f".{meter.serial}.{os.getpid()}.mtmp"
-    tmp.write_text(meter.model_dump_json(), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_entry(meter, f"{meter.serial}.meter", directory)
 
 
 def unregister_meter(serial: str, directory: Path | None = None) -> None:
@@ -45,22 +38,5 @@ def unregister_meter(serial: str, directory: Path | None = None) -> None:
 
 def registered_meters(directory: Path | None = None) -> list[RegisteredMeter]:
     """Live emulated meters whose port exists, sorted by port; stale entries are deleted."""
-    directory = directory or registry_dir()
-    if not directory.is_dir():
-        return []
-    meters = []
-    for path in sorted(directory.glob("*.meter")):
-        try:
-            meter = RegisteredMeter.model_validate(json.loads(path.read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            continue
-        except (ValueError, ValidationError):
-            path.unlink(missing_ok=True)
-            continue
-        if not process_alive(meter.pid):
-            path.unlink(missing_ok=True)
-            continue
-        if os.path.exists(meter.port):
-            meters.append(meter)
+    meters = [m for m in live_entries("*.meter", RegisteredMeter, directory) if os.path.exists(m.port)]
     return sorted(meters, key=lambda m: m.port)
-

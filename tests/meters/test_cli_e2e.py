@@ -4,47 +4,22 @@ and `fleet bench` as subprocesses, with a private sim registry."""
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from fleet.models.bundled import bundled_model
 from fleet.profiles import get_profile
+from tests.sim.helpers import sim_process
+from tests.telemetry.test_cli_e2e import env, fleet  # noqa: F401 - env is a fixture
 
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def env(tmp_path):
-    env = dict(os.environ)
-    env["FLEET_SIM_REGISTRY"] = str(tmp_path / "registry")
-    env["PYTHONPATH"] = str(REPO)
-    env.pop("FLEET_CONFIG", None)
-    return env
-
-
-def fleet(env, cwd, *args, timeout=120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fleet", *args], capture_output=True, text=True, env=env,
-                          cwd=cwd, timeout=timeout, check=False)  # fmt: skip
-
-
-@pytest.fixture
 def sim(env, tmp_path):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fleet", "sim", "--boards", "2", "--seed", "5", "--json", "--meter", "ppk2",
-         "--model", str(bundled_model("gesture"))],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
-    )  # fmt: skip
-    try:
-        yield [json.loads(proc.stdout.readline()) for _ in range(2)]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with sim_process(env, tmp_path, 2, "--seed", "5", "--meter", "ppk2", "--model", str(bundled_model("gesture"))) as up:
+        yield up
 
 
 def test_each_virtual_board_is_measured_by_its_own_emulated_ppk2(sim, env, tmp_path):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fleet.meters.activity import Activity
+from fleet.meters.activity import MARKER_LOW_US, Activity
 from fleet.meters.energy import EnergyReducer, ResultMark
 from fleet.meters.ppk2_emulator import PERIOD_US, Ppk2Device
 from fleet.meters.ppk2_protocol import Calibration, Command, SampleDecoder, regulator_bytes
@@ -52,6 +52,14 @@ def waveform(n: int, latency_us: int, period_us: int, first_us: int) -> list[tup
     return [(first_us + k * period_us, first_us + k * period_us + latency_us) for k in range(n)]
 
 
+def playing(spans) -> Activity:
+    """A board's activity made of these busy spans."""
+    activity = Activity(MODEL)
+    for span in spans:
+        activity.add_span(*span)
+    return activity
+
+
 def marks(spans, *, host_error_us=0.0) -> list[ResultMark]:
     return [ResultMark(k + 1, end - BOARD_BOOT, end - start, end + host_error_us) for k, (start, end) in enumerate(spans)]
 
@@ -60,9 +68,7 @@ def marks(spans, *, host_error_us=0.0) -> list[ResultMark]:
 def test_marker_method_recovers_each_inference_within_one_percent(latency_us):
     clock = FakeClock(T0)
     spans = waveform(40, latency_us, latency_us + 6_113, T0 + 20_007)
-    activity = Activity(MODEL)
-    for span in spans:
-        activity.add_span(*span)
+    activity = playing(spans)
     reducer = EnergyReducer("marker")
     bench = Bench(activity, reducer, clock)
     # The host's first estimate of where a result falls on the meter's clock is 2.5 ms off
@@ -84,9 +90,7 @@ def test_marker_method_recovers_each_inference_within_one_percent(latency_us):
 def test_baseline_subtraction_leaves_the_inference_alone():
     clock = FakeClock(T0)
     spans = waveform(20, 5_000, 12_000, T0 + 10_003)
-    activity = Activity(MODEL)
-    for span in spans:
-        activity.add_span(*span)
+    activity = playing(spans)
     reducer = EnergyReducer("marker", baseline=True)
     bench = Bench(activity, reducer, clock)
     for mark in marks(spans):
@@ -105,9 +109,7 @@ def test_timestamp_method_stays_within_its_documented_bound(epsilon_us):
     clock = FakeClock(T0)
     latency = 4_000
     spans = waveform(20, latency, 11_000, T0 + 10_000)
-    activity = Activity(MODEL)
-    for span in spans:
-        activity.add_span(*span)
+    activity = playing(spans)
     reducer = EnergyReducer("timestamp")
     bench = Bench(activity, reducer, clock)
     for mark in marks(spans, host_error_us=epsilon_us):
@@ -126,9 +128,7 @@ def test_timestamp_method_stays_within_its_documented_bound(epsilon_us):
 def test_results_and_pulses_that_do_not_pair_are_counted_not_guessed():
     clock = FakeClock(T0)
     spans = waveform(6, 2_000, 10_000, T0 + 10_000)
-    activity = Activity(MODEL)
-    for span in spans:
-        activity.add_span(*span)
+    activity = playing(spans)
     reducer = EnergyReducer("marker")
     bench = Bench(activity, reducer, clock)
     all_marks = marks(spans)
@@ -170,3 +170,18 @@ def test_a_virtual_boards_inferences_measured_through_the_emulated_meter(tmp_pat
     for e in bench.out:
         assert e.energy_uj == pytest.approx(engine.power_model.inference_energy_uj(latency), rel=0.01)
     assert np.mean([e.power_mw for e in bench.out]) == pytest.approx(engine.power_model.active_mw, rel=0.01)
+
+
+def test_back_to_back_inferences_stay_apart_on_the_marker():
+    # Regression: with no gap the marker stayed high, no pulse ever ended, no energy came out.
+    clock = FakeClock(T0)
+    spans = waveform(10, 2_000, 2_000, T0 + 10_000)  # each starts where the last ended
+    reducer = EnergyReducer("marker")
+    bench = Bench(playing(spans), reducer, clock)
+    for mark in marks(spans):
+        bench.out += reducer.feed_result(mark)
+    bench.run_until(spans[-1][1] + 30_000)
+    assert [e.inference_count for e in bench.out] == list(range(1, 11))
+    exact = MODEL.active_mw * 2_000 / 1000
+    for e in bench.out[1:]:  # the low time (10 µs) before each later pulse is in no window
+        assert e.energy_uj == pytest.approx(exact * (2_000 - MARKER_LOW_US) / 2_000, rel=1e-3)
