@@ -120,3 +120,30 @@ def test_bench_takes_a_meters_per_inference_energy_and_keeps_its_samples_out_of_
     assert figures.per_inference_uj == pytest.approx(20.0)  # counts 1..3: 10, 20, 30
     assert figures.min_uj == 10.0 and figures.max_uj == 30.0 and figures.intervals == 3
     assert meter_energy_figures(collector.results[:1], [energy(1, 99, 5.0)]) is None
+
+
+def test_mqtt_exports_the_source_and_each_inferences_energy():
+    from fleet.export.topics import message_for
+
+    sample = PowerEvent(board="b", uid="01", host_time=1.0, device_time_us=5, voltage_mv=3300, current_ua=2000,
+                        energy_uj=1, power_mw=6.6, source="meter:ppk2 ABC")  # fmt: skip
+    power_message = message_for(sample, "fleet")
+    assert power_message is not None and power_message.topic == "fleet/b/power"
+    assert parse_event(power_message.payload).source == "meter:ppk2 ABC"
+    energy_message = message_for(energy(5, 2, 3.5), "fleet")
+    assert energy_message is not None and energy_message.topic == "fleet/b/energy" and not energy_message.retain
+    assert parse_event(energy_message.payload) == energy(5, 2, 3.5)
+
+
+def test_the_tui_charts_a_meters_power_alone_once_one_feeds_the_board():
+    from fleet.tui.history import BoardHistory
+
+    history = BoardHistory()
+    history.add_power(power(10_000, 1, mw=10.0))
+    meter = PowerEvent(board="b", uid="01", host_time=0.02, device_time_us=5, voltage_mv=3300, current_ua=2000,
+                       energy_uj=1, power_mw=6.6, source="meter:ppk2 ABC")  # fmt: skip
+    history.add_power(meter)
+    history.add_power(power(30_000, 2, mw=10.0))  # the board's modelled figure: not charted any more
+    assert history.power_source == "meter:ppk2 ABC"
+    buckets = history.power_mw.buckets(0.0)
+    assert sum(b.count for b in buckets) == 2 and min(b.min for b in buckets) == 6.6
