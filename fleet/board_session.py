@@ -54,7 +54,8 @@ class BoardSession:
         self.state = state
         self.connector = connector
         self.client: BoardClient | None = None
-        self.ingest = BoardIngest(state.name, state.uid, manager.catalog)
+        self.ingest = BoardIngest(state.name, state.uid, manager.catalog,
+                                  manager.config.power_source_for(state.name, state.uid))
         self.wake = asyncio.Event()
         self.online = asyncio.Event()
         self.settled = asyncio.Event()

@@ -80,6 +80,8 @@ class Board(_Strict):
     baud: int | None = Field(default=None, gt=0)
     profile: str | None = None
     tags: tuple[str, ...] = ()
+    # What the board's POWER events are: every fleet firmware models them (fleet.telemetry.power_source).
+    power: Literal["modelled", "sensor"] = "modelled"
 
     @field_validator("uid")
     @classmethod
@@ -117,6 +119,37 @@ class Board(_Strict):
         if not (self.port or self.url or self.match or self.uid):
             raise ValueError("a board needs one of port, url, match or uid to be found")
         return self
+
+
+class Meter(_Strict):
+    """An external power meter (`[[meters]]`) in the supply of one board (docs/power.md)."""
+
+    kind: Literal["ppk2", "lpm01a"]
+    board: str  # the board it feeds: a [boards.*] name, or a board's uid
+    port: str | None = None
+    match: UsbMatch | None = None
+    serial: str | None = None  # how its figures are labelled (default: the USB serial, else the port)
+    # A marker line is wired (PPK2 digital input `channel`); false: timestamp windows.
+    # Default: true for a PPK2, false for an LPM01A (it samples no digital input).
+    marker: bool | None = None
+    channel: int = Field(default=0, ge=0, le=7)
+    voltage_mv: int = Field(default=3300, ge=800, le=5000)  # the supply the meter gives (or, ampere mode, sees)
+    mode: Literal["source", "ampere"] = "source"  # PPK2: supply the board, or measure its own supply
+    baseline: bool = False  # subtract idle power x window from each inference's energy
+
+    @model_validator(mode="after")
+    def _findable(self) -> Meter:
+        if self.port is None and self.match is None:
+            raise ValueError("a meter needs a port or a USB match to be found")
+        if self.kind == "lpm01a" and not 1800 <= self.voltage_mv <= 3300:
+            raise ValueError(f"an LPM01A supplies 1800..3300 mV, not {self.voltage_mv}")
+        if self.kind == "lpm01a" and self.marker is True:
+            raise ValueError("an LPM01A samples no marker line: set marker = false (timestamp windows)")
+        return self
+
+    @property
+    def uses_marker(self) -> bool:
+        return self.marker if self.marker is not None else self.kind == "ppk2"
 
 
 class Rollout(_Strict):
@@ -211,6 +244,7 @@ class FleetConfig(_Strict):
     groups: dict[str, tuple[str, ...]] = {}
     rollout: Rollout = Rollout()
     mqtt: Mqtt | None = None
+    meters: tuple[Meter, ...] = ()
     source: Path | None = Field(default=None, exclude=True)
 
     @field_validator("boards")
@@ -248,6 +282,11 @@ class FleetConfig(_Strict):
             if unknown:
                 raise ValueError(f"group {group!r} names unknown boards {unknown}; boards are {sorted(boards)}")
         return value
+
+    def power_source_for(self, name: str, uid: str) -> str:
+        """What the POWER events of the board with this name or uid are: `modelled` or `sensor`."""
+        board = self.boards.get(name) or next((b for b in self.boards.values() if b.uid == uid), None)
+        return board.power if board is not None else "modelled"
 
     def baud_for(self, board: Board) -> int:
         return board.baud or self.defaults.baud

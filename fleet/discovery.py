@@ -23,6 +23,7 @@ from serial.tools import list_ports
 from fleet.client import BoardClient
 from fleet.config import Board, FleetConfig, UsbMatch
 from fleet.errors import FleetError, PortBusy, RequestTimeout
+from fleet.meters.discovery import is_meter_port
 from fleet.profiles import load_profiles
 from fleet.protocol import Info, RuntimeInfo
 from fleet.transport.lock import PROBE
@@ -110,7 +111,8 @@ def profile_for_usb(usb: UsbIdentity) -> str | None:
     return None
 
 
-def _usb_ports(ports: Iterable[object]) -> list[tuple[str, UsbIdentity]]:
+def usb_ports(ports: Iterable[object]) -> list[tuple[str, UsbIdentity]]:
+    """(device, USB identity) of every USB serial port in a `list_ports.comports()` answer."""
     found = []
     for p in ports:
         vid, pid = getattr(p, "vid", None), getattr(p, "pid", None)
@@ -149,7 +151,9 @@ def find_candidates(
             add(Candidate(target, "config", config.baud_for(board), name, board.profile, tags=board.tags))
 
     rules = [(name, b) for name, b in config.boards.items() if b.match is not None]
-    for device, usb in _usb_ports(ports()):
+    for device, usb in usb_ports(ports()):
+        if is_meter_port(config, device, usb):
+            continue  # a power meter: a HELLO would be garbage to it (fleet.meters.discovery)
         matched = next(((n, b) for n, b in rules if b.match is not None and usb_matches(b.match, usb)), None)
         if matched is not None:
             name, board = matched

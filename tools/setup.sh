@@ -32,4 +32,4 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
     .venv/bin/python -m pip install -q --upgrade pip
 fi
-.venv/bin/python -m pip install -q -e '.[sim,tf,bench,mqtt,dev]'
+.venv/bin/python -m pip install -q -e '.[sim,tf,bench,mqtt,meter,dev]'

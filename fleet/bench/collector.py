@@ -4,7 +4,9 @@ A collector is armed once the board runs the model (its deploy confirmed or skip
 skips `warmup` results of that model, then keeps every result and every POWER sample.
 It is done when it holds at least `inferences` results and at least `min_power_samples`
 POWER samples inside the span of those results (a fast model keeps streaming until the
-energy window is long enough). A reset (a boot event, or the board's count or clock
+energy window is long enough); with a meter in the board's supply, once the meter's
+per-inference figure (an `energy` event, which comes after its result) has arrived for
+`inferences` of the measured results. A reset (a boot event, or the board's count or clock
 going back) starts the measurement over: the energy and counts since boot restarted.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from fleet.telemetry.events import BootEvent, PowerEvent, ResultEvent, StateEvent, TelemetryEvent
+from fleet.telemetry.events import BootEvent, EnergyEvent, PowerEvent, ResultEvent, StateEvent, TelemetryEvent
 
 Phase = Literal["deploying", "warmup", "measuring", "done", "failed"]
 MAX_RESTARTS = 3
@@ -29,11 +31,13 @@ class BoardCollector:
     inferences: int
     warmup: int
     min_power_samples: int = 3
+    metered: bool = False  # a meter feeds this board: done only once its per-inference figures are in
     phase: Phase = "deploying"
     reason: str | None = None
     restarts: int = 0
     results: list[ResultEvent] = field(default_factory=list)
-    powers: list[PowerEvent] = field(default_factory=list)
+    powers: list[PowerEvent] = field(default_factory=list)  # the board's own POWER samples
+    meter_energies: list[EnergyEvent] = field(default_factory=list)  # a meter's per-inference figures
     _to_skip: int = 0
     _last: ResultEvent | None = None
 
@@ -61,7 +65,13 @@ class BoardCollector:
             self._reset_seen("the board reset")
         elif isinstance(event, ResultEvent):
             self._on_result(event)
+        elif isinstance(event, EnergyEvent):
+            if self.phase == "measuring":
+                self.meter_energies.append(event)
+                self._check_done()
         elif isinstance(event, PowerEvent):
+            if event.source.startswith("meter:"):
+                return  # the meter's own clock: its energy arrives per inference (EnergyEvent)
             if self.powers and event.device_time_us < self.powers[-1].device_time_us:
                 self._reset_seen("the board's clock went back")
             elif self.phase == "measuring":
@@ -90,6 +100,11 @@ class BoardCollector:
     def _check_done(self) -> None:
         if len(self.results) < self.inferences:
             return
+        if self.metered:  # wait for the meter's figure of each measured inference
+            first = self.results[0].inference_count
+            if sum(1 for e in self.meter_energies if e.inference_count >= first) >= self.inferences:
+                self.phase = "done"
+            return
         start, end = self.results[0].device_time_us, self.results[-1].device_time_us
         inside = sum(1 for p in self.powers if start <= p.device_time_us <= end)
         if inside >= self.min_power_samples:
@@ -105,6 +120,7 @@ class BoardCollector:
     def _restart(self) -> None:
         self.results.clear()
         self.powers.clear()
+        self.meter_energies.clear()
         self._last = None
         self._to_skip = self.warmup
         self.phase = "warmup" if self.warmup > 0 else "measuring"

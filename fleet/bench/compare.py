@@ -4,7 +4,9 @@ The baseline is a second model benchmarked on the same boards, or a report saved
 (`--out` writes `bench.json`; `--json` prints the same document). Boards are matched by
 uid, else by name (a board renamed in devices.toml is still the same chip). A ratio is
 this / baseline, so 0.5 for energy per inference means this run uses half the energy;
-None where either side lacks the figure.
+None where either side lacks the figure. Power and energy measured by different kinds of
+source (a model, the board's sensor, an external meter) are not compared: their ratios are
+None and the row's `note` says why.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fleet.bench.report import BenchReport, BoardBench, BoardRatio, Comparison
+from fleet.telemetry.power_source import source_kind
 
 # (ratio field, BoardBench field)
 RATIO_FIELDS = (
@@ -28,9 +31,17 @@ def ratio(value: float | None, base: float | None) -> float | None:
     return round(value / base, 4)
 
 
+_ENERGY_RATIOS = ("power", "energy_per_inference")
+
+
 def board_ratio(current: BoardBench, base: BoardBench) -> BoardRatio:
     figures = {name: ratio(getattr(current, attr), getattr(base, attr)) for name, attr in RATIO_FIELDS}
-    return BoardRatio(board=current.board, uid=current.uid, **figures)
+    note = None
+    kinds = [source_kind(b.energy_source) if b.energy_source else None for b in (current, base)]
+    if None not in kinds and kinds[0] != kinds[1]:
+        note = f"energy not compared: {current.energy_source} here, {base.energy_source} in the baseline"
+        figures.update({name: None for name in _ENERGY_RATIOS})
+    return BoardRatio(board=current.board, uid=current.uid, note=note, **figures)
 
 
 def compare(report: BenchReport, baseline: BenchReport, source: Literal["model", "file"]) -> Comparison:

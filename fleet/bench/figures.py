@@ -15,6 +15,9 @@ inference finished, `latency_us` its invoke time, `inference_count` since boot) 
 - energy per inference = (E(p_last) - E(p_first)) / (N(p_last) - N(p_first)) over the POWER
   samples inside the measured span; its spread is that of the same ratio over runs of
   consecutive POWER intervals that each span at least one inference. Average power = the same energy / the same device time.
+- with a meter in the board's supply, energy per inference is the mean of the meter's
+  per-inference figures (`energy` events) for the measured results, matched by
+  `inference_count`; the spread is theirs. Average power = their energy / their windows.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from fleet.telemetry.events import PowerEvent, ResultEvent
+from fleet.telemetry.events import EnergyEvent, PowerEvent, ResultEvent
 from fleet.telemetry.stats import percentile
 
 
@@ -170,3 +173,19 @@ def _chunk_values(samples: list[tuple[int, int, float]]) -> list[float]:
         values.append((e1 - e0) / (n1 - n0))
     return values
 
+
+
+def meter_energy_figures(results: Sequence[ResultEvent], energies: Sequence[EnergyEvent]) -> EnergyFigures | None:
+    """Energy per inference from a meter's per-inference figures for the measured results; None without any."""
+    counts = {r.inference_count for r in results}
+    chosen = [e for e in energies if e.inference_count in counts]
+    if not chosen:
+        return None
+    values = [e.energy_uj for e in chosen]
+    window_us = sum(e.duration_us for e in chosen)
+    return EnergyFigures(
+        per_inference_uj=statistics.fmean(values), std_uj=statistics.stdev(values) if len(values) > 1 else None,
+        min_uj=min(values), max_uj=max(values), intervals=len(values), resolution_uj=0.0,
+        power_mw=sum(e.energy_uj + e.baseline_uj for e in chosen) / window_us * 1000 if window_us > 0 else 0.0,
+        window_us=round(window_us), inferences=float(len(chosen)), samples=len(chosen),
+    )  # fmt: skip

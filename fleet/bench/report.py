@@ -73,6 +73,9 @@ class BoardBench(_Model):
     energy_intervals: int = 0  # values behind the spread (POWER intervals merged to span >= 1 inference)
     energy_resolution_uj: float | None = None
     energy_window_s: float | None = None
+    # Who measured power and energy (fleet.telemetry.power_source): modelled, sensor or meter:<kind> <serial>.
+    energy_source: str | None = None
+    energy_method: Literal["board", "marker", "timestamp"] | None = None  # board: the board's POWER; else a meter's
     power_samples: int = 0  # POWER samples in the energy window
     lost_results: int = 0  # inferences the board counted but whose result did not arrive
     restarts: int = 0  # measurements started over after a board reset
@@ -93,6 +96,7 @@ class BoardRatio(_Model):
     inferences_per_s: float | None = None
     power: float | None = None
     energy_per_inference: float | None = None
+    note: str | None = None  # why a figure has no ratio (energy from different kinds of source)
 
 
 class Comparison(_Model):

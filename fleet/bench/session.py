@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from fleet import __version__
 from fleet.bench.collector import BoardCollector
-from fleet.bench.figures import duty_cycle, energy_figures, inference_rate, latency_figures
+from fleet.bench.figures import duty_cycle, energy_figures, inference_rate, latency_figures, meter_energy_figures
 from fleet.bench.report import BenchReport, BenchSettings, BoardBench, ModelRef
 from fleet.deploy.board_deploy import DeployOptions
 from fleet.deploy.model_file import ModelFile, load_model_file
@@ -60,18 +60,22 @@ async def run_bench(
     *,
     target: str = "all",
     progress: Progress | None = None,
+    metered: frozenset[str] = frozenset(),
 ) -> BenchReport:
     """Deploy where needed and measure every board `target` names; see the module doc.
 
     Raises ModelError for an unusable model file and ConfigError for a target that names
     no managed board; a board that fails is a row with status `failed`, never an exception.
+    `metered`: uids of boards a meter feeds (`fleet.meters.session.MeterSet.sessions`):
+    their energy is the meter's per-inference figure, and their measurement waits for it.
     """
     started = time.time()
     model = load_model_file(model_path)
     chosen = select(list(manager.boards.values()), manager.config, target)
     prefix = model.info.sha256[:8]
     collectors = {
-        b.uid: BoardCollector(b.name, b.uid, prefix, options.inferences, options.warmup, options.min_power_samples)
+        b.uid: BoardCollector(b.name, b.uid, prefix, options.inferences, options.warmup, options.min_power_samples,
+                              metered=b.uid in metered)
         for b in chosen
     }  # fmt: skip
     arena_used: dict[str, int] = {}
@@ -156,7 +160,8 @@ def _row(manager: FleetManager, c: BoardCollector, model: ModelFile, deploy: str
     if c.phase == "failed":
         return row
     latency = latency_figures(c.results)
-    energy = energy_figures(c.results, c.powers)
+    metered = meter_energy_figures(c.results, c.meter_energies)
+    energy = metered or energy_figures(c.results, c.powers)
     status = "ok" if c.phase == "done" else "partial"
     reason = None if status == "ok" else f"stopped after {timeout_s:g} s with {c.measured} of {c.inferences} results" + (
         f" ({c.reason})" if c.reason else "")  # fmt: skip
@@ -179,6 +184,8 @@ def _row(manager: FleetManager, c: BoardCollector, model: ModelFile, deploy: str
             energy_max_uj=round(energy.max_uj, 4), energy_intervals=energy.intervals,
             energy_resolution_uj=round(energy.resolution_uj, 6), energy_window_s=energy.window_us / 1e6,
             power_samples=energy.samples,
+            energy_source=c.meter_energies[0].source if metered else (c.powers[0].source if c.powers else None),
+            energy_method=c.meter_energies[0].method if metered else "board",
         )  # fmt: skip
     elif status == "ok":
         update.update(status="partial", reason="too few POWER samples for an energy figure")

@@ -27,9 +27,10 @@ from fleet.config import load_config
 from fleet.deploy.board_deploy import DeployOptions
 from fleet.errors import ConfigError
 from fleet.fleet import FleetManager
+from fleet.meters.attach import attach_meters
 
-HEADERS = ["BOARD", "PROFILE", "STATUS", "P50 ms", "P90 ms", "P99 ms", "INF/S", "mW", "uJ/INF", "uJ SD", "ARENA KB",
-           "FLASH KB", "MODEL"]  # fmt: skip
+HEADERS = ["BOARD", "PROFILE", "STATUS", "P50 ms", "P90 ms", "P99 ms", "INF/S", "mW", "uJ/INF", "uJ SD", "SOURCE",
+           "ARENA KB", "FLASH KB", "MODEL"]  # fmt: skip
 
 
 def _num(value: float | None, digits: int, scale: float = 1.0) -> str | None:
@@ -45,7 +46,7 @@ def table_rows(report: BenchReport) -> tuple[list[str], list[list[str | None]]]:
         row = [
             b.board, b.profile, b.status, _num(b.latency_median_us, 3, 1000), _num(b.latency_p90_us, 3, 1000),
             _num(b.latency_p99_us, 3, 1000), _num(b.inferences_per_s, 1), _num(b.power_mw, 2),
-            _num(b.energy_per_inference_uj, 2), _num(b.energy_std_uj, 2), _num(b.arena_used_bytes, 1, 1024),
+            _num(b.energy_per_inference_uj, 2), _num(b.energy_std_uj, 2), b.energy_source, _num(b.arena_used_bytes, 1, 1024),
             _num(b.flash_used_bytes, 1, 1024), b.model_prefix,
         ]  # fmt: skip
         if ratios is not None:
@@ -103,19 +104,24 @@ async def _bench(args: argparse.Namespace) -> int:
     )  # fmt: skip
     manager = FleetManager(config, streams=bench_streams(args.power_interval), target=args.to)
     view = ProgressView(sys.stderr)
+    meters = None
     try:
         await manager.start()
         if (error := manager.unreachable()) is not None:
             report_error(error)
             return 1
-        result = await run_bench(manager, args.model, options, progress=view.update)
+        meters = await attach_meters(manager)
+        metered = frozenset(meters.sessions) if meters is not None else frozenset()
+        result = await run_bench(manager, args.model, options, progress=view.update, metered=metered)
         second = None
         if args.compare and baseline_file is None:
-            second = await run_bench(manager, args.compare, options, progress=view.update)
+            second = await run_bench(manager, args.compare, options, progress=view.update, metered=metered)
             result.comparison = compare(result, second, "model")
         elif baseline_file is not None:
             result.comparison = compare(result, baseline_file, "file")
     finally:
+        if meters is not None:
+            await meters.stop()
         await manager.stop()
     if args.json:
         print(result.model_dump_json(), flush=True)
@@ -124,6 +130,9 @@ async def _bench(args: argparse.Namespace) -> int:
         for b in result.boards:
             if b.reason:
                 print(f"{b.board}: {b.status}: {b.reason}")
+        for r in result.comparison.ratios if result.comparison else ():
+            if r.note:
+                print(f"{r.board}: {r.note}")
     if args.out:
         for path in write_outputs(result, Path(args.out), second):
             print(f"fleet bench: wrote {path}", file=sys.stderr)

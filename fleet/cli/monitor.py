@@ -27,6 +27,7 @@ from fleet.config import load_config
 from fleet.errors import ConfigError, FleetError
 from fleet.export.mqtt import PASSWORD_ENV, exporter_from
 from fleet.fleet import DEFAULT_STREAMS, FleetManager
+from fleet.meters.attach import attach_meters
 from fleet.protocol import LogLevel, Stream, StreamConfig
 from fleet.telemetry.fanout import Consumer
 from fleet.telemetry.state import BoardState
@@ -169,6 +170,7 @@ async def _monitor(args: argparse.Namespace) -> int:
     signals = install_stop_signals(stop)
     tasks: list[asyncio.Task] = []
     code = 0
+    meters = None
     exporter = exporter_from(getattr(args, "mqtt", None), config, password_file=args.mqtt_password_file,
                              ca_file=args.mqtt_ca, cert_file=args.mqtt_cert, key_file=args.mqtt_key)  # fmt: skip
     try:
@@ -185,6 +187,7 @@ async def _monitor(args: argparse.Namespace) -> int:
         if (error := manager.unreachable()) is not None:
             report(error)
             return 1
+        meters = await attach_meters(manager)
         tasks.append(asyncio.create_task(view.draw_forever(
             lambda: manager.boards.values(), consumer, lambda: footer_text(consumer, manager.recording))))  # fmt: skip
         stop_on_failure(stop, tasks)
@@ -194,6 +197,8 @@ async def _monitor(args: argparse.Namespace) -> int:
         for task in tasks[1:]:
             task.cancel()
         recording = manager.recording
+        if meters is not None:
+            await meters.stop()
         try:
             await manager.stop()  # ends the consumer: the pump writes what is queued and returns
         except FleetError as exc:  # the recording could not be finished

@@ -11,6 +11,7 @@ from fleet.cli.output import print_json, print_table
 from fleet.config import load_config
 from fleet.deploy.preflight import runtime_operators
 from fleet.discovery import ScanResult, scan
+from fleet.meters.discovery import MeterCandidate, find_meters
 from fleet.protocol import SlotState
 from fleet.roster import remember, seen_in
 
@@ -36,8 +37,25 @@ class ScanRow(BaseModel):
     error: str | None = None
 
 
+class MeterRow(BaseModel):
+    """A power meter found (never opened by a scan) and the board it feeds."""
+
+    meter: str  # its power source label, e.g. "meter:ppk2 C3A1F0E2"
+    kind: str
+    port: str
+    source: str  # config, usb, virtual
+    board: str | None  # the board's name when the scan found it, else what devices.toml names; None: unassigned
+
+
 class ScanReport(BaseModel):
     boards: list[ScanRow]
+    meters: list[MeterRow] = []
+
+
+def meter_rows(candidates: list[MeterCandidate], rows: list[ScanRow]) -> list[MeterRow]:
+    names = {r.uid: r.name for r in rows if r.uid} | {r.name: r.name for r in rows}
+    return [MeterRow(meter=c.label, kind=c.kind, port=c.port, source=c.source,
+                     board=names.get(c.board, c.board) if c.board else None) for c in candidates]  # fmt: skip
 
 
 def row_for(result: ScanResult) -> ScanRow:
@@ -73,10 +91,11 @@ def run(args: argparse.Namespace) -> int:
     results = asyncio.run(scan(config))
     remember(seen_in(results))  # `fleet deploy --to all` expects these boards for a while
     rows = [row_for(r) for r in results]
+    meters = meter_rows(find_meters(config), rows)
     if args.json:
-        print_json(ScanReport(boards=rows))
+        print_json(ScanReport(boards=rows, meters=meters))
         return 0
-    if not rows:
+    if not rows and not meters:
         print("no boards found: none on known USB ports, none in devices.toml, no `fleet sim` running")
         return 0
     print_table(
@@ -87,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
             for r in rows
         ],
     )  # fmt: skip
+    if meters:
+        print()
+        print_table(["METER", "PORT", "SOURCE", "FEEDS"], [[m.meter, m.port, m.source, m.board or "(no board)"] for m in meters])
     return 0
 
 

@@ -31,6 +31,8 @@ class SimBoardLine(BaseModel):
     profile: str
     baud: int | None
     pid: int
+    meter_port: str | None = None  # --meter: the emulated meter in this board's supply
+    meter: str | None = None  # its power source label, e.g. "meter:ppk2 PPK1A2B3C4D"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -56,6 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--state", type=Path, metavar="DIR", help="keep the boards' flash here across runs "
                    "(default: a temporary directory removed on exit)")  # fmt: skip
     p.add_argument("--model", type=Path, metavar="FILE", help="program this .tflite into every board's slot 0")
+    p.add_argument("--meter", choices=("ppk2", "lpm01a"),
+                   help="put an emulated power meter on its own PTY in each board's supply (docs/power.md)")
     p.add_argument("--json", action="store_true", help="one JSON line per board (and per port change)")
     p.add_argument("--hostile", default="", metavar="KIND[,KIND...]",
                    help="boards that break the protocol, to test the host: max-payload, active-slot, slot-state, "
@@ -105,13 +109,14 @@ def run(args: argparse.Namespace) -> int:
                         faults=FaultSpec.parse(args.faults)),
         register=True, hostile=parse_kinds(args.hostile),
     )  # fmt: skip
-    return asyncio.run(_serve(config, args.json))
+    return asyncio.run(_serve(config, args.json, args.meter))
 
 
-async def _serve(config, as_json: bool) -> int:  # noqa: ANN001 - FarmConfig, imported lazily
+async def _serve(config, as_json: bool, meter_kind: str | None = None) -> int:  # noqa: ANN001 - FarmConfig
     from fleet.sim.farm import SimFarm
 
     farm = SimFarm(config)
+    meters = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -120,9 +125,18 @@ async def _serve(config, as_json: bool) -> int:  # noqa: ANN001 - FarmConfig, im
         boards = await farm.start()
         lines = [SimBoardLine(port=b.port, uid=b.uid, profile=b.profile, baud=b.link.baud, pid=os.getpid())
                  for b in boards]  # fmt: skip
+        if meter_kind is not None:
+            from fleet.meters.sim_meters import SimMeters
+
+            meters = SimMeters(meter_kind)
+            for line, sim in zip(lines, meters.start(boards)):
+                line.meter_port, line.meter = sim.port, f"meter:{sim.kind} {sim.serial}"
         if as_json:
             for line in lines:
                 print_json(line)
+        elif meters is not None:
+            print_table(["PORT", "UID", "PROFILE", "BAUD", "METER PORT", "METER"],
+                        [[x.port, x.uid, x.profile, x.baud, x.meter_port, x.meter] for x in lines])  # fmt: skip
         else:
             print_table(["PORT", "UID", "PROFILE", "BAUD"], [[x.port, x.uid, x.profile, x.baud] for x in lines])
             print(f"{len(lines)} virtual board(s) running; Ctrl-C to stop.", flush=True)
@@ -141,6 +155,8 @@ async def _serve(config, as_json: bool) -> int:  # noqa: ANN001 - FarmConfig, im
             board.add_port_listener(report_port)
         await stop.wait()
     finally:
+        if meters is not None:
+            await meters.stop()
         await farm.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

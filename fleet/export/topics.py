@@ -1,7 +1,8 @@
 """Which MQTT topic and payload each telemetry event becomes (documented in docs/scaling-out.md).
 
     <prefix>/<board>/result   every INFER_RESULT: the `result` event JSON (values, top_index, score, label, latency)
-    <prefix>/<board>/power    every POWER sample: the `power` event JSON (mV, uA, uJ, mW)
+    <prefix>/<board>/power    every power sample: the `power` event JSON (mV, uA, uJ, mW, source)
+    <prefix>/<board>/energy   a meter's energy for one inference: the `energy` event JSON
     <prefix>/<board>/state    connection state and identity: the `state` event JSON, retained
     <prefix>/<board>/log      board log lines: the `log` event JSON
     <prefix>/exporter         {"state": "online"|"offline", ...}, retained; "offline" is the will
@@ -16,9 +17,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from fleet.telemetry.events import LogEvent, PowerEvent, ResultEvent, StateEvent, TelemetryEvent
+from fleet.telemetry.events import EnergyEvent, LogEvent, PowerEvent, ResultEvent, StateEvent, TelemetryEvent
 
-_EXPORTED = {ResultEvent: "result", PowerEvent: "power", StateEvent: "state", LogEvent: "log"}
+_EXPORTED = {ResultEvent: "result", PowerEvent: "power", EnergyEvent: "energy", StateEvent: "state", LogEvent: "log"}
 _RETAINED = {"state"}
 # MQTT wildcards and the level separator cannot appear inside one topic level.
 _UNSAFE = re.compile(r"[+#/\x00]")

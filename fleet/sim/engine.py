@@ -112,6 +112,9 @@ class BoardEngine:
         self.decoder = FrameDecoder(config.max_payload)
         self.stats = BoardStats()
         self.pending_work: PendingWork | None = None
+        # Called with (start_us, end_us), clock time, for every span of busy time as it is
+        # accounted: what a marker line high during each inference shows an external meter.
+        self.busy_listener: Callable[[int, int], None] | None = None
         self._handlers: dict[int, Callable[[Message], Message | None]] = {
             MsgType.HELLO: self._hello,
             MsgType.PING: self._ping,
@@ -156,6 +159,11 @@ class BoardEngine:
     def busy_us(self) -> int:
         """Simulated inference time since boot, counting the part of one in progress."""
         return self._busy_at(self.clock.now_us())
+
+    @property
+    def inference_started_us(self) -> int | None:
+        """Clock time the inference in progress started (its busy span is not reported yet), or None."""
+        return self._infer_start_us if self._infers() else None
 
     def energy_uj(self) -> int:
         """Energy used since boot, by the power model."""
@@ -454,7 +462,10 @@ class BoardEngine:
     def _cut_inference(self, now: int) -> None:
         """End the inference in progress unfinished: the time it ran stays busy time (see
         the module doc), so busy time never runs backwards."""
-        self._busy_us = self._busy_at(now)
+        busy = self._busy_at(now)
+        if busy > self._busy_us and self.busy_listener is not None:
+            self.busy_listener(self._infer_start_us, self._infer_start_us + busy - self._busy_us)
+        self._busy_us = busy
         self._infer_start_us = now
 
     def _busy_at(self, t: int) -> int:
@@ -474,6 +485,8 @@ class BoardEngine:
             self._stop_model()
             return 0
         self._busy_us += model.latency_us
+        if self.busy_listener is not None:
+            self.busy_listener(finish - model.latency_us, finish)
         self._inference_count += 1
         period = max(model.latency_us, self._settings.result_interval_ms * 1000)
         self._infer_start_us += period

@@ -14,10 +14,12 @@ import contextlib
 import json
 import os
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 ENV_VAR = "FLEET_SIM_REGISTRY"
+_Entry = TypeVar("_Entry", bound=BaseModel)
 
 
 class RegisteredBoard(BaseModel):
@@ -41,15 +43,41 @@ def registry_dir() -> Path:
     return Path("/tmp") / f"fleet-{os.getuid()}" / "sim"  # not $TMPDIR: every terminal must agree
 
 
-def register(board: RegisteredBoard, directory: Path | None = None) -> Path:
-    """Add or update a board's entry; returns its path."""
+def write_entry(entry: BaseModel, name: str, directory: Path | None = None) -> Path:
+    """Write `entry` as the file `name` in the registry, atomically; returns its path."""
     directory = directory or registry_dir()
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = directory / f"{board.uid}.json"
-    tmp = directory / f".{board.uid}.{os.getpid()}.tmp"
-    tmp.write_text(board.model_dump_json(), encoding="utf-8")
+    path = directory / name
+    tmp = directory / f".{name}.{os.getpid()}.tmp"
+    tmp.write_text(entry.model_dump_json(), encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def live_entries(pattern: str, cls: type[_Entry], directory: Path | None = None) -> list[_Entry]:
+    """Entries of files matching `pattern` whose process is alive; stale or unreadable ones are deleted."""
+    directory = directory or registry_dir()
+    if not directory.is_dir():
+        return []
+    entries = []
+    for path in sorted(directory.glob(pattern)):
+        try:
+            entry = cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            continue  # removed while we listed
+        except (ValueError, ValidationError):
+            path.unlink(missing_ok=True)  # not ours, or written by a broken version
+            continue
+        if not _alive(entry.pid):  # type: ignore[attr-defined]
+            path.unlink(missing_ok=True)
+            continue
+        entries.append(entry)
+    return entries
+
+
+def register(board: RegisteredBoard, directory: Path | None = None) -> Path:
+    """Add or update a board's entry; returns its path."""
+    return write_entry(board, f"{board.uid}.json", directory)
 
 
 def unregister(uid: str, directory: Path | None = None) -> None:
@@ -66,23 +94,8 @@ def remove_if_empty(directory: Path | None = None) -> None:
 def registered_boards(directory: Path | None = None, *, unplugged: bool = False) -> list[RegisteredBoard]:
     """Live virtual boards whose port exists now (with `unplugged`, also those whose port is
     gone for the moment), sorted by port; stale entries are deleted."""
-    directory = directory or registry_dir()
-    if not directory.is_dir():
-        return []
-    boards = []
-    for path in sorted(directory.glob("*.json")):
-        try:
-            board = RegisteredBoard.model_validate(json.loads(path.read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            continue  # removed while we listed
-        except (ValueError, ValidationError):
-            path.unlink(missing_ok=True)  # not ours, or written by a broken version
-            continue
-        if not _alive(board.pid):
-            path.unlink(missing_ok=True)
-            continue
-        if unplugged or (board.port and os.path.exists(board.port)):
-            boards.append(board)
+    boards = [b for b in live_entries("*.json", RegisteredBoard, directory)
+              if unplugged or (b.port and os.path.exists(b.port))]  # fmt: skip
     return sorted(boards, key=lambda b: b.port)
 
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from fleet.deploy.events import DeployEvent
 from fleet.printable import printable
+from fleet.telemetry.power_source import MODELLED, source_kind
 
 ConnectionState = Literal["connecting", "online", "reconnecting", "offline"]
 # Text that came from a board. Live events get it printable from decoding already (a no-op
@@ -56,7 +57,12 @@ class ResultEvent(_Event):
 
 
 class PowerEvent(_Event):
-    """One POWER sample: supply voltage, average current since the previous sample, energy since boot."""
+    """One power sample: supply voltage, average current since the previous sample, energy since boot.
+
+    `source` says who measured it (`fleet.telemetry.power_source`): `modelled` or `sensor`
+    for the board's own POWER events; `meter:<kind> <serial>` for an external meter, whose
+    `device_time_us` and `energy_uj` run on the meter's clock since it started measuring.
+    """
 
     kind: Literal["power"] = "power"
     device_time_us: int
@@ -64,6 +70,41 @@ class PowerEvent(_Event):
     current_ua: int
     energy_uj: int
     power_mw: float
+    source: BoardText = MODELLED  # recordings made before sources existed hold modelled figures only
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str) -> str:
+        source_kind(value)
+        return value
+
+
+class EnergyEvent(_Event):
+    """The energy of one inference, measured by a meter in the board's supply (`fleet.meters.energy`).
+
+    `energy_uj` = integral of V*I over [start, end] of the inference, less `baseline_uj`
+    (idle power x duration) when baseline subtraction is on. `method`: `marker` (the window
+    is the board's marker pulse, sampled by the meter) or `timestamp` (the window is the
+    result's [finish - latency, finish] mapped onto the meter's clock; see docs/power.md
+    for its error bound). `inference_count`/`device_time_us` name the result it belongs to.
+    """
+
+    kind: Literal["energy"] = "energy"
+    device_time_us: int
+    inference_count: int
+    energy_uj: float
+    duration_us: float
+    power_mw: float  # average over the window
+    baseline_uj: float = 0.0
+    method: Literal["marker", "timestamp"]
+    source: BoardText  # names the meter by the serial number it reports
+
+    @field_validator("source")
+    @classmethod
+    def _meter_source(cls, value: str) -> str:
+        if source_kind(value) != "meter":
+            raise ValueError(f"energy per inference comes from a meter, not {value!r}")
+        return value
 
 
 class LogEvent(_Event):
@@ -142,7 +183,7 @@ class DeployNotice(_Event):
 
 
 TelemetryEvent = Annotated[
-    ResultEvent | PowerEvent | LogEvent | BootEvent | StateEvent | LinkEvent | DeployNotice,
+    ResultEvent | PowerEvent | EnergyEvent | LogEvent | BootEvent | StateEvent | LinkEvent | DeployNotice,
     Field(discriminator="kind"),
 ]
 EVENT_ADAPTER: TypeAdapter[TelemetryEvent] = TypeAdapter(TelemetryEvent)

@@ -20,6 +20,7 @@ from fleet.protocol import Boot, InferResult, Info, Log, Message, Power, SlotSta
 from fleet.telemetry.events import BootEvent, LogEvent, PowerEvent, ResultEvent, SlotView, TelemetryEvent
 from fleet.telemetry.labels import ModelCatalog
 from fleet.telemetry.outputs import decode_output, top
+from fleet.telemetry.power_source import MODELLED
 
 _ZERO_SHA = bytes(32)
 
@@ -64,8 +65,9 @@ def slot_views(info: Info) -> tuple[SlotView | None, SlotView | None]:
 class BoardIngest:
     """Converts one board's protocol events to telemetry events; see the module doc."""
 
-    def __init__(self, name: str, uid: str, catalog: ModelCatalog) -> None:
+    def __init__(self, name: str, uid: str, catalog: ModelCatalog, power_source: str = MODELLED) -> None:
         self.name = name
+        self.power_source = power_source  # what the board's POWER events are (fleet.telemetry.power_source)
         self.uid = uid
         self.catalog = catalog
         self.clock = BoardClock()
@@ -86,7 +88,7 @@ class BoardIngest:
             return PowerEvent(
                 board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
                 device_time_us=msg.device_time_us, voltage_mv=msg.voltage_mv, current_ua=msg.current_ua,
-                energy_uj=msg.energy_uj, power_mw=msg.voltage_mv * msg.current_ua / 1e6,
+                energy_uj=msg.energy_uj, power_mw=msg.voltage_mv * msg.current_ua / 1e6, source=self.power_source,
             )  # fmt: skip
         if isinstance(msg, Log):
             return LogEvent(board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from fleet.deploy.events import DeployEvent
 from fleet.telemetry.events import (
-    BootEvent, ConnectionState, DeployNotice, LinkEvent, LogEvent, PowerEvent, ResultEvent, SlotView, StateEvent,
+    BootEvent, ConnectionState, DeployNotice, EnergyEvent, LinkEvent, LogEvent, PowerEvent, ResultEvent, SlotView, StateEvent,
     TelemetryEvent,
 )  # fmt: skip
 from fleet.telemetry.stats import LiveStats
@@ -60,6 +60,8 @@ class BoardState:
             self.stats.on_result(event)
         elif isinstance(event, PowerEvent):
             self.stats.on_power(event)
+        elif isinstance(event, EnergyEvent):
+            self.stats.on_energy(event)
         elif isinstance(event, LinkEvent):
             self.link = event
         elif isinstance(event, StateEvent):

@@ -14,6 +14,9 @@ Formulas (see docs/telemetry.md for their limits):
   board's cumulative `energy_uj` and N(t) the `inference_count` of the last result at or
   before t. It is the board's whole energy (idle time included) divided by the inferences
   it ran: the energy cost of an inference at the current duty cycle.
+- with a meter in the board's supply (`meter:` power events, `energy` events), power is the
+  meter's last sample and energy per inference the mean of the meter's per-inference
+  figures over the window: the board's own (modelled) figures stay in `board_power_mw`.
 - class counts: results per top label (or `#index` without labels), classifiers only.
 
 A board reset (inference count or device clock going back) starts the windows over.
@@ -26,7 +29,8 @@ import math
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
-from fleet.telemetry.events import PowerEvent, ResultEvent
+from fleet.telemetry.events import EnergyEvent, PowerEvent, ResultEvent
+from fleet.telemetry.power_source import MODELLED
 
 DEFAULT_WINDOW_S = 5.0
 DEFAULT_LATENCY_N = 200
@@ -54,6 +58,8 @@ class LiveStats:
     _counts: deque[tuple[int, int]] = field(default_factory=deque)  # (device_time_us, inference_count)
     _latencies: deque[int] = field(default_factory=deque)
     _energy: deque[tuple[int, int]] = field(default_factory=deque)  # (device_time_us, energy_uj)
+    last_meter_power: PowerEvent | None = None
+    _inference_energy: deque[tuple[float, float]] = field(default_factory=deque)  # (host_time, energy_uj), meter
 
     def on_result(self, event: ResultEvent) -> None:
         t = event.device_time_us
@@ -70,6 +76,9 @@ class LiveStats:
             self.class_counts[event.label or f"#{event.top_index}"] += 1
 
     def on_power(self, event: PowerEvent) -> None:
+        if event.source.startswith("meter:"):  # the meter's clock and energy, not the board's
+            self.last_meter_power = event
+            return
         t = event.device_time_us
         if self._energy and (t < self._energy[-1][0] or event.energy_uj < self._energy[-1][1]):
             self.restart()
@@ -77,6 +86,12 @@ class LiveStats:
         self.last_power = event
         self._energy.append((t, event.energy_uj))
         _trim(self._energy, t - int(self.window_s * 1e6))
+
+    def on_energy(self, event: EnergyEvent) -> None:
+        """A meter's energy figure for one inference."""
+        self._inference_energy.append((event.host_time, event.energy_uj))
+        while self._inference_energy and self._inference_energy[0][0] < event.host_time - self.window_s:
+            self._inference_energy.popleft()
 
     def restart(self) -> None:
         """Forget the windows (the board rebooted); totals and class counts are kept."""
@@ -107,11 +122,32 @@ class LiveStats:
 
     @property
     def power_mw(self) -> float | None:
+        """The meter's last figure when a meter feeds this board, else the board's."""
+        if self.last_meter_power is not None:
+            return self.last_meter_power.power_mw
+        return self.board_power_mw
+
+    @property
+    def board_power_mw(self) -> float | None:
         return self.last_power.power_mw if self.last_power else None
 
     @property
+    def power_source(self) -> str | None:
+        """Where `power_mw` comes from (`fleet.telemetry.power_source`)."""
+        shown = self.last_meter_power or self.last_power
+        return shown.source if shown is not None else None
+
+    @property
     def energy_per_inference_uj(self) -> float | None:
-        """Energy per inference over the window (module doc), or None without enough data."""
+        """Energy per inference: the meter's mean over the window when a meter feeds this
+        board, else the board's duty-cycle figure (module doc); None without enough data."""
+        if self._inference_energy:
+            return sum(e for _, e in self._inference_energy) / len(self._inference_energy)
+        return self.board_energy_per_inference_uj
+
+    @property
+    def board_energy_per_inference_uj(self) -> float | None:
+        """The board's own figure (module doc), or None without enough data."""
         if len(self._energy) < 2 or not self._counts:
             return None
         # The first energy sample at or after the first result in the window (bisect: this

@@ -29,6 +29,7 @@ class BoardHistory:
     recent: deque[ResultEvent] = field(default_factory=lambda: deque(maxlen=RECENT))
     newest: float = 0.0
     model: str = ""  # hash prefix of the model the output series belong to
+    power_source: str | None = None  # a meter's label once one feeds the board: its samples alone are charted
 
     def add_result(self, event: ResultEvent, labels: tuple[str, ...] | None = None) -> None:
         t = event.host_time
@@ -56,6 +57,10 @@ class BoardHistory:
             self.outputs[label] = old
 
     def add_power(self, event: PowerEvent) -> None:
+        if event.source.startswith("meter:"):
+            self.power_source = event.source
+        elif self.power_source is not None:
+            return  # the board's own (modelled) figure would interleave with the meter's
         self.newest = max(self.newest, event.host_time)
         self.power_mw.add(event.host_time, event.power_mw)
 

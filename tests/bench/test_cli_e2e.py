@@ -14,6 +14,7 @@ import pytest
 
 from fleet.models.bundled import bundled_model
 from fleet.models.inspect import inspect_model
+from tests.sim.helpers import sim_process
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,16 +32,8 @@ def env(tmp_path):
 @pytest.fixture
 def sim(env, tmp_path):
     """Two virtual boards of different profiles, running the bundled sine model."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fleet", "sim", "--boards", "2", "--profile", "mixed", "--seed", "5", "--json",
-         "--model", str(bundled_model("sine"))],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
-    )  # fmt: skip
-    try:
-        yield [json.loads(proc.stdout.readline()) for _ in range(2)]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with sim_process(env, tmp_path, 2, "--profile", "mixed", "--seed", "5", "--model", str(bundled_model("sine"))) as up:
+        yield up
 
 
 @pytest.mark.timeout(180)

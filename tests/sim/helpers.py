@@ -7,7 +7,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
 
 from fleet.errors import DeviceError
 from fleet.protocol import (
@@ -114,3 +119,18 @@ class AsyncHost:
                     self._responses.put_nowait((frame.header.seq, msg))
                 else:
                     self.events.put_nowait(msg)
+
+
+@contextlib.contextmanager
+def sim_process(env: dict[str, str], cwd, boards: int, *options: str) -> Iterator[list[dict]]:  # noqa: ANN001
+    """`fleet sim --boards N --json OPTIONS` in a child process; yields each board's JSON line, then stops it."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fleet", "sim", "--boards", str(boards), "--json", *options],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        yield [json.loads(proc.stdout.readline()) for _ in range(boards)]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

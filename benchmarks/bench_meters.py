@@ -1,0 +1,122 @@
+"""Meter ingest: 8 emulated PPK2s at 100,000 samples/s each, read and reduced to energy per inference.
+
+    python benchmarks/bench_meters.py [--meters 8] [--duration 10] [--rate 50] [--no-pin]
+
+`fleet sim --meter ppk2` runs the virtual boards and their meters in a child process (on
+PTYs, private registry), pinned to a core of its own and this process to the others
+(`--no-pin` shares them). Here a `FleetManager` connects to the boards (RESULTS at
+`--rate` per second, POWER at 10 Hz) and a `MeterSet` reads every meter: decode the
+4-byte samples, integrate V*I, cut marker pulses, pair them with results, publish a power
+event per 100 ms and an energy event per inference. Reported over the window: this
+process's CPU as a fraction of one core (`time.process_time()`), samples received against
+the meters' sample clock (100,000/s each), samples lost (6-bit counter gaps), results and
+the energy events matched to them, events dropped by the consumer. Target (issue 18):
+< 0.5 of a core, nothing dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from sim_process import cpu_seconds, pin_host, start_sim  # noqa: E402
+
+
+async def measure(args: argparse.Namespace) -> dict:
+    from fleet.config import FleetConfig
+    from fleet.fleet import FleetManager
+    from fleet.meters.attach import attach_meters
+    from fleet.protocol import LogLevel, Stream, StreamConfig
+    from fleet.telemetry.events import EnergyEvent, ResultEvent
+
+    streams = StreamConfig(Stream.RESULTS | Stream.POWER, LogLevel.WARN, round(1000 / args.rate), 100, 0)
+    manager = FleetManager(FleetConfig(), streams=streams)
+    consumer = manager.subscribe(maxsize=1 << 16, name="bench")
+    counts = {"result": 0, "energy": 0}
+    measuring = False
+
+    async def consume() -> None:
+        async for event in consumer:
+            if measuring:
+                if isinstance(event, ResultEvent):
+                    counts["result"] += 1
+                elif isinstance(event, EnergyEvent):
+                    counts["energy"] += 1
+
+    task = asyncio.create_task(consume())
+    await manager.start()
+    meters = await attach_meters(manager)
+    assert meters is not None and len(meters.sessions) == args.meters, "every board should have its meter"
+    await asyncio.sleep(2.0)  # meters started, clocks mapped, pulses locked
+    sessions = list(meters.sessions.values())
+
+    def sampled() -> tuple[int, int]:
+        decoders = [s.driver.decoder for s in sessions if s.driver is not None and s.driver.decoder is not None]
+        return sum(d.samples for d in decoders), sum(d.lost for d in decoders)
+
+    samples0, lost0 = sampled()
+    unmatched0 = sum(s.reducer.unmatched_results for s in sessions)
+    measuring = True
+    cpu0, t0 = time.process_time(), time.monotonic()
+    await asyncio.sleep(args.duration)
+    cpu1, t1 = time.process_time(), time.monotonic()
+    measuring = False
+    samples1, lost1 = sampled()
+    errors = [s.error for s in sessions if s.error]
+    result = {
+        "cpu_cores": (cpu1 - cpu0) / (t1 - t0),
+        "samples_per_s": (samples1 - samples0) / (t1 - t0),
+        "expected_per_s": 100_000 * args.meters,
+        "lost": lost1 - lost0,
+        "results": counts["result"],
+        "energies": counts["energy"],
+        "unmatched_results": sum(s.reducer.unmatched_results for s in sessions) - unmatched0,
+        "dropped": consumer.dropped,
+        "errors": errors,
+    }
+    await meters.stop()
+    await manager.stop()
+    task.cancel()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--meters", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--rate", type=float, default=50.0, help="results per second per board")
+    parser.add_argument("--no-pin", action="store_true")
+    args = parser.parse_args()
+    pinning = pin_host(not args.no_pin)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, FLEET_SIM_REGISTRY=str(Path(tmp) / "registry"), PYTHONPATH=str(REPO))
+        os.environ["FLEET_SIM_REGISTRY"] = env["FLEET_SIM_REGISTRY"]
+        gesture = REPO / "fleet" / "models" / "examples" / "gesture.tflite"
+        proc, _ = start_sim(args.meters, ["--meter", "ppk2", "--model", str(gesture), "--seed", "1"], env=env,
+                            sim_cpus=pinning.sim_cpus)  # fmt: skip
+        try:
+            sim_cpu0, t0 = cpu_seconds(proc.pid), time.monotonic()
+            r = asyncio.run(measure(args))
+            sim_cores = (cpu_seconds(proc.pid) - sim_cpu0) / (time.monotonic() - t0)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+    print(f"pinning: {pinning.text}")
+    print(f"{args.meters} meters x 100 kS/s, {args.rate:g} results/s per board, {args.duration:g} s")
+    print(f"  host CPU:          {r['cpu_cores']:.3f} of a core (target < 0.5)")
+    print(f"  samples received:  {r['samples_per_s']:,.0f}/s of {r['expected_per_s']:,}/s; lost (counter gaps): {r['lost']}")
+    print(f"  results:           {r['results']}; energy events: {r['energies']}; unmatched: {r['unmatched_results']}")
+    print(f"  consumer drops:    {r['dropped']}; meter errors: {r['errors'] or 'none'}")
+    print(f"  simulator CPU:     {sim_cores:.3f} of a core")
+
+
+if __name__ == "__main__":
+    main()

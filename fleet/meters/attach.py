@@ -1,0 +1,23 @@
+"""Start reading the meters of a manager's boards, if there are any (what the CLI calls).
+
+Light to import: numpy and the drivers load only when a meter is found.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from fleet.meters.discovery import find_meters
+
+
+async def attach_meters(manager):  # noqa: ANN001, ANN201 - FleetManager -> MeterSet | None
+    """A running `MeterSet` for the meters found (None without any); why a meter is not read goes to stderr."""
+    candidates = find_meters(manager.config)
+    if not candidates:
+        return None
+    from fleet.meters.session import MeterSet
+
+    meters = await MeterSet.attach(manager, candidates)
+    for candidate, why in meters.skipped:
+        print(f"fleet: {candidate.label} on {candidate.port} not read: {why}", file=sys.stderr)
+    return meters

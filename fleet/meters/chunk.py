@@ -1,0 +1,38 @@
+"""What every meter driver yields: a run of consecutive samples on the meter's clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class MeterChunk:
+    """Consecutive samples: the first starts at t0_us (meter clock, 0 = measuring started)."""
+
+    t0_us: float
+    period_us: float
+    current_a: np.ndarray
+    volts: float  # the supply voltage the energy is computed at
+    marker: np.ndarray | None  # the marker line per sample, when the meter samples one
+
+    @property
+    def end_us(self) -> float:
+        return self.t0_us + self.period_us * len(self.current_a)
+
+
+class MeterDriver(Protocol):
+    """A meter the host reads: `start` measuring, `read` until `stop`."""
+
+    kind: str
+    serial: str
+    has_marker: bool
+    lost: int  # samples the host knows it did not get
+
+    async def start(self) -> None: ...
+
+    async def read(self) -> MeterChunk: ...
+
+    async def stop(self) -> None: ...

@@ -1,0 +1,249 @@
+"""Energy per inference from a meter's samples, the MLPerf Tiny way: sans-I/O.
+
+A meter delivers samples of supply current (and, with a marker line wired, a digital
+input high during each inference). `EnergyReducer` turns them into one figure per
+inference, matched to the board's INFER_RESULTs:
+
+    E = sum over samples in the window of V * I * dt      (µJ: W x µs)
+
+Windows, by method:
+
+- `marker`: the window is a marker pulse, from the start of the first sample that saw the
+  line high to the start of the first that saw it low again (sample-exact: at 100 kS/s,
+  edges land within 10 µs). Pulses are matched to results in order: the first result is
+  paired with the pulse ending nearest to where the host expects it (the result's host
+  time mapped onto the meter's clock, within `coarse_tolerance_us`; that estimate must be
+  off by less than half the time between inferences, or the lock takes a neighbour), which locks the offset between
+  the board's clock and the meter's; every later result is paired with the pulse ending
+  within `lock_tolerance_us` of `device_time_us + offset`, and the offset follows each match
+  (so crystal drift is tracked). A pulse no result claims, or a result no pulse ends near,
+  is counted (`unmatched_pulses`, `unmatched_results`), never guessed.
+- `timestamp` (no marker line): the window is the result's own [finish - latency_us,
+  finish], its host time mapped onto the meter's clock. Its error is the misalignment of
+  the two clocks, ε: each edge of the window is off by up to ε, so
+  |ΔE| <= ε * (P_active - P_idle) per inference (docs/power.md gives ε's parts).
+
+Baseline: with `baseline=True` the idle power times the window's duration is subtracted,
+the idle power being the mean power over the latest gap between windows (one sample
+trimmed at each side, at least `min_gap_samples` left), or `idle_mw` when given.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+Method = Literal["marker", "timestamp"]
+
+
+@dataclass(frozen=True, slots=True)
+class ResultMark:
+    """What the reducer needs of an INFER_RESULT."""
+
+    inference_count: int
+    device_time_us: int  # when the inference finished, board clock
+    latency_us: int
+    meter_end_us: float  # the same instant on the meter's clock, as the host estimates it
+
+
+@dataclass(frozen=True, slots=True)
+class InferenceEnergy:
+    """One inference's measured energy."""
+
+    inference_count: int
+    device_time_us: int
+    start_us: float  # meter clock
+    end_us: float
+    energy_uj: float  # baseline already subtracted when baseline is on
+    baseline_uj: float
+    method: Method
+
+    @property
+    def duration_us(self) -> float:
+        return self.end_us - self.start_us
+
+    @property
+    def power_mw(self) -> float:
+        """Average power over the window (baseline included): µJ / µs = W."""
+        return (self.energy_uj + self.baseline_uj) / self.duration_us * 1000 if self.duration_us > 0 else 0.0
+
+
+@dataclass(slots=True)
+class _Chunk:
+    t0_us: float
+    period_us: float
+    cum_uj: np.ndarray  # cumulative energy at each sample boundary (len = samples + 1)
+
+    @property
+    def end_us(self) -> float:
+        return self.t0_us + self.period_us * (len(self.cum_uj) - 1)
+
+    def energy_at(self, t_us: float) -> float:
+        x = (t_us - self.t0_us) / self.period_us
+        return float(np.interp(x, np.arange(len(self.cum_uj)), self.cum_uj))
+
+
+class EnergyTimeline:
+    """Cumulative energy over the last `history_us` of samples; energy between any two instants in it."""
+
+    def __init__(self, history_us: float = 5e6) -> None:
+        self.history_us = history_us
+        self.total_uj = 0.0
+        self._chunks: deque[_Chunk] = deque()
+        self._starts: deque[float] = deque()
+
+    @property
+    def end_us(self) -> float | None:
+        return self._chunks[-1].end_us if self._chunks else None
+
+    @property
+    def period_us(self) -> float | None:
+        return self._chunks[-1].period_us if self._chunks else None
+
+    def add(self, t0_us: float, period_us: float, power_w: np.ndarray) -> np.ndarray:
+        """Append samples (W each, over period_us); returns their cumulative energy (len + 1)."""
+        cum = np.empty(len(power_w) + 1)
+        cum[0] = self.total_uj
+        np.cumsum(power_w * period_us, out=cum[1:])
+        cum[1:] += self.total_uj
+        self.total_uj = float(cum[-1])
+        self._chunks.append(_Chunk(t0_us, period_us, cum))
+        self._starts.append(t0_us)
+        while len(self._chunks) > 1 and self._chunks[1].t0_us < t0_us - self.history_us:
+            self._chunks.popleft()
+            self._starts.popleft()
+        return cum
+
+    def energy_at(self, t_us: float) -> float | None:
+        """Cumulative energy at t_us; None outside the samples held."""
+        if not self._chunks or t_us < self._chunks[0].t0_us or t_us > self._chunks[-1].end_us:
+            return None
+        i = max(0, bisect.bisect_right(self._starts, t_us) - 1)
+        return self._chunks[i].energy_at(t_us)
+
+    def energy(self, start_us: float, end_us: float) -> float | None:
+        a, b = self.energy_at(start_us), self.energy_at(end_us)
+        return None if a is None or b is None else b - a
+
+
+@dataclass(slots=True)
+class _Pulse:
+    start_us: float
+    end_us: float
+
+
+@dataclass(slots=True)
+class EnergyReducer:
+    """Samples and results in, `InferenceEnergy` out; see the module doc."""
+
+    method: Method
+    baseline: bool = False
+    idle_mw: float | None = None  # a known idle power for the baseline (else measured in gaps)
+    coarse_tolerance_us: float = 20_000.0
+    lock_tolerance_us: float = 500.0
+    min_gap_samples: int = 3
+    timeline: EnergyTimeline = field(default_factory=EnergyTimeline)
+    unmatched_pulses: int = 0
+    unmatched_results: int = 0
+    offset_us: float | None = None  # meter clock - board clock, once locked (marker method)
+    _level: bool = False
+    _rise_us: float | None = None
+    _pulses: deque[_Pulse] = field(default_factory=deque)
+    _results: deque[ResultMark] = field(default_factory=deque)
+    _last_end_us: float | None = None
+    _gap_mw: float | None = None
+
+    def feed_samples(self, t0_us: float, period_us: float, current_a: np.ndarray, volts: float,
+                     marker: np.ndarray | None = None) -> list[InferenceEnergy]:  # fmt: skip
+        """Samples from t0_us (meter clock), each period_us long; returns the inferences now complete."""
+        self.timeline.add(t0_us, period_us, current_a * volts)
+        if self.method == "marker" and marker is not None and len(marker):
+            self._edges(t0_us, period_us, marker)
+        return self._reduce()
+
+    def feed_result(self, mark: ResultMark) -> list[InferenceEnergy]:
+        """A result of the board; returns the inferences now complete."""
+        self._results.append(mark)
+        return self._reduce()
+
+    def _edges(self, t0_us: float, period_us: float, marker: np.ndarray) -> None:
+        level = marker.astype(np.int8)
+        changes = np.flatnonzero(np.diff(level, prepend=np.int8(self._level)))
+        for i in changes:
+            t = t0_us + float(i) * period_us
+            if level[i]:
+                self._rise_us = t
+            elif self._rise_us is not None:
+                self._pulses.append(_Pulse(self._rise_us, t))
+                self._rise_us = None
+        self._level = bool(level[-1])
+
+    # --- matching --------------------------------------------------------------------
+
+    def _reduce(self) -> list[InferenceEnergy]:
+        out = []
+        while self._results:
+            done = self._match_next() if self.method == "marker" else self._window_next()
+            if done is None:
+                break
+            if done is not False:
+                out.append(done)
+        return out
+
+    def _window_next(self) -> InferenceEnergy | None | bool:
+        mark = self._results[0]
+        end = self.timeline.end_us
+        if end is None or end < mark.meter_end_us:
+            return None  # its samples have not all arrived
+        self._results.popleft()
+        start = mark.meter_end_us - mark.latency_us
+        return self._measure(mark, start, mark.meter_end_us, "timestamp")
+
+    def _match_next(self) -> InferenceEnergy | None | bool:
+        mark = self._results[0]
+        locked = self.offset_us is not None
+        expected = mark.device_time_us + self.offset_us if locked else mark.meter_end_us
+        tolerance = self.lock_tolerance_us if locked else self.coarse_tolerance_us
+        end = self.timeline.end_us
+        if end is None or end < expected + tolerance:
+            return None  # a pulse may still end within the tolerance
+        candidates = [p for p in self._pulses if abs(p.end_us - expected) <= tolerance]
+        self._results.popleft()
+        if not candidates:
+            self.unmatched_results += 1
+            return False
+        pulse = min(candidates, key=lambda p: abs(p.end_us - expected))
+        while self._pulses[0] is not pulse:  # pulses before it belong to no result
+            self._pulses.popleft()
+            self.unmatched_pulses += 1
+        self._pulses.popleft()
+        self.offset_us = pulse.end_us - mark.device_time_us
+        return self._measure(mark, pulse.start_us, pulse.end_us, "marker")
+
+    def _measure(self, mark: ResultMark, start: float, end: float, method: Method) -> InferenceEnergy | bool:
+        energy = self.timeline.energy(start, end)
+        if energy is None:
+            self.unmatched_results += 1  # its samples are gone (older than the history)
+            return False
+        self._note_gap(start)
+        self._last_end_us = end
+        idle = self.idle_mw if self.idle_mw is not None else self._gap_mw
+        baseline = idle * (end - start) / 1000 if self.baseline and idle is not None else 0.0
+        return InferenceEnergy(mark.inference_count, mark.device_time_us, start, end, energy - baseline, baseline,
+                               method)  # fmt: skip
+
+    def _note_gap(self, start: float) -> None:
+        """Idle power from the gap since the previous window, when it is long enough."""
+        if self._last_end_us is None:
+            return
+        period = self.timeline.period_us or 0.0
+        a, b = self._last_end_us + period, start - period  # trim the edge samples
+        if period <= 0 or (b - a) < self.min_gap_samples * period:
+            return
+        energy = self.timeline.energy(a, b)
+        if energy is not None:
+            self._gap_mw = energy / (b - a) * 1000

@@ -1,0 +1,94 @@
+"""The ST X-NUCLEO-LPM01A (PowerShield) text protocol, as MLPerf Tiny's EnergyRunner drives it.
+
+Commands are text lines (`\\n`-terminated); each is answered `ack <command> [args]` or
+`error <command>` followed by `Error detail: <why>`, every line after the prompt
+`PowerShield > `. The host takes control with `htc`, configures (`volt 3300m`,
+`freq 1k`, `acqtime inf`, `output current|energy`, `format ascii_dec|bin_hexa`,
+`trigsrc sw|d7`, `eventsrc d7 fal`, `pwr on|off|auto`), `start`s, and `stop`s
+("Acquisition completed" ends the stream). While acquiring:
+
+- `ascii_dec`: one line per sample, four-digit mantissa and a signed two-digit power of
+  ten, e.g. `6409-07` = 6409e-7 A = 640.9 µA (joules per sample with `output energy`);
+  at most 10 kHz unbounded (the serial line's limit).
+- `bin_hexa`: two bytes per sample, big-endian: the top nibble an exponent e, the other
+  12 bits a mantissa m, value = m * 16**-e (`52A0` = 0x2A0 * 16**-5 = 640.9 µA).
+- `TimeStamp: <ms>ms, buff <fill>%` lines (ascii_dec only) mark each falling edge on the
+  Arduino connector's D7 when `eventsrc d7 fal` is set: where EnergyRunner wires the
+  board's timestamp GPIO. Millisecond resolution.
+
+USB identity: ST's generic virtual COM port, 0x0483:0x5740, so fleet only treats a port
+as an LPM01A when devices.toml says so.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from fleet.errors import ProtocolError
+
+USB_VID = 0x0483
+USB_PID = 0x5740
+PROMPT = "PowerShield > "
+FREQUENCIES = {"100k": 100_000, "50k": 50_000, "20k": 20_000, "10k": 10_000, "5k": 5_000, "2k": 2_000,
+               "1k": 1_000, "500": 500, "200": 200, "100": 100, "50": 50, "20": 20, "10": 10, "5": 5,
+               "2": 2, "1": 1}  # fmt: skip
+ASCII_MAX_HZ = 10_000
+_SUFFIX = {"u": 1e-6, "m": 1e-3, "k": 1e3}
+_ASCII_VALUE = re.compile(rb"^(\d{4})([+-]\d{2})$")
+TIMESTAMP = re.compile(rb"^TimeStamp: (\d+)ms, buff (\d+)%$")
+
+
+def parse_number(text: str) -> float:
+    """`3300m`, `2-3`, `100u`, `5` -> float; ValueError otherwise (the LPM01A's number syntax)."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)([umk]|[+-]\d{1,2})?", text)
+    if not m:
+        raise ValueError(f"not a number: {text!r}")
+    value, unit = float(m.group(1)), m.group(2)
+    if unit in _SUFFIX:
+        return value * _SUFFIX[unit]
+    return value * 10 ** int(unit) if unit else value
+
+
+def format_ascii(value: float) -> bytes:
+    """A sample as `dddd[+-]ee` (four significant digits)."""
+    if value <= 0:
+        return b"0000+00"
+    exp = math.floor(math.log10(value)) - 3
+    mantissa = round(value / 10**exp)
+    if mantissa >= 10_000:
+        mantissa, exp = round(mantissa / 10), exp + 1
+    return f"{mantissa:04d}{exp:+03d}".encode()
+
+
+def parse_ascii(line: bytes) -> float | None:
+    """A sample line's value, or None if the line is not a sample."""
+    m = _ASCII_VALUE.match(line.strip())
+    return int(m.group(1)) * 10.0 ** int(m.group(2)) if m else None
+
+
+def encode_bin_hexa(values: np.ndarray) -> bytes:
+    """Samples as 2-byte big-endian nibble-exponent words (the finest exponent that fits)."""
+    v = np.maximum(values, 0.0)
+    with np.errstate(divide="ignore"):
+        e = np.where(v > 0, np.floor(np.log(0xFFF / np.where(v > 0, v, 1.0)) / np.log(16)), 15)
+    e = np.clip(e, 0, 15).astype(np.int64)
+    m = np.clip(np.rint(v * 16.0**e), 0, 0xFFF).astype(np.uint16)
+    return ((e.astype(np.uint16) << 12) | m).astype(">u2").tobytes()
+
+
+def decode_bin_hexa(data: bytes) -> np.ndarray:
+    words = np.frombuffer(data[: len(data) - len(data) % 2], dtype=">u2").astype(np.int64)
+    return (words & 0xFFF) * 16.0 ** -(words >> 12)
+
+
+def ack_args(line: str, command: str) -> list[str] | None:
+    """Arguments of `ack <command> ...`; None for another line; ProtocolError for `error <command>`."""
+    text = line.replace(PROMPT, "").strip()
+    if text.startswith(f"ack {command}"):
+        return text[len(f"ack {command}") :].split()
+    if text.startswith(f"error {command}"):
+        raise ProtocolError(f"LPM01A refused {command!r}")
+    return None

@@ -1,0 +1,204 @@
+"""Meters as fleet devices: read each meter, and publish its figures as its board's events.
+
+`MeterSet.attach(manager)` finds the meters (`fleet.meters.discovery`), pairs each with
+the managed board it feeds (by name or uid; a meter whose board is not managed, or that
+feeds none, is left closed and listed in `skipped`), and runs one `MeterSession` per
+meter. A session:
+
+- reads the meter (`Ppk2Driver`, `Lpm01aDriver`) and feeds its samples to an
+  `EnergyReducer` (marker windows when a marker line is wired, else timestamp windows);
+- maps the meter's clock onto the host's: meter time 0 = the smallest (arrival time -
+  sample time) over the last `MAP_WINDOW_S` of reads, since no sample arrives before it
+  was taken (the error is the meter's delivery latency: see docs/power.md);
+- gives every `result` event of its board to the reducer, and publishes, through the
+  manager (so states, recordings, MQTT and every view get them), a `power` event each
+  `power_interval_s` of meter time and an `energy` event per inference, both labelled
+  `meter:<kind> <serial>`.
+
+A meter that cannot be opened or fails is reported as an ERROR `log` event of its board.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from fleet.errors import FleetError
+from fleet.meters.chunk import MeterChunk, MeterDriver
+from fleet.meters.discovery import MeterCandidate, find_meters
+from fleet.meters.energy import EnergyReducer, InferenceEnergy, ResultMark
+from fleet.meters.lpm01a_driver import Lpm01aDriver
+from fleet.meters.ppk2_driver import Ppk2Driver
+from fleet.telemetry.events import EnergyEvent, LogEvent, PowerEvent, ResultEvent
+from fleet.transport.base import Transport
+from fleet.transport.serial import open_transport
+
+MAP_WINDOW_S = 5.0
+POWER_INTERVAL_S = 0.1
+
+
+def open_driver(candidate: MeterCandidate, transport: Transport) -> MeterDriver:
+    """The driver for a meter, with its devices.toml settings (or the kind's defaults)."""
+    s = candidate.settings
+    voltage = s.voltage_mv if s else 3300
+    if candidate.kind == "ppk2":
+        channel = (s.channel if s else 0) if candidate.uses_marker else None
+        return Ppk2Driver(transport, candidate.serial, voltage_mv=voltage, mode=s.mode if s else "source",
+                          marker_channel=channel)  # fmt: skip
+    return Lpm01aDriver(transport, candidate.serial, voltage_mv=voltage)
+
+
+@dataclass(slots=True)
+class _ClockMap:
+    """Meter time 0 on the host's wall clock: the minimum of (arrival - sample time) over a window."""
+
+    window_s: float = MAP_WINDOW_S
+    _seen: deque[tuple[float, float]] = field(default_factory=deque)  # (arrival, candidate), candidates ascending
+
+    def add(self, arrival: float, meter_end_us: float) -> None:
+        candidate = arrival - meter_end_us / 1e6
+        while self._seen and self._seen[-1][1] >= candidate:
+            self._seen.pop()  # a later, smaller candidate makes it useless (monotonic deque)
+        self._seen.append((arrival, candidate))
+        while self._seen[0][0] < arrival - self.window_s:
+            self._seen.popleft()
+
+    @property
+    def zero(self) -> float | None:
+        return self._seen[0][1] if self._seen else None
+
+
+class MeterSession:
+    """One meter feeding one board; see the module doc."""
+
+    def __init__(self, manager, candidate: MeterCandidate, board: str, uid: str, *,  # noqa: ANN001 - FleetManager
+                 power_interval_s: float = POWER_INTERVAL_S) -> None:  # fmt: skip
+        self.manager = manager
+        self.candidate = candidate
+        self.board, self.uid = board, uid
+        self.label = candidate.label
+        baseline = candidate.settings.baseline if candidate.settings else False
+        self.reducer = EnergyReducer("marker" if candidate.uses_marker else "timestamp", baseline=baseline)
+        self.power_interval_us = power_interval_s * 1e6
+        self.clock = _ClockMap()
+        self.driver: MeterDriver | None = None
+        self.error: str | None = None
+        self.results_early = 0  # results before the meter's clock was known: not measured
+        self._last_power: tuple[float, float] | None = None  # (meter time, cumulative µJ) of the last power event
+
+    async def run(self) -> None:
+        try:
+            transport = await open_transport(self.candidate.port, 115200, purpose="meter")
+        except FleetError as exc:
+            self._fail(f"cannot open: {exc}")
+            return
+        try:
+            self.driver = open_driver(self.candidate, transport)
+            await self.driver.start()
+            while True:
+                chunk = await self.driver.read()
+                self.on_chunk(chunk, time.time())
+        except FleetError as exc:
+            self._fail(str(exc))
+        finally:
+            if self.driver is not None:
+                with contextlib.suppress(FleetError, OSError):
+                    await self.driver.stop()
+            await transport.close()
+
+    def on_chunk(self, chunk: MeterChunk, arrival: float) -> None:
+        """Samples read at `arrival` (host wall clock)."""
+        if not len(chunk.current_a):
+            return
+        self.clock.add(arrival, chunk.end_us)
+        self._publish(self.reducer.feed_samples(chunk.t0_us, chunk.period_us, chunk.current_a, chunk.volts,
+                                                chunk.marker))  # fmt: skip
+        total = self.reducer.timeline.total_uj
+        if self._last_power is None:
+            self._last_power = (chunk.t0_us, 0.0)
+        t0, e0 = self._last_power
+        if chunk.end_us - t0 >= self.power_interval_us:
+            power_w = (total - e0) / (chunk.end_us - t0)  # µJ / µs
+            self._last_power = (chunk.end_us, total)
+            zero = self.clock.zero or arrival
+            self.manager.publish(PowerEvent(
+                board=self.board, uid=self.uid, host_time=zero + chunk.end_us / 1e6, device_time_us=round(chunk.end_us),
+                voltage_mv=round(chunk.volts * 1000), current_ua=round(power_w / chunk.volts * 1e6),
+                energy_uj=int(total), power_mw=power_w * 1000, source=self.label,
+            ))  # fmt: skip
+
+    def on_result(self, event: ResultEvent) -> None:
+        zero = self.clock.zero
+        if zero is None:
+            self.results_early += 1
+            return
+        mark = ResultMark(event.inference_count, event.device_time_us, event.latency_us, (event.host_time - zero) * 1e6)
+        self._publish(self.reducer.feed_result(mark))
+
+    def _publish(self, energies: list[InferenceEnergy]) -> None:
+        zero = self.clock.zero or time.time()
+        for e in energies:
+            self.manager.publish(EnergyEvent(
+                board=self.board, uid=self.uid, host_time=zero + e.end_us / 1e6, device_time_us=e.device_time_us,
+                inference_count=e.inference_count, energy_uj=e.energy_uj, duration_us=e.duration_us,
+                power_mw=e.power_mw, baseline_uj=e.baseline_uj, method=e.method, source=self.label,
+            ))  # fmt: skip
+
+    def _fail(self, why: str) -> None:
+        self.error = why
+        self.manager.publish(LogEvent(board=self.board, uid=self.uid, host_time=time.time(), device_time_us=0,
+                                      level=3, text=f"{self.label} on {self.candidate.port}: {why}"))  # fmt: skip
+
+
+class MeterSet:
+    """The meters of a manager's boards; `await MeterSet.attach(manager)`, then `stop()`."""
+
+    def __init__(self, manager) -> None:  # noqa: ANN001 - FleetManager
+        self.manager = manager
+        self.sessions: dict[str, MeterSession] = {}  # by board uid
+        self.skipped: list[tuple[MeterCandidate, str]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._consumer = None
+
+    @classmethod
+    async def attach(cls, manager, candidates: list[MeterCandidate] | None = None) -> MeterSet:  # noqa: ANN001
+        meters = cls(manager)
+        meters.start(find_meters(manager.config) if candidates is None else candidates)
+        return meters
+
+    def start(self, candidates: list[MeterCandidate]) -> None:
+        boards = self.manager.boards
+        for candidate in candidates:
+            state = next((b for b in boards.values() if candidate.board in (b.name, b.uid)), None)
+            if candidate.board is None:
+                self.skipped.append((candidate, "feeds no board: name it in devices.toml [[meters]]"))
+            elif state is None:
+                self.skipped.append((candidate, f"its board {candidate.board} is not managed"))
+            elif state.uid in self.sessions:
+                self.skipped.append((candidate, f"{state.name} already has a meter"))
+            else:
+                self.sessions[state.uid] = MeterSession(self.manager, candidate, state.name, state.uid)
+        if not self.sessions:
+            return
+        loop = asyncio.get_running_loop()
+        self._consumer = consumer = self.manager.subscribe(maxsize=1 << 16, name="meters")
+        self._tasks = [loop.create_task(self._results(consumer), name="meters: results")]
+        self._tasks += [loop.create_task(s.run(), name=f"meter {s.label}") for s in self.sessions.values()]
+
+    async def _results(self, consumer) -> None:  # noqa: ANN001 - Consumer
+        async for event in consumer:
+            if isinstance(event, ResultEvent) and (session := self.sessions.get(event.uid)) is not None:
+                session.on_result(event)
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            self._consumer.close()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()

@@ -1,0 +1,44 @@
+"""Where a power figure comes from: every power reading fleet shows carries one of these.
+
+- `modelled`: the board computes it from a model (idle/active power, time busy), as every
+  fleet firmware and every virtual board does today: protocol v1 POWER has no field or
+  INFO capability that says otherwise, so POWER from a board is `modelled` unless
+  devices.toml declares the board's POWER measured (`power = "sensor"`, for firmware built
+  with a current-sense HAL).
+- `sensor`: measured by the board itself (an INA219-class shunt monitor on its supply).
+- `meter:<kind> <serial>`: an external instrument in the board's supply, e.g.
+  `meter:ppk2 C3A1F0E2`. Only this kind measures everything the board draws.
+
+Figures from different kinds are not comparable: a model is as good as its calibration,
+a board's sensor sees only the rail it sits on. `fleet bench --compare` says so.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from fleet.errors import ConfigError
+
+SourceKind = Literal["modelled", "sensor", "meter"]
+MODELLED = "modelled"
+SENSOR = "sensor"
+_METER = re.compile(r"^meter:([a-z0-9][a-z0-9_-]*) (\S+)$")
+
+
+def meter_source(kind: str, serial: str) -> str:
+    """The source label of an external meter: `meter:<kind> <serial>`."""
+    source = f"meter:{kind} {serial}"
+    if not _METER.match(source):
+        raise ConfigError(f"meter {kind!r} serial {serial!r}: a kind of lowercase letters/digits and a serial "
+                          "without spaces are expected")  # fmt: skip
+    return source
+
+
+def source_kind(source: str) -> SourceKind:
+    """`modelled`, `sensor` or `meter` for a source label; ValueError for anything else."""
+    if source in (MODELLED, SENSOR):
+        return source  # type: ignore[return-value]
+    if _METER.match(source):
+        return "meter"
+    raise ValueError(f"power source {source!r}: expected 'modelled', 'sensor' or 'meter:<kind> <serial>'")

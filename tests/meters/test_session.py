@@ -1,0 +1,62 @@
+"""Emulated meters on virtual boards, read by a MeterSet beside the fleet manager: power and energy events."""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+
+from fleet.meters.discovery import MeterCandidate
+from fleet.meters.session import MeterSet
+from fleet.meters.sim_meters import SimMeters
+from fleet.profiles import get_profile
+from fleet.protocol import LogLevel, Stream, StreamConfig
+from fleet.telemetry.events import EnergyEvent, PowerEvent, ResultEvent
+from tests.telemetry.helpers import collect, managed_farm
+
+pytestmark = pytest.mark.slow  # a few seconds of real time
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("kind", ["ppk2", "lpm01a"])
+async def test_a_meter_per_board_gives_power_and_energy_per_inference(gesture, kind):
+    streams = StreamConfig(Stream.RESULTS | Stream.POWER, LogLevel.INFO, result_interval_ms=20, power_interval_ms=100)
+    async with managed_farm(gesture, boards=2, streams=streams) as (farm, manager):
+        sims = SimMeters(kind, register=False)
+        meters = None
+        try:
+            candidates = [MeterCandidate(s.kind, s.port, s.serial, s.board_uid, "virtual", None)
+                          for s in sims.start(farm.boards)]  # fmt: skip
+            consumer = manager.subscribe(maxsize=100_000)
+            meters = await MeterSet.attach(manager, candidates)
+            events = await collect(consumer, lambda ev: sum(isinstance(e, EnergyEvent) for e in ev) >= 60, timeout=30)
+            states = {uid: manager.boards[uid].stats for uid in meters.sessions}
+        finally:
+            if meters is not None:
+                await meters.stop()
+            await sims.stop()
+    profile = get_profile("nano33ble")
+    latency = next(e for e in events if isinstance(e, ResultEvent)).latency_us
+    labels = {c.board: c.label for c in candidates}
+    energies = [e for e in events if isinstance(e, EnergyEvent)]
+    assert {e.uid for e in energies} == set(labels)
+    for e in energies:
+        assert e.source == labels[e.uid]
+        assert e.method == ("marker" if kind == "ppk2" else "timestamp")
+    expected = profile.active_mw * latency / 1000
+    values = [e.energy_uj for e in energies]
+    if kind == "ppk2":  # 10 µs edges on a ~0.45 ms inference
+        assert statistics.median(values) == pytest.approx(expected, rel=0.03)
+    else:
+        # The window is the result's own, placed through two clock mappings whose error (here
+        # about a millisecond) exceeds this 0.44 ms inference: only the physical bounds hold
+        # (docs/power.md; the bound itself is checked on a fake clock in test_energy_recovery).
+        slack = profile.active_mw * 100 / 1000  # one 100 µs sample at each edge
+        assert all(profile.idle_mw * latency / 1000 - slack <= v <= expected + slack for v in values)
+    meter_power = [e for e in events if isinstance(e, PowerEvent) and e.source.startswith("meter:")]
+    assert meter_power and all(e.source == labels[e.uid] for e in meter_power)
+    duty = latency / 20_000
+    average_mw = profile.idle_mw + (profile.active_mw - profile.idle_mw) * duty
+    assert statistics.median(e.power_mw for e in meter_power) == pytest.approx(average_mw, rel=0.05)
+    for stats in states.values():
+        assert stats.power_source.startswith("meter:")
