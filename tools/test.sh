@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
+bash tools/build_firmware.sh
 exec .venv/bin/python -m pytest "$@"
