@@ -168,22 +168,22 @@ void fw_enc_error(fw_cur *c, const fw_error_msg *m)
     fw_put_bytes(c, m->text.data, m->text.len);
 }
 
-/* A C string as str8, `min`..32 bytes; anything else marks the cursor bad. */
-static void put_cstr8(fw_cur *c, const char *s, size_t min)
+/* A C string as str8, `min`..`max` bytes; anything else marks the cursor bad. */
+static void put_cstr8(fw_cur *c, const char *s, size_t min, size_t max)
 {
     size_t n = strlen(s);
-    if (n < min || n > FW_MAX_NAME)
+    if (n < min || n > max)
         c->bad = 1;
     fw_put_str8(c, (uint8_t)n, (const uint8_t *)s);
 }
 
 void fw_enc_runtime(fw_cur *c, const fw_op_list *m)
 {
-    put_cstr8(c, m->runtime, 0);
+    put_cstr8(c, m->runtime, 0, FW_MAX_NAME);
     fw_put_le(c, m->n_builtins, 2);
     for (uint16_t i = 0; i < m->n_builtins; i++)
         fw_put_le(c, m->builtins[i], 2);
     fw_put_le(c, m->n_customs, 1);
     for (uint8_t i = 0; i < m->n_customs; i++)
-        put_cstr8(c, m->customs[i], 1);
+        put_cstr8(c, m->customs[i], 1, FW_MAX_OP_NAME);
 }

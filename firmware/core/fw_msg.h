@@ -10,6 +10,7 @@
 #include "fw_wire.h"
 
 #define FW_MAX_NAME 32u
+#define FW_MAX_OP_NAME 64u /* a custom operator's name in RUNTIME (TFLM's run to 35 bytes) */
 #define FW_MAX_UID 16u
 #define FW_SHA_SIZE 32u
 #define FW_NO_SLOT 0xFFu
@@ -136,13 +137,13 @@ typedef struct {
 
 /* The RUNTIME response: what a runner can execute (the board's runner owns the tables):
  * builtin operators by their TFLite BuiltinOperator code, custom operators by name.
- * Strings are NUL-terminated, 1..32 bytes (the runtime may be empty); codes are distinct
+ * Strings are NUL-terminated: the runtime 0..32 bytes, custom names 1..FW_MAX_OP_NAME; codes are distinct
  * and never FW_OP_CUSTOM. */
 typedef struct {
     const char *runtime; /* e.g. "tflm 90b983c cmsis-nn"; ≤ 32 bytes */
     const uint16_t *builtins;
     uint16_t n_builtins;
-    const char *const *customs; /* each ≤ 32 bytes */
+    const char *const *customs; /* each ≤ FW_MAX_OP_NAME bytes */
     uint8_t n_customs;
 } fw_op_list;
 

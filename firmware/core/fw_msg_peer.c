@@ -162,10 +162,10 @@ int fw_dec_error(const uint8_t *p, size_t n, fw_error_msg *m)
 
 /* A str8 as a C string: refused when it holds a control character, C0 and DEL (NUL
  * among them: it could not be told apart) or C1 (U+0080..U+009F, UTF-8 C2 80..C2 9F). */
-static int get_cstr8(fw_cur *c, char dst[FW_MAX_NAME + 1])
+static int get_cstr8(fw_cur *c, char *dst, uint8_t max)
 {
     uint8_t len;
-    fw_get_str8(c, &len, (uint8_t *)dst, FW_MAX_NAME, 1);
+    fw_get_str8(c, &len, (uint8_t *)dst, max, 1);
     dst[len] = 0;
     for (uint8_t i = 0; i < len; i++) {
         uint8_t b = (uint8_t)dst[i];
@@ -179,7 +179,7 @@ int fw_dec_runtime(const uint8_t *p, size_t n, fw_runtime_buf *buf, fw_op_list *
 {
     fw_cur c = reader(p, n);
     memset(buf->seen, 0, sizeof buf->seen);
-    if (!get_cstr8(&c, buf->runtime))
+    if (!get_cstr8(&c, buf->runtime, FW_MAX_NAME))
         return 0;
     uint16_t nb = (uint16_t)fw_get_le(&c, 2);
     if (c.bad || (size_t)nb * 2 > c.cap - c.pos)
@@ -193,7 +193,7 @@ int fw_dec_runtime(const uint8_t *p, size_t n, fw_runtime_buf *buf, fw_op_list *
     }
     uint8_t nc = (uint8_t)fw_get_le(&c, 1);
     for (uint8_t i = 0; i < nc; i++) {
-        if (!get_cstr8(&c, buf->customs[i]) || !buf->customs[i][0])
+        if (!get_cstr8(&c, buf->customs[i], FW_MAX_OP_NAME) || !buf->customs[i][0])
             return 0;
         for (uint8_t j = 0; j < i; j++)
             if (!strcmp(buf->customs[i], buf->customs[j]))

@@ -29,7 +29,7 @@ typedef struct {
     char runtime[FW_MAX_NAME + 1];
     uint16_t builtins[0x7FFF];
     uint8_t seen[0x10000 / 8]; /* codes met so far, to refuse repeats in linear time */
-    char customs[255][FW_MAX_NAME + 1];
+    char customs[255][FW_MAX_OP_NAME + 1];
     const char *custom_ptr[255];
 } fw_runtime_buf;
 /* Checks what the spec demands: counts within the payload, distinct codes and names, no

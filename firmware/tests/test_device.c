@@ -312,12 +312,17 @@ static void test_runtime(void)
     uint8_t hello[3] = {1, 0x00, 0x10};
     f = call(FW_T_HELLO, hello, 3);
 
-    static const char *const long_name[] = {"a-custom-operator-name-of-33-byte"};
+    /* 65 bytes: one over FW_MAX_OP_NAME (TFLM's own names run to 35, which must pass) */
+    static const char *const long_name[] = {"a-custom-operator-name-of-sixty-five-bytes-is-one-byte-too-long-x"};
     fw_op_list bad = {"r", NULL, 0, long_name, 1};
     const fw_op_list *good = B.hal.runner.ops;
     B.hal.runner.ops = &bad;
     f = call(FW_T_RUNTIME, NULL, 0);
     CHECK_EQ(tb_error(&f), FW_E_INTERNAL);
+    static const char *const tflm_name[] = {"SignalFilterBankSpectralSubtraction"}; /* 35 bytes */
+    bad.customs = tflm_name;
+    f = call(FW_T_RUNTIME, NULL, 0);
+    CHECK_EQ(tb_error(&f), 0);
     static const char *const empty_name[] = {""};
     bad.customs = empty_name;
     f = call(FW_T_RUNTIME, NULL, 0);

@@ -23,12 +23,12 @@ from fleet.protocol import limits
 from fleet.protocol.header import MsgType
 from fleet.protocol.payload import U8, U16, Reader, bytes8, field_names, pack, sha, str8
 from fleet.protocol.values import (
-    CUSTOM_OPERATOR, MAX_NAME, MAX_UID, MIN_MAX_PAYLOAD, MODEL_PREFIX_SIZE, NO_SLOT, SHA256_SIZE, ActivateMode, BootReason, Capability,
+    CUSTOM_OPERATOR, MAX_NAME, MAX_OP_NAME, MAX_UID, MIN_MAX_PAYLOAD, MODEL_PREFIX_SIZE, NO_SLOT, SHA256_SIZE, ActivateMode, BootReason, Capability,
     Kind, LogLevel, OutputFormat, SlotState, Stream,
 )  # fmt: skip
 
 __all__ = [
-    "CUSTOM_OPERATOR", "MAX_NAME", "MAX_UID", "MIN_MAX_PAYLOAD", "MODEL_PREFIX_SIZE", "NO_SLOT", "SHA256_SIZE",
+    "CUSTOM_OPERATOR", "MAX_NAME", "MAX_OP_NAME", "MAX_UID", "MIN_MAX_PAYLOAD", "MODEL_PREFIX_SIZE", "NO_SLOT", "SHA256_SIZE",
     "ActivateAck", "ActivateMode", "BeginAck", "Boot", "BootReason", "Capability", "ChunkAck", "CommitAck",
     "ConfirmAck", "Error", "EVENTS", "Hello", "InferResult", "Info", "Kind", "Log", "LogLevel", "Message",
     "ModelActivate", "ModelBegin", "ModelChunk", "ModelCommit", "ModelConfirm", "ModelRollback", "OutputFormat",
@@ -290,7 +290,7 @@ class RuntimeInfo(Message):
             + pack(U16, what, len(self.builtins))
             + b"".join(pack(U16, what, code) for code in self.builtins)
             + pack(U8, what, len(self.customs))
-            + b"".join(str8(name, "custom operator name", what) for name in self.customs)
+            + b"".join(str8(name, "custom operator name", what, MAX_OP_NAME) for name in self.customs)
         )
 
     @classmethod
@@ -305,7 +305,7 @@ class RuntimeInfo(Message):
         builtins = struct.unpack_from(f"<{count}H", payload, r.pos)
         r.pos += 2 * count
         (n_customs,) = r.unpack(U8)
-        customs = tuple(r.str8(f"custom operator name {i}") for i in range(n_customs))
+        customs = tuple(r.str8(f"custom operator name {i}", MAX_OP_NAME) for i in range(n_customs))
         r.done()
         _check_operators(runtime, builtins, customs, what)
         return cls(runtime, builtins, customs)

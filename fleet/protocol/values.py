@@ -5,6 +5,8 @@ from enum import IntEnum, IntFlag
 SHA256_SIZE = 32
 MODEL_PREFIX_SIZE = 4
 MAX_NAME = 32  # name, version, board kind, firmware version: bytes of UTF-8
+# A custom operator's name in RUNTIME: TFLM's own run to 35 bytes (SignalFilterBankSpectralSubtraction).
+MAX_OP_NAME = 64
 MAX_UID = 16
 NO_SLOT = 0xFF
 MIN_MAX_PAYLOAD = 512  # every board must accept payloads at least this large

@@ -74,6 +74,13 @@ def test_runtime_info_round_trips_and_keeps_wire_order():
     assert RuntimeInfo.decode(RUNTIME_INFO.encode()) == RUNTIME_INFO
 
 
+def test_runtime_info_carries_tflm_custom_operator_names_longer_than_other_strings():
+    # TFLM's own Signal library has a 35-byte operator name; str8's 32 would refuse every
+    # TFLM board's RUNTIME answer.
+    info = RuntimeInfo("tflm 90b983c reference", (9,), ("SignalFilterBankSpectralSubtraction", "x" * 64))
+    assert RuntimeInfo.decode(info.encode()) == info
+
+
 def test_runtime_request_is_empty():
     assert Runtime().encode() == b""
     with pytest.raises(MalformedMessage, match="expected 0"):
@@ -97,7 +104,7 @@ def test_runtime_request_is_empty():
         (b"\x01\x00\x00\x00\x00", "U\\+0000"),
         (b"\x05\x1b[2Jx\x00\x00\x00", "control character U\\+001B"),  # a terminal escape
         (b"\x00\x00\x00\x01\x03a\xc2\x9b", "U\\+009B"),  # C1 CSI
-        (b"\x00\x00\x00\x01\x21" + b"x" * 33, "33 bytes, the limit is 32"),
+        (b"\x00\x00\x00\x01\x41" + b"x" * 65, "65 bytes, the limit is 64"),
         (b"\x21" + b"x" * 33 + b"\x00\x00\x00", "runtime is 33 bytes"),
         (b"\x00\x00\x00\x00\x00", "1 unexpected trailing"),
     ],
@@ -113,7 +120,8 @@ def test_malformed_runtime_info_is_refused_naming_the_fault(payload, match):
         (RuntimeInfo("r", (9, 9)), "listed twice"),
         (RuntimeInfo("r", (32,)), "CUSTOM"),
         (RuntimeInfo("r", (0x10000,)), "out of range"),
-        (RuntimeInfo("r", (), ("x" * 33,)), "33 bytes"),
+        (RuntimeInfo("r", (), ("x" * 65,)), "65 bytes"),
+        (RuntimeInfo("x" * 33, ()), "33 bytes"),
         (RuntimeInfo("r", (), tuple(f"op{i}" for i in range(256))), "at most 255"),
     ],
 )
