@@ -132,7 +132,7 @@ def input_vector(input_id: int, shape, dtype=np.int8) -> np.ndarray:
     return widened[dtype.name].astype(dtype)
 
 
-def tflm_outputs(model: bytes, input_ids, arena_size: int | None = None) -> dict[int, bytes]:
+def tflm_outputs(model: bytes, input_ids) -> dict[int, bytes]:
     """Output tensor bytes of the TFLM host interpreter for each input id, invoked in the
     order given on one interpreter (as a board runs them: stateful models see the same
     history). Every model input gets the sequence."""
@@ -140,7 +140,7 @@ def tflm_outputs(model: bytes, input_ids, arena_size: int | None = None) -> dict
 
     from fleet.models.inspect import inspect_model
 
-    interp = runtime.Interpreter.from_bytes(model, arena_size=arena_size)
+    interp = runtime.Interpreter.from_bytes(model)
     details = [interp.get_input_details(i) for i in range(len(inspect_model(model).inputs))]
     out = {}
     for k in input_ids:

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import subprocess
 import sys
 
 import pytest
 
+from fleet.models.inspect import inspect_model
 from fleet.protocol import ActivateMode, ErrorCode, InferResult, LogLevel, ModelActivate, Stream, StreamConfig
 from tests.firmware.board_link import BoardError, tflm_outputs
 from tests.firmware.conftest import FIRMWARE, TFLM_TREE, PosixBoard, model_bytes
-from tests.firmware.models import gesture, sine
+from tests.firmware.models import gesture, sine, variant
 from tests.firmware.tf_models import OP_MODELS, tf_model
 
 # The first test to need the TFLM build compiles the library (minutes on two cores).
@@ -90,6 +92,34 @@ def test_fw_run_with_tflm_refuses_garbage(tflm_build, tmp_path):
     assert fw_run(tflm_build.fw_run, truncated, tmp_path).startswith("error 10 ")
 
 
+def edited_sine(edit) -> bytes:
+    """sine with `edit(model, graph)` applied to its flatbuffer in place."""
+    buf = bytearray(sine())
+    model = schema().Model.GetRootAsModel(buf, 0)
+    edit(model, model.Subgraphs(0))
+    return bytes(buf)
+
+
+def out_of_range_input(model, graph):
+    graph.Operators(0).InputsAsNumpy()[0] = 1000
+
+
+def weights_longer_than_their_data(model, graph):
+    """The second layer's 16x16 weights read from the first layer's 64-byte bias buffer."""
+    weights = graph.Tensors(int(graph.Operators(1).InputsAsNumpy()[1]))
+    bias = graph.Tensors(int(graph.Operators(0).InputsAsNumpy()[2]))
+    at = weights._tab.Pos + weights._tab.Offset(8)  # Tensor.buffer, field 2
+    weights._tab.Bytes[at : at + 4] = bias.Buffer().to_bytes(4, "little")
+
+
+@pytest.mark.parametrize("edit", [out_of_range_input, weights_longer_than_their_data], ids=lambda e: e.__name__)
+def test_references_tflm_does_not_check_are_refused(tflm_build, tmp_path, edit):
+    """TFLM trusts tensor indices and constant sizes: such models aborted (index) or read
+    past the weights' data in fw_run-tflm (found by mutating sine's bytes)."""
+    out = fw_run(tflm_build.fw_run, edited_sine(edit), tmp_path)
+    assert out == "error 10 index out of range or constant too short"
+
+
 @pytest.mark.parametrize("name", SHARED)
 def test_shared_model_bit_identical_to_tflm(tflm_build, tmp_path, name):
     model = model_bytes(f"{name}.tflite")
@@ -122,8 +152,6 @@ def test_operator_model_bit_identical_to_tflm(tflm_build, tmp_path, name):
     "2 of 256 inputs. Passes (and must then lose this mark) once the tree and the package agree.",
 )
 def test_per_tensor_fully_connected_where_tree_and_package_differ(tflm_build, tmp_path):
-    from tests.firmware.models import variant
-
     model = variant(31, consistent_bias=False, base=tf_model("fc_per_tensor"))
     assert fw_run(tflm_build.fw_run, model, tmp_path) == tflm_outputs(model, range(256))
 
@@ -141,8 +169,6 @@ def stream_and_compare(board: PosixBoard, model: bytes, name: str, count: int) -
     finally:
         link.close()
     expected = tflm_outputs(model, range(max(r.input_id for r in results) + 1))
-    from fleet.models.inspect import inspect_model
-
     dtype = {"int8": 9, "float32": 0}[inspect_model(model).outputs[0].dtype]
     for r in results:
         assert r.model_prefix == hashlib.sha256(model).digest()[:4]
@@ -238,8 +264,6 @@ def test_an_arena_too_small_is_refused_with_a_lower_bound(tflm_build, tmp_path):
 def test_the_runner_compiles_for_cortex_m4_with_cmsis_nn(tmp_path):
     """What the Nano 33 BLE and Cortex-M4 ports compile: the same runner against the
     CMSIS-NN tree, reporting its kernels."""
-    import shutil
-
     tree = TFLM_TREE.parent / "cmsis-nn"
     if not tree.is_dir():
         pytest.skip(f"no CMSIS-NN TFLM tree at {tree}")

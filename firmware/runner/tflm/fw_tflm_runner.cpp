@@ -167,6 +167,82 @@ fw_err check_ops(const Runner *r, const tflite::Model *m, char *why)
     return FW_OK;
 }
 
+/* Index in [lo, n): TFLM indexes tensors, buffers and operator codes without checking,
+ * and the flatbuffer verifier checks structure, not references. */
+bool indices_ok(const flatbuffers::Vector<int32_t> *v, int32_t lo, uint32_t n)
+{
+    if (!v)
+        return lo < 0; /* optional lists (intermediates) may be absent */
+    for (int32_t i : *v)
+        if (i < lo || (i >= 0 && static_cast<uint32_t>(i) >= n))
+            return false;
+    return true;
+}
+
+/* Bytes per element of a schema TensorType, 0 where not fixed (strings, int4, ...). */
+uint32_t element_bytes(tflite::TensorType t)
+{
+    switch (t) {
+    case tflite::TensorType_UINT8:
+    case tflite::TensorType_INT8:
+    case tflite::TensorType_BOOL: return 1;
+    case tflite::TensorType_INT16:
+    case tflite::TensorType_UINT16:
+    case tflite::TensorType_FLOAT16: return 2;
+    case tflite::TensorType_INT32:
+    case tflite::TensorType_UINT32:
+    case tflite::TensorType_FLOAT32: return 4;
+    case tflite::TensorType_INT64:
+    case tflite::TensorType_FLOAT64: return 8;
+    default: return 0;
+    }
+}
+
+/* A constant tensor's data covers its shape: kernels read shape-many elements. */
+bool constant_ok(const tflite::Tensor *t, const tflite::Buffer *b)
+{
+    uint32_t size = element_bytes(t->type());
+    if (!b || !b->data() || b->data()->size() == 0 || !size)
+        return true;
+    uint64_t need = size;
+    if (t->shape())
+        for (int32_t d : *t->shape()) {
+            need *= static_cast<uint64_t>(d < 0 ? 0 : d);
+            if (need > 0xFFFFFFFFu)
+                return false;
+        }
+    return b->data()->size() >= need;
+}
+
+/* Every reference inside the model points at something that exists. */
+bool references_ok(const tflite::Model *m)
+{
+    uint32_t n_codes = m->operator_codes()->size();
+    uint32_t n_buffers = m->buffers() ? m->buffers()->size() : 0;
+    for (const tflite::SubGraph *g : *m->subgraphs()) {
+        if (!g->tensors() || !g->inputs() || !g->outputs() || !g->operators())
+            return false;
+        uint32_t n = g->tensors()->size();
+        if (!indices_ok(g->inputs(), 0, n) || !indices_ok(g->outputs(), 0, n))
+            return false;
+        for (const tflite::Tensor *t : *g->tensors()) {
+            if (t->buffer() >= n_buffers && !(t->buffer() == 0 && n_buffers == 0))
+                return false;
+            if (n_buffers && !constant_ok(t, m->buffers()->Get(t->buffer())))
+                return false;
+            if (t->shape())
+                for (int32_t d : *t->shape())
+                    if (d < -1)
+                        return false;
+        }
+        for (const tflite::Operator *op : *g->operators())
+            if (op->opcode_index() >= n_codes || !indices_ok(op->inputs(), -1, n) ||
+                !indices_ok(op->outputs(), 0, n) || (op->intermediates() && !indices_ok(op->intermediates(), -1, n)))
+                return false;
+    }
+    return true;
+}
+
 /* TFLM says how much an allocation missed ("..., missing: N"); the arena needs at least
  * that much more. 0 when the log does not say. */
 uint32_t missing_bytes(const char *line)
@@ -198,6 +274,10 @@ fw_err load(Runner *r, const uint8_t *model, uint32_t size, uint32_t *arena, cha
     if (m->version() != TFLITE_SCHEMA_VERSION || !m->subgraphs() || m->subgraphs()->size() == 0 ||
         !m->operator_codes()) {
         say(why, "no subgraph or operator table");
+        return FW_E_MODEL_INVALID;
+    }
+    if (!references_ok(m)) {
+        say(why, "index out of range or constant too short");
         return FW_E_MODEL_INVALID;
     }
     fw_err e = check_ops(r, m, why);
