@@ -182,17 +182,17 @@ def _run_firmware(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"building and starting {args.boards} {args.firmware} board(s)...", flush=True)
         boards = farm.start()
-        lines = [SimBoardLine(port=b.port, uid=b.uid.hex(), profile=t.kind, baud=BAUD, pid=os.getpid())
-                 for b in boards]  # fmt: skip
-        if args.json:
-            for line in lines:
-                print_json(line)
-        else:
-            print_table(["PORT", "UID", "KIND", "PID"], [[x.port, x.uid, x.profile, b.proc.pid]
-                                                        for x, b in zip(lines, boards)])  # fmt: skip
-            what = "QEMU machine" if isinstance(boards[0], QemuMachine) else "process"
-            print(f"{len(lines)} firmware board(s) running, one {what} each; Ctrl-C to stop.", flush=True)
-        try:
+        try:  # from here on, Ctrl-C is how the user stops the boards: exit 0
+            lines = [SimBoardLine(port=b.port, uid=b.uid.hex(), profile=t.kind, baud=BAUD, pid=os.getpid())
+                     for b in boards]  # fmt: skip
+            if args.json:
+                for line in lines:
+                    print_json(line)
+            else:
+                print_table(["PORT", "UID", "KIND", "PID"], [[x.port, x.uid, x.profile, b.proc.pid]
+                                                            for x, b in zip(lines, boards)])  # fmt: skip
+                what = "QEMU machine" if isinstance(boards[0], QemuMachine) else "process"
+                print(f"{len(lines)} firmware board(s) running, one {what} each; Ctrl-C to stop.", flush=True)
             while not (dead := farm.dead()):
                 time.sleep(0.2)
         except KeyboardInterrupt:
