@@ -147,3 +147,17 @@ def test_the_tui_charts_a_meters_power_alone_once_one_feeds_the_board():
     assert history.power_source == "meter:ppk2 ABC"
     buckets = history.power_mw.buckets(0.0)
     assert sum(b.count for b in buckets) == 2 and min(b.min for b in buckets) == 6.6
+
+
+def test_a_board_whose_meter_failed_is_measured_by_its_own_power_again():
+    from fleet.bench.collector import BoardCollector
+
+    collector = BoardCollector("b", "01", "00000000", inferences=3, warmup=0, metered=True)
+    collector.arm()
+    for i in range(1, 5):
+        collector.feed(result(i * 10_000, i))
+        collector.feed(power(i * 10_000, i * 100))
+    assert collector.phase == "measuring"  # waiting for the meter's figures
+    collector.metered = False  # the meter failed (fleet bench asks MeterSet.feeds at every event)
+    collector.feed(power(50_000, 500))
+    assert collector.phase == "done"
