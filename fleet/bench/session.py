@@ -60,22 +60,22 @@ async def run_bench(
     *,
     target: str = "all",
     progress: Progress | None = None,
-    metered: frozenset[str] = frozenset(),
+    metered: Callable[[str], bool] | None = None,
 ) -> BenchReport:
     """Deploy where needed and measure every board `target` names; see the module doc.
 
     Raises ModelError for an unusable model file and ConfigError for a target that names
     no managed board; a board that fails is a row with status `failed`, never an exception.
-    `metered`: uids of boards a meter feeds (`fleet.meters.session.MeterSet.sessions`):
-    their energy is the meter's per-inference figure, and their measurement waits for it.
+    `metered(uid)`: whether a working meter feeds the board (`fleet.meters.session.MeterSet.feeds`):
+    its energy is then the meter's per-inference figure, and its measurement waits for it
+    (asked again at every event, so a meter that fails stops being waited for).
     """
     started = time.time()
     model = load_model_file(model_path)
     chosen = select(list(manager.boards.values()), manager.config, target)
     prefix = model.info.sha256[:8]
     collectors = {
-        b.uid: BoardCollector(b.name, b.uid, prefix, options.inferences, options.warmup, options.min_power_samples,
-                              metered=b.uid in metered)
+        b.uid: BoardCollector(b.name, b.uid, prefix, options.inferences, options.warmup, options.min_power_samples)
         for b in chosen
     }  # fmt: skip
     arena_used: dict[str, int] = {}
@@ -88,6 +88,7 @@ async def run_bench(
         if collector is None:
             return
         before = (collector.phase, collector.measured)
+        collector.metered = metered is not None and metered(event.uid)
         collector.feed(event)
         if (collector.phase, collector.measured) != before:
             changed.set()

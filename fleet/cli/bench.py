@@ -111,7 +111,7 @@ async def _bench(args: argparse.Namespace) -> int:
             report_error(error)
             return 1
         meters = await attach_meters(manager)
-        metered = frozenset(meters.sessions) if meters is not None else frozenset()
+        metered = meters.feeds if meters is not None else None
         result = await run_bench(manager, args.model, options, progress=view.update, metered=metered)
         second = None
         if args.compare and baseline_file is None:

@@ -169,6 +169,11 @@ class MeterSet:
         meters.start(find_meters(manager.config) if candidates is None else candidates)
         return meters
 
+    def feeds(self, uid: str) -> bool:
+        """Whether a meter that has not failed feeds this board."""
+        session = self.sessions.get(uid)
+        return session is not None and session.error is None
+
     def start(self, candidates: list[MeterCandidate]) -> None:
         boards = self.manager.boards
         for candidate in candidates:

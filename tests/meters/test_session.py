@@ -14,9 +14,7 @@ from fleet.protocol import LogLevel, Stream, StreamConfig
 from fleet.telemetry.events import EnergyEvent, PowerEvent, ResultEvent
 from tests.telemetry.helpers import collect, managed_farm
 
-pytestmark = pytest.mark.slow  # a few seconds of real time
-
-
+@pytest.mark.slow  # a few seconds of real time
 @pytest.mark.asyncio
 @pytest.mark.parametrize("kind", ["ppk2", "lpm01a"])
 async def test_a_meter_per_board_gives_power_and_energy_per_inference(gesture, kind):
@@ -60,3 +58,22 @@ async def test_a_meter_per_board_gives_power_and_energy_per_inference(gesture, k
     assert statistics.median(e.power_mw for e in meter_power) == pytest.approx(average_mw, rel=0.05)
     for stats in states.values():
         assert stats.power_source.startswith("meter:")
+
+
+@pytest.mark.asyncio
+async def test_a_meter_that_cannot_be_opened_is_reported_and_no_longer_waited_for(gesture, tmp_path):
+    from fleet.telemetry.events import LogEvent
+
+    async with managed_farm(gesture, boards=1) as (farm, manager):
+        uid = farm.boards[0].uid
+        await manager.wait_online(uid, 10)  # as fleet monitor attaches meters once boards are up
+        consumer = manager.subscribe(maxsize=10_000)
+        gone = MeterCandidate("ppk2", str(tmp_path / "ttyACM9"), "C3A1", uid, "config", None)
+        meters = await MeterSet.attach(manager, [gone])
+        try:
+            events = await collect(consumer, lambda ev: any(isinstance(e, LogEvent) and e.level == 3 for e in ev), timeout=10)
+        finally:
+            await meters.stop()
+    log = next(e for e in events if isinstance(e, LogEvent) and e.level == 3)
+    assert log.uid == uid and log.text.startswith(f"meter:ppk2 C3A1 on {tmp_path / 'ttyACM9'}: cannot open")
+    assert not meters.feeds(uid) and meters.sessions[uid].error is not None

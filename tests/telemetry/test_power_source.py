@@ -19,6 +19,21 @@ from fleet.telemetry.stats import LiveStats
 from .helpers import power, result
 
 
+def meter_power(mw: float = 6.6, host_time: float = 0.02) -> PowerEvent:
+    """A meter's power sample (its own clock and energy)."""
+    return PowerEvent(board="b", uid="01", host_time=host_time, device_time_us=5, voltage_mv=3300,
+                      current_ua=round(mw / 3.3 * 1000), energy_uj=1, power_mw=mw, source="meter:ppk2 ABC")  # fmt: skip
+
+
+def metered_collector():  # noqa: ANN201
+    """A bench collector of 3 inferences for a board a meter feeds, armed."""
+    from fleet.bench.collector import BoardCollector
+
+    collector = BoardCollector("b", "01", "00000000", inferences=3, warmup=0, metered=True)
+    collector.arm()
+    return collector
+
+
 def energy(t_us: int, count: int, uj: float, source: str = "meter:ppk2 ABC") -> EnergyEvent:
     return EnergyEvent(board="b", uid="01", host_time=t_us / 1e6, device_time_us=t_us, inference_count=count,
                        energy_uj=uj, duration_us=1000.0, power_mw=uj, method="marker", source=source)  # fmt: skip
@@ -71,9 +86,7 @@ def test_live_stats_prefer_the_meter_and_keep_the_board_figures_apart():
     assert stats.power_source == "modelled"
     board_energy = stats.energy_per_inference_uj
     assert board_energy == pytest.approx(100.0)
-    meter_power = PowerEvent(board="b", uid="01", host_time=0.05, device_time_us=7, voltage_mv=3000,
-                             current_ua=4000, energy_uj=3, power_mw=12.0, source="meter:ppk2 ABC")  # fmt: skip
-    stats.on_power(meter_power)
+    stats.on_power(meter_power(12.0, 0.05))
     stats.on_energy(energy(40_000, 4, 30.0))
     stats.on_energy(energy(50_000, 5, 50.0))
     assert stats.power_mw == 12.0 and stats.power_source == "meter:ppk2 ABC"
@@ -101,16 +114,13 @@ def test_bench_does_not_compare_energy_across_source_kinds():
 
 
 def test_bench_takes_a_meters_per_inference_energy_and_keeps_its_samples_out_of_the_board_window():
-    from fleet.bench.collector import BoardCollector
     from fleet.bench.figures import meter_energy_figures
 
-    collector = BoardCollector("b", "01", "00000000", inferences=3, warmup=0, metered=True)
-    collector.arm()
+    collector = metered_collector()
     for i in range(1, 5):
         collector.feed(result(i * 10_000, i))
         collector.feed(power(i * 10_000, i * 100))
-        collector.feed(PowerEvent(board="b", uid="01", host_time=0.0, device_time_us=5, voltage_mv=3000,
-                                  current_ua=1, energy_uj=0, power_mw=0.003, source="meter:ppk2 ABC"))  # fmt: skip
+        collector.feed(meter_power())
         collector.feed(energy(i * 10_000, i, 10.0 * i))
     assert all(p.source == "modelled" for p in collector.powers)
     figures = meter_energy_figures(collector.results, collector.meter_energies)
@@ -125,9 +135,7 @@ def test_bench_takes_a_meters_per_inference_energy_and_keeps_its_samples_out_of_
 def test_mqtt_exports_the_source_and_each_inferences_energy():
     from fleet.export.topics import message_for
 
-    sample = PowerEvent(board="b", uid="01", host_time=1.0, device_time_us=5, voltage_mv=3300, current_ua=2000,
-                        energy_uj=1, power_mw=6.6, source="meter:ppk2 ABC")  # fmt: skip
-    power_message = message_for(sample, "fleet")
+    power_message = message_for(meter_power(), "fleet")
     assert power_message is not None and power_message.topic == "fleet/b/power"
     assert parse_event(power_message.payload).source == "meter:ppk2 ABC"
     energy_message = message_for(energy(5, 2, 3.5), "fleet")
@@ -140,10 +148,19 @@ def test_the_tui_charts_a_meters_power_alone_once_one_feeds_the_board():
 
     history = BoardHistory()
     history.add_power(power(10_000, 1, mw=10.0))
-    meter = PowerEvent(board="b", uid="01", host_time=0.02, device_time_us=5, voltage_mv=3300, current_ua=2000,
-                       energy_uj=1, power_mw=6.6, source="meter:ppk2 ABC")  # fmt: skip
-    history.add_power(meter)
+    history.add_power(meter_power())
     history.add_power(power(30_000, 2, mw=10.0))  # the board's modelled figure: not charted any more
     assert history.power_source == "meter:ppk2 ABC"
     buckets = history.power_mw.buckets(0.0)
     assert sum(b.count for b in buckets) == 2 and min(b.min for b in buckets) == 6.6
+
+
+def test_a_board_whose_meter_failed_is_measured_by_its_own_power_again():
+    collector = metered_collector()
+    for i in range(1, 5):
+        collector.feed(result(i * 10_000, i))
+        collector.feed(power(i * 10_000, i * 100))
+    assert collector.phase == "measuring"  # waiting for the meter's figures
+    collector.metered = False  # the meter failed (fleet bench asks MeterSet.feeds at every event)
+    collector.feed(power(50_000, 500))
+    assert collector.phase == "done"
