@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 
 import pytest
+
+# Another process that takes a board's lock, holds it `seconds`, then lets it go and stays
+# alive. Arguments after the first three are only there to show up on its command line.
+_HOLD = """
+import sys, time
+from fleet.transport.lock import BoardLock
+lock = BoardLock(sys.argv[1], purpose=sys.argv[2]).acquire()  # kept referenced: a dropped lock releases itself
+print("held", flush=True)
+time.sleep(float(sys.argv[3]))
+lock.release()
+time.sleep(120)
+"""
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -20,3 +35,22 @@ def _fleet_locks(tmp_path_factory: pytest.TempPathFactory) -> None:
     # test session) holding /dev/pts/N must not make a test's new board on a reused
     # /dev/pts/N look busy.
     os.environ["FLEET_LOCK_DIR"] = str(tmp_path_factory.mktemp("fleet-locks"))
+
+
+@pytest.fixture
+def lock_holder() -> Iterator[Callable[..., subprocess.Popen]]:
+    """Starts processes that hold a port's lock: `start(port, purpose="", seconds=120, *argv)`
+    returns once the lock is held; every one is killed when the test ends."""
+    procs: list[subprocess.Popen] = []
+
+    def start(port: str, purpose: str = "", seconds: float = 120, *argv: str) -> subprocess.Popen:
+        proc = subprocess.Popen([sys.executable, "-c", _HOLD, port, purpose, str(seconds), *argv],
+                                stdout=subprocess.PIPE, text=True)  # fmt: skip
+        procs.append(proc)
+        assert proc.stdout.readline().strip() == "held"
+        return proc
+
+    yield start
+    for proc in procs:
+        proc.kill()
+        proc.wait(10)

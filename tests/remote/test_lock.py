@@ -7,8 +7,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 
 import pytest
 
@@ -19,36 +17,11 @@ from fleet.sim.farm import FarmConfig, SimFarm
 from fleet.transport.lock import BoardLock, holder_of, lock_dir, lock_key, lock_path, read_holder
 from fleet.transport.serial import open_transport
 
-HOLD = """
-import sys, time
-from fleet.transport.lock import BoardLock
-lock = BoardLock(sys.argv[1]).acquire()  # kept referenced: a dropped lock releases itself
-print("held", flush=True)
-time.sleep(120)
-"""
-
 
 @pytest.fixture(autouse=True)
 def locks(tmp_path, monkeypatch):
     monkeypatch.setenv("FLEET_LOCK_DIR", str(tmp_path / "locks"))
     return tmp_path / "locks"
-
-
-@pytest.fixture
-def other_process():
-    """Starts a second process that holds the lock of a port; yields a starter."""
-    procs: list[subprocess.Popen] = []
-
-    def start(port: str, *argv: str) -> subprocess.Popen:
-        proc = subprocess.Popen([sys.executable, "-c", HOLD, port, *argv], stdout=subprocess.PIPE, text=True)
-        procs.append(proc)
-        assert proc.stdout.readline().strip() == "held"
-        return proc
-
-    yield start
-    for proc in procs:
-        proc.kill()
-        proc.wait(10)
 
 
 def test_keys_ignore_url_scheme_and_options_and_follow_symlinks(tmp_path):
@@ -69,8 +42,8 @@ def test_lock_dir_defaults(monkeypatch, tmp_path):
     assert str(lock_dir()) == f"/tmp/fleet-{os.getuid()}/locks"
 
 
-def test_a_held_board_is_refused_with_pid_host_and_since(other_process):
-    holder = other_process("rfc2217://127.0.0.1:7001")
+def test_a_held_board_is_refused_with_pid_host_and_since(lock_holder):
+    holder = lock_holder("rfc2217://127.0.0.1:7001")
     with pytest.raises(PortBusy) as info:
         BoardLock("rfc2217://127.0.0.1:7001?ign_set_control").acquire()
     message = str(info.value)
@@ -80,8 +53,8 @@ def test_a_held_board_is_refused_with_pid_host_and_since(other_process):
     assert seen is not None and seen.pid == holder.pid
 
 
-def test_the_lock_of_a_dead_process_is_taken_over(other_process, locks):
-    holder = other_process("/dev/ttyFLEETTEST0")
+def test_the_lock_of_a_dead_process_is_taken_over(lock_holder, locks):
+    holder = lock_holder("/dev/ttyFLEETTEST0")
     path = lock_path("/dev/ttyFLEETTEST0")
     holder.send_signal(signal.SIGKILL)
     holder.wait(10)
@@ -103,12 +76,12 @@ def test_one_process_cannot_hold_a_board_twice_and_release_is_idempotent():
 
 
 @pytest.mark.asyncio
-async def test_scan_shows_a_board_held_elsewhere_as_busy_and_leaves_it_alone(other_process):
+async def test_scan_shows_a_board_held_elsewhere_as_busy_and_leaves_it_alone(lock_holder):
     async with SimFarm(FarmConfig(boards=1, seed=3)) as farm:
         port = farm.boards[0].port
         candidate = Candidate(port, "config", 115200, "b1")
         assert (await probe(candidate, FleetConfig())).status == "ok"
-        holder = other_process(port)
+        holder = lock_holder(port)
         result = await probe(candidate, FleetConfig())
         assert result.status == "busy" and f"held by pid {holder.pid}" in result.error
         with pytest.raises(PortBusy):
@@ -125,8 +98,8 @@ SECRETS = ["--mqtt", "mqtts://ann:s3cr%40t@broker.lab:8883", "--password", "hunt
            "--mqtt-password-file", "/run/fleet/mqtt-pw"]
 
 
-def test_secrets_on_the_holders_command_line_are_neither_stored_nor_shown(other_process):
-    other_process("socket://127.0.0.1:7002", *SECRETS)
+def test_secrets_on_the_holders_command_line_are_neither_stored_nor_shown(lock_holder):
+    lock_holder("socket://127.0.0.1:7002", "", 120, *SECRETS)
     stored = lock_path("socket://127.0.0.1:7002").read_text()
     with pytest.raises(PortBusy) as info:
         BoardLock("socket://127.0.0.1:7002").acquire()
