@@ -273,7 +273,16 @@ class VirtualBoard:
         self._tick_timer = None
         if gen != self._gen:
             return
-        self._send(self.engine.tick(self._tx_room()), self._now())
+        try:
+            frames = self.engine.tick(self._tx_room())
+        except Exception:
+            # A board whose main loop faults is reset by its watchdog and says so in BOOT, as
+            # the C firmware does on a TFLM abort. Going quiet instead would look like a
+            # healthy board that stopped inferring, and fail health checks for the wrong reason.
+            log.exception("virtual board %s: fault in its main loop; reset", self.uid)
+            self.reset(BootReason.FAULT)
+            return
+        self._send(frames, self._now())
         self._arm_tick()
 
     def _tx_room(self) -> int:

@@ -124,6 +124,32 @@ async def test_injected_resets_send_watchdog_boots(tmp_path):
     await board.stop()
 
 
+@pytest.mark.asyncio
+async def test_a_fault_in_the_main_loop_resets_the_board_instead_of_silencing_it(tmp_path, sine, monkeypatch, caplog):
+    # A real board's watchdog resets it when its loop faults; a virtual one whose stream
+    # tick raised used to stop streaming for good while answering requests as if healthy.
+    board, _, host = await started(tmp_path, LinkConfig(baud=921_600), model=sine)
+    await host.event(Boot)
+    await host.request(StreamConfig(int(Stream.RESULTS), 1, 10, 0, 0))
+    await host.event(InferResult)
+    tick = board.engine.tick
+    faults = iter([True])
+
+    def faulty_tick(tx_room=None):
+        if next(faults, False):
+            raise RuntimeError("simulated firmware fault")
+        return tick(tx_room)
+
+    monkeypatch.setattr(board.engine, "tick", faulty_tick)
+    boot = await host.event(Boot)
+    assert boot.reason == BootReason.FAULT and boot.boot_count == 2
+    assert "simulated firmware fault" in caplog.text
+    await host.request(StreamConfig(int(Stream.RESULTS), 1, 10, 0, 0))  # a reset turns streams off
+    assert (await host.event(InferResult)).inference_count >= 1  # alive again
+    await host.close()
+    await board.stop()
+
+
 async def ping_outcomes(tmp_path, seed: int) -> list[bool]:
     link = LinkConfig(baud=None, turnaround_us=0, faults=FaultSpec(ber=2e-3))
     board, _, host = await started(tmp_path, link, seed=seed)
