@@ -123,7 +123,7 @@ def test_runtime_answers_the_runner_op_list(link):
     assert isinstance(runtime, RuntimeInfo)
     assert 9 in runtime.builtins  # FULLY_CONNECTED, which every runner of ours has
     if runtime.runtime.startswith("fleet-ref"):  # the reference runner: that and nothing else
-        assert (runtime.runtime, runtime.builtins, runtime.customs) == ("fleet-ref 1", (9,), ())
+        assert (runtime.builtins, runtime.customs) == ((9,), ())  # "fleet-ref <FW_REF_RUNNER_VERSION>"
 
 
 def test_answers_are_whole_while_the_log_stream_is_on(link):
