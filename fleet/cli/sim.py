@@ -169,7 +169,8 @@ def _run_firmware(args: argparse.Namespace) -> int:
     from fleet.sim.firmware_boards import BAUD, FirmwareFarm, QemuMachine, target
 
     virtual_only = {"--profile": args.profile, "--baud": args.baud, "--turnaround-ms": args.turnaround_ms,
-                    "--faults": args.faults, "--model": args.model}  # fmt: skip
+                    "--faults": args.faults, "--model": args.model, "--hostile": args.hostile,
+                    "--meter": args.meter}  # fmt: skip
     if given := [name for name, value in virtual_only.items() if value]:
         raise ConfigError(f"{', '.join(given)}: for virtual boards only, not with --firmware")
     t = target(args.firmware)

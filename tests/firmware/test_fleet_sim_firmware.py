@@ -110,6 +110,10 @@ def test_virtual_board_options_are_refused_with_firmware(env, tmp_path):
     out = fleet(env, tmp_path, "sim", "--firmware", "posix", "--profile", "esp32s3", "--baud", "9600")
     assert out.returncode == 2
     assert "--profile, --baud: for virtual boards only, not with --firmware" in out.stderr
+    # Options added beside --firmware later must not be dropped silently either.
+    out = fleet(env, tmp_path, "sim", "--firmware", "posix", "--hostile", "silent", "--meter", "ppk2")
+    assert out.returncode == 2
+    assert "--hostile, --meter: for virtual boards only, not with --firmware" in out.stderr
 
 
 def test_qemu_boards_refuse_a_state_directory(env, tmp_path):
