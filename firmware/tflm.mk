@@ -39,6 +39,7 @@
 include $(dir $(lastword $(MAKEFILE_LIST)))stamp.mk
 
 TFLM_CXX_DIALECT := -std=c++17 -fno-rtti -fno-exceptions -fno-threadsafe-statics
+TFLM_PCH_SRC := $(dir $(lastword $(MAKEFILE_LIST)))runner/tflm/fw_tflm_pch.h
 
 # How to make a tree, for the message when none is found.
 define TFLM_HOW_TO
@@ -76,9 +77,16 @@ $$($(1)_LIB): $$($(1)_OBJS)
 	$$(if $$(findstring arm-none-eabi,$(3)),arm-none-eabi-ar,ar) rcs $$@ $$^
 	@echo "tflm: $$@ from $$($(1)_TREE) ($$(words $$^) objects)"
 
-$(7)/obj/%.cc.o: $$($(1)_TREE)/%.cc $(7)/flags
+# The precompiled header (runner/tflm/fw_tflm_pch.h) is compiled with exactly the flags of
+# the .cc files, as GCC requires; -Winvalid-pch says so if it ever stops being used.
+$(7)/pch/fw_tflm_pch.h.gch: $$(TFLM_PCH_SRC) $(7)/flags
 	@mkdir -p $$(dir $$@)
-	$(3) $$(TFLM_CXX_DIALECT) $(5) -MMD -MP $$($(1)_CPPFLAGS) -c $$< -o $$@
+	cp $$< $(7)/pch/fw_tflm_pch.h
+	$(3) $$(TFLM_CXX_DIALECT) $(5) $$($(1)_CPPFLAGS) -x c++-header $(7)/pch/fw_tflm_pch.h -o $$@
+
+$(7)/obj/%.cc.o: $$($(1)_TREE)/%.cc $(7)/flags $(7)/pch/fw_tflm_pch.h.gch
+	@mkdir -p $$(dir $$@)
+	$(3) $$(TFLM_CXX_DIALECT) $(5) -MMD -MP $$($(1)_CPPFLAGS) -include $(7)/pch/fw_tflm_pch.h -Winvalid-pch -c $$< -o $$@
 
 $(7)/obj/%.c.o: $$($(1)_TREE)/%.c $(7)/flags
 	@mkdir -p $$(dir $$@)

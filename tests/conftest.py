@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.firmware_build import firmware_last, needs_firmware, wait_for_build
+
 # Another process that takes a board's lock, holds it `seconds`, then lets it go and stays
 # alive. Arguments after the first three are only there to show up on its command line.
 _HOLD = """
@@ -54,3 +56,25 @@ def lock_holder() -> Iterator[Callable[..., subprocess.Popen]]:
     for proc in procs:
         proc.kill()
         proc.wait(10)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Firmware tests last, so the Python tests run while tools/test.sh's background
+    # firmware build is still going (tests/firmware_build.py).
+    firmware_last(items)
+
+
+_BUILD_WAITED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    # Outside pytest-timeout's wrapper: waiting for the build is not the test's time.
+    if needs_firmware(item) and not item.config.stash.get(_BUILD_WAITED, False):
+        item.config.stash[_BUILD_WAITED] = True
+        terminal = item.config.pluginmanager.get_plugin("terminalreporter")
+        status = wait_for_build(terminal)
+        if status not in ("", "0") and terminal is not None:
+            terminal.write_line(f"background firmware build ended with status {status}: "
+                                "the firmware tests rebuild what they need and show its errors")
+    yield

@@ -18,10 +18,10 @@ def test_c_unit_tests_pass_under_sanitizers():
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1200)  # ~8 min on two cores
+@pytest.mark.timeout(1200)  # ~4 min on two idle cores (one job per core)
 def test_decoder_fuzz_million_inputs():
     if not shutil.which("clang"):
         pytest.skip("clang (libFuzzer) is not installed")
     result = make("fuzz", timeout=900)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    assert "Done 1000000 runs" in result.stderr
+    assert "fuzz: Done 1000000 runs" in result.stderr
