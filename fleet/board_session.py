@@ -27,7 +27,7 @@ from fleet.telemetry.ingest import BoardIngest, slot_views
 from fleet.telemetry.state import BoardState
 
 if TYPE_CHECKING:
-    from fleet.fleet import FleetManager
+    from fleet.manager import FleetManager
 
 CONNECT_TIMEOUT_S = 10.0
 # Events held while a connection is set up (a board may still stream from an earlier

@@ -26,7 +26,7 @@ from fleet.cli.output import print_table
 from fleet.config import load_config
 from fleet.deploy.board_deploy import DeployOptions
 from fleet.errors import ConfigError
-from fleet.fleet import FleetManager
+from fleet.manager import FleetManager
 from fleet.meters.attach import attach_meters
 
 HEADERS = ["BOARD", "PROFILE", "STATUS", "P50 ms", "P90 ms", "P99 ms", "INF/S", "mW", "uJ/INF", "uJ SD", "SOURCE",

@@ -16,7 +16,7 @@ from typing import Literal
 
 from fleet.client import BoardClient
 from fleet.config import FleetConfig
-from fleet.fleet import DEFAULT_STREAMS, FleetManager
+from fleet.manager import DEFAULT_STREAMS, FleetManager
 from fleet.models.bundled import bundled_model
 from fleet.protocol import StreamConfig
 from fleet.tui.models import ModelChoice, model_choices

@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 from fleet.bench.session import bench_streams
-from fleet.fleet import FleetManager
+from fleet.manager import FleetManager
 from fleet.profiles import Profile
 from fleet.sim.board import make_engine, program_model
 from fleet.sim.ports import MemoryPorts

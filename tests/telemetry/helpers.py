@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 
 from fleet.client import BoardClient
-from fleet.fleet import FleetManager
+from fleet.manager import FleetManager
 from fleet.protocol import StreamConfig
 from fleet.sim.farm import FarmConfig, SimFarm
 from fleet.sim.ports import MemoryPorts
