@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from fleet.board_session import CONNECT_TIMEOUT_S, BoardSession, PortConnector
+from fleet.board_session import CONNECT_TIMEOUT_S, BoardSession, PortConnector, SessionContext
 from fleet.client import BoardClient
 from fleet.config import FleetConfig
 from fleet.connect import Connector
@@ -97,6 +97,10 @@ class FleetManager:
         self.discover = discover
         self.catalog = catalog or ModelCatalog()
         self.hub = EventHub()
+        self._session_context = SessionContext(
+            self.config, self.catalog, streams, offline_after_s, rescan_interval_s, clock_sync_interval_s,
+            link_interval_s, publish=self.publish, request_scan=self.request_scan,
+        )  # fmt: skip
         self.recording: RecordingWriter | None = None
         self.last_scan: list[ScanResult] = []
         self._sessions: dict[str, BoardSession] = {}
@@ -214,7 +218,7 @@ class FleetManager:
 
     def _start_session(self, state: BoardState, connector: Connector, first_client: BoardClient | None = None) -> None:
         self._boards[state.uid] = state
-        session = BoardSession(self, state, connector, first_client)
+        session = BoardSession(self._session_context, state, connector, first_client)
         self._sessions[state.uid] = session
         session.start()
 
