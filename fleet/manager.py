@@ -37,9 +37,10 @@ from fleet.client import BoardClient
 from fleet.config import FleetConfig
 from fleet.connect import Connector
 from fleet.deploy.board_deploy import BoardResult, DeployOptions, DeployTarget
+from fleet.deploy.compose import deploy_options, plan_rollout
 from fleet.deploy.events import DeployEvent
 from fleet.deploy.model_file import load_model_file
-from fleet.deploy.rollout import RolloutPlan, Strategy, run_rollout
+from fleet.deploy.rollout import Strategy, run_rollout
 from fleet.discovery import ScanResult, board_for_uid, default_name, find_candidates, probe
 from fleet.errors import ConfigError, FleetError, FleetTimeout, RecordingError
 from fleet.models.manifest import Manifest
@@ -319,7 +320,8 @@ class FleetManager:
     ) -> list[BoardResult]:
         """Deploy a model to the boards `target` names, through the manager's own connections.
 
-        Runs `fleet.deploy.rollout.run_rollout`; every DeployEvent is published as a
+        Runs `fleet.deploy.rollout.run_rollout`; options and plan not given come from
+        devices.toml's `[rollout]` (`fleet.deploy.compose`). Every DeployEvent is published as a
         `DeployNotice`. Streams stay as the manager set them (results are on during the
         health check). Raises ModelError for an unusable model file, ConfigError for a
         target that names no managed board.
@@ -327,10 +329,7 @@ class FleetManager:
         model = load_model_file(model_path)
         if model.manifest is not None:
             self.catalog.add(model.manifest)
-        options = options or DeployOptions(
-            health_inferences=self.config.rollout.health_inferences,
-            health_timeout_s=self.config.rollout.health_timeout_s,
-        )  # fmt: skip
+        options = options or deploy_options(self.config.rollout)
         chosen = select(list(self._boards.values()), self.config, target)
         health = StreamConfig(self.streams.streams | Stream.RESULTS, self.streams.log_level,
                               self.streams.result_interval_ms, self.streams.power_interval_ms, self.streams.top_k)  # fmt: skip
@@ -339,11 +338,8 @@ class FleetManager:
                          owns_client=False, health_streams=health, after_streams=self.streams)
             for b in chosen
         ]  # fmt: skip
-        rollout = self.config.rollout
-        plan = RolloutPlan(
-            targets, strategy or rollout.strategy, concurrency or rollout.concurrency,
-            rollout.max_failures if max_failures is None else max_failures,
-        )  # fmt: skip
+        plan = plan_rollout(self.config.rollout, targets, strategy=strategy, concurrency=concurrency,
+                            max_failures=max_failures)  # fmt: skip
         return await run_rollout(plan, model, options, self._publish_deploy)
 
     def _publish_deploy(self, event: DeployEvent) -> None:
