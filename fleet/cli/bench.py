@@ -20,7 +20,7 @@ from typing import TextIO
 from fleet.bench.collector import BoardCollector
 from fleet.bench.compare import compare
 from fleet.bench.report import BenchReport, csv_text, load_report, ratios_csv_text
-from fleet.bench.session import DEFAULT_POWER_INTERVAL_MS, BenchOptions, bench_streams, run_bench
+from fleet.bench.run import DEFAULT_POWER_INTERVAL_MS, BenchOptions, bench_streams, run_bench
 from fleet.cli.main import report as report_error
 from fleet.cli.output import print_table
 from fleet.config import load_config

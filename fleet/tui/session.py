@@ -99,7 +99,7 @@ class DemoSession:
 
     def __init__(self, options: DemoOptions, config: FleetConfig | None = None) -> None:
         from fleet.sim.farm import FarmConfig, SimFarm  # numpy + TFLM: only the demo needs them
-        from fleet.sim.runner import LinkConfig
+        from fleet.sim.virtual_board import LinkConfig
 
         self.options = options
         self.config = config or FleetConfig()

@@ -16,7 +16,7 @@ from fleet.deploy.model_file import ModelFile, load_model_file
 from fleet.models.bundled import bundled_model
 from fleet.sim.faults import FaultSpec
 from fleet.sim.farm import FarmConfig, SimFarm
-from fleet.sim.runner import LinkConfig, VirtualBoard
+from fleet.sim.virtual_board import LinkConfig, VirtualBoard
 
 CONFIG = FleetConfig()
 

@@ -13,7 +13,7 @@ from fleet.models.arena import measure_arena
 from fleet.models.bundled import bundled_model, find_bundled_manifest
 from fleet.models.inputs import input_stream
 from fleet.models.inspect import inspect_model
-from fleet.models.runner import TflmRunner
+from fleet.models.tflm_runner import TflmRunner
 from fleet.profiles import get_profile
 from fleet.protocol import LogLevel, Stream, StreamConfig
 from fleet.telemetry.events import BootEvent, DeployNotice, PowerEvent, ResultEvent, StateEvent
