@@ -1,6 +1,9 @@
 """Virtual boards: the device side of protocol v1 in Python, on real PTYs or in-process pipes.
 
-- `BoardEngine` (engine.py): sans-I/O protocol logic, slots, streams, clocked by a `Clock`.
+- `BoardEngine` (engine.py): sans-I/O protocol logic, clocked by a `Clock`; its parts are
+  request dispatch (dispatch.py), slots (slots.py), the inference schedule (scheduling.py),
+  the POWER stream (power.py) and the applied stream settings (streams.py).
+- `make_engine`, `program_model` (factory.py): a board's identity, flash and factory model.
 - `VirtualBoard` (virtual_board.py): an engine on a transport, with the wire model and faults.
 - `SimFarm` (farm.py): many boards at once, optionally registered for discovery.
 - `registered_boards()` (registry.py): the boards `fleet sim` processes are running now.
