@@ -32,7 +32,7 @@ from sim_process import cpu_seconds, pin_host, start_sim  # noqa: E402
 
 async def measure(args: argparse.Namespace) -> dict:
     from fleet.config import FleetConfig
-    from fleet.fleet import FleetManager
+    from fleet.manager import FleetManager
     from fleet.meters.attach import attach_meters
     from fleet.protocol import LogLevel, Stream, StreamConfig
     from fleet.telemetry.events import EnergyEvent, ResultEvent

@@ -59,7 +59,7 @@ def reader(ports: list[str], interval_ms: int, duration: float) -> None:
 
 async def run(args: argparse.Namespace) -> dict:
     from fleet.sim.farm import FarmConfig, SimFarm
-    from fleet.sim.runner import LinkConfig
+    from fleet.sim.virtual_board import LinkConfig
 
     config = FarmConfig(boards=args.boards, profiles=("mixed",), seed=1, model=args.model.read_bytes(),
                         model_name=args.model.stem, link=LinkConfig(baud=args.baud))  # fmt: skip

@@ -43,7 +43,7 @@ def percentile(values: list[float], p: float) -> float:
 
 async def measure(args: argparse.Namespace, record: Path | None) -> dict:
     from fleet.config import FleetConfig
-    from fleet.fleet import FleetManager
+    from fleet.manager import FleetManager
     from fleet.protocol import LogLevel, Stream, StreamConfig
     from fleet.telemetry.events import PowerEvent, ResultEvent
 

@@ -3,9 +3,10 @@
 A `BoardSession` runs one board's loop: connect (through its `Connector`), check the uid,
 read INFO, estimate the clock, turn the streams on, then fold every event the board sends
 into telemetry in the client's reader (a listener) until the link drops; then reconnect
-with backoff (`reconnecting`, `offline` after the manager's `offline_after_s`). A reset
+with backoff (`reconnecting`, `offline` after the context's `offline_after_s`). A reset
 without a link loss (BOOT) sets the board up again on the same connection. Housekeeping
-publishes link health and refreshes the clock estimate. The manager owns the sessions.
+publishes link health and refreshes the clock estimate. The manager owns the sessions and
+hands each one a `SessionContext`: its pacing, its streams, and where its events go.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from fleet.client import BoardClient
 from fleet.config import FleetConfig
@@ -22,12 +23,10 @@ from fleet.connect import Connector, connect_port
 from fleet.discovery import Candidate
 from fleet.errors import BoardRefused, FleetError, TransportError
 from fleet.protocol import Boot, Capability, Info, InferResult, Message, Stream, StreamConfig
-from fleet.telemetry.events import ConnectionState, LinkEvent
+from fleet.telemetry.events import ConnectionState, LinkEvent, TelemetryEvent
 from fleet.telemetry.ingest import BoardIngest, slot_views
+from fleet.telemetry.labels import ModelCatalog
 from fleet.telemetry.state import BoardState
-
-if TYPE_CHECKING:
-    from fleet.fleet import FleetManager
 
 CONNECT_TIMEOUT_S = 10.0
 # Events held while a connection is set up (a board may still stream from an earlier
@@ -45,17 +44,35 @@ def streams_for(info: Info, wanted: StreamConfig) -> StreamConfig:
     return StreamConfig(int(bits), wanted.log_level, wanted.result_interval_ms, wanted.power_interval_ms, wanted.top_k)
 
 
+@dataclass(frozen=True, slots=True)
+class SessionContext:
+    """What a `BoardSession` takes from the fleet that owns it (one shared by all its sessions).
+
+    The session never sees its owner: it reads these settings and calls these two callbacks.
+    """
+
+    config: FleetConfig  # each board's power source (and, through PortConnector, its ports)
+    catalog: ModelCatalog  # labels for the models boards run
+    streams: StreamConfig  # turned on after every connect and reset (less what a board lacks)
+    offline_after_s: float  # reconnecting this long makes a board `offline`
+    rescan_interval_s: float  # an offline board, or one that refused the protocol, retries at this pace
+    clock_sync_interval_s: float
+    link_interval_s: float  # link health is published this often
+    publish: Callable[[TelemetryEvent], None]  # every event the session produces
+    request_scan: Callable[[], None]  # the link dropped: the board may be back on another port
+
+
 class BoardSession:
     """One board's connection life: connect, set up streams, fold its events, reconnect."""
 
-    def __init__(self, manager: FleetManager, state: BoardState, connector: Connector,
+    def __init__(self, context: SessionContext, state: BoardState, connector: Connector,
                  first_client: BoardClient | None) -> None:  # fmt: skip
-        self.manager = manager
+        self.context = context
         self.state = state
         self.connector = connector
         self.client: BoardClient | None = None
-        self.ingest = BoardIngest(state.name, state.uid, manager.catalog,
-                                  manager.config.power_source_for(state.name, state.uid))
+        self.ingest = BoardIngest(state.name, state.uid, context.catalog,
+                                  context.config.power_source_for(state.name, state.uid))
         self.wake = asyncio.Event()
         self.online = asyncio.Event()
         self.settled = asyncio.Event()
@@ -111,10 +128,10 @@ class BoardSession:
                         await client.close()
                     self.settled.set()
                     waited = time.monotonic() - lost_at
-                    offline = waited >= self.manager.offline_after_s
+                    offline = waited >= self.context.offline_after_s
                     state: ConnectionState = "offline" if offline else ("reconnecting" if ever_online else "connecting")
                     self._set_state(state, reason=str(exc))
-                    await self._sleep(self.manager.rescan_interval_s if offline else delay)
+                    await self._sleep(self.context.rescan_interval_s if offline else delay)
                     delay = min(delay * 2, 2.0)
                     continue
             if ever_online:
@@ -133,8 +150,8 @@ class BoardSession:
             if isinstance(await client.wait_closed(), BoardRefused):
                 # A board that broke the protocol breaks it again at once: try again at the pace of
                 # rescans, not in a tight loop of connections that each end in the same refusal.
-                await self._sleep(self.manager.rescan_interval_s)
-            self.manager.request_scan()  # it may come back on another port
+                await self._sleep(self.context.rescan_interval_s)
+            self.context.request_scan()  # it may come back on another port
 
     def _check_identity(self, client: BoardClient) -> None:
         assert client.info is not None
@@ -191,7 +208,7 @@ class BoardSession:
         info = client.info if fresh_info and client.info is not None else await client.hello()
         self.ingest.set_info(info)
         self.ingest.clock.update(await client.sync_clock())
-        await client.request(streams_for(info, self.manager.streams))
+        await client.request(streams_for(info, self.context.streams))
         self._set_state("online", info=info)
 
     def refresh_info(self) -> None:
@@ -209,7 +226,7 @@ class BoardSession:
         event = self.ingest.convert(msg)
         if event is None:
             return
-        self.manager.publish(event)
+        self.context.publish(event)
         if isinstance(msg, Boot):
             # The board reset: streams are off, its clock restarted, a test model reverted.
             self.state.resets += 1
@@ -240,12 +257,12 @@ class BoardSession:
 
     async def _housekeeping(self, client: BoardClient) -> None:
         """Link health once a `link_interval_s`; the clock estimate every `clock_sync_interval_s`."""
-        manager = self.manager
+        context = self.context
         last_sync = time.monotonic()
         while True:
-            await asyncio.sleep(manager.link_interval_s)
+            await asyncio.sleep(context.link_interval_s)
             self._publish_link(client)
-            if time.monotonic() - last_sync >= manager.clock_sync_interval_s:
+            if time.monotonic() - last_sync >= context.clock_sync_interval_s:
                 last_sync = time.monotonic()
                 try:
                     self.ingest.clock.update(await client.sync_clock(samples=3))
@@ -256,7 +273,7 @@ class BoardSession:
     def _publish_link(self, client: BoardClient) -> None:
         s = client.stats
         estimate = self.ingest.clock.estimate
-        self.manager.publish(LinkEvent(
+        self.context.publish(LinkEvent(
             board=self.state.name, uid=self.state.uid, host_time=time.time(), frames_in=s.frames_in,
             frames_out=s.frames_out, bad_crc=s.bad_crc, malformed=s.malformed, too_long=s.too_long,
             timeouts=s.timeouts, retries=s.retries, late_responses=s.late_responses, events=s.events,
@@ -275,7 +292,7 @@ class BoardSession:
         if self.client is not None and state == "online":
             s.port = self.client.transport.name
             self.online.set()
-        self.manager.publish(s.state_event(time.time(), reason))
+        self.context.publish(s.state_event(time.time(), reason))
 
 
 class PortConnector:

@@ -49,7 +49,7 @@ from fleet.models.bundled import bundled_model
 from fleet.protocol import SlotState
 from fleet.sim.faults import FaultSpec
 from fleet.sim.farm import FarmConfig, SimFarm
-from fleet.sim.runner import LinkConfig, VirtualBoard
+from fleet.sim.virtual_board import LinkConfig, VirtualBoard
 
 REPO = Path(__file__).resolve().parents[1]
 # At 921600 a whole 4 KiB window crosses the line in 45 ms: half a second means lost.

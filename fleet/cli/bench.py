@@ -20,13 +20,13 @@ from typing import TextIO
 from fleet.bench.collector import BoardCollector
 from fleet.bench.compare import compare
 from fleet.bench.report import BenchReport, csv_text, load_report, ratios_csv_text
-from fleet.bench.session import DEFAULT_POWER_INTERVAL_MS, BenchOptions, bench_streams, run_bench
+from fleet.bench.run import DEFAULT_POWER_INTERVAL_MS, BenchOptions, bench_streams, run_bench
 from fleet.cli.main import report as report_error
 from fleet.cli.output import print_table
 from fleet.config import load_config
-from fleet.deploy.board_deploy import DeployOptions
+from fleet.deploy.compose import NO_BUDGET, deploy_options
 from fleet.errors import ConfigError
-from fleet.fleet import FleetManager
+from fleet.manager import FleetManager
 from fleet.meters.attach import attach_meters
 
 HEADERS = ["BOARD", "PROFILE", "STATUS", "P50 ms", "P90 ms", "P99 ms", "INF/S", "mW", "uJ/INF", "uJ SD", "SOURCE",
@@ -99,8 +99,9 @@ async def _bench(args: argparse.Namespace) -> int:
     baseline_file = load_report(args.compare) if args.compare and args.compare.endswith(".json") else None
     options = BenchOptions(
         inferences=args.inferences, warmup=args.warmup, timeout_s=args.timeout,
-        deploy=DeployOptions(health_inferences=config.rollout.health_inferences,
-                             health_timeout_s=max(config.rollout.health_timeout_s, args.health_timeout)),
+        # A bench measures latency rather than judging it: devices.toml's budget does not apply.
+        deploy=deploy_options(config.rollout, health_timeout_s=max(config.rollout.health_timeout_s, args.health_timeout),
+                              max_latency_ms=NO_BUDGET),
     )  # fmt: skip
     manager = FleetManager(config, streams=bench_streams(args.power_interval), target=args.to)
     view = ProgressView(sys.stderr)

@@ -21,6 +21,7 @@ from fleet.cli.main import report
 from fleet.config import load_config
 from fleet.connect import board_connector
 from fleet.deploy.board_deploy import BoardDeploy, BoardResult, DeployOptions, DeployTarget
+from fleet.deploy.compose import deploy_options, plan_rollout
 from fleet.deploy.events import DeployEvent
 from fleet.deploy.model_file import load_model_file
 from fleet.deploy.preflight import preflight_board
@@ -66,20 +67,12 @@ async def _dry_run(plan: RolloutPlan, model, options: DeployOptions, emit) -> in
     return exit_code(results)
 
 
-def _latency_budget_us(ms: float | None) -> int | None:
-    return int(ms * 1000) if ms else None
-
-
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    rollout = config.rollout
-    plan_strategy = args.strategy or rollout.strategy
-    options = DeployOptions(
-        health_inferences=rollout.health_inferences if args.health_inferences is None else args.health_inferences,
-        health_timeout_s=args.health_timeout or rollout.health_timeout_s,
-        max_latency_us=_latency_budget_us(args.max_latency_ms or rollout.max_latency_ms),
-        **({"reconnect_window_s": args.reconnect_window} if args.reconnect_window is not None else {}),
-    )
+    options = deploy_options(
+        config.rollout, health_inferences=args.health_inferences, health_timeout_s=args.health_timeout,
+        max_latency_ms=args.max_latency_ms, reconnect_window_s=args.reconnect_window,
+    )  # fmt: skip
     try:
         model = load_model_file(args.model)
     except ModelError as exc:  # the file itself fails pre-flight: nothing can be sent anywhere
@@ -88,11 +81,8 @@ def run(args: argparse.Namespace) -> int:
     view = DeployView(json_lines=args.json, stream=sys.stdout)
 
     async def main() -> int:
-        targets = await _targets(args, config)
-        plan = RolloutPlan(
-            targets, plan_strategy, args.concurrency or rollout.concurrency,
-            rollout.max_failures if args.max_failures is None else args.max_failures,
-        )  # fmt: skip
+        plan = plan_rollout(config.rollout, await _targets(args, config), strategy=args.strategy,
+                            concurrency=args.concurrency, max_failures=args.max_failures)  # fmt: skip
         if args.dry_run:
             return await _dry_run(plan, model, options, view.emit)
         results = await run_rollout(plan, model, options, view.emit)

@@ -26,7 +26,7 @@ from fleet.cli.main import report
 from fleet.config import load_config
 from fleet.errors import ConfigError, FleetError
 from fleet.export.mqtt import PASSWORD_ENV, exporter_from
-from fleet.fleet import DEFAULT_STREAMS, FleetManager
+from fleet.manager import DEFAULT_STREAMS, FleetManager
 from fleet.meters.attach import attach_meters
 from fleet.protocol import LogLevel, Stream, StreamConfig
 from fleet.telemetry.fanout import Consumer

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     from fleet.sim.farm import FarmConfig
     from fleet.sim.faults import FaultSpec
     from fleet.sim.hostile import parse_kinds
-    from fleet.sim.runner import LinkConfig
+    from fleet.sim.virtual_board import LinkConfig
 
     if args.boards < 1:
         raise ConfigError(f"--boards {args.boards}: at least 1 board")

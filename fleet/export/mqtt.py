@@ -38,7 +38,7 @@ from fleet.redact import redact
 from fleet.telemetry.fanout import Consumer
 
 if TYPE_CHECKING:
-    from fleet.fleet import FleetManager
+    from fleet.manager import FleetManager
 
 PASSWORD_ENV = "FLEET_MQTT_PASSWORD"
 DEFAULT_QUEUE = 16384  # events between the hub and this exporter

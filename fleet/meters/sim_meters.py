@@ -49,7 +49,7 @@ class SimMeters:
         self.registry_dir = registry_dir
         self.meters: list[SimMeter] = []
 
-    def start(self, boards) -> list[SimMeter]:  # noqa: ANN001 - fleet.sim.runner.VirtualBoard
+    def start(self, boards) -> list[SimMeter]:  # noqa: ANN001 - fleet.sim.virtual_board.VirtualBoard
         for board in boards:
             engine = board.engine
             activity = Activity(engine.power_model)

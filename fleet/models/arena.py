@@ -3,7 +3,7 @@
 What `measure_arena` returns: the smallest `arena_size` (bytes) for which
 `tflite_micro.runtime.Interpreter.from_bytes(model, arena_size=N)` allocates its tensors
 AND one `invoke()` on zero inputs succeeds, with the interpreter's default (recording)
-configuration — the configuration `fleet.models.runner.TflmRunner` uses. Every size from
+configuration — the configuration `fleet.models.tflm_runner.TflmRunner` uses. Every size from
 that one up works; every size below fails.
 
 Why not the "Arena allocation total" that `print_allocations()` reports: it is the arena

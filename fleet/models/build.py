@@ -26,7 +26,7 @@ from fleet.models.inputs import quantize
 from fleet.models.inspect import inspect_model
 from fleet.models.manifest import Manifest, write_manifest
 from fleet.models.recipes import RECIPES, Recipe, Trained
-from fleet.models.runner import TflmRunner
+from fleet.models.tflm_runner import TflmRunner
 
 
 @dataclass(frozen=True)

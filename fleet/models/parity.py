@@ -20,7 +20,7 @@ from fleet.models.arena import measure_arena
 from fleet.models.flatbuf import Buffer
 from fleet.models.inputs import input_stream, numpy_dtype
 from fleet.models.manifest import Manifest
-from fleet.models.runner import TflmRunner
+from fleet.models.tflm_runner import TflmRunner
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,10 @@
 """Virtual boards: the device side of protocol v1 in Python, on real PTYs or in-process pipes.
 
-- `BoardEngine` (engine.py): sans-I/O protocol logic, slots, streams, clocked by a `Clock`.
-- `VirtualBoard` (runner.py): an engine on a transport, with the wire model and faults.
+- `BoardEngine` (engine.py): sans-I/O protocol logic, clocked by a `Clock`; its parts are
+  request dispatch (dispatch.py), slots (slots.py), the inference schedule (scheduling.py),
+  the POWER stream (power.py) and the applied stream settings (streams.py).
+- `make_engine`, `program_model` (factory.py): a board's identity, flash and factory model.
+- `VirtualBoard` (virtual_board.py): an engine on a transport, with the wire model and faults.
 - `SimFarm` (farm.py): many boards at once, optionally registered for discovery.
 - `registered_boards()` (registry.py): the boards `fleet sim` processes are running now.
 
@@ -16,9 +19,9 @@ from typing import Any
 
 _EXPORTS = {
     "BoardConfig": "engine", "BoardEngine": "engine", "Clock": "clock", "FakeClock": "clock",
-    "FarmConfig": "farm", "FaultSpec": "faults", "LinkConfig": "runner", "MemoryPorts": "ports",
+    "FarmConfig": "farm", "FaultSpec": "faults", "LinkConfig": "virtual_board", "MemoryPorts": "ports",
     "MonotonicClock": "clock", "PtyTransport": "pty", "RegisteredBoard": "registry", "SimFarm": "farm",
-    "VirtualBoard": "runner", "derive_uid": "board", "make_engine": "board", "program_model": "board",
+    "VirtualBoard": "virtual_board", "derive_uid": "factory", "make_engine": "factory", "program_model": "factory",
     "registered_boards": "registry",
 }  # fmt: skip
 __all__ = sorted(_EXPORTS)

@@ -14,37 +14,37 @@ in `pending_work`, answers nothing more until `finish_work(result)` (requests re
 meanwhile are queued and answered in order, as a board busy in flash verification would),
 and lets the runner execute the work in a thread. `run_pending()` does it inline for tests.
 
-Inference runs while the RESULTS stream is on: one inference every max(latency,
-result_interval), each costing `latency_us` of simulated busy time (which the power model
-charges at active power). Busy time only ever grows: an inference cut short (the model
-switched or stopped, results turned off, a lagging schedule skipped) keeps the time it ran,
-which a POWER sample may already have counted. Schedules live in the clock's time, so a fake clock makes every
-figure exact; `max_lag_us` lets a board running on the real clock skip ahead instead of
-bursting when the host fell behind (a slow real invoke, a busy event loop).
+The engine holds the board's state and its request handlers, and composes the parts that
+each hold one concept: request dispatch (`dispatch.py`), the model slots in flash
+(`slots.py`), the inference schedule and busy time (`scheduling.py`), the POWER stream
+(`power.py`) and the applied STREAM_CONFIG (`streams.py`). Schedules live in the clock's
+time, so a fake clock makes every figure exact; `max_lag_us` lets a board running on the
+real clock skip ahead instead of bursting when the host fell behind (a slow real invoke, a
+busy event loop).
 """
 
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from fleet.error_codes import ErrorCode
-from fleet.errors import FleetError, MalformedMessage
+from fleet.errors import FleetError
 from fleet.profiles import Profile
 from fleet.protocol import (
     MAX_UID, PROTOCOL_VERSION, ActivateAck, ActivateMode, BeginAck, Boot, BootReason, Capability, ChunkAck,
-    CommitAck, ConfirmAck, Error, Frame, FrameDecoder, Header, Hello, InferResult, Info, Log, LogLevel, Message,
+    CommitAck, ConfirmAck, Error, FrameDecoder, Header, Hello, InferResult, Info, Log, LogLevel, Message,
     ModelActivate, ModelBegin, ModelChunk, ModelCommit, ModelConfirm, ModelRollback, MsgType, Ping, Pong, Power,
-    Reboot, RebootAck, REQUESTS, RollbackAck, Runtime, RuntimeInfo, SlotState, StreamConfig, encode_error,
-    encode_message,
+    Reboot, RebootAck, RollbackAck, Runtime, RuntimeInfo, SlotState, StreamConfig, encode_error, encode_message,
 )  # fmt: skip
 from fleet.sim.clock import Clock
+from fleet.sim.dispatch import RequestDispatcher
 from fleet.sim.loader import LoadedModel, ModelLoader, encode_output
-from fleet.sim.power import PowerMeter, PowerModel
+from fleet.sim.power import PowerModel, PowerStream
 from fleet.sim.refusal import Refusal
 from fleet.sim.runtime import board_runtime
+from fleet.sim.scheduling import InferenceSchedule, Span
 from fleet.sim.slots import SlotStore, active_slot_byte
 from fleet.sim.streams import StreamSettings
 
@@ -109,13 +109,12 @@ class BoardEngine:
         self.clock = clock
         self.loader = loader or ModelLoader(config.profile, seed=config.seed)
         self.power_model = PowerModel.from_profile(config.profile)
-        self.decoder = FrameDecoder(config.max_payload)
         self.stats = BoardStats()
         self.pending_work: PendingWork | None = None
         # Called with (start_us, end_us), clock time, for every span of busy time as it is
         # accounted: what a marker line high during each inference shows an external meter.
         self.busy_listener: Callable[[int, int], None] | None = None
-        self._handlers: dict[int, Callable[[Message], Message | None]] = {
+        handlers: dict[int, Callable[[Message], Message | None]] = {
             MsgType.HELLO: self._hello,
             MsgType.PING: self._ping,
             MsgType.STREAM_CONFIG: self._stream_config,
@@ -128,6 +127,8 @@ class BoardEngine:
             MsgType.MODEL_CONFIRM: self._confirm,
             MsgType.MODEL_ROLLBACK: self._rollback,
         }
+        self.requests = RequestDispatcher(config.max_payload, handlers, self._respond, self._error, self.stats,
+                                          config.uid.hex())  # fmt: skip
         self._out: list[bytes] = []
         self._reset_ram()
 
@@ -147,23 +148,28 @@ class BoardEngine:
         return self._settings
 
     @property
+    def decoder(self) -> FrameDecoder:
+        """The decoder of the host's bytes (its stats count line errors)."""
+        return self.requests.decoder
+
+    @property
     def device_time_us(self) -> int:
         """The board's own microsecond clock: time since boot."""
         return self.clock.now_us() - self._boot_us
 
     @property
     def inference_count(self) -> int:
-        return self._inference_count
+        return self._schedule.count
 
     @property
     def busy_us(self) -> int:
         """Simulated inference time since boot, counting the part of one in progress."""
-        return self._busy_at(self.clock.now_us())
+        return self._schedule.busy_at(self.clock.now_us())
 
     @property
     def inference_started_us(self) -> int | None:
         """Clock time the inference in progress started (its busy span is not reported yet), or None."""
-        return self._infer_start_us if self._infers() else None
+        return self._schedule.start_us if self._schedule.active else None
 
     def energy_uj(self) -> int:
         """Energy used since boot, by the power model."""
@@ -191,7 +197,7 @@ class BoardEngine:
 
     def receive(self, data: bytes) -> list[bytes]:
         """Bytes from the host; returns the frames to send back, in order."""
-        self._queue.extend(self.decoder.feed(data))
+        self.requests.feed(data)
         self._drain_queue()
         return self._flush()
 
@@ -208,9 +214,7 @@ class BoardEngine:
         if work is not self.pending_work:  # the board rebooted meanwhile: the work is void
             return []
         self.pending_work = None
-        header = self._parked
-        self._parked = None
-        assert header is not None
+        header = self.requests.unpark()
         if isinstance(result, Refusal):
             self._error(header, result)
             self._log(LogLevel.WARN, f"commit slot {work.slot} refused: {result.code.name} {result.text}")
@@ -232,15 +236,16 @@ class BoardEngine:
         """
         now = self.clock.now_us()
         lag = self.config.max_lag_us
+        schedule = self._schedule
         sent = 0
         while True:
-            infer_at = self._infer_finish() if self._infers() else None
-            power_at = self._next_power_us if self._settings.power else None
+            infer_at = schedule.finish_us() if schedule.active else None
+            power_at = self._power_stream.next_us if self._settings.power else None
             due = [t for t in (infer_at, power_at) if t is not None and t <= now]
             if not due:
                 break
             if tx_room is not None and sent >= tx_room:
-                self._tx_blocked = infer_at is not None and infer_at <= now
+                schedule.tx_blocked = infer_at is not None and infer_at <= now
                 break
             if infer_at is not None and infer_at == min(due):
                 if lag is not None and now - infer_at > lag:
@@ -257,55 +262,22 @@ class BoardEngine:
     def next_deadline_us(self) -> int | None:
         """Clock time of the next stream event, or None when no stream is due ever."""
         times = []
-        if self._infers():
-            times.append(self._infer_finish())
+        if self._schedule.active:
+            times.append(self._schedule.finish_us())
         if self._settings.power:
-            times.append(self._next_power_us)
+            times.append(self._power_stream.next_us)
         return min(times) if times else None
 
     # --- request dispatch ------------------------------------------------------------
 
     def _drain_queue(self) -> None:
-        while self._queue and self.pending_work is None:
-            frame = self._queue.popleft()
-            self._handle(frame)
+        requests = self.requests
+        while requests.queue and self.pending_work is None:
+            requests.handle(requests.queue.popleft())
             if self._reboot_requested:
                 self._reboot_requested = False
                 self._boot(BootReason.REQUESTED)
                 return
-
-    def _handle(self, frame: Frame) -> None:
-        header = frame.header
-        if header.version != PROTOCOL_VERSION:
-            self._error(header, Refusal(ErrorCode.UNSUPPORTED_VERSION, f"this board speaks protocol "
-                                        f"{PROTOCOL_VERSION}, not {header.version}", PROTOCOL_VERSION))  # fmt: skip
-            return
-        if header.is_response:
-            self.stats.ignored += 1  # nothing here waits for responses
-            return
-        self.stats.requests += 1
-        cls = REQUESTS.get(header.type)
-        if cls is None:
-            self._error(header, Refusal(ErrorCode.UNKNOWN_TYPE, f"no request type 0x{header.type:02x}", header.type))
-            return
-        try:
-            request = cls.decode(frame.payload)
-        except MalformedMessage as exc:
-            self._error(header, Refusal(ErrorCode.BAD_PAYLOAD, str(exc)))
-            return
-        try:
-            response = self._handlers[header.type](request)
-        except Refusal as refusal:
-            self._error(header, refusal)
-            return
-        except Exception:  # a bug here must not kill the board: answer, log, carry on
-            log.exception("virtual board %s: request 0x%02x failed", self.config.uid.hex(), header.type)
-            self._error(header, Refusal(ErrorCode.INTERNAL, "internal error"))
-            return
-        if response is None:  # parked until finish_work
-            self._parked = header
-        else:
-            self._respond(header, response)
 
     def _respond(self, header: Header, response: Message) -> None:
         self._out.append(encode_message(response, header.seq))
@@ -345,14 +317,13 @@ class BoardEngine:
         after = StreamSettings.apply(request)
         now = self.clock.now_us()
         if after.results and not before.results:
-            self._infer_start_us = now
-            self._tx_blocked = False
+            self._schedule.start(now)
         elif before.results and not after.results:
             self._cut_inference(now)
         if after.power and (not before.power or after.power_interval_ms != before.power_interval_ms):
-            self._next_power_us = now + after.power_interval_ms * 1000
-            self._meter.restart(now - self._boot_us, self._busy_at(now))
+            self._power_stream.restart(now, after.power_interval_ms, now - self._boot_us, self._schedule.busy_at(now))
         self._settings = after
+        self._schedule.results = after.results
         return after.ack()
 
     def _reboot(self, request: Reboot) -> RebootAck:
@@ -443,66 +414,44 @@ class BoardEngine:
         self._cut_inference(self.clock.now_us())
         self._running, self._model = index, model
         model.restart_inputs()
-        self._infer_start_us = self.clock.now_us()
-        self._tx_blocked = False
+        self._schedule.latency_us = model.latency_us
+        self._schedule.start(self.clock.now_us())
 
     def _stop_model(self) -> None:
         self._cut_inference(self.clock.now_us())
         self._running, self._model = None, None
+        self._schedule.latency_us = None
 
     # --- streams ---------------------------------------------------------------------
 
-    def _infers(self) -> bool:
-        return self._model is not None and self._settings.results
-
-    def _infer_finish(self) -> int:
-        assert self._model is not None
-        return self._infer_start_us + self._model.latency_us
-
     def _cut_inference(self, now: int) -> None:
-        """End the inference in progress unfinished: the time it ran stays busy time (see
-        the module doc), so busy time never runs backwards."""
-        busy = self._busy_at(now)
-        if busy > self._busy_us and self.busy_listener is not None:
-            self.busy_listener(self._infer_start_us, self._infer_start_us + busy - self._busy_us)
-        self._busy_us = busy
-        self._infer_start_us = now
+        self._report_busy(self._schedule.cut(now))
 
-    def _busy_at(self, t: int) -> int:
-        busy = self._busy_us
-        if self._infers() and self._infer_start_us < t:
-            busy += min(t - self._infer_start_us, self._model.latency_us)  # type: ignore[union-attr]
-        return busy
+    def _report_busy(self, span: Span | None) -> None:
+        if span is not None and self.busy_listener is not None:
+            self.busy_listener(*span)
 
     def _infer(self, now: int) -> int:
         model = self._model
         assert model is not None
-        finish = self._infer_finish()
         try:
             input_id, output = model.infer()
         except Exception as exc:  # noqa: BLE001 - TFLM raises RuntimeError; any failure stops the model
             self._log(LogLevel.ERROR, f"inference failed ({exc}); model stopped")
             self._stop_model()
             return 0
-        self._busy_us += model.latency_us
-        if self.busy_listener is not None:
-            self.busy_listener(finish - model.latency_us, finish)
-        self._inference_count += 1
-        period = max(model.latency_us, self._settings.result_interval_ms * 1000)
-        self._infer_start_us += period
-        if self._tx_blocked:  # the board waited on the serial port: the next run starts now
-            self._infer_start_us = max(self._infer_start_us, now)
-            self._tx_blocked = False
+        start, finish = self._schedule.complete(now, self._settings.result_interval_ms)
+        self._report_busy((start, finish))
         spec = model.info.outputs[0]
         fmt, data = encode_output(output, self._settings.top_k)
         return self._event(InferResult(
-            finish - self._boot_us, model.latency_us, self._inference_count, input_id & 0xFFFFFFFF, model.prefix,
+            finish - self._boot_us, model.latency_us, self._schedule.count, input_id & 0xFFFFFFFF, model.prefix,
             spec.type_code, int(fmt), spec.scale, spec.zero_point, data,
         ))  # fmt: skip
 
     def _power(self, at: int) -> int:
-        self._next_power_us = at + self._settings.power_interval_ms * 1000
-        sample = self._meter.sample(at - self._boot_us, self._busy_at(at))
+        busy = self._schedule.busy_at(at)
+        sample = self._power_stream.sample(at, self._settings.power_interval_ms, at - self._boot_us, busy)
         return self._event(Power(at - self._boot_us, sample.voltage_mv, sample.current_ua, sample.energy_uj))
 
     # --- events ----------------------------------------------------------------------
@@ -528,17 +477,11 @@ class BoardEngine:
         self._boot_us = self.clock.now_us()
         self._settings = StreamSettings()
         self._event_seq = 0
-        self._inference_count = 0
-        self._busy_us = 0
-        self._infer_start_us = self._boot_us
-        self._next_power_us = self._boot_us
-        self._tx_blocked = False
-        self._meter = PowerMeter(self.power_model)
+        self._schedule = InferenceSchedule(self._boot_us)
+        self._power_stream = PowerStream(self.power_model, self._boot_us)
         self._running: int | None = None
         self._model: LoadedModel | None = None
         self._loaded: dict[int, LoadedModel] = {}
-        self._queue: deque[Frame] = deque()
-        self._parked: Header | None = None  # the request waiting for pending_work
         self._reboot_requested = False
         self.pending_work = None
-        self.decoder.reset()
+        self.requests.reset()

@@ -24,10 +24,10 @@ from typing import Literal
 
 from fleet.profiles import get_profile, load_profiles
 from fleet.sim import registry, runtime
-from fleet.sim.board import make_engine, program_model
+from fleet.sim.factory import make_engine, program_model
 from fleet.sim.ports import MemoryPorts
 from fleet.sim.pty import PtyTransport
-from fleet.sim.runner import LinkConfig, VirtualBoard
+from fleet.sim.virtual_board import LinkConfig, VirtualBoard
 
 MIXED = "mixed"
 # A board on the real clock that falls further behind than this skips ahead instead of bursting.

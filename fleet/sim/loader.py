@@ -26,7 +26,7 @@ from fleet.errors import ModelError
 from fleet.models.arena import measure_arena
 from fleet.models.inputs import input_stream, numpy_dtype
 from fleet.models.inspect import ModelInfo, inspect_model
-from fleet.models.runner import TflmRunner
+from fleet.models.tflm_runner import TflmRunner
 from fleet.profiles import Profile
 from fleet.protocol import MODEL_PREFIX_SIZE, OutputFormat
 from fleet.sim.refusal import Refusal

@@ -77,3 +77,21 @@ class PowerMeter:
         return PowerSample(
             self.model.voltage_mv, self.model.current_ua(avg_mw), self.model.energy_uj(elapsed_us, busy_us)
         )
+
+
+class PowerStream:
+    """The POWER stream's schedule: a sample every interval, from a `PowerMeter`."""
+
+    def __init__(self, model: PowerModel, now_us: int) -> None:
+        self.meter = PowerMeter(model)
+        self.next_us = now_us  # clock time the next sample is due (while the stream is on)
+
+    def restart(self, now_us: int, interval_ms: int, elapsed_us: int, busy_us: int) -> None:
+        """The stream was switched on, or its interval changed: the first sample is one interval away."""
+        self.next_us = now_us + interval_ms * 1000
+        self.meter.restart(elapsed_us, busy_us)
+
+    def sample(self, at_us: int, interval_ms: int, elapsed_us: int, busy_us: int) -> PowerSample:
+        """The sample due at clock time `at_us`; the next is due one interval later."""
+        self.next_us = at_us + interval_ms * 1000
+        return self.meter.sample(elapsed_us, busy_us)

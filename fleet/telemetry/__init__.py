@@ -1,6 +1,6 @@
 """Live telemetry: events, per-board statistics, fan-out, recording, replay, decimation.
 
-The fleet manager (`fleet.fleet.FleetManager`) produces the events; everything here is
+The fleet manager (`fleet.manager.FleetManager`) produces the events; everything here is
 also usable without it (a replay has no boards). See docs/telemetry.md.
 """
 

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 from textual.message_pump import MessagePump
 
-from fleet.deploy.board_deploy import DeployOptions
+from fleet.deploy.compose import NO_BUDGET, deploy_options
 from fleet.errors import FleetError
 from fleet.tui.messages import ActionFailed, DeployFinished
 from fleet.tui.session import DeployRequest, Session
 
 
 async def run_deploy(session: Session, request: DeployRequest, target: MessagePump) -> None:
-    rollout = session.config.rollout
-    options = DeployOptions(
-        health_inferences=rollout.health_inferences, health_timeout_s=rollout.health_timeout_s,
-        max_latency_us=round(request.max_latency_ms * 1000) if request.max_latency_ms else None,
-    )  # fmt: skip
+    # The dialog starts from devices.toml's budget; left empty (or 0) it means no budget.
+    options = deploy_options(session.config.rollout, max_latency_ms=request.max_latency_ms or NO_BUDGET)
     try:
         results = await session.manager.deploy(request.model, request.target, request.strategy, options)
     except FleetError as exc:

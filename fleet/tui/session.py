@@ -16,7 +16,7 @@ from typing import Literal
 
 from fleet.client import BoardClient
 from fleet.config import FleetConfig
-from fleet.fleet import DEFAULT_STREAMS, FleetManager
+from fleet.manager import DEFAULT_STREAMS, FleetManager
 from fleet.models.bundled import bundled_model
 from fleet.protocol import StreamConfig
 from fleet.tui.models import ModelChoice, model_choices
@@ -99,7 +99,7 @@ class DemoSession:
 
     def __init__(self, options: DemoOptions, config: FleetConfig | None = None) -> None:
         from fleet.sim.farm import FarmConfig, SimFarm  # numpy + TFLM: only the demo needs them
-        from fleet.sim.runner import LinkConfig
+        from fleet.sim.virtual_board import LinkConfig
 
         self.options = options
         self.config = config or FleetConfig()

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 
-from fleet.bench.session import bench_streams
-from fleet.fleet import FleetManager
+from fleet.bench.run import bench_streams
+from fleet.manager import FleetManager
 from fleet.profiles import Profile
-from fleet.sim.board import make_engine, program_model
+from fleet.sim.factory import make_engine, program_model
 from fleet.sim.ports import MemoryPorts
-from fleet.sim.runner import LinkConfig, VirtualBoard
+from fleet.sim.virtual_board import LinkConfig, VirtualBoard
 from tests.telemetry.helpers import memory_connector
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleet.bench.session import BenchOptions, run_bench
+from fleet.bench.run import BenchOptions, run_bench
 from fleet.models.arena import measure_arena
 from fleet.models.bundled import bundled_model
 from fleet.models.inspect import inspect_model

@@ -18,7 +18,7 @@ from fleet.protocol import (
 )  # fmt: skip
 from fleet.models.bundled import bundled_model
 from fleet.sim.farm import FarmConfig, SimFarm
-from fleet.sim.runner import LinkConfig
+from fleet.sim.virtual_board import LinkConfig
 from fleet.transport.serial import open_transport
 
 pytestmark = pytest.mark.asyncio

@@ -16,7 +16,7 @@ from fleet.deploy.model_file import ModelFile, load_model_file
 from fleet.models.bundled import bundled_model
 from fleet.sim.faults import FaultSpec
 from fleet.sim.farm import FarmConfig, SimFarm
-from fleet.sim.runner import LinkConfig, VirtualBoard
+from fleet.sim.virtual_board import LinkConfig, VirtualBoard
 
 CONFIG = FleetConfig()
 
@@ -52,13 +52,13 @@ def record_requests(board: VirtualBoard) -> list[int]:
     """The message type of every request the virtual board receives from now on: to show
     what did not cross the wire (no MODEL_BEGIN), whatever retries the load caused."""
     seen: list[int] = []
-    handle = board.engine._handle
+    handle = board.engine.requests.handle
 
     def recording(frame) -> None:  # noqa: ANN001
         seen.append(frame.header.type)
         handle(frame)
 
-    board.engine._handle = recording  # type: ignore[method-assign]
+    board.engine.requests.handle = recording  # type: ignore[method-assign]
     return seen
 
 

@@ -196,9 +196,9 @@ async def test_corrupted_chunks_are_resent_and_the_model_verifies(tmp_path, sine
 async def limited_board(tmp_path, sine):
     """Start a Pico whose firmware is built differently from the stock profile (`updates`)."""
     from fleet.profiles import get_profile
-    from fleet.sim.board import make_engine, program_model
+    from fleet.sim.factory import make_engine, program_model
     from fleet.sim.pty import PtyTransport
-    from fleet.sim.runner import LinkConfig, VirtualBoard
+    from fleet.sim.virtual_board import LinkConfig, VirtualBoard
 
     boards = []
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from fleet.client import BoardClient
 from fleet.models.bundled import bundled_model
 from fleet.sim.farm import FarmConfig, SimFarm
-from fleet.sim.runner import LinkConfig
+from fleet.sim.virtual_board import LinkConfig
 
 
 @contextlib.asynccontextmanager

@@ -9,7 +9,7 @@ import pytest
 
 from fleet.connect import connect_port
 from fleet.errors import BoardRefused
-from fleet.fleet import FleetManager
+from fleet.manager import FleetManager
 from fleet.tui.session import memory_connector
 from tests.hostile.conftest import hostile_farm
 

@@ -14,7 +14,7 @@ from fleet.meters.energy import EnergyReducer, ResultMark
 from fleet.meters.ppk2_emulator import PERIOD_US, Ppk2Device
 from fleet.meters.ppk2_protocol import Calibration, Command, SampleDecoder, regulator_bytes
 from fleet.protocol import InferResult, Stream, StreamConfig
-from fleet.sim.board import make_engine
+from fleet.sim.factory import make_engine
 from fleet.sim.clock import FakeClock
 from fleet.sim.power import PowerModel
 from tests.sim.helpers import EngineHost

@@ -12,7 +12,7 @@ from fleet.models.fit import check_fit
 from fleet.models.inputs import input_stream
 from fleet.models.inspect import inspect_model
 from fleet.models.manifest import load_manifest_for
-from fleet.models.runner import TflmRunner
+from fleet.models.tflm_runner import TflmRunner
 from fleet.profiles import load_profiles
 
 GESTURE = "gesture"

@@ -16,7 +16,7 @@ LIGHT_MODULES = [
     "fleet.models.fit",
     "fleet.models.manifest",
     "fleet.models.inputs",
-    "fleet.models.runner",
+    "fleet.models.tflm_runner",
     "fleet.models.bundled",
 ]
 

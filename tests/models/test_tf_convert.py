@@ -10,7 +10,7 @@ import pytest
 from fleet.cli.main import main
 from fleet.models.inputs import quantize
 from fleet.models.manifest import load_manifest_for
-from fleet.models.runner import TflmRunner
+from fleet.models.tflm_runner import TflmRunner
 
 pytestmark = [pytest.mark.tf, pytest.mark.timeout(300)]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from fleet.models.bundled import bundled_model
-from fleet.sim.board import make_engine
+from fleet.sim.factory import make_engine
 from fleet.sim.clock import FakeClock
 from tests.sim.helpers import EngineHost
 

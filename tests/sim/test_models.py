@@ -13,7 +13,7 @@ from fleet.error_codes import ErrorCode
 from fleet.errors import ModelError
 from fleet.profiles import get_profile
 from fleet.protocol import Error, Hello, ModelBegin, ModelChunk, ModelCommit, SlotState
-from fleet.sim.board import make_engine, program_model
+from fleet.sim.factory import make_engine, program_model
 from fleet.models.inputs import input_stream
 from fleet.models.inspect import inspect_model
 from fleet.sim.loader import INPUT_LOOP_BYTES, INPUT_LOOP_LENGTH, InputLoop, latency_us

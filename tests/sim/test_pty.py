@@ -12,7 +12,7 @@ import serial
 from fleet.protocol import Boot, FrameDecoder, Hello, Info, Ping, Pong, decode_message, encode_message
 from fleet.sim.farm import FarmConfig, SimFarm
 from fleet.sim.registry import registered_boards
-from fleet.sim.runner import LinkConfig
+from fleet.sim.virtual_board import LinkConfig
 
 
 def ask(port: str | serial.Serial, msg, seq: int = 1, timeout: float = 3.0):

@@ -17,9 +17,9 @@ from fleet.protocol import (
     NO_SLOT, Boot, Capability, Error, Flags, Header, Hello, Info, LogLevel, Ping, Pong, Reboot, RebootAck, Runtime,
     RuntimeInfo, Stream, StreamConfig, StreamConfigAck, encode_frame, encode_message,
 )  # fmt: skip
-from fleet.sim.board import derive_uid, make_engine
+from fleet.sim.factory import derive_uid, make_engine
 from fleet.sim.ports import MemoryPorts
-from fleet.sim.runner import LinkConfig, VirtualBoard
+from fleet.sim.virtual_board import LinkConfig, VirtualBoard
 from tests.sim.helpers import AsyncHost
 
 

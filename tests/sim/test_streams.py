@@ -9,11 +9,11 @@ import pytest
 
 from fleet.models.inputs import input_stream
 from fleet.models.inspect import inspect_model
-from fleet.models.runner import TflmRunner
+from fleet.models.tflm_runner import TflmRunner
 from fleet.protocol import (
     ActivateMode, InferResult, Log, LogLevel, ModelBegin, OutputFormat, Power, Stream, StreamConfig,
 )  # fmt: skip
-from fleet.sim.board import make_engine
+from fleet.sim.factory import make_engine
 from tests.sim.helpers import EngineHost
 
 RESULTS_POWER = int(Stream.RESULTS | Stream.POWER)

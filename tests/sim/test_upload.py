@@ -14,7 +14,7 @@ from fleet.protocol import (
     NO_SLOT, ActivateMode, BeginAck, Boot, ChunkAck, CommitAck, Error, Hello, ModelActivate, ModelBegin, ModelChunk,
     ModelCommit, ModelConfirm, ModelRollback, Reboot, RebootAck, SlotState,
 )  # fmt: skip
-from fleet.sim.board import make_engine
+from fleet.sim.factory import make_engine
 from tests.sim.helpers import EngineHost
 
 SINE_SIZE = bundled_model("sine").stat().st_size  # 3568 B: the `sine` fixture's length

@@ -7,11 +7,11 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 
 from fleet.client import BoardClient
-from fleet.fleet import FleetManager
+from fleet.manager import FleetManager
 from fleet.protocol import StreamConfig
 from fleet.sim.farm import FarmConfig, SimFarm
 from fleet.sim.ports import MemoryPorts
-from fleet.sim.runner import LinkConfig
+from fleet.sim.virtual_board import LinkConfig
 from fleet.telemetry.events import PowerEvent, ResultEvent, TelemetryEvent
 from fleet.telemetry.fanout import Consumer
 

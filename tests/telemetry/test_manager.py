@@ -8,11 +8,12 @@ import time
 
 import pytest
 
+from fleet.config import FleetConfig, Rollout
 from fleet.models.arena import measure_arena
 from fleet.models.bundled import bundled_model, find_bundled_manifest
 from fleet.models.inputs import input_stream
 from fleet.models.inspect import inspect_model
-from fleet.models.runner import TflmRunner
+from fleet.models.tflm_runner import TflmRunner
 from fleet.profiles import get_profile
 from fleet.protocol import LogLevel, Stream, StreamConfig
 from fleet.telemetry.events import BootEvent, DeployNotice, PowerEvent, ResultEvent, StateEvent
@@ -238,3 +239,13 @@ async def test_deploy_through_the_manager_keeps_streams_and_publishes_steps(gest
             assert board.previous is not None and board.previous.name == "gesture"
             assert board.deploy is not None and board.deploy.event == "confirmed"
             assert board.state == "online"
+
+
+@pytest.mark.asyncio
+async def test_deploy_through_the_manager_applies_the_latency_budget_of_devices_toml(gesture):
+    # The manager's default options once left `[rollout] max_latency_ms` out: no budget was checked.
+    config = FleetConfig(rollout=Rollout(max_latency_ms=0.001))  # no board is that fast
+    async with managed_farm(gesture, boards=1, config=config) as (_farm, manager):
+        results = await manager.deploy(bundled_model("sine"), "all", "all")
+    assert [r.outcome for r in results] == ["rolled_back"]
+    assert "exceeds the 0.0 ms budget" in results[0].reason

@@ -6,7 +6,7 @@ import pytest
 from textual.widgets import DataTable, Input, OptionList, SelectionList, Sparkline
 
 from fleet.sim.farm import FarmConfig, SimFarm
-from fleet.sim.runner import LinkConfig
+from fleet.sim.virtual_board import LinkConfig
 from fleet.telemetry.ingest import slot_views
 from fleet.tui.screens.board import BoardScreen
 from fleet.tui.screens.deploy import DeployScreen

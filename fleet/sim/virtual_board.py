@@ -49,7 +49,10 @@ class LinkConfig:
 
 
 @dataclass(slots=True)
-class LinkStats:
+class PortStats:
+    """What happened at a virtual board's port (not `fleet.client.LinkStats`, the host's view
+    of a link): bytes each way, output the host did not read, unplugs and resets."""
+
     rx_bytes: int = 0
     tx_bytes: int = 0
     tx_dropped: int = 0  # bytes lost because the host did not read
@@ -71,7 +74,7 @@ class VirtualBoard:
     ) -> None:
         self.engine = engine
         self.link = link or LinkConfig()
-        self.stats = LinkStats()
+        self.stats = PortStats()
         self._open_port = open_port
         self._port_listeners = [on_port_change] if on_port_change is not None else []
         faults = self.link.faults

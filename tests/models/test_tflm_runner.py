@@ -11,7 +11,7 @@ import pytest
 from fleet.errors import ArenaTooSmall, ModelError
 from fleet.models.bundled import bundled_model
 from fleet.models.inputs import input_stream
-from fleet.models.runner import TflmRunner
+from fleet.models.tflm_runner import TflmRunner
 
 
 @pytest.mark.parametrize("name", ["sine", "hello_world_int8.tflite"])

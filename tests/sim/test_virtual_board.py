@@ -14,10 +14,10 @@ from fleet.protocol import (
     Power, Stream, StreamConfig,
 )  # fmt: skip
 from fleet.protocol import encode_message
-from fleet.sim.board import make_engine, program_model
+from fleet.sim.factory import make_engine, program_model
 from fleet.sim.faults import FaultSpec
 from fleet.sim.ports import MemoryPorts
-from fleet.sim.runner import LinkConfig, VirtualBoard
+from fleet.sim.virtual_board import LinkConfig, VirtualBoard
 from tests.sim.helpers import AsyncHost
 
 

@@ -32,14 +32,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from fleet.board_session import CONNECT_TIMEOUT_S, BoardSession, PortConnector
+from fleet.board_session import CONNECT_TIMEOUT_S, BoardSession, PortConnector, SessionContext
 from fleet.client import BoardClient
 from fleet.config import FleetConfig
 from fleet.connect import Connector
 from fleet.deploy.board_deploy import BoardResult, DeployOptions, DeployTarget
+from fleet.deploy.compose import deploy_options, plan_rollout
 from fleet.deploy.events import DeployEvent
 from fleet.deploy.model_file import load_model_file
-from fleet.deploy.rollout import RolloutPlan, Strategy, run_rollout
+from fleet.deploy.rollout import Strategy, run_rollout
 from fleet.discovery import ScanResult, board_for_uid, default_name, find_candidates, probe
 from fleet.errors import ConfigError, FleetError, FleetTimeout, RecordingError
 from fleet.models.manifest import Manifest
@@ -97,6 +98,10 @@ class FleetManager:
         self.discover = discover
         self.catalog = catalog or ModelCatalog()
         self.hub = EventHub()
+        self._session_context = SessionContext(
+            self.config, self.catalog, streams, offline_after_s, rescan_interval_s, clock_sync_interval_s,
+            link_interval_s, publish=self.publish, request_scan=self.request_scan,
+        )  # fmt: skip
         self.recording: RecordingWriter | None = None
         self.last_scan: list[ScanResult] = []
         self._sessions: dict[str, BoardSession] = {}
@@ -214,7 +219,7 @@ class FleetManager:
 
     def _start_session(self, state: BoardState, connector: Connector, first_client: BoardClient | None = None) -> None:
         self._boards[state.uid] = state
-        session = BoardSession(self, state, connector, first_client)
+        session = BoardSession(self._session_context, state, connector, first_client)
         self._sessions[state.uid] = session
         session.start()
 
@@ -315,7 +320,8 @@ class FleetManager:
     ) -> list[BoardResult]:
         """Deploy a model to the boards `target` names, through the manager's own connections.
 
-        Runs `fleet.deploy.rollout.run_rollout`; every DeployEvent is published as a
+        Runs `fleet.deploy.rollout.run_rollout`; options and plan not given come from
+        devices.toml's `[rollout]` (`fleet.deploy.compose`). Every DeployEvent is published as a
         `DeployNotice`. Streams stay as the manager set them (results are on during the
         health check). Raises ModelError for an unusable model file, ConfigError for a
         target that names no managed board.
@@ -323,10 +329,7 @@ class FleetManager:
         model = load_model_file(model_path)
         if model.manifest is not None:
             self.catalog.add(model.manifest)
-        options = options or DeployOptions(
-            health_inferences=self.config.rollout.health_inferences,
-            health_timeout_s=self.config.rollout.health_timeout_s,
-        )  # fmt: skip
+        options = options or deploy_options(self.config.rollout)
         chosen = select(list(self._boards.values()), self.config, target)
         health = StreamConfig(self.streams.streams | Stream.RESULTS, self.streams.log_level,
                               self.streams.result_interval_ms, self.streams.power_interval_ms, self.streams.top_k)  # fmt: skip
@@ -335,11 +338,8 @@ class FleetManager:
                          owns_client=False, health_streams=health, after_streams=self.streams)
             for b in chosen
         ]  # fmt: skip
-        rollout = self.config.rollout
-        plan = RolloutPlan(
-            targets, strategy or rollout.strategy, concurrency or rollout.concurrency,
-            rollout.max_failures if max_failures is None else max_failures,
-        )  # fmt: skip
+        plan = plan_rollout(self.config.rollout, targets, strategy=strategy, concurrency=concurrency,
+                            max_failures=max_failures)  # fmt: skip
         return await run_rollout(plan, model, options, self._publish_deploy)
 
     def _publish_deploy(self, event: DeployEvent) -> None:

@@ -28,7 +28,7 @@ from fleet.bench.figures import duty_cycle, energy_figures, inference_rate, late
 from fleet.bench.report import BenchReport, BenchSettings, BoardBench, ModelRef
 from fleet.deploy.board_deploy import DeployOptions
 from fleet.deploy.model_file import ModelFile, load_model_file
-from fleet.fleet import FleetManager
+from fleet.manager import FleetManager
 from fleet.protocol import LogLevel, Stream, StreamConfig
 from fleet.targets import select
 from fleet.telemetry.events import DeployNotice, TelemetryEvent
