@@ -10,18 +10,18 @@ from textual.message_pump import MessagePump
 
 from fleet.deploy.board_deploy import DeployOptions
 from fleet.errors import FleetError
+from fleet.tui.backend import Backend, DeployRequest
 from fleet.tui.messages import ActionFailed, DeployFinished
-from fleet.tui.session import DeployRequest, Session
 
 
-async def run_deploy(session: Session, request: DeployRequest, target: MessagePump) -> None:
-    rollout = session.config.rollout
+async def run_deploy(backend: Backend, request: DeployRequest, target: MessagePump) -> None:
+    rollout = backend.config.rollout
     options = DeployOptions(
         health_inferences=rollout.health_inferences, health_timeout_s=rollout.health_timeout_s,
         max_latency_us=round(request.max_latency_ms * 1000) if request.max_latency_ms else None,
     )  # fmt: skip
     try:
-        results = await session.manager.deploy(request.model, request.target, request.strategy, options)
+        results = await backend.manager.deploy(request.model, request.target, request.strategy, options)
     except FleetError as exc:
         target.post_message(DeployFinished([]))
         target.post_message(ActionFailed(exc, "check the model file and the target boards, then deploy again (d)"))

@@ -11,9 +11,9 @@ from fleet.bench.session import bench_streams
 from fleet.fleet import FleetManager
 from fleet.profiles import Profile
 from fleet.sim.board import make_engine, program_model
+from fleet.connect import memory_connector
 from fleet.sim.ports import MemoryPorts
 from fleet.sim.runner import LinkConfig, VirtualBoard
-from tests.telemetry.helpers import memory_connector
 
 
 
