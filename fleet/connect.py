@@ -2,6 +2,8 @@
 
 USB boards re-enumerate after a reset (ttyACM0 becomes ttyACM1) and virtual boards may come
 back on a new PTY, so a board is found by the uid it reports, never trusted by port name.
+Boards on in-process memory pipes (the demo's and the tests' virtual boards) are followed
+from plug-in to plug-in by `memory_connector`.
 """
 
 from __future__ import annotations
