@@ -191,7 +191,7 @@ async def _serve(config, as_json: bool, meter_kind: str | None = None) -> int:  
         lines = [SimBoardLine(port=b.port, uid=b.uid, profile=b.profile, baud=b.link.baud, pid=os.getpid())
                  for b in boards]  # fmt: skip
         if meter_kind is not None:
-            from fleet.meters.sim_meters import SimMeters
+            from fleet.sim.meters.sim_meters import SimMeters
 
             meters = SimMeters(meter_kind)
             for line, sim in zip(lines, meters.start(boards)):
