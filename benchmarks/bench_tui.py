@@ -40,7 +40,7 @@ from fleet.telemetry.stats import percentile  # noqa: E402
 from fleet.tui.app import FleetApp  # noqa: E402
 from fleet.tui.feed import Feed  # noqa: E402
 from fleet.tui.screens.fleet import FleetScreen  # noqa: E402
-from fleet.tui.session import LiveSession  # noqa: E402
+from fleet.tui.backend import LiveBackend  # noqa: E402
 
 from sim_process import cpu_seconds, pin_host, start_sim  # noqa: E402
 
@@ -142,22 +142,22 @@ async def run(args: argparse.Namespace) -> None:
     timings.wrap_redraw()
     interval_ms = max(1, round(1000 / args.rate))
     streams = StreamConfig(Stream.RESULTS | Stream.POWER | Stream.LOG, LogLevel.INFO, interval_ms, 100, 0)
-    session = LiveSession(FleetConfig(), streams=streams)
+    backend = LiveBackend(FleetConfig(), streams=streams)
     try:
-        app = FleetApp(session, refresh_hz=args.refresh_hz)
+        app = FleetApp(backend, refresh_hz=args.refresh_hz)
         async with app.run_test(size=(160, 48)) as pilot:
             screen = app.screen
             assert isinstance(screen, FleetScreen)
             deadline = time.monotonic() + 60
-            boards = session.manager.boards
+            boards = backend.manager.boards
             while not (screen.ready and sum(b.state == "online" for b in boards.values()) == args.boards):
                 if time.monotonic() > deadline:
-                    raise SystemExit(f"only {len(session.manager.boards)} of {args.boards} boards came online")
+                    raise SystemExit(f"only {len(backend.manager.boards)} of {args.boards} boards came online")
                 await pilot.pause(0.2)
             probe = asyncio.get_running_loop().create_task(timings.probe())
             await asyncio.sleep(WARMUP_S)
-            consumer = next(c for c in session.manager.hub.consumers if c.name == "tui")
-            results0 = sum(b.stats.results for b in session.manager.boards.values())
+            consumer = next(c for c in backend.manager.hub.consumers if c.name == "tui")
+            results0 = sum(b.stats.results for b in backend.manager.boards.values())
             events0, dropped0 = screen.feed.events, consumer.dropped
             cpu0, sim0, wall0 = time.process_time(), cpu_seconds(sim.pid), time.monotonic()
             gc_pauses = GcPauses()
@@ -167,11 +167,11 @@ async def run(args: argparse.Namespace) -> None:
             gc.callbacks.remove(gc_pauses._callback)
             wall = time.monotonic() - wall0
             cpu, sim_cpu = time.process_time() - cpu0, cpu_seconds(sim.pid) - sim0
-            results = sum(b.stats.results for b in session.manager.boards.values()) - results0
+            results = sum(b.stats.results for b in backend.manager.boards.values()) - results0
             events, dropped = screen.feed.events - events0, consumer.dropped - dropped0
             probe.cancel()
     finally:
-        await session.stop()
+        await backend.stop()
         sim.terminate()
         sim.wait(10)
 

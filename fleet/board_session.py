@@ -24,7 +24,7 @@ from fleet.discovery import Candidate
 from fleet.errors import BoardRefused, FleetError, TransportError
 from fleet.protocol import Boot, Capability, Info, InferResult, Message, Stream, StreamConfig
 from fleet.telemetry.events import ConnectionState, LinkEvent, TelemetryEvent
-from fleet.telemetry.ingest import BoardIngest, slot_views
+from fleet.telemetry.ingest import BoardIngest, board_resources, slot_views
 from fleet.telemetry.labels import ModelCatalog
 from fleet.telemetry.state import BoardState
 
@@ -286,6 +286,7 @@ class BoardSession:
         if info is not None:
             s.profile, s.firmware = info.board_kind, info.firmware_version
             s.active, s.previous = slot_views(info)
+            s.resources = board_resources(info)
         if state == s.state and info is None and reason == s.reason:
             return  # nothing new to tell
         s.state = state

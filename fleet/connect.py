@@ -2,16 +2,21 @@
 
 USB boards re-enumerate after a reset (ttyACM0 becomes ttyACM1) and virtual boards may come
 back on a new PTY, so a board is found by the uid it reports, never trusted by port name.
+Boards on in-process memory pipes (the demo's and the tests' virtual boards) are followed
+from plug-in to plug-in by `memory_connector`.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from fleet.client import BoardClient
 from fleet.config import FleetConfig
 from fleet.discovery import find_candidates, scan
 from fleet.errors import FleetTimeout, PortBusy, PortNotFound, PortVanished, TransportError
+from fleet.transport.base import Transport
 from fleet.transport.serial import open_transport
 
 Connector = Callable[[], Awaitable[BoardClient]]
@@ -70,6 +75,22 @@ def board_connector(name: str, uid: str | None, port: str, baud: int, config: Fl
                 raise
             where["port"], where["baud"] = found
             return await attempt()
+
+    return connect
+
+
+class Plugins(Protocol):
+    """Where a board's plug-ins arrive: the host end of each new pipe (`fleet.sim.ports.MemoryPorts`)."""
+
+    connections: asyncio.Queue[Transport]
+
+
+def memory_connector(ports: Plugins) -> Connector:
+    """Connects to the board's next plug-in on its memory pipe, like a host watching USB."""
+
+    async def connect() -> BoardClient:
+        transport = await ports.connections.get()
+        return await BoardClient.connect(transport, timeout=1.0, retries=2, hello_timeout=1.0)
 
     return connect
 

@@ -28,6 +28,7 @@ from fleet.profiles import load_profiles
 from fleet.protocol import Info, RuntimeInfo
 from fleet.transport.lock import PROBE
 from fleet.transport.serial import open_transport
+from fleet.virtual_ports import registered_boards
 
 # USB vendors whose ports are worth a HELLO: board makers and the USB-UART bridges boards use.
 KNOWN_USB_VENDORS: dict[int, str] = {
@@ -126,8 +127,6 @@ def usb_ports(ports: Iterable[object]) -> list[tuple[str, UsbIdentity]]:
 
 def _registered_virtual_boards() -> list[tuple[str, str, int]]:
     """(port, profile, baud) of boards registered by `fleet sim` processes that are alive."""
-    from fleet.sim.registry import registered_boards  # the registry is tiny; imported here to keep sim optional
-
     return [(b.port, b.profile, b.baud) for b in registered_boards()]
 
 

@@ -39,8 +39,9 @@ from fleet.connect import Connector
 from fleet.deploy.board_deploy import BoardResult, DeployOptions, DeployTarget
 from fleet.deploy.compose import deploy_options, plan_rollout
 from fleet.deploy.events import DeployEvent
-from fleet.deploy.model_file import load_model_file
-from fleet.deploy.rollout import Strategy, run_rollout
+from fleet.deploy.model_file import ModelFile, load_model_file
+from fleet.deploy.preflight import Preflight, preflight
+from fleet.deploy.rollout import RolloutPlan, Strategy, run_rollout
 from fleet.discovery import ScanResult, board_for_uid, default_name, find_candidates, probe
 from fleet.errors import ConfigError, FleetError, FleetTimeout, RecordingError
 from fleet.models.manifest import Manifest
@@ -180,6 +181,14 @@ class FleetManager:
         """The live client of a board, if it is online (do not close it: the manager owns it)."""
         session = self._sessions.get(uid)
         return session.live_client if session else None
+
+    def preflight(self, model: ModelFile, uid: str) -> Preflight | None:
+        """Pre-flight of `model` on a board that is online, from its latest INFO, without a
+        request (safe from a thread); None when the board is not online."""
+        client = self.client(uid)
+        if client is None or client.info is None:
+            return None
+        return preflight(model, client.info, self._boards[uid].name)
 
     def subscribe(self, maxsize: int = 4096, name: str = "") -> Consumer:
         """A consumer receiving every event from now on; on overflow it drops and counts."""

@@ -30,6 +30,7 @@ from typing import Literal
 from fleet.config import FleetConfig
 from fleet.discovery import ScanResult, board_for_uid, default_name, find_candidates, scan
 from fleet.models.arena import cache_dir
+from fleet.virtual_ports import registered_boards
 
 Status = Literal["ok", "busy", "absent"]
 # A board a scan saw answer within this long is still expected: gone for good is the user's
@@ -111,8 +112,6 @@ def remember(seen: Iterable[Seen], *, path: Path | None = None, now: float | Non
 
 
 def _registry() -> list[Registered]:
-    from fleet.sim.registry import registered_boards  # the registry is tiny; imported here to keep sim optional
-
     return [Registered(b.uid, b.profile, b.port, b.baud) for b in registered_boards(unplugged=True)]
 
 

@@ -1,26 +1,38 @@
-"""`fleet sim`: run virtual boards on pseudo-terminals until Ctrl-C.
+"""`fleet sim`: run virtual boards on pseudo-terminals until Ctrl-C; `fleet demo`: the TUI over them.
 
 Prints each board's port, uid and profile (a table, or one JSON line per board with
 `--json`, and another whenever a board's port changes under fault injection), and
 registers the boards so `fleet scan` in another terminal finds them. With `--firmware`
 the boards are the C firmware instead: POSIX processes or QEMU machines
 (fleet/sim/firmware_boards.py), registered the same way.
+
+`fleet demo` starts virtual boards of mixed profiles on pseudo-terminals, deploys the
+bundled sine model to them and opens the terminal UI on them: press ? there for the keys
+and the deploy-and-rollback story to try. This module is the only one outside fleet/sim
+that starts virtual boards (the layer contracts in pyproject.toml hold it).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import signal
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from fleet.cli.output import print_json, print_table
+from fleet.config import load_config
 from fleet.errors import ConfigError, FirmwareBoardError
 from fleet.profiles import load_profiles
+
+if TYPE_CHECKING:
+    from fleet.sim.farm import SimFarm
+    from fleet.tui.backend import DemoOptions
 
 
 class SimBoardLine(BaseModel):
@@ -35,8 +47,13 @@ class SimBoardLine(BaseModel):
     meter: str | None = None  # its power source label, e.g. "meter:ppk2 PPK1A2B3C4D"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+DEMO_HELP = """Virtual boards of mixed profiles on pseudo-terminals, the bundled sine model deployed to
+them, and the terminal UI over them: press ? there for the keys and the deploy-and-rollback
+story to try."""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
         "sim",
         help="run virtual boards on pseudo-terminals",
         description="Run virtual boards that speak protocol v1 on pseudo-terminals, with real TFLite Micro "
@@ -72,6 +89,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.set_defaults(func=run)
 
+    demo = sub.add_parser("demo", help="virtual boards + a deployed model + the terminal UI, in one command",
+                          description=DEMO_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    demo.add_argument("--boards", type=int, default=4, metavar="N", help="how many virtual boards (default 4)")
+    demo.add_argument("--profile", action="append", metavar="P",
+                      help=f"board profile, repeatable, or 'mixed' (default): "
+                      f"{', '.join(load_profiles())}")  # fmt: skip
+    demo.add_argument("--seed", type=int, help="reproducible uids and inputs")
+    demo.add_argument("--baud", type=int, default=115_200, help="virtual line rate (default 115200)")
+    demo.add_argument("--no-deploy", action="store_true", help="do not deploy the example model at start")
+    demo.add_argument("--models", type=Path, action="append", default=[], metavar="DIR",
+                      help="offer the .tflite files in DIR in the deploy dialog (default: ../shared/models if present)")
+    demo.set_defaults(func=run_demo)
+
 
 def run(args: argparse.Namespace) -> int:
     from fleet.sim.farm import FarmConfig
@@ -87,10 +117,7 @@ def run(args: argparse.Namespace) -> int:
     args.turnaround_ms = 1.0 if args.turnaround_ms is None else args.turnaround_ms
     if args.baud <= 0:
         raise ConfigError(f"--baud {args.baud}: a positive line rate is expected")
-    profiles = tuple(args.profile or ["nano33ble"])
-    known = set(load_profiles()) | {"mixed"}
-    if unknown := [p for p in profiles if p not in known]:
-        raise ConfigError(f"unknown board profile {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    profiles = _profiles(args.profile or ["nano33ble"])
     model, name, version = None, "", ""
     if args.model is not None:
         try:
@@ -112,6 +139,44 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(_serve(config, args.json, args.meter))
 
 
+def _profiles(names: list[str]) -> tuple[str, ...]:
+    known = set(load_profiles()) | {"mixed"}
+    if unknown := [p for p in names if p not in known]:
+        raise ConfigError(f"unknown board profile {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    return tuple(names)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from fleet.cli.tui import run_app
+    from fleet.tui.backend import DemoBackend, DemoOptions
+    from fleet.tui.model_choices import shared_models_dir
+
+    if args.boards < 1:
+        raise ConfigError(f"--boards {args.boards}: at least 1 board")
+    missing = [name for name in ("numpy", "tflite_micro") if importlib.util.find_spec(name) is None]
+    if missing:  # virtual boards run real TFLite Micro inference
+        raise ConfigError(f"fleet demo needs {' and '.join(missing)} for its virtual boards",
+                          hint="pip install 'fleet[sim]'")  # fmt: skip
+    profiles = _profiles(args.profile or ["mixed"])
+    shared = shared_models_dir()
+    dirs = tuple(args.models) or ((shared,) if shared is not None else ())
+    options = DemoOptions(boards=args.boards, profiles=profiles, seed=args.seed, baud=args.baud,
+                          deploy_first=not args.no_deploy, model_dirs=dirs)  # fmt: skip
+    return asyncio.run(run_app(DemoBackend(options, demo_farm(options), load_config(args.config))))
+
+
+def demo_farm(options: DemoOptions) -> SimFarm:
+    """The virtual boards `options` ask for, not started yet (the demo backend starts them)."""
+    from fleet.sim.farm import FarmConfig, SimFarm  # numpy + TFLM: only the simulator needs them
+    from fleet.sim.virtual_board import LinkConfig
+
+    return SimFarm(FarmConfig(
+        boards=options.boards, profiles=options.profiles, seed=options.seed, transport=options.transport,
+        link=LinkConfig(baud=options.baud), register=options.transport == "pty", registry_dir=options.registry_dir,
+        hostile=options.hostile,
+    ))  # fmt: skip
+
+
 async def _serve(config, as_json: bool, meter_kind: str | None = None) -> int:  # noqa: ANN001 - FarmConfig
     from fleet.sim.farm import SimFarm
 
@@ -126,7 +191,7 @@ async def _serve(config, as_json: bool, meter_kind: str | None = None) -> int:  
         lines = [SimBoardLine(port=b.port, uid=b.uid, profile=b.profile, baud=b.link.baud, pid=os.getpid())
                  for b in boards]  # fmt: skip
         if meter_kind is not None:
-            from fleet.meters.sim_meters import SimMeters
+            from fleet.sim.meters.sim_meters import SimMeters
 
             meters = SimMeters(meter_kind)
             for line, sim in zip(lines, meters.start(boards)):

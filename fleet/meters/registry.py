@@ -1,7 +1,7 @@
 """Where `fleet sim --meter` announces its emulated meters, beside its virtual boards.
 
 One JSON file per meter, `<serial>.meter`, in the virtual-board registry directory
-(`fleet.sim.registry.registry_dir`; the board entries are `*.json`, so neither reader
+(`fleet.virtual_ports.registry_dir`; the board entries are `*.json`, so neither reader
 sees the other's files). Written atomically; an entry whose process is gone is stale and
 deleted by the reader.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from fleet.sim.registry import live_entries, registry_dir, write_entry
+from fleet.virtual_ports import live_entries, registry_dir, write_entry
 
 
 class RegisteredMeter(BaseModel):

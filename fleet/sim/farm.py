@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Literal
 
 from fleet.profiles import get_profile, load_profiles
-from fleet.sim import registry, runtime
+from fleet import virtual_ports as registry
+from fleet.sim import runtime
 from fleet.sim.factory import make_engine, program_model
 from fleet.sim.ports import MemoryPorts
 from fleet.sim.pty import PtyTransport

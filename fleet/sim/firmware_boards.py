@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TextIO
 
 from fleet.errors import FirmwareBoardError, FirmwareUnavailable
-from fleet.sim import registry
+from fleet import virtual_ports as registry
 
 FIRMWARE_DIR = Path(__file__).resolve().parents[2] / "firmware"
 START_TIMEOUT_S = 10.0

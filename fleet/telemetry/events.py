@@ -136,6 +136,17 @@ class SlotView(BaseModel):
     sha256: str
 
 
+class BoardResources(BaseModel):
+    """What a board's INFO says it has beside its models: memory for them, its clock, its slots."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    arena_bytes: int
+    slot_bytes: int
+    cpu_hz: int
+    slots: tuple[str, ...]  # each slot's state, by index: empty, receiving, valid, pending, active
+
+
 class StateEvent(_Event):
     """A board's connection state or identity changed: everything a row needs to describe it."""
 
@@ -147,6 +158,7 @@ class StateEvent(_Event):
     tags: tuple[str, ...] = ()
     active: SlotView | None = None  # the running model
     previous: SlotView | None = None  # the other slot, if it holds a verified model (the rollback target)
+    resources: BoardResources | None = None  # from its last INFO; None before one (and in older recordings)
     reconnects: int = 0
     resets: int = 0
     reason: BoardText | None = None

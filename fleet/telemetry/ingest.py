@@ -17,7 +17,9 @@ import time
 
 from fleet.client import ClockEstimate
 from fleet.protocol import Boot, InferResult, Info, Log, Message, Power, SlotState
-from fleet.telemetry.events import BootEvent, LogEvent, PowerEvent, ResultEvent, SlotView, TelemetryEvent
+from fleet.telemetry.events import (
+    BoardResources, BootEvent, LogEvent, PowerEvent, ResultEvent, SlotView, TelemetryEvent,
+)  # fmt: skip
 from fleet.telemetry.labels import ModelCatalog
 from fleet.telemetry.outputs import decode_output, top
 from fleet.telemetry.power_source import MODELLED
@@ -46,10 +48,20 @@ class BoardClock:
         return device_time_us / 1e6 - self.estimate.offset_s + self._wall_minus_mono
 
 
+def _state_name(state: int) -> str:
+    return SlotState(state).name.lower()
+
+
+def board_resources(info: Info) -> BoardResources:
+    """Arena and slot sizes, clock and slot states from INFO."""
+    return BoardResources(arena_bytes=info.arena_bytes, slot_bytes=info.slot_bytes, cpu_hz=info.cpu_hz,
+                          slots=tuple(_state_name(s.state) for s in info.slots))  # fmt: skip
+
+
 def slot_views(info: Info) -> tuple[SlotView | None, SlotView | None]:
     """(running model, rollback target) from INFO."""
     views = [
-        SlotView(slot=i, state=SlotState(s.state).name.lower(), name=s.name, version=s.version, sha256=s.sha256.hex())
+        SlotView(slot=i, state=_state_name(s.state), name=s.name, version=s.version, sha256=s.sha256.hex())
         for i, s in enumerate(info.slots)
     ]  # fmt: skip
     running = info.active_slot if info.active_slot < len(views) else None

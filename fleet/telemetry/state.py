@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from fleet.deploy.events import DeployEvent
 from fleet.telemetry.events import (
-    BootEvent, ConnectionState, DeployNotice, EnergyEvent, LinkEvent, LogEvent, PowerEvent, ResultEvent, SlotView, StateEvent,
+    BoardResources, BootEvent, ConnectionState, DeployNotice, EnergyEvent, LinkEvent, LogEvent, PowerEvent, ResultEvent, SlotView, StateEvent,
     TelemetryEvent,
 )  # fmt: skip
 from fleet.telemetry.stats import LiveStats
@@ -30,6 +30,7 @@ class BoardState:
     state: ConnectionState = "connecting"
     active: SlotView | None = None
     previous: SlotView | None = None
+    resources: BoardResources | None = None  # arena, slot sizes, clock, slot states: from its last INFO
     reconnects: int = 0
     resets: int = 0
     reason: str | None = None  # why it is not online, when it is not
@@ -67,7 +68,7 @@ class BoardState:
         elif isinstance(event, StateEvent):
             self.name, self.port, self.state = event.board, event.port, event.state
             self.profile, self.firmware, self.tags = event.profile, event.firmware, event.tags
-            self.active, self.previous = event.active, event.previous
+            self.active, self.previous, self.resources = event.active, event.previous, event.resources
             self.reconnects, self.resets, self.reason = event.reconnects, event.resets, event.reason
         elif isinstance(event, LogEvent):
             self.last_log = event
@@ -82,5 +83,5 @@ class BoardState:
         return StateEvent(
             board=self.name, uid=self.uid, host_time=host_time, state=self.state, port=self.port,
             profile=self.profile, firmware=self.firmware, tags=self.tags, active=self.active,
-            previous=self.previous, reconnects=self.reconnects, resets=self.resets, reason=reason,
+            previous=self.previous, resources=self.resources, reconnects=self.reconnects, resets=self.resets, reason=reason,
         )  # fmt: skip

@@ -1,4 +1,4 @@
-"""The fleet TUI application: thin. It opens the fleet screen on a session (live boards or the
+"""The fleet TUI application: thin. It opens the fleet screen on a backend (live boards or the
 demo's virtual ones) or on a replay, and adds app-wide keys and command palette entries.
 Everything else lives in screens/ and widgets/; the data they render comes from the manager.
 """
@@ -13,8 +13,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from fleet.telemetry.replay import ReplaySource
+from fleet.tui.backend import Backend
+from fleet.tui.messages import ReplayChosen
 from fleet.tui.screens.fleet import FleetScreen, ReplayScreen
-from fleet.tui.session import Session
 
 # (title, help, screen action) for the command palette: every action of the fleet screen by name.
 COMMANDS: tuple[tuple[str, str, str], ...] = (
@@ -33,7 +34,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
 
 
 class FleetApp(App[None]):
-    """`FleetApp(session)` for live boards; `FleetApp(replay=ReplaySource(...), replay_path=...)` for a recording."""
+    """`FleetApp(backend)` for live boards; `FleetApp(replay=ReplaySource(...), replay_path=...)` for a recording."""
 
     CSS_PATH = "fleet.tcss"
     TITLE = "fleet"
@@ -42,20 +43,20 @@ class FleetApp(App[None]):
         Binding("question_mark", "help", "Help"),
     ]
 
-    def __init__(self, session: Session | None = None, *, replay: ReplaySource | None = None,
+    def __init__(self, backend: Backend | None = None, *, replay: ReplaySource | None = None,
                  replay_path: Path | None = None, refresh_hz: float = 5.0) -> None:  # fmt: skip
         super().__init__()
-        if (session is None) == (replay is None):
-            raise ValueError("FleetApp needs a session or a replay")
-        self.session = session
+        if (backend is None) == (replay is None):
+            raise ValueError("FleetApp needs a backend or a replay")
+        self.backend = backend
         self.replay = replay
         self.replay_path = replay_path
         self.refresh_hz = refresh_hz
         self._quit_warned = False
 
     def on_mount(self) -> None:
-        if self.session is not None:
-            self.push_screen(FleetScreen(self.session.manager, session=self.session, refresh_hz=self.refresh_hz))
+        if self.backend is not None:
+            self.push_screen(FleetScreen(self.backend.manager, backend=self.backend, refresh_hz=self.refresh_hz))
         else:
             assert self.replay is not None
             self.push_screen(ReplayScreen(self.replay, replay=self.replay_path, refresh_hz=self.refresh_hz))
@@ -69,6 +70,9 @@ class FleetApp(App[None]):
                         severity="warning", timeout=8)  # fmt: skip
             return
         await super().action_quit()
+
+    def on_replay_chosen(self, message: ReplayChosen) -> None:
+        self.push_screen(ReplayScreen(message.source, replay=message.path, closable=True))
 
     def action_help(self) -> None:
         screen = self.screen

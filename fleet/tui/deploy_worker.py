@@ -10,15 +10,15 @@ from textual.message_pump import MessagePump
 
 from fleet.deploy.compose import NO_BUDGET, deploy_options
 from fleet.errors import FleetError
+from fleet.tui.backend import Backend, DeployRequest
 from fleet.tui.messages import ActionFailed, DeployFinished
-from fleet.tui.session import DeployRequest, Session
 
 
-async def run_deploy(session: Session, request: DeployRequest, target: MessagePump) -> None:
+async def run_deploy(backend: Backend, request: DeployRequest, target: MessagePump) -> None:
     # The dialog starts from devices.toml's budget; left empty (or 0) it means no budget.
-    options = deploy_options(session.config.rollout, max_latency_ms=request.max_latency_ms or NO_BUDGET)
+    options = deploy_options(backend.config.rollout, max_latency_ms=request.max_latency_ms or NO_BUDGET)
     try:
-        results = await session.manager.deploy(request.model, request.target, request.strategy, options)
+        results = await backend.manager.deploy(request.model, request.target, request.strategy, options)
     except FleetError as exc:
         target.post_message(DeployFinished([]))
         target.post_message(ActionFailed(exc, "check the model file and the target boards, then deploy again (d)"))

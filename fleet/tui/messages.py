@@ -9,15 +9,16 @@ from textual.message import Message
 from fleet.deploy.board_deploy import BoardResult
 from fleet.errors import FleetError
 from fleet.telemetry.events import DeployNotice
+from fleet.telemetry.replay import ReplaySource
 from fleet.tui.loglines import LogLine
 
 
-class SessionReady(Message):
-    """The session's boards are connected (or have failed once): data flows from now on."""
+class BackendReady(Message):
+    """The backend's boards are connected (or have failed once): data flows from now on."""
 
 
-class SessionFailed(Message):
-    """The session could not start; the error says why and what to do."""
+class BackendFailed(Message):
+    """The backend could not start; the error says why and what to do."""
 
     def __init__(self, error: FleetError) -> None:
         super().__init__()
@@ -82,3 +83,12 @@ class FeedEnded(Message):
     def __init__(self, error: FleetError | None = None) -> None:
         super().__init__()
         self.error = error
+
+
+class ReplayChosen(Message):
+    """The user opened a recording to replay over the live screen (the app pushes its screen)."""
+
+    def __init__(self, source: ReplaySource, path: Path) -> None:
+        super().__init__()
+        self.source = source
+        self.path = path

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from fleet.config import FleetConfig
 from fleet.telemetry.state import BoardState
-from fleet.tui import format as fmt
+from fleet.tui import formatting as fmt
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,9 @@ from fleet.bench.run import bench_streams
 from fleet.manager import FleetManager
 from fleet.profiles import Profile
 from fleet.sim.factory import make_engine, program_model
+from fleet.connect import memory_connector
 from fleet.sim.ports import MemoryPorts
 from fleet.sim.virtual_board import LinkConfig, VirtualBoard
-from tests.telemetry.helpers import memory_connector
 
 
 

@@ -7,10 +7,9 @@ import asyncio
 
 import pytest
 
-from fleet.connect import connect_port
+from fleet.connect import connect_port, memory_connector
 from fleet.errors import BoardRefused
 from fleet.manager import FleetManager
-from fleet.tui.session import memory_connector
 from tests.hostile.conftest import hostile_farm
 
 pytestmark = pytest.mark.asyncio

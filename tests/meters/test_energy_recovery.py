@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fleet.meters.activity import MARKER_LOW_US, Activity
+from fleet.sim.meters.activity import MARKER_LOW_US, Activity
 from fleet.meters.energy import EnergyReducer, ResultMark
-from fleet.meters.ppk2_emulator import PERIOD_US, Ppk2Device
+from fleet.sim.meters.ppk2_emulator import PERIOD_US, Ppk2Device
 from fleet.meters.ppk2_protocol import Calibration, Command, SampleDecoder, regulator_bytes
 from fleet.protocol import InferResult, Stream, StreamConfig
 from fleet.sim.factory import make_engine

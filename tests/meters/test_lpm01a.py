@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from fleet.errors import ProtocolError
-from fleet.meters.activity import Activity
+from fleet.sim.meters.activity import Activity
 from fleet.meters.lpm01a_driver import Lpm01aDriver
-from fleet.meters.lpm01a_emulator import Lpm01aDevice
+from fleet.sim.meters.lpm01a_emulator import Lpm01aDevice
 from fleet.meters.lpm01a_protocol import decode_bin_hexa, encode_bin_hexa, format_ascii, parse_ascii, parse_number
-from fleet.meters.pty_meter import PtyMeter
+from fleet.sim.meters.pty_meter import PtyMeter
 from fleet.sim.clock import FakeClock, MonotonicClock
 from fleet.sim.power import PowerModel
 from fleet.transport.serial import open_transport

@@ -8,10 +8,10 @@ import time
 import numpy as np
 import pytest
 
-from fleet.meters.activity import Activity
-from fleet.meters.ppk2_emulator import Ppk2Device
+from fleet.sim.meters.activity import Activity
+from fleet.sim.meters.ppk2_emulator import Ppk2Device
 from fleet.meters.ppk2_protocol import Calibration, Command, SampleDecoder, regulator_bytes, regulator_mv
-from fleet.meters.pty_meter import PtyMeter
+from fleet.sim.meters.pty_meter import PtyMeter
 from fleet.sim.clock import FakeClock, MonotonicClock
 from fleet.sim.power import PowerModel
 

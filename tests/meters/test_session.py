@@ -8,7 +8,7 @@ import pytest
 
 from fleet.meters.discovery import MeterCandidate
 from fleet.meters.session import MeterSet
-from fleet.meters.sim_meters import SimMeters
+from fleet.sim.meters.sim_meters import SimMeters
 from fleet.profiles import get_profile
 from fleet.protocol import LogLevel, Stream, StreamConfig
 from fleet.telemetry.events import EnergyEvent, PowerEvent, ResultEvent

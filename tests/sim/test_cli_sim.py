@@ -11,7 +11,7 @@ from pathlib import Path
 
 from fleet.models.bundled import bundled_model
 from fleet.protocol import Hello, Info, SlotState
-from fleet.sim.registry import registered_boards
+from fleet.virtual_ports import registered_boards
 from tests.sim.test_pty import ask
 
 

@@ -11,7 +11,7 @@ import serial
 
 from fleet.protocol import Boot, FrameDecoder, Hello, Info, Ping, Pong, decode_message, encode_message
 from fleet.sim.farm import FarmConfig, SimFarm
-from fleet.sim.registry import registered_boards
+from fleet.virtual_ports import registered_boards
 from fleet.sim.virtual_board import LinkConfig
 
 

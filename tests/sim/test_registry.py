@@ -6,8 +6,8 @@ import os
 import subprocess
 import sys
 
-from fleet.sim import registry
-from fleet.sim.registry import RegisteredBoard, register, registered_boards
+from fleet import virtual_ports as registry
+from fleet.virtual_ports import RegisteredBoard, register, registered_boards
 
 
 def entry(uid: str, pid: int, port: str) -> RegisteredBoard:

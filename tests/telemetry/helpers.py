@@ -6,11 +6,10 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 
-from fleet.client import BoardClient
+from fleet.connect import memory_connector
 from fleet.manager import FleetManager
 from fleet.protocol import StreamConfig
 from fleet.sim.farm import FarmConfig, SimFarm
-from fleet.sim.ports import MemoryPorts
 from fleet.sim.virtual_board import LinkConfig
 from fleet.telemetry.events import PowerEvent, ResultEvent, TelemetryEvent
 from fleet.telemetry.fanout import Consumer
@@ -27,16 +26,6 @@ def result(t_us: int, count: int, *, latency: int = 1000, values=(0.1, 0.9), lab
 def power(t_us: int, energy_uj: int, *, mw: float = 10.0, board: str = "b", uid: str = "01") -> PowerEvent:
     return PowerEvent(board=board, uid=uid, host_time=t_us / 1e6, device_time_us=t_us, voltage_mv=3300,
                       current_ua=round(mw / 3300 * 1e6), energy_uj=energy_uj, power_mw=mw)  # fmt: skip
-
-
-def memory_connector(ports: MemoryPorts) -> Callable[[], object]:
-    """Connects to the board's next plug-in (a re-enumerated port), like a host watching USB."""
-
-    async def connect() -> BoardClient:
-        transport = await ports.connections.get()
-        return await BoardClient.connect(transport, timeout=1.0, retries=2, hello_timeout=1.0)
-
-    return connect
 
 
 @contextlib.asynccontextmanager

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from fleet.config import FleetConfig, Rollout
+from fleet.deploy.model_file import load_model_file
 from fleet.models.arena import measure_arena
 from fleet.models.bundled import bundled_model, find_bundled_manifest
 from fleet.models.inputs import input_stream
@@ -58,6 +59,24 @@ async def test_results_are_the_tflm_outputs_for_their_input_with_labels(gesture)
         state = manager.boards[board.uid]
         assert state.state == "online" and state.active is not None and state.active.name == "gesture"
         assert sum(state.stats.class_counts.values()) >= 30
+
+
+@pytest.mark.asyncio
+async def test_board_state_carries_info_resources_and_preflight_reads_the_latest_info(gesture, gesture_path):
+    async with managed_farm(gesture, boards=1) as (farm, manager):
+        uid = farm.boards[0].uid
+        await manager.wait_online(uid, 10.0)
+        state = manager.boards[uid]
+        profile = get_profile("nano33ble")
+        assert state.resources is not None
+        assert (state.resources.arena_bytes, state.resources.cpu_hz) == (profile.arena_bytes, profile.cpu_hz)
+        assert state.resources.slot_bytes == profile.slot_bytes
+        assert state.resources.slots[state.active.slot] == "active"
+        runs = manager.preflight(load_model_file(gesture_path), uid)
+        other = manager.preflight(load_model_file(bundled_model("sine")), uid)
+        assert runs is not None and runs.same_model  # the INFO it read names gesture as running
+        assert other is not None and other.ok and not other.same_model
+        assert manager.preflight(load_model_file(gesture_path), "not-a-board") is None
 
 
 @pytest.mark.asyncio

@@ -12,9 +12,10 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import pytest
 from rich.console import Console
 
+from fleet.cli.sim import demo_farm
 from fleet.tui.app import FleetApp
+from fleet.tui.backend import DemoBackend, DemoOptions
 from fleet.tui.screens.fleet import FleetScreen
-from fleet.tui.session import DemoOptions, DemoSession
 
 SIZE = (160, 48)
 
@@ -35,10 +36,11 @@ def _utc() -> Iterator[None]:
 
 
 @contextlib.asynccontextmanager
-async def demo_app(**options: object) -> AsyncIterator[tuple[FleetApp, DemoSession, object]]:
+async def demo_app(**options: object) -> AsyncIterator[tuple[FleetApp, DemoBackend, object]]:
     """The demo app over virtual boards on memory pipes; yields (app, session, pilot)."""
     opts = {"transport": "memory", "baud": None, "seed": 7, **options}
-    session = DemoSession(DemoOptions(**opts))  # type: ignore[arg-type]
+    options = DemoOptions(**opts)  # type: ignore[arg-type]
+    session = DemoBackend(options, demo_farm(options))
     app = FleetApp(session)
     try:
         async with app.run_test(size=SIZE) as pilot:

@@ -11,7 +11,9 @@ import math
 from pathlib import Path
 
 from fleet.deploy.events import DeployEvent
+from fleet.profiles import load_profiles
 from fleet.telemetry.events import (
+    BoardResources,
     DeployNotice,
     LinkEvent,
     LogEvent,
@@ -36,11 +38,17 @@ BOARDS = (
 )
 
 
+def _resources(profile: str) -> BoardResources:
+    p = load_profiles()[profile]
+    return BoardResources(arena_bytes=p.arena_bytes, slot_bytes=p.slot_bytes, cpu_hz=p.cpu_hz, slots=("active", "empty"))
+
+
 def _events() -> list[TelemetryEvent]:
     events: list[TelemetryEvent] = []
     for i, (name, uid, profile, _, _, _) in enumerate(BOARDS):
         events.append(StateEvent(board=name, uid=uid, host_time=T0 + i * 0.01, state="online", port=f"/dev/pts/{i + 2}",
-                                 profile=profile, firmware="fleet-sim 0.1.0", active=SINE))  # fmt: skip
+                                 profile=profile, firmware="fleet-sim 0.1.0", active=SINE,
+                                 resources=_resources(profile)))  # fmt: skip
     energy = [0.0] * len(BOARDS)
     for step in range(SECONDS * 20):
         t_us = 100_000 + step * 50_000

@@ -5,15 +5,14 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Input, OptionList, SelectionList, Sparkline
 
+from fleet.connect import memory_connector
 from fleet.sim.farm import FarmConfig, SimFarm
 from fleet.sim.virtual_board import LinkConfig
-from fleet.telemetry.ingest import slot_views
 from fleet.tui.screens.board import BoardScreen
 from fleet.tui.screens.deploy import DeployScreen
 from fleet.tui.screens.fleet import ReplayScreen
 from fleet.tui.screens.help import HelpScreen
 from fleet.tui.screens.prompt import PathPrompt
-from fleet.tui.session import memory_connector
 from fleet.tui.table_model import INDEX
 from fleet.tui.widgets.fleet_table import FleetTable
 from fleet.tui.widgets.log_pane import LogPane
@@ -116,7 +115,7 @@ async def test_deploy_with_a_canary_and_a_health_check_rollback():
         assert any("rolled back" in line.text for line in screen.feed.logs.lines)
         # After the outcome the UI re-reads INFO: the detail screen shows the slots as they are now.
         def running(uid: str) -> tuple[str, str]:
-            active, _ = slot_views(screen.live_info(uid))
+            active = screen.source.boards[uid].active
             return active.name, active.state
 
         await wait_for(pilot, lambda: running(esp.uid) == ("gesture", "active")
@@ -171,6 +170,39 @@ async def test_record_then_replay_the_recording(tmp_path):
         assert app.screen is screen
 
 
+def _resource_lines(detail: BoardScreen) -> list[str]:
+    lines = text_of(detail.query_one("#info")).splitlines()
+    return [" ".join(line.split()) for line in lines if line.split()[:1] in (["arena"], ["slot"], ["slots"], ["clock"])]
+
+
+async def test_the_detail_panel_shows_a_replayed_board_as_the_live_one(tmp_path):
+    # Arena, slot size, slot states and clock come from the board's INFO through its BoardState,
+    # which recordings keep: a replay shows them too (it showed none when they came from the client).
+    path = tmp_path / "detail.fleetrec"
+    async with demo_app(boards=1, profiles=("pico",), deploy_first=False) as (app, session, pilot):
+        screen = fleet_screen(app)
+        await wait_for(pilot, lambda: screen.ready and any(b.resources for b in screen.source.boards.values()),
+                       what="a board with its INFO")  # fmt: skip
+        await session.manager.start_recording(path)
+        await session.manager.stop_recording()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen), what="the live detail screen")
+        live = _resource_lines(app.screen)
+        assert [line.split()[0] for line in live] == ["arena", "slot", "slots", "clock"]
+        assert "-" not in live and "clock 133 MHz" in live
+        await pilot.press("escape")
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, PathPrompt), what="the replay prompt")
+        app.screen.query_one(Input).value = str(path)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen), what="the replay screen")
+        replay = app.screen
+        await wait_for(pilot, lambda: replay.query_one(FleetTable).row_count == 1, what="the replayed row")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen), what="the replayed detail screen")
+        assert _resource_lines(app.screen) == live
+
+
 async def test_logs_filter_by_level_and_board_and_help_and_palette():
     async with demo_app() as (app, _session, pilot):
         screen = await settled(app, pilot)
@@ -208,10 +240,10 @@ async def test_an_unusable_model_file_is_an_error_notification_with_a_hint(tmp_p
 async def test_a_live_session_without_boards_says_what_to_do(tmp_path, monkeypatch):
     from fleet.config import FleetConfig
     from fleet.tui.app import FleetApp
-    from fleet.tui.session import LiveSession
+    from fleet.tui.backend import LiveBackend
 
     monkeypatch.setenv("FLEET_SIM_REGISTRY", str(tmp_path / "empty-registry"))
-    session = LiveSession(FleetConfig())
+    session = LiveBackend(FleetConfig())
     app = FleetApp(session)
     try:
         async with app.run_test() as pilot:

@@ -13,7 +13,7 @@ import pytest
 from fleet.telemetry.recording import open_recording
 from fleet.telemetry.replay import ReplaySource
 from fleet.tui.app import FleetApp
-from fleet.tui.models import model_choices
+from fleet.tui.model_choices import model_choices
 from fleet.tui.screens.board import BoardScreen
 from fleet.tui.screens.deploy import DeployScreen
 from fleet.tui.screens.fleet import FleetScreen
@@ -62,7 +62,7 @@ def test_fleet_screen_sorted_by_latency_and_filtered(app, snap_compare):
 def test_board_detail_screen(app, snap_compare):
     async def run_before(pilot) -> None:  # noqa: ANN001
         screen = await _played(pilot)
-        await pilot.app.push_screen(BoardScreen(screen.feed, BOARDS[2][1], lambda uid: None))
+        await pilot.app.push_screen(BoardScreen(screen.feed, BOARDS[2][1]))
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -71,7 +71,7 @@ def test_board_detail_screen(app, snap_compare):
 def test_deploy_dialog(app, snap_compare):
     async def run_before(pilot) -> None:  # noqa: ANN001
         screen = await _played(pilot)
-        dialog = DeployScreen(model_choices(), screen.source.boards, lambda uid: None, 0.5, (BOARDS[0][0],))
+        dialog = DeployScreen(model_choices(), screen.source.boards, lambda model, uid: None, 0.5, (BOARDS[0][0],))
         await pilot.app.push_screen(dialog)
         await pilot.pause()
 

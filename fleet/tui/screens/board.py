@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label
 
-from fleet.protocol import Info
 from fleet.tui.feed import Feed
 from fleet.tui.history import BoardHistory
 from fleet.tui.widgets.board_info import BoardInfo
@@ -25,11 +22,10 @@ class BoardScreen(Screen):
 
     BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back")]
 
-    def __init__(self, feed: Feed, uid: str, live_info: Callable[[str], Info | None]) -> None:
+    def __init__(self, feed: Feed, uid: str) -> None:
         super().__init__()
         self.feed = feed
         self.uid = uid
-        self.live_info = live_info
         self._charts: dict[str, TimeChart] = {}
 
     def compose(self) -> ComposeResult:
@@ -59,7 +55,7 @@ class BoardScreen(Screen):
             return
         self.title = f"{board.name} ({board.profile or 'unknown'})"
         self.sub_title = board.model_text
-        self.query_one(BoardInfo).show(board, self.live_info(self.uid))
+        self.query_one(BoardInfo).show(board)
         history = self.feed.histories.get(self.uid)
         outputs = self.query_one("#outputs", VerticalScroll)
         for name in [n for n in self._charts if n not in history.outputs]:

@@ -2,7 +2,7 @@
 and a latency budget, confirm. Returns a `DeployRequest` (or None when cancelled).
 
 Loading a model (inspection, arena measurement in a child process on first sight) runs in a
-thread worker; pre-flight then checks it against each online board's INFO, in memory.
+thread worker; the manager's pre-flight then checks it against each online board's INFO, in memory.
 """
 
 from __future__ import annotations
@@ -22,13 +22,12 @@ from textual.widgets import Button, DataTable, Input, Label, OptionList, RadioBu
 from textual.widgets.option_list import Option
 
 from fleet.deploy.model_file import ModelFile, load_model_file
-from fleet.deploy.preflight import preflight
+from fleet.deploy.preflight import Preflight
 from fleet.errors import FleetError
-from fleet.protocol import Info
 from fleet.telemetry.state import BoardState
-from fleet.tui.models import ModelChoice
+from fleet.tui.backend import DeployRequest
+from fleet.tui.model_choices import ModelChoice
 from fleet.tui.notify import show_error
-from fleet.tui.session import DeployRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +61,12 @@ class DeployScreen(ModalScreen[DeployRequest | None]):
             self.error = error
 
     def __init__(self, choices: list[ModelChoice], boards: Mapping[str, BoardState],
-                 live_info: Callable[[str], Info | None], budget_ms: float | None,
+                 preflight: Callable[[ModelFile, str], Preflight | None], budget_ms: float | None,
                  preselect: tuple[str, ...] = ()) -> None:  # fmt: skip
         super().__init__()
         self.choices = choices
         self.boards = boards
-        self.live_info = live_info
+        self.preflight = preflight  # (model, uid): the manager's verdict for an online board, else None
         self.budget_ms = budget_ms
         self.preselect = preselect
         self.model: ModelFile | None = None
@@ -128,11 +127,10 @@ class DeployScreen(ModalScreen[DeployRequest | None]):
             return
         verdicts = []
         for board in sorted(self.boards.values(), key=lambda b: b.name):
-            info = self.live_info(board.uid)
-            if info is None:
+            check = self.preflight(model, board.uid)
+            if check is None:
                 verdicts.append(Verdict(board.name, False, f"{board.state}: cannot check now"))
                 continue
-            check = preflight(model, info, board.name)
             text = check.message.split(": ", 1)[1]
             verdicts.append(Verdict(board.name, check.ok and not check.same_model, text))
         self.post_message(self.Checked(model, verdicts))

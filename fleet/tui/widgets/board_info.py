@@ -6,11 +6,9 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from fleet.protocol import Info, SlotState
 from fleet.telemetry.events import SlotView
-from fleet.telemetry.ingest import slot_views
 from fleet.telemetry.state import BoardState
-from fleet.tui import format as fmt
+from fleet.tui import formatting as fmt
 
 
 def _slot(view: SlotView | None) -> str:
@@ -20,13 +18,14 @@ def _slot(view: SlotView | None) -> str:
 
 
 class BoardInfo(Static):
-    """Key/value lines for one board; `show(board, info)` redraws (info: the live INFO, if online)."""
+    """Key/value lines for one board; `show(board)` redraws. Live or replayed, the same BoardState
+    carries all of it, so a replay shows what the live session showed."""
 
     DEFAULT_CSS = """
     BoardInfo { width: 58; height: auto; padding: 0 1; border: round $primary; }
     """
 
-    def show(self, board: BoardState, info: Info | None) -> None:
+    def show(self, board: BoardState) -> None:
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
@@ -37,13 +36,14 @@ class BoardInfo(Static):
         ]  # fmt: skip
         if board.reason and board.state != "online":
             rows.append(("why", board.reason))
-        # The live INFO, when there is one, is the freshest word on the slots.
-        active, previous = slot_views(info) if info is not None else (board.active, board.previous)
-        rows += [("active model", _slot(active)), ("previous", _slot(previous))]
-        if info is not None:
-            rows += [("arena", fmt.bytes_text(info.arena_bytes)), ("slot size", fmt.bytes_text(info.slot_bytes)),
-                     ("slots", ", ".join(f"{i}: {SlotState(s.state).name.lower()}" for i, s in enumerate(info.slots))),
-                     ("clock", f"{info.cpu_hz / 1e6:g} MHz")]  # fmt: skip
+        rows += [("active model", _slot(board.active)), ("previous", _slot(board.previous))]
+        res = board.resources
+        rows += [
+            ("arena", fmt.bytes_text(res.arena_bytes if res else None)),
+            ("slot size", fmt.bytes_text(res.slot_bytes if res else None)),
+            ("slots", ", ".join(f"{i}: {state}" for i, state in enumerate(res.slots)) if res else fmt.DASH),
+            ("clock", f"{res.cpu_hz / 1e6:g} MHz" if res else fmt.DASH),
+        ]  # fmt: skip
         stats = board.stats
         rows += [
             ("results", f"{stats.results:,}"), ("inf/s", fmt.number(stats.inference_rate)),

@@ -22,7 +22,7 @@ from textual.strip import Strip
 
 from fleet.config import FleetConfig
 from fleet.telemetry.state import BoardState
-from fleet.tui import format as fmt
+from fleet.tui import formatting as fmt
 from fleet.tui.table_model import COLUMN, COLUMNS, INDEX, SORTABLE, rows
 
 STATE_COLUMN = INDEX["state"]

@@ -1,4 +1,4 @@
-"""Where running virtual boards announce themselves, so `fleet scan` finds them unconfigured.
+"""Where running virtual boards announce their ports, so discovery finds them unconfigured.
 
 One JSON file per board, named by uid, in the registry directory: `$FLEET_SIM_REGISTRY`,
 else `$XDG_RUNTIME_DIR/fleet/sim`, else `/tmp/fleet-$UID/sim`. Files are written

@@ -1,25 +1,24 @@
-"""What the TUI runs on: the boards devices.toml and discovery find (`fleet tui`), or a farm
-of virtual boards started for the demo (`fleet demo`). No Textual here.
+"""What the TUI runs on, its backend: the boards devices.toml and discovery find (`fleet tui`),
+or a farm of virtual boards started for the demo (`fleet demo`). No Textual here.
 
-A session owns a `FleetManager`, starts it (the app does so in a worker, so the screen is up
-while boards connect) and stops it when the app exits. The demo session first starts its
-virtual boards, registered like `fleet sim` does so discovery finds them, and offers the
-deploy the demo opens with.
+A backend owns a `FleetManager`, starts it (the app does so in a worker, so the screen is up
+while boards connect) and stops it when the app exits. The demo backend first starts the
+virtual boards `fleet demo` made for it (registered like `fleet sim` does, so discovery
+finds them) and offers the deploy the demo opens with. It never imports the simulator:
+only `fleet sim`'s command module does (the layer contracts in pyproject.toml).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
-from fleet.client import BoardClient
 from fleet.config import FleetConfig
-from fleet.manager import DEFAULT_STREAMS, FleetManager
+from fleet.connect import Plugins, memory_connector
+from fleet.manager import DEFAULT_STREAMS, FleetManager, StreamConfig
 from fleet.models.bundled import bundled_model
-from fleet.protocol import StreamConfig
-from fleet.tui.models import ModelChoice, model_choices
+from fleet.tui.model_choices import ModelChoice, model_choices
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +35,7 @@ class DeployRequest:
         return ",".join(self.targets)
 
 
-class LiveSession:
+class LiveBackend:
     """The real fleet: devices.toml, discovery, hotplug."""
 
     title = "fleet"
@@ -76,7 +75,7 @@ DEMO_HINT = (
 
 @dataclass
 class DemoOptions:
-    """`fleet demo` knobs; tests use the memory transport (no PTYs, no pacing)."""
+    """`fleet demo` knobs (the farm's and the backend's); tests use the memory transport (no PTYs, no pacing)."""
 
     boards: int = 4
     profiles: tuple[str, ...] = ("mixed",)
@@ -90,25 +89,28 @@ class DemoOptions:
     hostile: tuple[str, ...] = ()  # boards that lie (fleet.sim.hostile): for tests of the UI's defences
 
 
-class DemoSession:
+class Farm(Protocol):
+    """Virtual boards (`fleet.sim.farm.SimFarm`): started and stopped with the backend. On
+    memory pipes, each board's plug-ins arrive in `memory_ports`; on PTYs discovery finds them."""
+
+    memory_ports: list[Plugins]
+
+    async def start(self) -> object: ...
+
+    async def stop(self) -> None: ...
+
+
+class DemoBackend:
     """Virtual boards on PTYs (or memory pipes), a manager over them, and the opening deploy."""
 
     title = "fleet demo"
     hint = DEMO_HINT
     latency_budget_ms = DEMO_BUDGET_MS
 
-    def __init__(self, options: DemoOptions, config: FleetConfig | None = None) -> None:
-        from fleet.sim.farm import FarmConfig, SimFarm  # numpy + TFLM: only the demo needs them
-        from fleet.sim.virtual_board import LinkConfig
-
+    def __init__(self, options: DemoOptions, farm: Farm, config: FleetConfig | None = None) -> None:
         self.options = options
         self.config = config or FleetConfig()
-        farm_config = FarmConfig(
-            boards=options.boards, profiles=options.profiles, seed=options.seed, transport=options.transport,
-            link=LinkConfig(baud=options.baud), register=options.transport == "pty", registry_dir=options.registry_dir,
-            hostile=options.hostile,
-        )  # fmt: skip
-        self.farm = SimFarm(farm_config)
+        self.farm = farm
         # In memory there is nothing to discover: boards are added with their pipes below.
         self.manager = FleetManager(self.config, discover=options.transport == "pty", rescan_interval_s=1.0)
         path = bundled_model(options.model)
@@ -130,14 +132,4 @@ class DemoSession:
             await self.farm.stop()
 
 
-def memory_connector(ports) -> Callable[[], Awaitable[BoardClient]]:  # noqa: ANN001 - fleet.sim.ports.MemoryPorts
-    """Connects to the board's next plug-in on its memory pipe, like a host watching USB."""
-
-    async def connect() -> BoardClient:
-        transport = await ports.connections.get()
-        return await BoardClient.connect(transport, timeout=1.0, retries=2, hello_timeout=1.0)
-
-    return connect
-
-
-Session = LiveSession | DemoSession
+Backend = LiveBackend | DemoBackend

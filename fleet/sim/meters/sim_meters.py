@@ -12,10 +12,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from fleet.meters.activity import Activity
-from fleet.meters.lpm01a_emulator import Lpm01aDevice
-from fleet.meters.ppk2_emulator import Ppk2Device
-from fleet.meters.pty_meter import PtyMeter
+from fleet.sim.meters.activity import Activity
+from fleet.sim.meters.lpm01a_emulator import Lpm01aDevice
+from fleet.sim.meters.ppk2_emulator import Ppk2Device
+from fleet.sim.meters.pty_meter import PtyMeter
 from fleet.meters.registry import RegisteredMeter, register_meter, unregister_meter
 
 # A PPK2's samples are rendered this far behind the board's clock, so an inference the

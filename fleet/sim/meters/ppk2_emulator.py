@@ -15,7 +15,7 @@ keeps running), range-switching transients, and noise.
 
 from __future__ import annotations
 
-from fleet.meters.activity import Activity
+from fleet.sim.meters.activity import Activity
 from fleet.meters.ppk2_protocol import ARGUMENTS, SAMPLE_RATE_HZ, Calibration, Command, encode_samples, regulator_mv
 from fleet.sim.clock import Clock
 

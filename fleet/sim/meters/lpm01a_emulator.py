@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fleet.meters.activity import Activity
+from fleet.sim.meters.activity import Activity
 from fleet.meters.lpm01a_protocol import (
     ASCII_MAX_HZ, FREQUENCIES, PROMPT, encode_bin_hexa, format_ascii, parse_number,
 )  # fmt: skip
