@@ -121,6 +121,8 @@ void tb_boot(test_board *b, int keep_store, uint8_t reason)
         {&b->store, TB_SLOT_BYTES, st_load, st_save, st_erase, st_write, st_map},
         {b, power_read},
         {b, 4096, rn_check, rn_start, rn_stop, rn_invoke, &k_ops},
+        b->sensor,
+        b->marker,
     };
     fw_config cfg = {k_uid, sizeof k_uid, "testboard", "fleet-fw test", 1000000, TB_MAX_PAYLOAD, 2048, 10000, 10};
     b->hal = hal;

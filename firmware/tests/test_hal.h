@@ -27,6 +27,8 @@ typedef struct {
     uint8_t result[4];
     fw_rx host_rx;
     uint8_t host_rx_buf[FW_RX_BUF_SIZE(4096)];
+    fw_power_sensor sensor; /* tb_boot installs these: a test may give the board a sensor */
+    fw_marker marker;
     fw_hal hal;
     fw_config cfg;
     fw_device dev;
