@@ -107,6 +107,30 @@ class EnergyEvent(_Event):
         return value
 
 
+class TraceEvent(_Event):
+    """A meter's current trace, decimated to min/max per fixed bucket of meter time, for live
+    views (`fleet.meters.trace`). Bucket i starts `device_time_us + i * bucket_us` on the
+    meter's clock (`host_time`: the first on the host's); a bucket without samples (lost
+    ones) is null. `windows` are the inferences measured since the previous trace, as
+    (start µs, end µs, µJ) on the meter's clock, so they line up with the buckets exactly.
+    Published with the meter's `power` events, about ten times a second."""
+
+    kind: Literal["trace"] = "trace"
+    device_time_us: int
+    bucket_us: float
+    min_ua: tuple[float | None, ...]
+    max_ua: tuple[float | None, ...]
+    windows: tuple[tuple[float, float, float], ...] = ()
+    source: BoardText
+
+    @field_validator("source")
+    @classmethod
+    def _meter_source(cls, value: str) -> str:
+        if source_kind(value) != "meter":
+            raise ValueError(f"a current trace comes from a meter, not {value!r}")
+        return value
+
+
 class LogEvent(_Event):
     """A log line from the board (level 0 DEBUG .. 3 ERROR)."""
 
@@ -183,7 +207,7 @@ class DeployNotice(_Event):
 
 
 TelemetryEvent = Annotated[
-    ResultEvent | PowerEvent | EnergyEvent | LogEvent | BootEvent | StateEvent | LinkEvent | DeployNotice,
+    ResultEvent | PowerEvent | EnergyEvent | TraceEvent | LogEvent | BootEvent | StateEvent | LinkEvent | DeployNotice,
     Field(discriminator="kind"),
 ]
 EVENT_ADAPTER: TypeAdapter[TelemetryEvent] = TypeAdapter(TelemetryEvent)

@@ -17,6 +17,7 @@ from typing import Literal
 from fleet.client import BoardClient
 from fleet.config import FleetConfig
 from fleet.fleet import DEFAULT_STREAMS, FleetManager
+from fleet.meters.attach import attach_meters
 from fleet.models.bundled import bundled_model
 from fleet.protocol import StreamConfig
 from fleet.tui.models import ModelChoice, model_choices
@@ -48,6 +49,7 @@ class LiveSession:
         self.config = config
         self.manager = FleetManager(config, target=target, streams=streams)
         self.model_dirs = model_dirs
+        self.meters = None  # a fleet.meters.session.MeterSet once started, if any meter feeds a board
 
     @property
     def latency_budget_ms(self) -> float | None:
@@ -58,8 +60,16 @@ class LiveSession:
 
     async def start(self) -> None:
         await self.manager.start()
+        # The meters feeding managed boards (devices.toml [[meters]], or `fleet sim --meter`'s):
+        # their power, energy and current trace reach the screens as the boards' events.
+        notes: list[str] = []
+        self.meters = await attach_meters(self.manager, report=notes.append)
+        if notes:
+            self.hint = "; ".join(notes)
 
     async def stop(self) -> None:
+        if self.meters is not None:
+            await self.meters.stop()
         await self.manager.stop()
 
 
