@@ -9,7 +9,9 @@ meter. A session:
   `EnergyReducer` (marker windows when a marker line is wired, else timestamp windows);
 - maps the meter's clock onto the host's: meter time 0 = the smallest (arrival time -
   sample time) over the last `MAP_WINDOW_S` of reads, since no sample arrives before it
-  was taken (the error is the meter's delivery latency: see docs/power.md);
+  was taken (the error is the meter's delivery latency: see docs/power.md); a meter with
+  edge timestamps (the LPM01A's D7 `TimeStamp` lines) maps each result's board time
+  through its `device_clock` instead, once locked;
 - gives every `result` event of its board to the reducer, and publishes, through the
   manager (so states, recordings, MQTT and every view get them), a `power` event and a
   `trace` event (the current decimated to min/max per 2 ms, `fleet.meters.trace`) each
@@ -149,7 +151,13 @@ class MeterSession:
         if zero is None:
             self.results_early += 1
             return
-        mark = ResultMark(event.inference_count, event.device_time_us, event.latency_us, (event.host_time - zero) * 1e6)
+        meter_end = (event.host_time - zero) * 1e6
+        edges = self.driver.device_clock if self.driver is not None else None
+        if edges is not None:  # the board's own timestamp, once the meter's edges lock the two clocks
+            edges.add_result(event.device_time_us, meter_end)
+            aligned = edges.to_meter(event.device_time_us)
+            meter_end = aligned if aligned is not None else meter_end
+        mark = ResultMark(event.inference_count, event.device_time_us, event.latency_us, meter_end)
         self._publish(self.reducer.feed_result(mark))
 
     def _publish(self, energies: list[InferenceEnergy]) -> None:
