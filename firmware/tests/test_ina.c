@@ -8,7 +8,6 @@
 #include "check.h"
 #include "fw_ina2xx.h"
 #include "fw_msg_peer.h"
-#include "fw_sha256.h"
 #include "sim_ina.h"
 #include "test_hal.h"
 
@@ -246,30 +245,6 @@ static void boot_with_sensor(uint8_t part_addr)
     tb_boot(&B, 0, FW_BOOT_POWER_ON);
 }
 
-static void run_model(void)
-{
-    static const uint8_t model[] = "MODEL";
-    uint8_t p[128];
-    fw_model_begin m;
-    memset(&m, 0, sizeof m);
-    m.size = sizeof model;
-    fw_sha256 h;
-    fw_sha256_init(&h);
-    fw_sha256_update(&h, model, sizeof model);
-    fw_sha256_final(&h, m.sha256);
-    fw_cur c = fw_cur_make(p, sizeof p);
-    fw_enc_model_begin(&c, &m);
-    tb_call(&B, FW_T_MODEL_BEGIN, p, c.pos);
-    fw_model_chunk ch = {0, {model, sizeof model}};
-    c = fw_cur_make(p, sizeof p);
-    fw_enc_model_chunk(&c, &ch);
-    tb_call(&B, FW_T_MODEL_CHUNK, p, c.pos);
-    p[0] = 0;
-    tb_call(&B, FW_T_MODEL_COMMIT, p, 1);
-    p[1] = FW_ACTIVATE_PERMANENT;
-    tb_call(&B, FW_T_MODEL_ACTIVATE, p, 2);
-}
-
 static uint32_t capabilities(void)
 {
     const uint8_t hello[3] = {1, 0x00, 0x10};
@@ -322,7 +297,7 @@ static void test_streams_with_a_sensor(void)
     CHECK_EQ(p.voltage_mv, 3297);
     /* A model running: the marker goes high and low around every invoke, and the sensor
      * sees the 7 us invokes (every 10 ms) as a sliver of running current. */
-    run_model();
+    tb_run_model(&B);
     configure_power(50);
     g_marks[0] = g_marks[1] = 0;
     CHECK(run_for(500, &p, NULL, 0) >= 9);

@@ -25,6 +25,16 @@ ConnectionState = Literal["connecting", "online", "reconnecting", "offline"]
 BoardText = Annotated[str, AfterValidator(printable)]
 
 
+def _meter_only(value: str) -> str:
+    if source_kind(value) != "meter":
+        raise ValueError(f"energy per inference and a current trace come from a meter, not {value!r}")
+    return value
+
+
+# The source of what only an external meter measures: `meter:<kind> <serial>`.
+MeterLabel = Annotated[str, AfterValidator(printable), AfterValidator(_meter_only)]
+
+
 class _Event(BaseModel):
     # NaN/Infinity survive a JSON round trip (a float model can output them), so a replay
     # reproduces exactly what was recorded.
@@ -97,14 +107,7 @@ class EnergyEvent(_Event):
     power_mw: float  # average over the window
     baseline_uj: float = 0.0
     method: Literal["marker", "timestamp"]
-    source: BoardText  # names the meter by the serial number it reports
-
-    @field_validator("source")
-    @classmethod
-    def _meter_source(cls, value: str) -> str:
-        if source_kind(value) != "meter":
-            raise ValueError(f"energy per inference comes from a meter, not {value!r}")
-        return value
+    source: MeterLabel  # names the meter by the serial number it reports
 
 
 class TraceEvent(_Event):
@@ -121,14 +124,7 @@ class TraceEvent(_Event):
     min_ua: tuple[float | None, ...]
     max_ua: tuple[float | None, ...]
     windows: tuple[tuple[float, float, float], ...] = ()
-    source: BoardText
-
-    @field_validator("source")
-    @classmethod
-    def _meter_source(cls, value: str) -> str:
-        if source_kind(value) != "meter":
-            raise ValueError(f"a current trace comes from a meter, not {value!r}")
-        return value
+    source: MeterLabel
 
 
 class LogEvent(_Event):
