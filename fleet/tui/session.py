@@ -9,6 +9,7 @@ deploy the demo opens with.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from fleet.fleet import DEFAULT_STREAMS, FleetManager
 from fleet.meters.attach import attach_meters
 from fleet.models.bundled import bundled_model
 from fleet.protocol import StreamConfig
+from fleet.telemetry.events import LogEvent
 from fleet.tui.models import ModelChoice, model_choices
 
 
@@ -61,11 +63,13 @@ class LiveSession:
     async def start(self) -> None:
         await self.manager.start()
         # The meters feeding managed boards (devices.toml [[meters]], or `fleet sim --meter`'s):
-        # their power, energy and current trace reach the screens as the boards' events.
-        notes: list[str] = []
-        self.meters = await attach_meters(self.manager, report=notes.append)
-        if notes:
-            self.hint = "; ".join(notes)
+        # their power, energy and current trace reach the screens as the boards' events. Why
+        # a meter is not read goes to the log pane (stderr is the screen).
+        self.meters = await attach_meters(self.manager, report=self._meter_note)
+
+    def _meter_note(self, text: str) -> None:
+        self.manager.publish(LogEvent(board="meters", uid="", host_time=time.time(), device_time_us=0, level=2,
+                                      text=text))  # fmt: skip
 
     async def stop(self) -> None:
         if self.meters is not None:
