@@ -15,9 +15,9 @@ def _to_stderr(text: str) -> None:
     print(f"fleet: {text}", file=sys.stderr)
 
 
-async def attach_meters(manager, report: Callable[[str], None] = _to_stderr):  # noqa: ANN001, ANN201 - FleetManager -> MeterSet | None
-    """A running `MeterSet` for the meters found (None without any); why a meter is not read goes to
-    `report` (stderr; a full-screen view passes its own)."""
+async def attach_meters(manager, report: Callable[[str], None] = _to_stderr):  # noqa: ANN001, ANN201
+    """A running `MeterSet` for the meters of a `FleetManager`'s boards (None without any); why a
+    meter is not read goes to `report` (stderr; a full-screen view passes its own)."""
     candidates = find_meters(manager.config)
     if not candidates:
         return None

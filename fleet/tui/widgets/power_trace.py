@@ -12,6 +12,8 @@ from fleet.tui.power_trace import Column, PowerTrace, Window
 BLOCKS = " ▁▂▃▄▅▆▇█"
 SHADE = "on #1f3d2b"  # inference windows
 ROWS = 4
+METHODS = {"marker": "marker windows", "timestamp": "timestamp windows",
+           "latency": "latency windows, no per-inference energy"}  # fmt: skip
 
 
 def render_trace(trace: PowerTrace, width: int, rows: int = ROWS) -> Text:
@@ -36,8 +38,7 @@ def _heading(trace: PowerTrace, columns: list[Column]) -> str:
     if trace.source is None:
         return "current: no power data yet"
     span = (columns[-1].end - columns[0].start) * 1000 if columns else 0.0
-    method = {"marker": "marker windows", "timestamp": "timestamp windows",
-              "latency": "latency windows, no per-inference energy"}.get(trace.method or "", "no inferences")  # fmt: skip
+    method = METHODS.get(trace.method or "", "no inferences")
     return f"current from {trace.source} · last {span:.0f} ms · shaded: inference ({method})"
 
 
