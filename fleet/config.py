@@ -80,7 +80,7 @@ class Board(_Strict):
     baud: int | None = Field(default=None, gt=0)
     profile: str | None = None
     tags: tuple[str, ...] = ()
-    # What the board's POWER events are: every fleet firmware models them (fleet.telemetry.power_source).
+    # What the board's POWER events are when its INFO does not declare POWER_SENSOR (fleet.telemetry.power_source).
     power: Literal["modelled", "sensor"] = "modelled"
 
     @field_validator("uid")

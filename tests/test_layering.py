@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # Meter protocols, the activity model, the emulators' device sides and the energy reducer.
 SANS_IO_METERS = {
-    *(f"fleet/meters/{m}.py" for m in ("ppk2_protocol", "lpm01a_protocol", "energy", "chunk")),
+    *(f"fleet/meters/{m}.py" for m in ("ppk2_protocol", "lpm01a_protocol", "energy", "chunk", "trace")),
     *(f"fleet/sim/meters/{m}.py" for m in ("activity", "ppk2_emulator", "lpm01a_emulator")),
 }
 CORE = ["fleet.protocol", "fleet.config", "fleet.errors", "fleet.profiles", "fleet.transport", "fleet.client"]

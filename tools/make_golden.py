@@ -41,8 +41,8 @@ ALL_CAPS = Capability.RESUME | Capability.RESULTS | Capability.POWER | Capabilit
 MAX_CHUNK = 512 - 4  # the largest chunk a board with the minimum max_payload accepts
 
 
-def info(active: int, slots: tuple[SlotInfo, SlotInfo]) -> Info:
-    return Info(1, active, 1024, ALL_CAPS, 4096, 184320, 393216, 64_000_000, bytes.fromhex("e4b2c1d0a1b2c3d4"),
+def info(active: int, slots: tuple[SlotInfo, SlotInfo], caps: Capability = ALL_CAPS) -> Info:
+    return Info(1, active, 1024, caps, 4096, 184320, 393216, 64_000_000, bytes.fromhex("e4b2c1d0a1b2c3d4"),
                 "nano33ble", "fleet-fw 0.1.0", slots)  # fmt: skip
 
 
@@ -51,6 +51,7 @@ VALID = [
     ("hello", Hello(1, 4096), 1),
     ("info_no_model", info(0xFF, (EMPTY, EMPTY)), 1),
     ("info_active_and_receiving", info(0, (ACTIVE_A, RECEIVING_B)), 2),
+    ("info_power_sensor", info(0xFF, (EMPTY, EMPTY), ALL_CAPS | Capability.RUNTIME | Capability.POWER_SENSOR), 3),
     ("ping_empty", Ping(), 3),
     ("ping_zeros", Ping(bytes(16)), 4),
     ("pong_zeros", Pong(0, bytes(16)), 4),

@@ -12,8 +12,12 @@
 
 static const uint32_t k_caps = FW_CAP_RESUME | FW_CAP_RESULTS | FW_CAP_POWER | FW_CAP_LOG | FW_CAP_REBOOT;
 
-/* RUNTIME is declared only by a board whose runner says what it can run. */
-static uint32_t capabilities(const fw_device *d) { return k_caps | (d->hal->runner.ops ? FW_CAP_RUNTIME : 0); }
+/* RUNTIME is declared only by a board whose runner says what it can run; POWER_SENSOR
+ * only while POWER is measured (a sensor that answered at boot). */
+static uint32_t capabilities(const fw_device *d)
+{
+    return k_caps | (d->hal->runner.ops ? FW_CAP_RUNTIME : 0) | (fw_streams_measured(&d->streams) ? FW_CAP_POWER_SENSOR : 0);
+}
 
 /* Short texts for people, used when the failing layer gave no specific one. */
 static const char *const k_text[] = {
@@ -69,6 +73,7 @@ void fw_device_init(fw_device *d, const fw_config *cfg, const fw_hal *hal, uint8
     d->host_max = cfg->max_payload; /* until a HELLO says otherwise */
     fw_rx_init(&d->rx, rx_buf, cfg->max_payload);
     fw_streams_init(&d->streams, hal->clock.now_us(hal->clock.ctx));
+    fw_streams_start_sensor(&d->streams, &hal->sensor);
 }
 
 void fw_device_boot(fw_device *d, uint8_t reason)

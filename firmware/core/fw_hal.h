@@ -55,6 +55,35 @@ typedef struct {
     void (*read)(void *ctx, int model_running, uint16_t *voltage_mv, uint32_t *current_ua);
 } fw_power_meter;
 
+/* Why a board's current sensor gave no reading (drivers/fw_ina2xx: INA219/INA226). */
+typedef enum {
+    FW_SENSOR_OK = 0,
+    FW_SENSOR_NOT_READY, /* no conversion has completed since the sensor was configured */
+    FW_SENSOR_NACK,      /* nothing answered at the sensor's address, or it refused a byte */
+    FW_SENSOR_BUS,       /* bus error, or a register did not hold what was written */
+    FW_SENSOR_WRONG_ID,  /* something answered that is not the configured sensor */
+    FW_SENSOR_OVERFLOW,  /* the sensor flagged its result out of range (current/power math, shunt ADC) */
+    FW_SENSOR_CONFIG     /* shunt and full-scale current the sensor cannot represent */
+} fw_sensor_err;
+
+/* A board's own current/voltage sensor on its supply rail. `start` probes and configures
+ * it (at every boot) and gives the time one reading takes; `read` returns the latest
+ * completed conversion. A board without one leaves `start` NULL; POWER is then modelled
+ * by `fw_power_meter` and INFO does not declare POWER_SENSOR. */
+typedef struct {
+    void *ctx;
+    fw_sensor_err (*start)(void *ctx, uint32_t *conversion_us);
+    fw_sensor_err (*read)(void *ctx, uint16_t *voltage_mv, uint32_t *current_ua);
+} fw_power_sensor;
+
+/* The inference marker: a GPIO the core drives high for the duration of each invoke, so
+ * an external meter sampling it can cut energy per inference (MLPerf Tiny's timestamp
+ * line). `set` NULL: the board has none. */
+typedef struct {
+    void *ctx;
+    void (*set)(void *ctx, int high);
+} fw_marker;
+
 /* One output tensor after an invoke. */
 typedef struct {
     uint8_t dtype; /* TFLite TensorType */
@@ -85,6 +114,8 @@ typedef struct {
     fw_store store;
     fw_power_meter power;
     fw_runner runner;
+    fw_power_sensor sensor; /* optional: measured POWER instead of `power` */
+    fw_marker marker;       /* optional */
 } fw_hal;
 
 #endif

@@ -15,8 +15,23 @@ void fw_streams_init(fw_streams *st, uint64_t now_us)
     st->last_energy_us = now_us;
 }
 
+void fw_streams_start_sensor(fw_streams *st, const fw_power_sensor *sensor)
+{
+    uint32_t us = 0;
+    st->sensor_us = 0;
+    st->sensor_have = 0;
+    if (sensor->start && sensor->start(sensor->ctx, &us) == FW_SENSOR_OK)
+        st->sensor_us = us ? us : 1u;
+    st->sensor_err = FW_SENSOR_NOT_READY;
+    st->next_sensor_us = 0;
+}
+
 void fw_streams_configure(fw_streams *st, fw_stream_config *cfg, uint32_t capabilities, uint16_t min_power_ms)
 {
+    /* POWER no faster than the sensor gives fresh readings. */
+    uint32_t sensor_ms = (st->sensor_us + 999u) / 1000u;
+    if (sensor_ms > min_power_ms)
+        min_power_ms = (uint16_t)(sensor_ms > 0xFFFFu ? 0xFFFFu : sensor_ms);
     /* Stream bits map onto capability bits shifted by one. */
     cfg->streams &= (uint8_t)((capabilities >> 1) & (FW_STREAM_RESULTS | FW_STREAM_POWER | FW_STREAM_LOG));
     if (cfg->log_level > FW_LOG_ERROR)
@@ -141,9 +156,14 @@ static void infer(fw_device *d)
     const fw_runner *r = &d->hal->runner;
     const fw_clock *clk = &d->hal->clock;
     fw_output out;
+    const fw_marker *mk = &d->hal->marker;
+    if (mk->set)
+        mk->set(mk->ctx, 1);
     uint64_t t0 = clk->now_us(clk->ctx);
     fw_err e = r->invoke(r->ctx, st->inferences, &out);
     uint64_t t1 = clk->now_us(clk->ctx);
+    if (mk->set)
+        mk->set(mk->ctx, 0);
     st->inferences++;
     if (e != FW_OK) {
         fw_device_log(d, FW_LOG_ERROR, "inference failed");
@@ -158,15 +178,61 @@ static void infer(fw_device *d)
     }
 }
 
+static const char *const k_sensor_text[] = {
+    "power sensor: reading again", "power sensor: not ready", "power sensor: no answer (NACK)",
+    "power sensor: bus error", "power sensor: wrong device", "power sensor: overflow", "power sensor: bad configuration",
+};
+
+/* A fresh reading once per conversion; a failure is logged when it starts and when it
+ * ends, not at every read. */
+static void read_sensor(fw_device *d, uint64_t now)
+{
+    fw_streams *st = &d->streams;
+    const fw_power_sensor *s = &d->hal->sensor;
+    if (now < st->next_sensor_us)
+        return;
+    st->next_sensor_us = now + st->sensor_us;
+    uint16_t mv;
+    uint32_t ua;
+    fw_sensor_err e = s->read(s->ctx, &mv, &ua);
+    if (e == FW_SENSOR_OK) {
+        st->sensor_mv = mv;
+        st->sensor_ua = ua;
+        st->sensor_have = 1;
+    }
+    int was_failing = st->sensor_err != FW_SENSOR_OK && st->sensor_err != FW_SENSOR_NOT_READY;
+    if (e != st->sensor_err && e != FW_SENSOR_NOT_READY && (e != FW_SENSOR_OK || was_failing))
+        fw_device_log(d, e == FW_SENSOR_OK ? FW_LOG_INFO : FW_LOG_ERROR, k_sensor_text[e]);
+    st->sensor_err = (uint8_t)e;
+}
+
+/* The supply now: the sensor's latest reading, or the model's. 0: the sensor has given
+ * none yet. */
+static int supply(fw_device *d, uint64_t now, uint16_t *mv, uint32_t *ua)
+{
+    fw_streams *st = &d->streams;
+    if (!fw_streams_measured(st)) {
+        const fw_power_meter *pm = &d->hal->power;
+        pm->read(pm->ctx, d->slots.running != FW_NO_SLOT, mv, ua);
+        return 1;
+    }
+    read_sensor(d, now);
+    *mv = st->sensor_mv;
+    *ua = st->sensor_ua;
+    return st->sensor_have;
+}
+
 /* Energy since boot, in 32-bit steps: a microcontroller without a 64-bit divider
- * (and the ~700 bytes of library code it would pull in) integrates it exactly. */
+ * (and the ~700 bytes of library code it would pull in) integrates it exactly. Until a
+ * sensor gives its first reading the time is not counted; while it fails, its last
+ * reading is held. */
 static void integrate_energy(fw_device *d, uint64_t now)
 {
     fw_streams *st = &d->streams;
-    const fw_power_meter *pm = &d->hal->power;
     uint16_t mv;
     uint32_t ua;
-    pm->read(pm->ctx, d->slots.running != FW_NO_SLOT, &mv, &ua);
+    if (!supply(d, now, &mv, &ua))
+        mv = 0, ua = 0;
     uint32_t uw = mv * (ua / 1000u) + mv * (ua % 1000u) / 1000u;
     uint64_t dt = now - st->last_energy_us;
     st->last_energy_us = now;
@@ -188,16 +254,20 @@ static void integrate_energy(fw_device *d, uint64_t now)
     }
 }
 
-static void send_power(fw_device *d, uint64_t now)
+/* POWER is never a stale or modelled figure under a sensor's name: while the sensor
+ * fails (or has not converted yet) no sample goes out. Returns whether one did. */
+static int send_power(fw_device *d, uint64_t now)
 {
-    const fw_power_meter *pm = &d->hal->power;
     fw_power_sample m;
-    pm->read(pm->ctx, d->slots.running != FW_NO_SLOT, &m.voltage_mv, &m.current_ua);
+    if (!supply(d, now, &m.voltage_mv, &m.current_ua) ||
+        (fw_streams_measured(&d->streams) && d->streams.sensor_err != FW_SENSOR_OK))
+        return 0;
     m.device_time_us = now;
     m.energy_uj = d->streams.energy_uj;
     fw_cur c = fw_device_payload(d);
     fw_enc_power(&c, &m);
     fw_device_send_event(d, FW_T_POWER, &c);
+    return 1;
 }
 
 uint32_t fw_streams_poll(fw_device *d)
@@ -222,11 +292,14 @@ uint32_t fw_streams_poll(fw_device *d)
     }
     if (st->cfg.streams & FW_STREAM_POWER) {
         if (now >= st->next_power_us) {
-            send_power(d, now);
-            st->next_power_us = now + (uint64_t)st->cfg.power_interval_ms * 1000u;
+            /* Without a reading, try again after the sensor's next conversion. */
+            uint64_t wait = send_power(d, now) ? (uint64_t)st->cfg.power_interval_ms * 1000u : st->sensor_us;
+            st->next_power_us = now + wait;
         }
         if (st->next_power_us < next)
             next = st->next_power_us;
     }
+    if (fw_streams_measured(st) && st->next_sensor_us < next)
+        next = st->next_sensor_us; /* integrate every conversion */
     return next > now ? (uint32_t)(next - now) : 0;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "fw_msg_peer.h"
+#include "fw_sha256.h"
 
 static int st_load(void *ctx, fw_persist *p)
 {
@@ -121,6 +122,8 @@ void tb_boot(test_board *b, int keep_store, uint8_t reason)
         {&b->store, TB_SLOT_BYTES, st_load, st_save, st_erase, st_write, st_map},
         {b, power_read},
         {b, 4096, rn_check, rn_start, rn_stop, rn_invoke, &k_ops},
+        b->sensor,
+        b->marker,
     };
     fw_config cfg = {k_uid, sizeof k_uid, "testboard", "fleet-fw test", 1000000, TB_MAX_PAYLOAD, 2048, 10000, 10};
     b->hal = hal;
@@ -186,4 +189,29 @@ void byte_sink_put(void *ctx, const uint8_t *p, size_t n)
     byte_sink *s = ctx;
     memcpy(s->buf + s->len, p, n);
     s->len += n;
+}
+
+void tb_run_model(test_board *b)
+{
+    static const uint8_t model[] = "MODEL";
+    uint8_t p[128];
+    fw_model_begin m;
+    memset(&m, 0, sizeof m);
+    m.slot = 0;
+    m.size = sizeof model;
+    fw_sha256 h;
+    fw_sha256_init(&h);
+    fw_sha256_update(&h, model, sizeof model);
+    fw_sha256_final(&h, m.sha256);
+    fw_cur c = fw_cur_make(p, sizeof p);
+    fw_enc_model_begin(&c, &m);
+    tb_call(b, FW_T_MODEL_BEGIN, p, c.pos);
+    fw_model_chunk ch = {0, {model, sizeof model}};
+    c = fw_cur_make(p, sizeof p);
+    fw_enc_model_chunk(&c, &ch);
+    tb_call(b, FW_T_MODEL_CHUNK, p, c.pos);
+    p[0] = 0;
+    tb_call(b, FW_T_MODEL_COMMIT, p, 1);
+    p[1] = FW_ACTIVATE_PERMANENT;
+    tb_call(b, FW_T_MODEL_ACTIVATE, p, 2);
 }

@@ -27,6 +27,8 @@ typedef struct {
     uint8_t result[4];
     fw_rx host_rx;
     uint8_t host_rx_buf[FW_RX_BUF_SIZE(4096)];
+    fw_power_sensor sensor; /* tb_boot installs these: a test may give the board a sensor */
+    fw_marker marker;
     fw_hal hal;
     fw_config cfg;
     fw_device dev;
@@ -47,6 +49,9 @@ void tb_boot(test_board *b, int keep_store, uint8_t reason);
 void tb_send(test_board *b, uint8_t type, uint16_t seq, const uint8_t *payload, size_t n);
 /* Next frame the board sent, 0 when there is none. */
 int tb_next(test_board *b, fw_frame *f);
+/* Upload a small model to slot 0 (the runner double loads it), commit it and activate it
+ * permanently, so it runs at the board's inference period. */
+void tb_run_model(test_board *b);
 /* Send a request and return its response frame (events before it are skipped). */
 fw_frame tb_call(test_board *b, uint8_t type, const uint8_t *payload, size_t n);
 /* Error code of an error response, 0 for a success response. */

@@ -4,35 +4,9 @@
 
 #include "check.h"
 #include "fw_msg_peer.h"
-#include "fw_sha256.h"
 #include "test_hal.h"
 
 static test_board B;
-
-static void run_model(void)
-{
-    static const uint8_t model[] = "MODEL";
-    uint8_t p[128];
-    fw_model_begin m;
-    memset(&m, 0, sizeof m);
-    m.slot = 0;
-    m.size = sizeof model;
-    fw_sha256 h;
-    fw_sha256_init(&h);
-    fw_sha256_update(&h, model, sizeof model);
-    fw_sha256_final(&h, m.sha256);
-    fw_cur c = fw_cur_make(p, sizeof p);
-    fw_enc_model_begin(&c, &m);
-    tb_call(&B, FW_T_MODEL_BEGIN, p, c.pos);
-    fw_model_chunk ch = {0, {model, sizeof model}};
-    c = fw_cur_make(p, sizeof p);
-    fw_enc_model_chunk(&c, &ch);
-    tb_call(&B, FW_T_MODEL_CHUNK, p, c.pos);
-    p[0] = 0;
-    tb_call(&B, FW_T_MODEL_COMMIT, p, 1);
-    p[1] = FW_ACTIVATE_PERMANENT;
-    tb_call(&B, FW_T_MODEL_ACTIVATE, p, 2);
-}
 
 static fw_stream_config configure(uint8_t streams, uint8_t level, uint16_t result_ms, uint16_t power_ms, uint8_t k)
 {
@@ -62,7 +36,7 @@ static void test_results(void)
     unsigned counts[0x40] = {0};
     fw_frame f;
     tb_boot(&B, 0, FW_BOOT_POWER_ON);
-    run_model();
+    tb_run_model(&B);
     run_for(100, counts);
     CHECK_EQ(counts[FW_T_INFER_RESULT], 0); /* streams are off after boot */
 

@@ -7,6 +7,8 @@ from typing import Protocol
 
 import numpy as np
 
+from fleet.meters.edge_clock import EdgeClock
+
 
 @dataclass(frozen=True, slots=True)
 class MeterChunk:
@@ -30,6 +32,7 @@ class MeterDriver(Protocol):
     serial: str
     has_marker: bool
     lost: int  # samples the host knows it did not get
+    device_clock: EdgeClock | None  # the board's clock on the meter's, from edge timestamps (LPM01A D7)
 
     async def start(self) -> None: ...
 

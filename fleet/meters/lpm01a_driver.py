@@ -1,10 +1,14 @@
 """Reading an X-NUCLEO-LPM01A (or the emulator) from the host, as EnergyRunner sets it up.
 
 `htc`, then `volt`, `freq`, `acqtime inf`, `output current`, `format ascii_dec`, `trigsrc
-sw`, `pwr on`, `start`; each command waits for its `ack` (an `error` is a ProtocolError
-naming the command and the meter's detail). Samples arrive as `dddd±ee` lines at `freq`
-(at most 10 kHz in ascii). The LPM01A samples no marker line, so its energy windows are
-the results' own (`timestamp` method); its D7 `TimeStamp` lines are not used.
+sw`, `eventsrc d7 fal`, `pwr on`, `start`; each command waits for its `ack` (an `error` is
+a ProtocolError naming the command and the meter's detail). Samples arrive as `dddd±ee`
+lines at `freq` (at most 10 kHz in ascii). The LPM01A samples no marker line, so its
+energy windows are the results' own (`timestamp` method); but with the board's marker on
+D7 it reports each falling edge (the end of an inference) as a `TimeStamp: <ms>ms` line,
+and `device_clock` (`fleet.meters.edge_clock`) pairs those with the results to map the
+board's clock onto the meter's, as EnergyRunner uses them. Without the wire no lines come,
+and windows are placed through the host's clock mapping.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import numpy as np
 
 from fleet.errors import FleetTimeout, ProtocolError
 from fleet.meters.chunk import MeterChunk
-from fleet.meters.lpm01a_protocol import ASCII_MAX_HZ, FREQUENCIES, PROMPT, parse_ascii
+from fleet.meters.edge_clock import EdgeClock
+from fleet.meters.lpm01a_protocol import ASCII_MAX_HZ, FREQUENCIES, PROMPT, TIMESTAMP, parse_ascii
 from fleet.transport.base import Transport
 
 ACK_TIMEOUT_S = 2.0
@@ -38,12 +43,13 @@ class Lpm01aDriver:
         self.voltage_mv = voltage_mv
         self.freq = freq
         self.period_us = 1e6 / FREQUENCIES[freq]
+        self.device_clock = EdgeClock(sample_us=self.period_us)
         self._buf = b""
         self._samples = 0
 
     async def start(self) -> None:
         for command in ("htc", f"volt {self.voltage_mv}m", f"freq {self.freq}", "acqtime inf", "output current",
-                        "format ascii_dec", "trigsrc sw", "pwr on", "start"):  # fmt: skip
+                        "format ascii_dec", "trigsrc sw", "eventsrc d7 fal", "pwr on", "start"):  # fmt: skip
             await self.command(command)
 
     async def command(self, command: str) -> list[str]:
@@ -72,7 +78,13 @@ class Lpm01aDriver:
         self._buf += await self.transport.read()
         whole = self._buf.rfind(b"\n") + 1
         lines, self._buf = self._buf[:whole].split(b"\n"), self._buf[whole:]
-        values = [v for v in map(parse_ascii, lines) if v is not None]
+        values = []
+        for line in lines:
+            value = parse_ascii(line)
+            if value is not None:
+                values.append(value)
+            elif (stamp := TIMESTAMP.match(line.strip())) is not None:
+                self.device_clock.add_edge(int(stamp.group(1)) * 1000.0)
         t0 = self._samples * self.period_us
         self._samples += len(values)
         return MeterChunk(t0, self.period_us, np.asarray(values, dtype=np.float64), self.voltage_mv / 1000, None)

@@ -35,6 +35,7 @@ class Ppk2Driver:
         self.voltage_mv = voltage_mv
         self.mode = mode
         self.marker_bit = None if marker_channel is None else 1 << marker_channel
+        self.device_clock = None  # the marker is sampled with the current: windows need no clock mapping
         self.has_marker = marker_channel is not None
         self.decoder: SampleDecoder | None = None
 

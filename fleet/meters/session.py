@@ -9,10 +9,13 @@ meter. A session:
   `EnergyReducer` (marker windows when a marker line is wired, else timestamp windows);
 - maps the meter's clock onto the host's: meter time 0 = the smallest (arrival time -
   sample time) over the last `MAP_WINDOW_S` of reads, since no sample arrives before it
-  was taken (the error is the meter's delivery latency: see docs/power.md);
+  was taken (the error is the meter's delivery latency: see docs/power.md); a meter with
+  edge timestamps (the LPM01A's D7 `TimeStamp` lines) maps each result's board time
+  through its `device_clock` instead, once locked;
 - gives every `result` event of its board to the reducer, and publishes, through the
-  manager (so states, recordings, MQTT and every view get them), a `power` event each
-  `power_interval_s` of meter time and an `energy` event per inference, both labelled
+  manager (so states, recordings, MQTT and every view get them), a `power` event and a
+  `trace` event (the current decimated to min/max per 2 ms, `fleet.meters.trace`) each
+  `power_interval_s` of meter time and an `energy` event per inference, all labelled
   `meter:<kind> <serial>`.
 
 A meter that cannot be opened or fails is reported as an ERROR `log` event of its board.
@@ -32,7 +35,8 @@ from fleet.meters.discovery import MeterCandidate, find_meters
 from fleet.meters.energy import EnergyReducer, InferenceEnergy, ResultMark
 from fleet.meters.lpm01a_driver import Lpm01aDriver
 from fleet.meters.ppk2_driver import Ppk2Driver
-from fleet.telemetry.events import EnergyEvent, LogEvent, PowerEvent, ResultEvent
+from fleet.meters.trace import TraceDecimator
+from fleet.telemetry.events import EnergyEvent, LogEvent, PowerEvent, ResultEvent, TraceEvent
 from fleet.transport.base import Transport
 from fleet.transport.serial import open_transport
 
@@ -84,6 +88,8 @@ class MeterSession:
         self.reducer = EnergyReducer("marker" if candidate.uses_marker else "timestamp", baseline=baseline)
         self.power_interval_us = power_interval_s * 1e6
         self.clock = _ClockMap()
+        self.trace = TraceDecimator()
+        self._windows: list[tuple[float, float, float]] = []  # measured since the last trace event
         self.driver: MeterDriver | None = None
         self.error: str | None = None
         self.results_early = 0  # results before the meter's clock was known: not measured
@@ -114,6 +120,7 @@ class MeterSession:
         if not len(chunk.current_a):
             return
         self.clock.add(arrival, chunk.end_us)
+        self.trace.feed(chunk.t0_us, chunk.period_us, chunk.current_a)
         self._publish(self.reducer.feed_samples(chunk.t0_us, chunk.period_us, chunk.current_a, chunk.volts,
                                                 chunk.marker))  # fmt: skip
         total = self.reducer.timeline.total_uj
@@ -129,18 +136,34 @@ class MeterSession:
                 voltage_mv=round(chunk.volts * 1000), current_ua=round(power_w / chunk.volts * 1e6),
                 energy_uj=int(total), power_mw=power_w * 1000, source=self.label,
             ))  # fmt: skip
+            trace = self.trace.take()
+            if trace is not None:
+                start, lows, highs = trace
+                self.manager.publish(TraceEvent(
+                    board=self.board, uid=self.uid, host_time=zero + start / 1e6, device_time_us=round(start),
+                    bucket_us=self.trace.bucket_us, min_ua=tuple(lows), max_ua=tuple(highs),
+                    windows=tuple(self._windows), source=self.label,
+                ))  # fmt: skip
+                self._windows.clear()
 
     def on_result(self, event: ResultEvent) -> None:
         zero = self.clock.zero
         if zero is None:
             self.results_early += 1
             return
-        mark = ResultMark(event.inference_count, event.device_time_us, event.latency_us, (event.host_time - zero) * 1e6)
+        meter_end = (event.host_time - zero) * 1e6
+        edges = self.driver.device_clock if self.driver is not None else None
+        if edges is not None:  # the board's own timestamp, once the meter's edges lock the two clocks
+            edges.add_result(event.device_time_us, meter_end)
+            aligned = edges.to_meter(event.device_time_us)
+            meter_end = aligned if aligned is not None else meter_end
+        mark = ResultMark(event.inference_count, event.device_time_us, event.latency_us, meter_end)
         self._publish(self.reducer.feed_result(mark))
 
     def _publish(self, energies: list[InferenceEnergy]) -> None:
         zero = self.clock.zero or time.time()
         for e in energies:
+            self._windows.append((round(e.start_us, 1), round(e.end_us, 1), round(e.energy_uj, 3)))
             self.manager.publish(EnergyEvent(
                 board=self.board, uid=self.uid, host_time=zero + e.end_us / 1e6, device_time_us=e.device_time_us,
                 inference_count=e.inference_count, energy_uj=e.energy_uj, duration_us=e.duration_us,

@@ -29,6 +29,7 @@ class Capability(IntFlag):
     LOG = 0x08
     REBOOT = 0x10
     RUNTIME = 0x20  # answers RUNTIME: what the board's runtime can run
+    POWER_SENSOR = 0x100  # POWER is measured by the board's own current sensor, not modelled
 
 
 class Stream(IntFlag):

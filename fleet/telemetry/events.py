@@ -25,6 +25,16 @@ ConnectionState = Literal["connecting", "online", "reconnecting", "offline"]
 BoardText = Annotated[str, AfterValidator(printable)]
 
 
+def _meter_only(value: str) -> str:
+    if source_kind(value) != "meter":
+        raise ValueError(f"energy per inference and a current trace come from a meter, not {value!r}")
+    return value
+
+
+# The source of what only an external meter measures: `meter:<kind> <serial>`.
+MeterLabel = Annotated[str, AfterValidator(printable), AfterValidator(_meter_only)]
+
+
 class _Event(BaseModel):
     # NaN/Infinity survive a JSON round trip (a float model can output them), so a replay
     # reproduces exactly what was recorded.
@@ -97,14 +107,24 @@ class EnergyEvent(_Event):
     power_mw: float  # average over the window
     baseline_uj: float = 0.0
     method: Literal["marker", "timestamp"]
-    source: BoardText  # names the meter by the serial number it reports
+    source: MeterLabel  # names the meter by the serial number it reports
 
-    @field_validator("source")
-    @classmethod
-    def _meter_source(cls, value: str) -> str:
-        if source_kind(value) != "meter":
-            raise ValueError(f"energy per inference comes from a meter, not {value!r}")
-        return value
+
+class TraceEvent(_Event):
+    """A meter's current trace, decimated to min/max per fixed bucket of meter time, for live
+    views (`fleet.meters.trace`). Bucket i starts `device_time_us + i * bucket_us` on the
+    meter's clock (`host_time`: the first on the host's); a bucket without samples (lost
+    ones) is null. `windows` are the inferences measured since the previous trace, as
+    (start µs, end µs, µJ) on the meter's clock, so they line up with the buckets exactly.
+    Published with the meter's `power` events, about ten times a second."""
+
+    kind: Literal["trace"] = "trace"
+    device_time_us: int
+    bucket_us: float
+    min_ua: tuple[float | None, ...]
+    max_ua: tuple[float | None, ...]
+    windows: tuple[tuple[float, float, float], ...] = ()
+    source: MeterLabel
 
 
 class LogEvent(_Event):
@@ -195,7 +215,7 @@ class DeployNotice(_Event):
 
 
 TelemetryEvent = Annotated[
-    ResultEvent | PowerEvent | EnergyEvent | LogEvent | BootEvent | StateEvent | LinkEvent | DeployNotice,
+    ResultEvent | PowerEvent | EnergyEvent | TraceEvent | LogEvent | BootEvent | StateEvent | LinkEvent | DeployNotice,
     Field(discriminator="kind"),
 ]
 EVENT_ADAPTER: TypeAdapter[TelemetryEvent] = TypeAdapter(TelemetryEvent)

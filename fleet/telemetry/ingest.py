@@ -16,13 +16,13 @@ from __future__ import annotations
 import time
 
 from fleet.client import ClockEstimate
-from fleet.protocol import Boot, InferResult, Info, Log, Message, Power, SlotState
+from fleet.protocol import Boot, Capability, InferResult, Info, Log, Message, Power, SlotState
 from fleet.telemetry.events import (
     BoardResources, BootEvent, LogEvent, PowerEvent, ResultEvent, SlotView, TelemetryEvent,
 )  # fmt: skip
 from fleet.telemetry.labels import ModelCatalog
 from fleet.telemetry.outputs import decode_output, top
-from fleet.telemetry.power_source import MODELLED
+from fleet.telemetry.power_source import MODELLED, SENSOR
 
 _ZERO_SHA = bytes(32)
 
@@ -79,7 +79,9 @@ class BoardIngest:
 
     def __init__(self, name: str, uid: str, catalog: ModelCatalog, power_source: str = MODELLED) -> None:
         self.name = name
-        self.power_source = power_source  # what the board's POWER events are (fleet.telemetry.power_source)
+        # What the board's POWER events are (fleet.telemetry.power_source): `sensor` while its
+        # INFO declares POWER_SENSOR, else what devices.toml says (modelled by default).
+        self.power_source = self._configured_source = power_source
         self.uid = uid
         self.catalog = catalog
         self.clock = BoardClock()
@@ -88,6 +90,7 @@ class BoardIngest:
         self.unknown_prefix: bytes | None = None  # set when a result names a model INFO did not list
 
     def set_info(self, info: Info) -> None:
+        self.power_source = SENSOR if info.capabilities & Capability.POWER_SENSOR else self._configured_source
         self._models = {s.sha256[:4]: s.sha256.hex() for s in info.slots if s.sha256 != _ZERO_SHA}
         self._labels.clear()
         self.unknown_prefix = None

@@ -1,11 +1,11 @@
 """Where a power figure comes from: every power reading fleet shows carries one of these.
 
 - `modelled`: the board computes it from a model (idle/active power, time busy), as every
-  fleet firmware and every virtual board does today: protocol v1 POWER has no field or
-  INFO capability that says otherwise, so POWER from a board is `modelled` unless
-  devices.toml declares the board's POWER measured (`power = "sensor"`, for firmware built
-  with a current-sense HAL).
-- `sensor`: measured by the board itself (an INA219-class shunt monitor on its supply).
+  virtual board and fleet firmware without a current sensor does. POWER from a board is
+  `modelled` unless its INFO declares the `POWER_SENSOR` capability, or devices.toml
+  declares it measured (`power = "sensor"`, for firmware that measures without saying so).
+- `sensor`: measured by the board itself (an INA219/INA226 shunt monitor on its supply,
+  firmware/drivers/fw_ina2xx.c).
 - `meter:<kind> <serial>`: an external instrument in the board's supply, e.g.
   `meter:ppk2 C3A1F0E2`. Only this kind measures everything the board draws.
 

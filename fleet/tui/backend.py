@@ -10,6 +10,7 @@ only `fleet sim`'s command module does (the layer contracts in pyproject.toml).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -17,7 +18,9 @@ from typing import Literal, Protocol
 from fleet.config import FleetConfig
 from fleet.connect import Plugins, memory_connector
 from fleet.manager import DEFAULT_STREAMS, FleetManager, StreamConfig
+from fleet.meters.attach import attach_meters
 from fleet.models.bundled import bundled_model
+from fleet.telemetry.events import LogEvent
 from fleet.tui.model_choices import ModelChoice, model_choices
 
 
@@ -47,6 +50,7 @@ class LiveBackend:
         self.config = config
         self.manager = FleetManager(config, target=target, streams=streams)
         self.model_dirs = model_dirs
+        self.meters = None  # a fleet.meters.session.MeterSet once started, if any meter feeds a board
 
     @property
     def latency_budget_ms(self) -> float | None:
@@ -57,8 +61,18 @@ class LiveBackend:
 
     async def start(self) -> None:
         await self.manager.start()
+        # The meters feeding managed boards (devices.toml [[meters]], or `fleet sim --meter`'s):
+        # their power, energy and current trace reach the screens as the boards' events. Why
+        # a meter is not read goes to the log pane (stderr is the screen).
+        self.meters = await attach_meters(self.manager, report=self._meter_note)
+
+    def _meter_note(self, text: str) -> None:
+        self.manager.publish(LogEvent(board="meters", uid="", host_time=time.time(), device_time_us=0, level=2,
+                                      text=text))  # fmt: skip
 
     async def stop(self) -> None:
+        if self.meters is not None:
+            await self.meters.stop()
         await self.manager.stop()
 
 

@@ -3,8 +3,9 @@
 `Feed.ingest(events)` folds a batch of telemetry events (already applied to the source's
 `BoardState`s by the manager or the replay) and returns the discrete changes the screens
 should hear about: boards that appeared or changed state, new log lines, deploy steps.
-Results and power go only into the chart history: the table reads rates and percentiles
-from `BoardState.stats` when it refreshes, at its own bounded rate.
+Results, power, a meter's trace and energy go only into the chart history (and its current
+trace): the table reads rates and percentiles from `BoardState.stats` when it refreshes, at
+its own bounded rate.
 
 No Textual here, so this is tested, and benchmarked, without a terminal.
 """
@@ -18,11 +19,13 @@ from typing import Protocol
 from fleet.telemetry.events import (
     BootEvent,
     DeployNotice,
+    EnergyEvent,
     LogEvent,
     PowerEvent,
     ResultEvent,
     StateEvent,
     TelemetryEvent,
+    TraceEvent,
 )  # fmt: skip
 from fleet.telemetry.fanout import Consumer
 from fleet.telemetry.labels import ModelCatalog
@@ -69,9 +72,17 @@ class Feed:
         for event in events:
             self.events += 1
             if isinstance(event, ResultEvent):
-                self.histories.get(event.uid).add_result(event, self._labels_for(event, boards))
+                history = self.histories.get(event.uid)
+                history.add_result(event, self._labels_for(event, boards))
+                history.trace.add_result(event)
             elif isinstance(event, PowerEvent):
-                self.histories.get(event.uid).add_power(event)
+                history = self.histories.get(event.uid)
+                history.add_power(event)
+                history.trace.add_power(event)
+            elif isinstance(event, TraceEvent):
+                self.histories.get(event.uid).trace.add_trace(event)
+            elif isinstance(event, EnergyEvent):
+                self.histories.get(event.uid).trace.add_energy(event)
             elif isinstance(event, LogEvent):
                 changes.logs.append(self.logs.add(LogLine(event.host_time, event.board, event.level, event.text)))
             elif isinstance(event, StateEvent):

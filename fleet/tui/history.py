@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from fleet.telemetry.decimate import Bucket, MinMaxDecimator
 from fleet.telemetry.events import PowerEvent, ResultEvent
+from fleet.tui.power_trace import PowerTrace
 
 BUCKET_S = 0.5
 CAPACITY = 240  # buckets: two minutes at BUCKET_S
@@ -30,6 +31,7 @@ class BoardHistory:
     newest: float = 0.0
     model: str = ""  # hash prefix of the model the output series belong to
     power_source: str | None = None  # a meter's label once one feeds the board: its samples alone are charted
+    trace: PowerTrace = field(default_factory=PowerTrace)  # current and inference windows, at the meter's resolution
 
     def add_result(self, event: ResultEvent, labels: tuple[str, ...] | None = None) -> None:
         t = event.host_time

@@ -9,7 +9,7 @@ from fleet.bench.compare import compare
 from fleet.bench.report import BenchReport, BenchSettings, BoardBench, ModelRef
 from fleet.config import parse_config
 from fleet.errors import ConfigError
-from fleet.protocol import Power
+from fleet.protocol import Capability, Info, Power, SlotInfo
 from fleet.telemetry.events import EnergyEvent, PowerEvent, parse_event
 from fleet.telemetry.ingest import BoardIngest
 from fleet.telemetry.labels import ModelCatalog
@@ -48,6 +48,18 @@ def test_source_kinds():
             source_kind(bad)
     with pytest.raises(ConfigError, match="serial"):
         meter_source("ppk2", "has space")
+
+
+def test_a_board_declaring_power_sensor_labels_its_power_sensor():
+    def info(caps: Capability) -> Info:
+        return Info(1, 0xFF, 1024, caps, 4096, 1, 1, 0, b"\x01", "posix", "fw", (SlotInfo(), SlotInfo()))
+
+    ingest = BoardIngest("b", "01", ModelCatalog())
+    ingest.set_info(info(Capability.POWER | Capability.POWER_SENSOR))
+    assert ingest.convert(Power(1000, 3297, 1999, 5)).source == "sensor"
+    # After a reset without the sensor (it did not answer at boot), POWER is modelled again.
+    ingest.set_info(info(Capability.POWER))
+    assert ingest.convert(Power(2000, 3300, 2000, 9)).source == "modelled"
 
 
 def test_board_power_is_modelled_unless_the_config_says_sensor():

@@ -2,6 +2,8 @@
 
 Four boards of mixed profiles, ten seconds of results (20/s), power (10/s), link health,
 a few device logs, and a canary deploy in which the Pico rolls back on its latency budget.
+With `meter=True`, a PPK2 also feeds the Nano: its current trace (2 ms buckets) and each
+inference's marker window and energy (19.8 mW x 444 µs = 8.791 µJ).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from fleet.profiles import load_profiles
 from fleet.telemetry.events import (
     BoardResources,
     DeployNotice,
+    EnergyEvent,
     LinkEvent,
     LogEvent,
     PowerEvent,
@@ -22,6 +25,7 @@ from fleet.telemetry.events import (
     SlotView,
     StateEvent,
     TelemetryEvent,
+    TraceEvent,
 )  # fmt: skip
 from fleet.telemetry.recording import RecordingEnd, RecordingHeader
 
@@ -43,7 +47,36 @@ def _resources(profile: str) -> BoardResources:
     return BoardResources(arena_bytes=p.arena_bytes, slot_bytes=p.slot_bytes, cpu_hz=p.cpu_hz, slots=("active", "empty"))
 
 
-def _events() -> list[TelemetryEvent]:
+METER = "meter:ppk2 C3A1F0E2"
+
+
+def _meter(t0: float, seconds: int) -> list[TelemetryEvent]:
+    """The Nano's PPK2: 2 mA idle, 6 mA during each 444 µs inference, one every 50 ms (the
+    meter's clock here is the host's less T0)."""
+    name, uid, _, latency, idle, active = BOARDS[1]
+    idle_ua, active_ua = idle / 3.3 * 1000, active / 3.3 * 1000
+    events: list[TelemetryEvent] = []
+    ends = [0.1 + step * 0.05 + 0.001 for step in range(seconds * 20)]  # as the results' host times
+    for k in range(seconds * 10):
+        start = 0.1 + k * 0.1
+        highs = []
+        for b in range(50):
+            lo, hi = start + b * 0.002, start + (b + 1) * 0.002
+            busy = any(e - latency / 1e6 < hi and e > lo for e in ends[2 * k : 2 * k + 3])
+            highs.append(round(active_ua if busy else idle_ua, 1))
+        windows = tuple((round((e - latency / 1e6) * 1e6, 1), round(e * 1e6, 1), round(active * latency / 1000, 3))
+                        for e in ends[2 * k : 2 * k + 2])  # fmt: skip
+        events.append(TraceEvent(board=name, uid=uid, host_time=t0 + start, device_time_us=round(start * 1e6),
+                                 bucket_us=2000.0, min_ua=(round(idle_ua, 1),) * 50, max_ua=tuple(highs),
+                                 windows=windows, source=METER))  # fmt: skip
+    for step, end in enumerate(ends):
+        events.append(EnergyEvent(board=name, uid=uid, host_time=t0 + end, device_time_us=100_000 + step * 50_000,
+                                  inference_count=step + 1, energy_uj=round(active * latency / 1000, 3),
+                                  duration_us=latency, power_mw=active, method="marker", source=METER))  # fmt: skip
+    return events
+
+
+def _events(meter: bool = False) -> list[TelemetryEvent]:
     events: list[TelemetryEvent] = []
     for i, (name, uid, profile, _, _, _) in enumerate(BOARDS):
         events.append(StateEvent(board=name, uid=uid, host_time=T0 + i * 0.01, state="online", port=f"/dev/pts/{i + 2}",
@@ -71,6 +104,8 @@ def _events() -> list[TelemetryEvent]:
         if step == 40:
             events.append(LogEvent(board=BOARDS[2][0], uid=BOARDS[2][1], host_time=T0 + 2.1, device_time_us=2_100_000,
                                    level=1, text="stream config: results 50 ms, power 100 ms"))  # fmt: skip
+    if meter:
+        events += _meter(T0, SECONDS)
     events.sort(key=lambda e: e.host_time)
     return events + _deploy(T0 + SECONDS + 0.5)
 
@@ -92,9 +127,9 @@ def _deploy(t: float) -> list[TelemetryEvent]:
     return [DeployNotice(board=e.board or "", uid=e.uid or "", host_time=e.time, event=e) for e in steps]
 
 
-def write_fixed_recording(path: Path) -> int:
+def write_fixed_recording(path: Path, *, meter: bool = False) -> int:
     """Write the recording; returns its number of events."""
-    events = _events()
+    events = _events(meter)
     lines = [RecordingHeader(started=T0, boards=[]).model_dump_json()]
     lines += [e.model_dump_json() for e in events]
     lines.append(RecordingEnd(events=len(events), stopped=T0 + SECONDS + 5).model_dump_json())

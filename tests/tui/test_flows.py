@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from textual.widgets import DataTable, Input, OptionList, SelectionList, Sparkline
 
 from fleet.connect import memory_connector
 from fleet.sim.farm import FarmConfig, SimFarm
 from fleet.sim.virtual_board import LinkConfig
+from fleet.telemetry.events import EnergyEvent, TraceEvent
 from fleet.tui.screens.board import BoardScreen
 from fleet.tui.screens.deploy import DeployScreen
 from fleet.tui.screens.fleet import ReplayScreen
@@ -16,6 +19,7 @@ from fleet.tui.screens.prompt import PathPrompt
 from fleet.tui.table_model import INDEX
 from fleet.tui.widgets.fleet_table import FleetTable
 from fleet.tui.widgets.log_pane import LogPane
+from fleet.tui.widgets.power_trace import PowerTraceView
 from tests.tui.conftest import by_profile, demo_app, fleet_screen, settled, text_of, wait_for
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(180)]
@@ -81,6 +85,36 @@ async def test_detail_screen_charts_outputs_latency_and_power():
         assert detail.query_one("#recent", DataTable).row_count > 0
         await pilot.press("escape")
         assert not isinstance(app.screen, BoardScreen)
+
+
+async def test_detail_screen_traces_current_and_energy_from_the_managers_events():
+    """The board's modelled POWER draws its trace until a meter's trace and energy events,
+    published through the manager as a meter session does, take over; the screen names
+    the meter and writes each window's µJ."""
+    async with demo_app() as (app, session, pilot):
+        screen = await settled(app, pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen), what="the detail screen")
+        detail = app.screen
+        view = detail.query_one(PowerTraceView)
+        await wait_for(pilot, lambda: "current from modelled" in text_of(view), what="the board's own trace")
+        assert "latency windows, no per-inference energy" in text_of(view)
+        board = session.manager.boards[detail.uid]
+        meter = "meter:ppk2 C3A1F0E2"
+        for k in range(3):  # 3 x 20 buckets of 2 ms, one 444 µs inference in each
+            highs = (2000.0,) * 10 + (6000.0,) + (2000.0,) * 9
+            session.manager.publish(TraceEvent(
+                board=board.name, uid=board.uid, host_time=time.time(), device_time_us=k * 40_000, bucket_us=2000.0,
+                min_ua=(2000.0,) * 20, max_ua=highs, windows=((k * 40_000 + 20_100.0, k * 40_000 + 20_544.0, 8.791),),
+                source=meter))  # fmt: skip
+        session.manager.publish(EnergyEvent(
+            board=board.name, uid=board.uid, host_time=time.time(), device_time_us=1, inference_count=1,
+            energy_uj=8.791, duration_us=444.0, power_mw=19.8, method="marker", source=meter))  # fmt: skip
+        await wait_for(pilot, lambda: f"current from {meter}" in text_of(view), what="the meter's trace")
+        shown = text_of(view)
+        assert "marker windows" in shown and "8.79" in shown
+        assert "µJ/inference: last 8.791, mean 8.791 over the last 3" in shown
+        assert screen.feed.histories.get(detail.uid).trace.columns(60)[-10].windows  # the third inference
 
 
 async def test_deploy_with_a_canary_and_a_health_check_rollback():

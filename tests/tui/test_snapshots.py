@@ -68,6 +68,21 @@ def test_board_detail_screen(app, snap_compare):
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
+def test_board_detail_screen_with_a_meter(tmp_path, snap_compare):
+    """The Nano fed by a PPK2: its current trace at 2 ms, inference windows shaded, each
+    window's µJ under it, the meter named."""
+    path = tmp_path / "metered.fleetrec"
+    write_fixed_recording(path, meter=True)
+    metered = FleetApp(replay=ReplaySource(open_recording(path), speed=None), replay_path=SHOWN_AS)
+
+    async def run_before(pilot) -> None:  # noqa: ANN001
+        screen = await _played(pilot)
+        await pilot.app.push_screen(BoardScreen(screen.feed, BOARDS[1][1]))
+        await pilot.pause(0.3)
+
+    assert snap_compare(metered, terminal_size=SIZE, run_before=run_before)
+
+
 def test_deploy_dialog(app, snap_compare):
     async def run_before(pilot) -> None:  # noqa: ANN001
         screen = await _played(pilot)

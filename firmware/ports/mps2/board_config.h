@@ -17,5 +17,7 @@
 #define BOARD_SLOT_BYTES (1024u * 1024u)
 #define BOARD_UID_BYTES 6u
 #define BOARD_POWER {3300, 8000, 25000} /* an M4F at ~60 MHz: a few mA idle, tens running */
+/* The simulated current sensor (sim_ina): its driver configuration, 0.1 ohm shunt at 0x40. */
+#define BOARD_SENSOR {FW_INA226, 0x40, 100000, 100000, 0}
 
 #endif

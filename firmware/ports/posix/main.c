@@ -2,13 +2,15 @@
  * host opens /dev/pts/N with pyserial exactly as it opens a board's /dev/ttyACM0.
  *
  *   fleet-fw-posix --state DIR [--uid HEX] [--kind NAME] [--slot-bytes N]
- *                  [--arena-bytes N] [--period-ms N] [--cpu-hz N]
+ *                  [--arena-bytes N] [--period-ms N] [--cpu-hz N] [--sensor ina219|ina226]
  *
  * Prints "PTY /dev/pts/N" on stdout once the port is ready. The board powers on when the
  * host first writes to it, as a USB board powers on when plugged in: a host opening the
  * port flushes its input (pyserial does), so an earlier BOOT event would be lost. Slots
  * persist in DIR; the inference runner is TFLM (`make posix`) or the int8 reference runner
- * (`make posix-ref`), see port_runner.h; power is modelled. */
+ * (`make posix-ref`), see port_runner.h. Power is modelled, or with --sensor measured by the
+ * INA219/INA226 driver from a simulated part on the I2C HAL (ports/common/sim_ina.h) that
+ * the inference marker and the power model feed: 1 ohm shunt at 0x40, 30 mA full scale. */
 #define _GNU_SOURCE /* posix_openpt, ptsname, cfmakeraw */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,7 @@
 #include "fw_version.h"
 #include "model_power.h"
 #include "port_runner.h"
+#include "sim_ina.h"
 
 #define MAX_PAYLOAD 1024u
 
@@ -103,7 +106,7 @@ static void usage(const char *prog)
 {
     fprintf(stderr,
             "usage: %s --state DIR [--uid HEX] [--kind NAME] [--slot-bytes N] [--arena-bytes N]\n"
-            "          [--period-ms N] [--cpu-hz N]\n",
+            "          [--period-ms N] [--cpu-hz N] [--sensor ina219|ina226]\n",
             prog);
     exit(2);
 }
@@ -114,9 +117,10 @@ int main(int argc, char **argv)
         {"state", required_argument, 0, 's'},      {"uid", required_argument, 0, 'u'},
         {"kind", required_argument, 0, 'k'},       {"slot-bytes", required_argument, 0, 'b'},
         {"arena-bytes", required_argument, 0, 'a'}, {"period-ms", required_argument, 0, 'p'},
-        {"cpu-hz", required_argument, 0, 'c'},     {0, 0, 0, 0},
+        {"cpu-hz", required_argument, 0, 'c'},     {"sensor", required_argument, 0, 'S'},
+        {0, 0, 0, 0},
     };
-    const char *state = NULL, *uid_hex = NULL, *kind = "posix";
+    const char *state = NULL, *uid_hex = NULL, *kind = "posix", *sensor = NULL;
     unsigned long slot_bytes = 262144, arena_bytes = 65536, period_ms = 10, cpu_hz = 0;
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -128,10 +132,12 @@ int main(int argc, char **argv)
         case 'a': arena_bytes = strtoul(optarg, NULL, 0); break;
         case 'p': period_ms = strtoul(optarg, NULL, 0); break;
         case 'c': cpu_hz = strtoul(optarg, NULL, 0); break;
+        case 'S': sensor = optarg; break;
         default: usage(argv[0]);
         }
     }
-    if (!state || slot_bytes == 0 || slot_bytes > (64u << 20) || period_ms == 0)
+    if (!state || slot_bytes == 0 || slot_bytes > (64u << 20) || period_ms == 0 ||
+        (sensor && strcmp(sensor, "ina219") && strcmp(sensor, "ina226")))
         usage(argv[0]);
 
     uint8_t uid[FW_MAX_UID];
@@ -174,6 +180,18 @@ int main(int argc, char **argv)
     hal.store = file_store_iface(&store);
     hal.power = model_power_meter(&power);
     hal.runner = port_runner_make(arena, (uint32_t)arena_bytes);
+    static sim_ina part;
+    static fw_i2c i2c;
+    static fw_ina ina;
+    if (sensor) {
+        fw_ina_chip chip = strcmp(sensor, "ina219") ? FW_INA226 : FW_INA219;
+        const fw_ina_config ina_cfg = {chip, 0x40, 1000000, 30000, 0};
+        sim_ina_init(&part, chip, 0x40, 1000000, &power, &hal.clock);
+        i2c = sim_ina_bus(&part);
+        fw_ina_init(&ina, &i2c, &ina_cfg);
+        hal.sensor = fw_ina_sensor(&ina);
+        hal.marker = sim_ina_marker(&part);
+    }
     const fw_config cfg = {uid, uid_len, kind, FLEET_FW_VERSION, (uint32_t)cpu_hz, MAX_PAYLOAD,
                            4096, (uint32_t)(period_ms * 1000u), 10};
     static fw_device dev;

@@ -12,5 +12,7 @@
 #define BOARD_SLOT_BYTES 12288u    /* hello_world is 2.7 KB */
 #define BOARD_UID_BYTES 6u
 #define BOARD_POWER {3300, 30000, 45000} /* an LM3S6965 at 50 MHz draws tens of mA */
+/* The simulated current sensor (sim_ina): its driver configuration, 0.1 ohm shunt at 0x40. */
+#define BOARD_SENSOR {FW_INA219, 0x40, 100000, 100000, 0}
 
 #endif

@@ -2,8 +2,8 @@
 # the shared Cortex-M code in ports/cortex_m, with the reference runner.
 ARM_CC ?= arm-none-eabi-gcc
 CORTEX_M_SRC := ports/cortex_m/main.c ports/cortex_m/startup.c ports/cortex_m/clock_systick.c \
-                ports/cortex_m/ram_store.c ports/cortex_m/rx_ring.c ports/common/model_power.c $(CORE)
-CORTEX_M_DEPS := $(wildcard core/*.h runner/*.h ports/cortex_m/* ports/common/*.h)
+                ports/cortex_m/ram_store.c ports/cortex_m/rx_ring.c $(SIM_SENSOR) $(DRIVERS) $(CORE)
+CORTEX_M_DEPS := $(wildcard core/*.h runner/*.h drivers/*.h ports/cortex_m/* ports/common/*.h)
 QEMU_SRC := $(CORTEX_M_SRC) $(RUNNER) $(wildcard ports/qemu/*.c)
 QEMU_CFLAGS := -mcpu=cortex-m3 -mthumb -Os -g -std=c99 -ffunction-sections -fdata-sections $(WARN) \
                $(INC) -Iports/common -Iports/qemu -Iports/cortex_m

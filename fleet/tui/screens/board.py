@@ -1,4 +1,5 @@
-"""A board's detail screen: info, live charts of its outputs, latency and power, recent results."""
+"""A board's detail screen: info, live charts of its outputs, latency and power, its current trace
+with inference windows and their energy, recent results."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fleet.tui.feed import Feed
 from fleet.tui.history import BoardHistory
 from fleet.tui.widgets.board_info import BoardInfo
 from fleet.tui.widgets.charts import TimeChart
+from fleet.tui.widgets.power_trace import PowerTraceView
 
 REFRESH_S = 0.25
 RECENT_ROWS = 12
@@ -38,6 +40,7 @@ class BoardScreen(Screen):
                 yield Label("latency and power", classes="section")
                 yield TimeChart("latency", "ms", digits=2, id="latency-chart")
                 yield TimeChart("power", "mW", digits=1, id="power-chart")
+                yield PowerTraceView(id="trace")
                 yield Label("recent results", classes="section")
                 yield DataTable(id="recent", cursor_type="none", zebra_stripes=True)
         yield Footer()
@@ -71,6 +74,7 @@ class BoardScreen(Screen):
         latency.draw(history, history.latency_ms, self._width(latency))
         power = self.query_one("#power-chart", TimeChart)
         power.draw(history, history.power_mw, self._width(power))
+        self.query_one(PowerTraceView).draw(history.trace)
         self._recent(history)
 
     @staticmethod

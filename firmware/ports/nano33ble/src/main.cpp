@@ -5,6 +5,7 @@
  *   clock     micros(), extended to 64 bits
  *   slots     internal flash (flash_store.cpp)
  *   power     modelled from the nano33ble profile (the board has no current sensor)
+ *   marker    D2 high during each inference, for a meter's logic input (docs/power.md)
  *   runner    TensorFlow Lite Micro, CMSIS-NN kernels (runner/tflm, shared with the
  *             POSIX port)
  *   uid       the nRF52840's factory DEVICEID */
@@ -22,6 +23,7 @@ namespace {
 
 const uint16_t kMaxPayload = 1024;
 const uint32_t kArenaBytes = 184320u; /* the nano33ble profile's arena */
+const uint8_t kMarkerPin = D2;
 
 alignas(16) uint8_t g_arena[kArenaBytes];
 uint8_t g_rx[FW_RX_BUF_SIZE(kMaxPayload)];
@@ -33,6 +35,8 @@ fw_config g_cfg;
 fw_device g_dev;
 
 void uart_write(void *, const uint8_t *p, size_t n) { Serial.write(p, n); }
+
+void marker_set(void *, int high) { digitalWrite(kMarkerPin, high ? HIGH : LOW); }
 
 /* micros() wraps every 71 minutes; the protocol's clock is 64-bit and monotonic. */
 uint64_t now_us(void *)
@@ -75,6 +79,9 @@ void setup()
     g_hal.store = flash_store_open();
     g_hal.power = model_power_meter(&g_power);
     g_hal.runner = fw_tflm_runner_make(g_arena, kArenaBytes);
+    pinMode(kMarkerPin, OUTPUT);
+    digitalWrite(kMarkerPin, LOW);
+    g_hal.marker.set = marker_set;
     fw_device_init(&g_dev, &g_cfg, &g_hal, g_rx, g_tx);
     fw_device_boot(&g_dev, boot_reason());
 }

@@ -1,0 +1,107 @@
+"""The LPM01A's D7 timestamp lines lock its clock to the board's (fleet.meters.edge_clock),
+so timestamp windows land on the inference even when the host's mapping is far off."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from fleet.meters.activity import Activity
+from fleet.meters.edge_clock import EdgeClock
+from fleet.meters.energy import EnergyReducer, ResultMark
+from fleet.meters.lpm01a_driver import Lpm01aDriver
+from fleet.meters.lpm01a_emulator import Lpm01aDevice
+from fleet.sim.clock import FakeClock
+from fleet.sim.power import PowerModel
+
+MODEL = PowerModel(idle_mw=6.6, active_mw=19.8, voltage_mv=3300)
+T0 = 7_000_000  # clock time the meter starts acquiring
+BOARD_BOOT = 2_000_000  # board time = clock - BOARD_BOOT
+OFFSET = BOARD_BOOT - T0  # meter time - board time
+
+
+def test_pairs_narrow_the_offset_to_the_sample_period():
+    clock = EdgeClock(sample_us=100.0)
+    true = 123_456.7
+    for k in range(40):
+        device = 1_000 + k * 20_013  # the sub-millisecond phase moves from edge to edge
+        fall = device + true + (k * 37 % 100)  # the meter sees it up to one sample late
+        clock.add_result(device, device + true + 6_000)  # the host's estimate: 6 ms off
+        clock.add_edge(math.floor(fall / 1000) * 1000)
+        assert clock.locked
+        assert abs(clock.offset_us - true) <= clock.error_us
+    assert clock.error_us <= 100.0
+    assert clock.unmatched_edges == clock.unmatched_results == 0
+
+
+def test_edges_and_results_without_a_partner_are_counted():
+    clock = EdgeClock(sample_us=100.0)
+    for k in range(10):
+        clock.add_result(k * 20_000, k * 20_000 + 300)
+        clock.add_edge(k * 20_000)
+    clock.add_edge(205_000)  # a glitch on the line: no result
+    clock.add_result(220_000, 220_300)
+    clock.add_edge(220_000)
+    clock.add_result(240_000, 240_300)  # its edge is lost
+    clock.add_result(260_000, 260_300)
+    clock.add_edge(260_000)
+    assert clock.unmatched_edges == 1 and clock.unmatched_results == 1
+    assert abs(clock.offset_us) <= clock.error_us <= 550
+
+
+class DeviceTransport:
+    """The emulator on a fake clock as the driver's transport: each read advances 5 ms."""
+
+    def __init__(self, device: Lpm01aDevice, clock: FakeClock) -> None:
+        self.device, self.clock, self.pending = device, clock, b""
+
+    async def write(self, data: bytes) -> None:
+        self.pending += self.device.receive(data)
+
+    async def read(self) -> bytes:
+        if self.pending:
+            out, self.pending = self.pending, b""
+            return out
+        self.clock.advance(5_000)
+        return self.device.collect()
+
+
+@pytest.mark.asyncio
+async def test_the_driver_locks_the_board_clock_from_the_emulators_timestamp_lines():
+    clock = FakeClock(T0)
+    latency = 3_000
+    # Every 20.037 ms: the edges fall at sub-millisecond phases all over a millisecond.
+    spans = [(T0 + 10_000 + k * 20_037, T0 + 10_000 + k * 20_037 + latency) for k in range(40)]
+    activity = Activity(MODEL)
+    for span in spans:
+        activity.add_span(*span)
+    driver = Lpm01aDriver(DeviceTransport(Lpm01aDevice(activity, clock), clock), "LPM42", freq="10k")
+    await driver.start()
+    aligned, mapped = EnergyReducer("timestamp"), EnergyReducer("timestamp")
+    out_aligned, out_mapped = [], []
+    for n, (_, end) in enumerate(spans):
+        while clock.now_us() < end + 2_000:
+            chunk = await driver.read()
+            out_aligned += aligned.feed_samples(chunk.t0_us, chunk.period_us, chunk.current_a, 3.3)
+            out_mapped += mapped.feed_samples(chunk.t0_us, chunk.period_us, chunk.current_a, 3.3)
+        device = end - BOARD_BOOT
+        host_estimate = end - T0 + 1_500  # the host's mapping: 1.5 ms late (half the inference)
+        driver.device_clock.add_result(device, host_estimate)
+        meter_end = driver.device_clock.to_meter(device)
+        out_aligned += aligned.feed_result(ResultMark(n + 1, device, latency, meter_end or host_estimate))
+        out_mapped += mapped.feed_result(ResultMark(n + 1, device, latency, host_estimate))
+    for _ in range(10):
+        chunk = await driver.read()
+        out_aligned += aligned.feed_samples(chunk.t0_us, chunk.period_us, chunk.current_a, 3.3)
+        out_mapped += mapped.feed_samples(chunk.t0_us, chunk.period_us, chunk.current_a, 3.3)
+    edges = driver.device_clock
+    assert edges.locked and edges.unmatched_results == 0
+    assert abs(edges.offset_us - OFFSET) <= edges.error_us <= 100.0  # one 10 kHz sample
+    exact = MODEL.active_mw * latency / 1000
+    # docs/power.md: |dE| <= eps * (P_active - P_idle), eps = the offset's error + one sample
+    bound = (edges.error_us + driver.period_us) * (MODEL.active_mw - MODEL.idle_mw) / 1000
+    later = out_aligned[20:]
+    assert len(out_aligned) == 40 and all(abs(e.energy_uj - exact) <= bound for e in later)
+    # The host's mapping alone, 1.5 ms off: half of each window on idle time.
+    assert all(e.energy_uj < 0.8 * exact for e in out_mapped[20:])
