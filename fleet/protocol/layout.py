@@ -66,7 +66,10 @@ def struct_code(t: Scalar | Fixed) -> str:
 class Layout:
     """Encoder and decoder of one table class's payload."""
 
-    __slots__ = ("what", "fields", "names", "head", "head_size", "_n_head", "_fixed", "_readers", "_writers", "_text_rest", "_get", "decode", "encode")
+    __slots__ = (
+        "what", "fields", "names", "head", "head_size", "_n_head", "_fixed", "_readers", "_writers", "_text_rest",
+        "_get", "decode", "encode",
+    )  # fmt: skip
 
     def __init__(self, what: str, fields: tuple[Field, ...]) -> None:
         self.what = what
@@ -130,7 +133,7 @@ class Layout:
     def _check_fixed(self, values: tuple[Any, ...]) -> None:
         for i, name, size in self._fixed:
             if len(values[i]) != size:
-                raise MalformedMessage(f"{self.what}: {name} must be {size} bytes, got {len(values[i])}")
+                wrong_size(self.what, name, size, values[i])
 
     def _compile_encode(self) -> Callable[[object], bytes]:
         """A straight-line encoder for the layouts of every per-inference message (fixed
@@ -140,9 +143,11 @@ class Layout:
         if len(self.names) > self._n_head:
             body += f" + bytes(obj.{self.names[-1]})"
         lines = ["def encode(obj):"]
-        lines += [f"    if len(obj.{self.names[i]}) != {size}: check((obj.{self.names[i]},) * {i + 1})" for i, _, size in self._fixed]
+        for i, name, size in self._fixed:
+            value = f"obj.{self.names[i]}"
+            lines.append(f"    if len({value}) != {size}: wrong_size(what, {name!r}, {size}, {value})")
         lines.append(f"    return {body}")
-        scope = {"pack": pack, "head": self.head, "what": self.what, "check": self._check_fixed}
+        scope = {"pack": pack, "head": self.head, "what": self.what, "wrong_size": wrong_size}
         exec("\n".join(lines), scope)  # noqa: S102 - source built above from field names only
         return scope["encode"]  # type: ignore[no-any-return]
 
@@ -257,6 +262,10 @@ class Reader:
     def done(self) -> None:
         if self.pos != len(self.data):
             raise MalformedMessage(f"{self.what}: {len(self.data) - self.pos} unexpected trailing bytes")
+
+
+def wrong_size(what: str, field: str, size: int, value: bytes) -> None:
+    raise MalformedMessage(f"{what}: {field} must be {size} bytes, got {len(value)}")
 
 
 def pack(st: struct.Struct, what: str, *values: object) -> bytes:
