@@ -10,8 +10,8 @@ and `fleet.error_codes` are the one source of the wire layouts. This writes, che
                                  encode/decode wrappers over the table-driven codec (fw_msg.c)
     firmware/core/fw_layouts.c   the layout tables
 
-    python3 tools/gen_c_codec.py            # write them
-    python3 tools/gen_c_codec.py --check    # exit 1 if the checked-in files are not current
+    .venv/bin/python tools/gen_c_codec.py            # write them
+    .venv/bin/python tools/gen_c_codec.py --check    # exit 1 if the checked-in files are not current
 
 To add a message or a field: edit the class in fleet/protocol/messages/, run this, rebuild.
 """
@@ -107,6 +107,11 @@ def structs() -> list[Struct]:
     return out
 
 
+def generated_structs() -> list[Struct]:
+    """The structs whose C the generator writes (not the hand-written ones)."""
+    return [s for s in structs() if s.cls.__name__ not in HAND_WRITTEN]
+
+
 def c_member(name: str, t: WireType, nested: dict[type, Struct]) -> str:
     if isinstance(t, Scalar):
         return f"{C_SCALAR[t.code]} {name};"
@@ -179,15 +184,13 @@ def proto_h() -> str:
 
 
 def layouts_h() -> str:
-    all_structs = structs()
+    all_structs = generated_structs()
     nested = {s.cls: s for s in all_structs}
     lines = [
         BANNER, "/* Included by fw_msg.h, after the types and the codec it uses. */",
         "#ifndef FW_LAYOUTS_H", "#define FW_LAYOUTS_H", "",
     ]  # fmt: skip
     for s in all_structs:
-        if s.cls.__name__ in HAND_WRITTEN:
-            continue
         fields = s.cls.WIRE.fields
         lines.append(f"typedef struct {{ /* {s.cls.__name__} */")
         lines += [f"    {c_member(name, t, nested)}" for name, t in fields]
@@ -212,13 +215,11 @@ def layouts_h() -> str:
 
 
 def layouts_c() -> str:
-    all_structs = structs()
+    all_structs = generated_structs()
     nested = {s.cls: s for s in all_structs}
     nests: list[tuple[Struct, int]] = []
     body: list[str] = []
     for s in all_structs:
-        if s.cls.__name__ in HAND_WRITTEN:
-            continue
         fields = s.cls.WIRE.fields
         body.append(f"const fw_field fw_layout_{s.short}[] = {{")
         body += [f"    {{(uint8_t)offsetof({s.name}, {name}), {c_kind(t, nests, nested)}}}," for name, t in fields]
@@ -251,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             path.write_text(text)
     if stale:
-        print(f"stale: {', '.join(stale)}; run python3 tools/gen_c_codec.py", file=sys.stderr)
+        print(f"stale: {', '.join(stale)}; run .venv/bin/python tools/gen_c_codec.py", file=sys.stderr)
         return 1
     return 0
 

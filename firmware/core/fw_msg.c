@@ -47,81 +47,60 @@ static void store(uint8_t *v, uint64_t x, unsigned n)
     }
 }
 
-static void put_fields(fw_cur *c, const fw_field *f, const uint8_t *m)
+/* One walk over a layout table for both directions: `put` appends the struct's fields at
+ * the cursor, otherwise they are read from it into the struct. */
+static void walk(fw_cur *c, const fw_field *f, uint8_t *m, int put)
 {
     for (; f->kind != FW_F_END; f++) {
-        const uint8_t *v = m + f->offset;
-        unsigned arg = (f->kind & 31u) + 1;
-        switch (f->kind >> 5) {
-        case FW_F_UINT: {
+        uint8_t *v = m + f->offset;
+        unsigned arg = (f->kind & 31u) + 1, type = f->kind >> 5;
+        if (type == FW_F_UINT) {
+            if (!put) {
+                store(v, arg == 8 ? fw_get_u64(c) : fw_get_le(c, arg), arg);
+                continue;
+            }
             uint64_t x = load(v, arg);
             fw_put_le(c, (uint32_t)x, arg < 4 ? arg : 4);
             if (arg == 8)
                 fw_put_le(c, (uint32_t)(x >> 32), 4);
-            break;
-        }
-        case FW_F_BYTES:
-            fw_put_bytes(c, v, arg);
-            break;
-        case FW_F_STR8:
-        case FW_F_BYTES8:
-            fw_put_str8(c, v[0], v + 1);
-            break;
-        case FW_F_REST: {
-            const fw_blob *b = (const fw_blob *)(const void *)v;
-            fw_put_bytes(c, b->data, b->len);
-            break;
-        }
-        default: {
-            const fw_nested *nest = &fw_nested_layouts[arg - 1];
-            for (uint8_t i = 0; i < nest->count; i++)
-                put_fields(c, nest->layout, v + i * nest->size);
-            break;
-        }
-        }
-    }
-}
-
-static void get_fields(fw_cur *c, const fw_field *f, uint8_t *m)
-{
-    for (; f->kind != FW_F_END; f++) {
-        uint8_t *v = m + f->offset;
-        unsigned arg = (f->kind & 31u) + 1;
-        switch (f->kind >> 5) {
-        case FW_F_UINT:
-            store(v, arg == 8 ? fw_get_u64(c) : fw_get_le(c, arg), arg);
-            break;
-        case FW_F_BYTES:
-            fw_get_bytes(c, v, arg);
-            break;
-        case FW_F_STR8:
-        case FW_F_BYTES8:
-            fw_get_str8(c, v, v + 1, (uint8_t)arg, (f->kind >> 5) == FW_F_STR8);
-            break;
-        case FW_F_REST: {
+        } else if (type == FW_F_BYTES) {
+            if (put)
+                fw_put_bytes(c, v, arg);
+            else
+                fw_get_bytes(c, v, arg);
+        } else if (type == FW_F_STR8 || type == FW_F_BYTES8) {
+            if (put)
+                fw_put_str8(c, v[0], v + 1);
+            else
+                fw_get_str8(c, v, v + 1, (uint8_t)arg, type == FW_F_STR8);
+        } else if (type == FW_F_REST) {
             fw_blob *b = (fw_blob *)(void *)v;
-            b->data = c->p + c->pos;
-            b->len = c->cap - c->pos;
-            c->pos = c->cap;
-            break;
-        }
-        default: {
+            if (put) {
+                fw_put_bytes(c, b->data, b->len);
+            } else {
+                b->data = c->p + c->pos;
+                b->len = c->cap - c->pos;
+                c->pos = c->cap;
+            }
+        } else {
             const fw_nested *nest = &fw_nested_layouts[arg - 1];
             for (uint8_t i = 0; i < nest->count; i++)
-                get_fields(c, nest->layout, v + i * nest->size);
-            break;
-        }
+                walk(c, nest->layout, v + i * nest->size, put);
         }
     }
 }
 
-void fw_msg_encode(fw_cur *c, const fw_field *layout, const void *msg) { put_fields(c, layout, (const uint8_t *)msg); }
+void fw_msg_encode(fw_cur *c, const fw_field *layout, const void *msg)
+{
+    /* Encoding never writes through `msg`; the cast only shares the walk. */
+    walk(c, layout, (uint8_t *)(uintptr_t)msg, 1);
+}
 
 fw_err fw_msg_decode(const uint8_t *p, size_t n, const fw_field *layout, void *msg)
 {
     /* A reader never writes through the cursor; the cast only shares the type. */
     fw_cur c = fw_cur_make((uint8_t *)(uintptr_t)p, n);
-    get_fields(&c, layout, (uint8_t *)msg);
+    walk(&c, layout, (uint8_t *)msg, 0);
     return fw_cur_done(&c) ? FW_OK : FW_E_BAD_PAYLOAD;
 }
 

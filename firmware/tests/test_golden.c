@@ -124,24 +124,16 @@ static int decode_encode(const char *cls, const uint8_t *p, size_t n, fw_cur *c)
         num("streams", m.streams), num("log_level", m.log_level), num("result_interval_ms", m.result_interval_ms);
         num("power_interval_ms", m.power_interval_ms), num("top_k", m.top_k);
         fw_enc_stream_config(c, &m);
-    } else if (!strcmp(cls, "Reboot")) {
-        fw_reboot m;
-        if (fw_dec_reboot(p, n, &m) != FW_OK)
-            return 0;
-        num("mode", m.mode);
-        fw_enc_reboot(c, &m);
-    } else if (!strcmp(cls, "ModelCommit")) {
+    } else if (!strcmp(cls, "Reboot") || !strcmp(cls, "ModelCommit") || !strcmp(cls, "ModelConfirm")) {
+        /* One u8 each: every one of the three tables reads into the same shape. */
+        const fw_field *layout = cls[0] == 'R'                  ? fw_layout_reboot
+                                 : !strcmp(cls, "ModelCommit") ? fw_layout_model_commit
+                                                               : fw_layout_model_confirm;
         fw_model_commit m;
-        if (fw_dec_model_commit(p, n, &m) != FW_OK)
+        if (fw_msg_decode(p, n, layout, &m) != FW_OK)
             return 0;
-        num("slot", m.slot);
-        fw_enc_model_commit(c, &m);
-    } else if (!strcmp(cls, "ModelConfirm")) {
-        fw_model_confirm m;
-        if (fw_dec_model_confirm(p, n, &m) != FW_OK)
-            return 0;
-        num("slot", m.slot);
-        fw_enc_model_confirm(c, &m);
+        num(cls[0] == 'R' ? "mode" : "slot", m.slot);
+        fw_msg_encode(c, layout, &m);
     } else if (!strcmp(cls, "RebootAck") || !strcmp(cls, "ModelRollback") || !strcmp(cls, "Runtime")) {
         return n == 0;
     } else if (!strcmp(cls, "RuntimeInfo")) {
