@@ -6,7 +6,7 @@ STREAM_CONFIG, REBOOT), `runtime` (RUNTIME), `upload` (model upload and slots), 
 is declared with its wire type (`fleet.protocol.wire`); that table is the one source of
 the layouts: the Python codec is compiled from it (`fleet.protocol.layout`) and the
 firmware's C structs, layout tables and enumerations are generated from it
-(`python3 tools/gen_c_codec.py`; a test fails when the checked-in C drifts).
+(`tools/gen_c_codec.py`; a test fails when the checked-in C drifts).
 
 Layouts are little-endian fixed fields followed by length-prefixed strings (`str8`: u8
 length + UTF-8) and at most one trailing variable field that runs to the end of the
