@@ -35,8 +35,11 @@ static void put_str(fw_str *dst, const char *src)
     memcpy(dst->s, src, dst->len);
 }
 
-fw_cur fw_device_payload(fw_device *d)
+/* Payload area of the transmit buffer and its capacity for the current host (the
+ * device's side of the streams' event sink, as `ctx`). */
+static fw_cur payload(void *ctx)
 {
+    const fw_device *d = ctx;
     uint16_t cap = d->cfg->max_payload < d->host_max ? d->cfg->max_payload : d->host_max;
     return fw_cur_make(d->tx + FW_HDR_SIZE, cap);
 }
@@ -46,22 +49,13 @@ static void send(fw_device *d, uint8_t type, uint8_t flags, uint16_t seq, const 
     fw_frame_send(d->tx, type, flags, seq, (uint16_t)c->pos, d->hal->uart.write, d->hal->uart.ctx);
 }
 
-void fw_device_send_event(fw_device *d, uint8_t type, const fw_cur *payload)
+/* Frame and send an event whose payload was written through payload(). */
+static void send_event(void *ctx, uint8_t type, const fw_cur *c)
 {
-    if (payload->bad)
+    fw_device *d = ctx;
+    if (c->bad)
         return; /* an event that does not fit the host's limit is not sent */
-    send(d, type, 0, d->event_seq++, payload);
-}
-
-void fw_device_log(fw_device *d, uint8_t level, const char *text)
-{
-    const fw_stream_config *cfg = &d->streams.cfg;
-    if (!(cfg->streams & FW_STREAM_LOG) || level < cfg->log_level)
-        return;
-    fw_log m = {d->hal->clock.now_us(d->hal->clock.ctx), level, {(const uint8_t *)text, strlen(text)}};
-    fw_cur c = fw_device_payload(d);
-    fw_enc_log(&c, &m);
-    fw_device_send_event(d, FW_T_LOG, &c);
+    send(d, type, 0, d->event_seq++, c);
 }
 
 void fw_device_init(fw_device *d, const fw_config *cfg, const fw_hal *hal, uint8_t *rx_buf, uint8_t *tx_buf)
@@ -72,17 +66,18 @@ void fw_device_init(fw_device *d, const fw_config *cfg, const fw_hal *hal, uint8
     d->tx = tx_buf;
     d->host_max = cfg->max_payload; /* until a HELLO says otherwise */
     fw_rx_init(&d->rx, rx_buf, cfg->max_payload);
-    fw_streams_init(&d->streams, hal->clock.now_us(hal->clock.ctx));
-    fw_streams_start_sensor(&d->streams, &hal->sensor);
+    fw_event_sink sink = {d, payload, send_event};
+    fw_streams_init(&d->streams, hal, cfg->infer_period_us, sink);
+    fw_streams_start_sensor(&d->streams);
 }
 
 void fw_device_boot(fw_device *d, uint8_t reason)
 {
     fw_slots_boot(&d->slots, &d->hal->store, &d->hal->runner);
     fw_boot m = {reason, d->slots.p.boot_count};
-    fw_cur c = fw_device_payload(d);
+    fw_cur c = payload(d);
     fw_enc_boot(&c, &m);
-    fw_device_send_event(d, FW_T_BOOT, &c);
+    send_event(d, FW_T_BOOT, &c);
 }
 
 static FW_NOINLINE void encode_info(fw_device *d, fw_cur *c)
@@ -97,8 +92,8 @@ static FW_NOINLINE void encode_info(fw_device *d, fw_cur *c)
     m.arena_bytes = d->hal->runner.arena_bytes;
     m.slot_bytes = d->hal->store.slot_bytes;
     m.cpu_hz = d->cfg->cpu_hz;
-    m.uid_len = d->cfg->uid_len > FW_MAX_UID ? FW_MAX_UID : d->cfg->uid_len;
-    memcpy(m.uid, d->cfg->uid, m.uid_len);
+    m.uid.len = d->cfg->uid_len > FW_MAX_UID ? FW_MAX_UID : d->cfg->uid_len;
+    memcpy(m.uid.s, d->cfg->uid, m.uid.len);
     put_str(&m.board_kind, d->cfg->board_kind);
     put_str(&m.firmware_version, d->cfg->firmware_version);
     for (uint8_t i = 0; i < FW_SLOTS; i++)
@@ -128,17 +123,19 @@ static fw_err dispatch(fw_device *d, const fw_frame *f, fw_cur *c, uint32_t *det
         fw_model_begin begin;
         fw_model_chunk chunk;
         fw_model_activate act;
-        uint8_t u8;
+        fw_reboot reboot;
+        fw_model_commit commit;
+        fw_model_confirm confirm;
     } m;
     fw_err e;
     uint32_t value;
 
     switch (f->type) {
     case FW_T_HELLO:
-        if (!fw_dec_hello(p, n, &m.hello))
-            return FW_E_BAD_PAYLOAD;
+        if ((e = fw_dec_hello(p, n, &m.hello)) != FW_OK)
+            return e;
         d->host_max = m.hello.host_max_payload;
-        *c = fw_device_payload(d);
+        *c = payload(d);
         encode_info(d, c);
         return FW_OK;
     case FW_T_PING: {
@@ -147,13 +144,13 @@ static fw_err dispatch(fw_device *d, const fw_frame *f, fw_cur *c, uint32_t *det
         return c->bad ? FW_E_BAD_PAYLOAD : FW_OK; /* more than max_payload - 8 to echo */
     }
     case FW_T_STREAM_CONFIG:
-        if (!fw_dec_stream_config(p, n, &m.sc))
-            return FW_E_BAD_PAYLOAD;
+        if ((e = fw_dec_stream_config(p, n, &m.sc)) != FW_OK)
+            return e;
         fw_streams_configure(&d->streams, &m.sc, k_caps, d->cfg->min_power_interval_ms);
         fw_enc_stream_config(c, &m.sc);
         return FW_OK;
     case FW_T_REBOOT:
-        if (!fw_dec_u8(p, n, &m.u8) || m.u8 != 0)
+        if (fw_dec_reboot(p, n, &m.reboot) != FW_OK || m.reboot.mode != 0)
             return FW_E_BAD_PAYLOAD;
         d->reboot_requested = 1; /* after the (empty) response is sent */
         return FW_OK;
@@ -165,8 +162,8 @@ static fw_err dispatch(fw_device *d, const fw_frame *f, fw_cur *c, uint32_t *det
         fw_enc_runtime(c, d->hal->runner.ops); /* a list too long for the host: INTERNAL */
         return FW_OK;
     case FW_T_MODEL_BEGIN:
-        if (!fw_dec_model_begin(p, n, &m.begin))
-            return FW_E_BAD_PAYLOAD;
+        if ((e = fw_dec_model_begin(p, n, &m.begin)) != FW_OK)
+            return e;
         e = fw_slots_begin(&d->slots, &m.begin, &value);
         if (e == FW_OK) {
             fw_begin_ack ack = {m.begin.slot, value};
@@ -174,31 +171,33 @@ static fw_err dispatch(fw_device *d, const fw_frame *f, fw_cur *c, uint32_t *det
         }
         break;
     case FW_T_MODEL_CHUNK:
-        if (!fw_dec_model_chunk(p, n, &m.chunk) || m.chunk.data.len == 0)
+        if (fw_dec_model_chunk(p, n, &m.chunk) != FW_OK || m.chunk.data.len == 0)
             return FW_E_BAD_PAYLOAD;
         e = fw_slots_chunk(&d->slots, m.chunk.offset, m.chunk.data.data, (uint32_t)m.chunk.data.len, &value);
-        if (e == FW_OK)
-            fw_put_le(c, value, 4); /* MODEL_ACK */
+        if (e == FW_OK) {
+            fw_chunk_ack ack = {value};
+            fw_enc_chunk_ack(c, &ack);
+        }
         break;
     case FW_T_MODEL_COMMIT:
-        if (!fw_dec_u8(p, n, &m.u8))
-            return FW_E_BAD_PAYLOAD;
-        e = fw_slots_commit(&d->slots, m.u8, &value, why);
+        if ((e = fw_dec_model_commit(p, n, &m.commit)) != FW_OK)
+            return e;
+        e = fw_slots_commit(&d->slots, m.commit.slot, &value, why);
         if (e == FW_OK) {
-            fw_commit_ack ack = {m.u8, value};
+            fw_commit_ack ack = {m.commit.slot, value};
             fw_enc_commit_ack(c, &ack);
             *log = "model verified";
         }
         break;
     case FW_T_MODEL_ACTIVATE:
-        if (!fw_dec_model_activate(p, n, &m.act))
-            return FW_E_BAD_PAYLOAD;
+        if ((e = fw_dec_model_activate(p, n, &m.act)) != FW_OK)
+            return e;
         e = fw_slots_activate(&d->slots, m.act.slot, m.act.mode);
         goto status;
     case FW_T_MODEL_CONFIRM:
-        if (!fw_dec_u8(p, n, &m.u8))
-            return FW_E_BAD_PAYLOAD;
-        e = fw_slots_confirm(&d->slots, m.u8);
+        if ((e = fw_dec_model_confirm(p, n, &m.confirm)) != FW_OK)
+            return e;
+        e = fw_slots_confirm(&d->slots, m.confirm.slot);
         goto status;
     case FW_T_MODEL_ROLLBACK:
         if (n != 0)
@@ -223,7 +222,7 @@ static void handle(fw_device *d, const fw_frame *f)
     uint32_t detail = 0;
     char why[FW_WHY_SIZE] = "";
     const char *log = NULL;
-    fw_cur c = fw_device_payload(d);
+    fw_cur c = payload(d);
     fw_err e;
     if (f->version != FW_PROTOCOL_VERSION) {
         e = FW_E_UNSUPPORTED_VERSION;
@@ -243,8 +242,8 @@ static void handle(fw_device *d, const fw_frame *f)
     }
     const char *text = why[0] ? why : k_text[e];
     fw_error_msg err = {(uint16_t)e, detail, {(const uint8_t *)text, strlen(text)}};
-    c = fw_device_payload(d);
-    fw_enc_error(&c, &err);
+    c = payload(d);
+    fw_enc_error_msg(&c, &err);
     send(d, f->type, FW_FLAG_RESPONSE | FW_FLAG_ERROR, f->seq, &c);
     if (e >= FW_E_HASH_MISMATCH && e <= FW_E_ARENA_TOO_SMALL)
         fw_device_log(d, FW_LOG_WARN, text);
@@ -259,4 +258,8 @@ void fw_device_input(fw_device *d, const uint8_t *p, size_t n)
             handle(d, &f);
 }
 
-uint32_t fw_device_poll(fw_device *d) { return fw_streams_poll(d); }
+uint32_t fw_device_poll(fw_device *d)
+{
+    uint8_t running = d->slots.running;
+    return fw_streams_poll(&d->streams, running == FW_NO_SLOT ? NULL : d->slots.p.slot[running].info.sha256);
+}

@@ -45,11 +45,7 @@ uint32_t fw_device_poll(fw_device *d);
  * and boots again with FW_BOOT_REQUESTED. */
 static inline int fw_device_reboot_requested(const fw_device *d) { return d->reboot_requested; }
 
-/* Payload area of the transmit buffer and its capacity for the current host. */
-fw_cur fw_device_payload(fw_device *d);
-/* Frame and send an event whose payload was written through fw_device_payload(). */
-void fw_device_send_event(fw_device *d, uint8_t type, const fw_cur *payload);
 /* A LOG event, if the LOG stream is on and `level` passes its filter. */
-void fw_device_log(fw_device *d, uint8_t level, const char *text);
+static inline void fw_device_log(fw_device *d, uint8_t level, const char *text) { fw_streams_log(&d->streams, level, text); }
 
 #endif

@@ -5,8 +5,8 @@
 #include <stdint.h>
 
 #include "fw_cobs.h"
+#include "fw_proto.h" /* protocol version, flags, message types */
 
-#define FW_PROTOCOL_VERSION 1u
 #define FW_HDR_SIZE 8u
 #define FW_CRC_SIZE 4u
 #define FW_OVERHEAD (FW_HDR_SIZE + FW_CRC_SIZE)
@@ -14,29 +14,6 @@
 #define FW_RX_BUF_SIZE(max_payload) FW_COBS_MAX((max_payload) + FW_OVERHEAD)
 /* Transmit buffer: the body is built in place, then COBS-streamed to the UART. */
 #define FW_TX_BUF_SIZE(max_payload) ((max_payload) + FW_OVERHEAD)
-
-enum {
-    FW_FLAG_RESPONSE = 0x01,
-    FW_FLAG_ERROR = 0x02,
-};
-
-enum {
-    FW_T_HELLO = 0x01,
-    FW_T_PING = 0x02,
-    FW_T_STREAM_CONFIG = 0x03,
-    FW_T_REBOOT = 0x04,
-    FW_T_RUNTIME = 0x05,
-    FW_T_MODEL_BEGIN = 0x10,
-    FW_T_MODEL_CHUNK = 0x11,
-    FW_T_MODEL_COMMIT = 0x12,
-    FW_T_MODEL_ACTIVATE = 0x13,
-    FW_T_MODEL_CONFIRM = 0x14,
-    FW_T_MODEL_ROLLBACK = 0x15,
-    FW_T_INFER_RESULT = 0x20,
-    FW_T_POWER = 0x21,
-    FW_T_LOG = 0x22,
-    FW_T_BOOT = 0x23,
-};
 
 typedef struct {
     uint8_t version;

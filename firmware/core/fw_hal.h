@@ -8,7 +8,6 @@
 #include <stdint.h>
 
 #include "fw_cobs.h"
-#include "fw_error.h"
 #include "fw_msg.h"
 
 /* UART output. Input is pushed by the port with fw_device_input(). A port may drop

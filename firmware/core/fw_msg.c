@@ -2,170 +2,106 @@
 
 #include <string.h>
 
-static fw_cur reader(const uint8_t *p, size_t n)
+/* Struct members are read and written through memcpy at their native width, so the
+ * codec is independent of the host's byte order and alignment. */
+static uint64_t load(const uint8_t *v, unsigned n)
 {
-    /* Readers never write through the cursor; the cast only shares the type. */
-    return fw_cur_make((uint8_t *)(uintptr_t)p, n);
+    uint8_t u8;
+    uint16_t u16;
+    uint32_t u32;
+    uint64_t u64;
+    switch (n) {
+    case 1:
+        memcpy(&u8, v, 1);
+        return u8;
+    case 2:
+        memcpy(&u16, v, 2);
+        return u16;
+    case 4:
+        memcpy(&u32, v, 4);
+        return u32;
+    default:
+        memcpy(&u64, v, 8);
+        return u64;
+    }
 }
 
-int fw_dec_hello(const uint8_t *p, size_t n, fw_hello *m)
+static void store(uint8_t *v, uint64_t x, unsigned n)
 {
-    fw_cur c = reader(p, n);
-    m->host_version = (uint8_t)fw_get_le(&c, 1);
-    m->host_max_payload = (uint16_t)fw_get_le(&c, 2);
-    return fw_cur_done(&c);
+    uint8_t u8 = (uint8_t)x;
+    uint16_t u16 = (uint16_t)x;
+    uint32_t u32 = (uint32_t)x;
+    switch (n) {
+    case 1:
+        memcpy(v, &u8, 1);
+        break;
+    case 2:
+        memcpy(v, &u16, 2);
+        break;
+    case 4:
+        memcpy(v, &u32, 4);
+        break;
+    default:
+        memcpy(v, &x, 8);
+        break;
+    }
 }
 
-int fw_dec_stream_config(const uint8_t *p, size_t n, fw_stream_config *m)
+/* One walk over a layout table for both directions: `put` appends the struct's fields at
+ * the cursor, otherwise they are read from it into the struct. */
+static void walk(fw_cur *c, const fw_field *f, uint8_t *m, int put)
 {
-    fw_cur c = reader(p, n);
-    m->streams = (uint8_t)fw_get_le(&c, 1);
-    m->log_level = (uint8_t)fw_get_le(&c, 1);
-    m->result_interval_ms = (uint16_t)fw_get_le(&c, 2);
-    m->power_interval_ms = (uint16_t)fw_get_le(&c, 2);
-    m->top_k = (uint8_t)fw_get_le(&c, 1);
-    return fw_cur_done(&c);
+    for (; f->kind != FW_F_END; f++) {
+        uint8_t *v = m + f->offset;
+        unsigned arg = (f->kind & 31u) + 1, type = f->kind >> 5;
+        if (type == FW_F_UINT) {
+            if (!put) {
+                store(v, arg == 8 ? fw_get_u64(c) : fw_get_le(c, arg), arg);
+                continue;
+            }
+            uint64_t x = load(v, arg);
+            fw_put_le(c, (uint32_t)x, arg < 4 ? arg : 4);
+            if (arg == 8)
+                fw_put_le(c, (uint32_t)(x >> 32), 4);
+        } else if (type == FW_F_BYTES) {
+            if (put)
+                fw_put_bytes(c, v, arg);
+            else
+                fw_get_bytes(c, v, arg);
+        } else if (type == FW_F_STR8 || type == FW_F_BYTES8) {
+            if (put)
+                fw_put_str8(c, v[0], v + 1);
+            else
+                fw_get_str8(c, v, v + 1, (uint8_t)arg, type == FW_F_STR8);
+        } else if (type == FW_F_REST) {
+            fw_blob *b = (fw_blob *)(void *)v;
+            if (put) {
+                fw_put_bytes(c, b->data, b->len);
+            } else {
+                b->data = c->p + c->pos;
+                b->len = c->cap - c->pos;
+                c->pos = c->cap;
+            }
+        } else {
+            const fw_nested *nest = &fw_nested_layouts[arg - 1];
+            for (uint8_t i = 0; i < nest->count; i++)
+                walk(c, nest->layout, v + i * nest->size, put);
+        }
+    }
 }
 
-int fw_dec_u8(const uint8_t *p, size_t n, uint8_t *v)
+void fw_msg_encode(fw_cur *c, const fw_field *layout, const void *msg)
 {
-    if (n != 1)
-        return 0;
-    *v = p[0];
-    return 1;
+    /* Encoding never writes through `msg`; the cast only shares the walk. */
+    walk(c, layout, (uint8_t *)(uintptr_t)msg, 1);
 }
 
-int fw_dec_model_begin(const uint8_t *p, size_t n, fw_model_begin *m)
+fw_err fw_msg_decode(const uint8_t *p, size_t n, const fw_field *layout, void *msg)
 {
-    fw_cur c = reader(p, n);
-    m->slot = (uint8_t)fw_get_le(&c, 1);
-    m->size = fw_get_le(&c, 4);
-    fw_get_bytes(&c, m->sha256, FW_SHA_SIZE);
-    fw_get_str8(&c, &m->name.len, m->name.s, FW_MAX_NAME, 1);
-    fw_get_str8(&c, &m->version.len, m->version.s, FW_MAX_NAME, 1);
-    return fw_cur_done(&c);
-}
-
-int fw_dec_model_chunk(const uint8_t *p, size_t n, fw_model_chunk *m)
-{
-    fw_cur c = reader(p, n);
-    m->offset = fw_get_le(&c, 4);
-    m->data.data = p + c.pos;
-    m->data.len = n - c.pos;
-    return !c.bad;
-}
-
-int fw_dec_model_activate(const uint8_t *p, size_t n, fw_model_activate *m)
-{
-    fw_cur c = reader(p, n);
-    m->slot = (uint8_t)fw_get_le(&c, 1);
-    m->mode = (uint8_t)fw_get_le(&c, 1);
-    return fw_cur_done(&c);
-}
-
-void fw_enc_slot_info(fw_cur *c, const fw_slot_info *s)
-{
-    fw_put_le(c, s->state, 1);
-    fw_put_le(c, s->size, 4);
-    fw_put_le(c, s->received, 4);
-    fw_put_bytes(c, s->sha256, FW_SHA_SIZE);
-    fw_put_str8(c, s->name.len, s->name.s);
-    fw_put_str8(c, s->version.len, s->version.s);
-}
-
-void fw_enc_info(fw_cur *c, const fw_info *m)
-{
-    fw_put_le(c, m->proto_version, 1);
-    fw_put_le(c, m->active_slot, 1);
-    fw_put_le(c, m->max_payload, 2);
-    fw_put_le(c, m->capabilities, 4);
-    fw_put_le(c, m->rx_window, 4);
-    fw_put_le(c, m->arena_bytes, 4);
-    fw_put_le(c, m->slot_bytes, 4);
-    fw_put_le(c, m->cpu_hz, 4);
-    fw_put_str8(c, m->uid_len, m->uid);
-    fw_put_str8(c, m->board_kind.len, m->board_kind.s);
-    fw_put_str8(c, m->firmware_version.len, m->firmware_version.s);
-    fw_enc_slot_info(c, &m->slots[0]);
-    fw_enc_slot_info(c, &m->slots[1]);
-}
-
-void fw_enc_pong(fw_cur *c, const fw_pong *m)
-{
-    fw_put_u64(c, m->device_time_us);
-    fw_put_bytes(c, m->data.data, m->data.len);
-}
-
-void fw_enc_stream_config(fw_cur *c, const fw_stream_config *m)
-{
-    fw_put_le(c, m->streams, 1);
-    fw_put_le(c, m->log_level, 1);
-    fw_put_le(c, m->result_interval_ms, 2);
-    fw_put_le(c, m->power_interval_ms, 2);
-    fw_put_le(c, m->top_k, 1);
-}
-
-void fw_enc_begin_ack(fw_cur *c, const fw_begin_ack *m)
-{
-    fw_put_le(c, m->slot, 1);
-    fw_put_le(c, m->offset, 4);
-}
-
-void fw_enc_commit_ack(fw_cur *c, const fw_commit_ack *m)
-{
-    fw_put_le(c, m->slot, 1);
-    fw_put_le(c, m->arena_used, 4);
-}
-
-void fw_enc_slot_status(fw_cur *c, const fw_slot_status *m)
-{
-    fw_put_le(c, m->active_slot, 1);
-    fw_enc_slot_info(c, &m->slots[0]);
-    fw_enc_slot_info(c, &m->slots[1]);
-}
-
-void fw_enc_infer_result(fw_cur *c, const fw_infer_result *m)
-{
-    uint32_t scale_bits;
-    memcpy(&scale_bits, &m->scale, 4); /* f32 travels as its IEEE-754 bits */
-    fw_put_u64(c, m->device_time_us);
-    fw_put_le(c, m->latency_us, 4);
-    fw_put_le(c, m->inference_count, 4);
-    fw_put_le(c, m->input_id, 4);
-    fw_put_bytes(c, m->model_prefix, 4);
-    fw_put_le(c, m->dtype, 1);
-    fw_put_le(c, m->format, 1);
-    fw_put_le(c, scale_bits, 4);
-    fw_put_le(c, (uint32_t)m->zero_point, 4);
-    fw_put_bytes(c, m->data.data, m->data.len);
-}
-
-void fw_enc_power(fw_cur *c, const fw_power_sample *m)
-{
-    fw_put_u64(c, m->device_time_us);
-    fw_put_le(c, m->voltage_mv, 2);
-    fw_put_le(c, m->current_ua, 4);
-    fw_put_u64(c, m->energy_uj);
-}
-
-void fw_enc_log(fw_cur *c, const fw_log *m)
-{
-    fw_put_u64(c, m->device_time_us);
-    fw_put_le(c, m->level, 1);
-    fw_put_bytes(c, m->text.data, m->text.len);
-}
-
-void fw_enc_boot(fw_cur *c, const fw_boot *m)
-{
-    fw_put_le(c, m->reason, 1);
-    fw_put_le(c, m->boot_count, 4);
-}
-
-void fw_enc_error(fw_cur *c, const fw_error_msg *m)
-{
-    fw_put_le(c, m->code, 2);
-    fw_put_le(c, m->detail, 4);
-    fw_put_bytes(c, m->text.data, m->text.len);
+    /* A reader never writes through the cursor; the cast only shares the type. */
+    fw_cur c = fw_cur_make((uint8_t *)(uintptr_t)p, n);
+    walk(&c, layout, (uint8_t *)msg, 0);
+    return fw_cur_done(&c) ? FW_OK : FW_E_BAD_PAYLOAD;
 }
 
 /* A C string as str8, `min`..`max` bytes; anything else marks the cursor bad. */

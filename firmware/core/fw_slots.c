@@ -59,7 +59,7 @@ fw_err fw_slots_begin(fw_slots *s, const fw_model_begin *m, uint32_t *value)
     }
     fw_slot_info *info = &s->p.slot[m->slot].info;
     if ((info->state == FW_SLOT_RECEIVING || info->state == FW_SLOT_VALID) && info->size == m->size &&
-        memcmp(info->sha256, m->sha256, FW_SHA_SIZE) == 0) {
+        memcmp(info->sha256, m->sha256, FW_SHA256_SIZE) == 0) {
         s->upload = info->state == FW_SLOT_RECEIVING ? m->slot : FW_NO_SLOT;
         *value = info->received; /* resume: nothing is erased */
         return FW_OK;
@@ -71,7 +71,7 @@ fw_err fw_slots_begin(fw_slots *s, const fw_model_begin *m, uint32_t *value)
         return FW_E_STORAGE;
     info->state = FW_SLOT_RECEIVING;
     info->size = m->size;
-    memcpy(info->sha256, m->sha256, FW_SHA_SIZE);
+    memcpy(info->sha256, m->sha256, FW_SHA256_SIZE);
     info->name = m->name;
     info->version = m->version;
     if (save(s) != 0)
@@ -121,11 +121,11 @@ fw_err fw_slots_commit(fw_slots *s, uint8_t slot, uint32_t *value, char why[FW_W
     }
     const uint8_t *model = s->store->map(s->store->ctx, slot);
     fw_sha256 h;
-    uint8_t digest[FW_SHA_SIZE];
+    uint8_t digest[FW_SHA256_SIZE];
     fw_sha256_init(&h);
     fw_sha256_update(&h, model, meta->info.size);
     fw_sha256_final(&h, digest);
-    if (memcmp(digest, meta->info.sha256, FW_SHA_SIZE) != 0) {
+    if (memcmp(digest, meta->info.sha256, FW_SHA256_SIZE) != 0) {
         memset(meta, 0, sizeof *meta);
         if (s->upload == slot)
             s->upload = FW_NO_SLOT;

@@ -2,21 +2,24 @@
 
 #include <string.h>
 
-#include "fw_device.h"
-
 #define IDLE_WAIT_US 100000u /* nothing scheduled: look again after this long */
-#define RESULT_FIXED 34u     /* INFER_RESULT bytes before the data */
 
-void fw_streams_init(fw_streams *st, uint64_t now_us)
+static uint64_t now_us(const fw_streams *st) { return st->hal->clock.now_us(st->hal->clock.ctx); }
+
+void fw_streams_init(fw_streams *st, const fw_hal *hal, uint32_t infer_period_us, fw_event_sink sink)
 {
     memset(st, 0, sizeof *st); /* after boot every stream is off */
+    st->hal = hal;
+    st->sink = sink;
+    st->infer_period_us = infer_period_us;
     st->cfg.log_level = FW_LOG_INFO;
-    st->next_infer_us = now_us;
-    st->last_energy_us = now_us;
+    st->next_infer_us = now_us(st);
+    st->last_energy_us = st->next_infer_us;
 }
 
-void fw_streams_start_sensor(fw_streams *st, const fw_power_sensor *sensor)
+void fw_streams_start_sensor(fw_streams *st)
 {
+    const fw_power_sensor *sensor = &st->hal->sensor;
     uint32_t us = 0;
     st->sensor_us = 0;
     st->sensor_have = 0;
@@ -26,16 +29,26 @@ void fw_streams_start_sensor(fw_streams *st, const fw_power_sensor *sensor)
     st->next_sensor_us = 0;
 }
 
+void fw_streams_log(fw_streams *st, uint8_t level, const char *text)
+{
+    if (!(st->cfg.streams & FW_STREAM_LOG) || level < st->cfg.log_level)
+        return;
+    fw_log m = {now_us(st), level, {(const uint8_t *)text, strlen(text)}};
+    fw_cur c = st->sink.payload(st->sink.ctx);
+    fw_enc_log(&c, &m);
+    st->sink.send(st->sink.ctx, FW_T_LOG, &c);
+}
+
 void fw_streams_configure(fw_streams *st, fw_stream_config *cfg, uint32_t capabilities, uint16_t min_power_ms)
 {
-    /* POWER no faster than the sensor gives fresh readings. */
-    uint32_t sensor_ms = (st->sensor_us + 999u) / 1000u;
-    if (sensor_ms > min_power_ms)
-        min_power_ms = (uint16_t)(sensor_ms > 0xFFFFu ? 0xFFFFu : sensor_ms);
     /* Stream bits map onto capability bits shifted by one. */
     cfg->streams &= (uint8_t)((capabilities >> 1) & (FW_STREAM_RESULTS | FW_STREAM_POWER | FW_STREAM_LOG));
     if (cfg->log_level > FW_LOG_ERROR)
         cfg->log_level = FW_LOG_ERROR;
+    /* POWER no faster than the sensor gives fresh readings. */
+    uint32_t sensor_ms = (st->sensor_us + 999u) / 1000u;
+    if (sensor_ms > min_power_ms)
+        min_power_ms = (uint16_t)(sensor_ms > 0xFFFFu ? 0xFFFFu : sensor_ms);
     if (cfg->power_interval_ms < min_power_ms)
         cfg->power_interval_ms = min_power_ms;
     if (cfg->top_k > FW_MAX_TOP_K)
@@ -113,18 +126,17 @@ uint32_t fw_topk(const fw_output *out, uint8_t k, uint8_t *dst)
     return written;
 }
 
-static void send_result(fw_device *d, const fw_output *o, uint64_t t1, uint32_t latency)
+static void send_result(fw_streams *st, const uint8_t *model, const fw_output *o, uint64_t t1, uint32_t latency)
 {
-    fw_streams *st = &d->streams;
     fw_infer_result m;
-    fw_cur c = fw_device_payload(d);
-    size_t room = c.cap > RESULT_FIXED ? c.cap - RESULT_FIXED : 0;
+    fw_cur c = st->sink.payload(st->sink.ctx);
+    size_t room = c.cap > FW_INFER_RESULT_HEAD ? c.cap - FW_INFER_RESULT_HEAD : 0;
     uint32_t es = elem_size(o->dtype);
     m.device_time_us = t1;
     m.latency_us = latency;
     m.inference_count = st->inferences;
     m.input_id = st->inferences - 1;
-    memcpy(m.model_prefix, d->slots.p.slot[d->slots.running].info.sha256, 4);
+    memcpy(m.model_prefix, model, FW_MODEL_PREFIX_SIZE);
     m.dtype = o->dtype;
     m.scale = o->scale;
     m.zero_point = o->zero_point;
@@ -133,7 +145,7 @@ static void send_result(fw_device *d, const fw_output *o, uint64_t t1, uint32_t 
         if (k * (2 + es) > room)
             k = (uint32_t)(room / (2 + es));
         m.format = FW_FORMAT_TOPK;
-        m.data.data = c.p + RESULT_FIXED; /* written in place below, after the header fields */
+        m.data.data = c.p + FW_INFER_RESULT_HEAD; /* written in place below, after the header fields */
         m.data.len = 0;
         fw_enc_infer_result(&c, &m);
         c.pos += fw_topk(o, (uint8_t)k, c.p + c.pos);
@@ -147,32 +159,30 @@ static void send_result(fw_device *d, const fw_output *o, uint64_t t1, uint32_t 
         m.data.len = len;
         fw_enc_infer_result(&c, &m);
     }
-    fw_device_send_event(d, FW_T_INFER_RESULT, &c);
+    st->sink.send(st->sink.ctx, FW_T_INFER_RESULT, &c);
 }
 
-static void infer(fw_device *d)
+static void infer(fw_streams *st, const uint8_t *model)
 {
-    fw_streams *st = &d->streams;
-    const fw_runner *r = &d->hal->runner;
-    const fw_clock *clk = &d->hal->clock;
+    const fw_runner *r = &st->hal->runner;
     fw_output out;
-    const fw_marker *mk = &d->hal->marker;
+    const fw_marker *mk = &st->hal->marker;
     if (mk->set)
         mk->set(mk->ctx, 1);
-    uint64_t t0 = clk->now_us(clk->ctx);
+    uint64_t t0 = now_us(st);
     fw_err e = r->invoke(r->ctx, st->inferences, &out);
-    uint64_t t1 = clk->now_us(clk->ctx);
+    uint64_t t1 = now_us(st);
     if (mk->set)
         mk->set(mk->ctx, 0);
     st->inferences++;
     if (e != FW_OK) {
-        fw_device_log(d, FW_LOG_ERROR, "inference failed");
+        fw_streams_log(st, FW_LOG_ERROR, "inference failed");
         return;
     }
     const fw_stream_config *cfg = &st->cfg;
     if ((cfg->streams & FW_STREAM_RESULTS) &&
         (!st->result_sent || t1 - st->last_result_us >= (uint64_t)cfg->result_interval_ms * 1000u)) {
-        send_result(d, &out, t1, (uint32_t)(t1 - t0));
+        send_result(st, model, &out, t1, (uint32_t)(t1 - t0));
         st->last_result_us = t1;
         st->result_sent = 1;
     }
@@ -185,10 +195,9 @@ static const char *const k_sensor_text[] = {
 
 /* A fresh reading once per conversion; a failure is logged when it starts and when it
  * ends, not at every read. */
-static void read_sensor(fw_device *d, uint64_t now)
+static void read_sensor(fw_streams *st, uint64_t now)
 {
-    fw_streams *st = &d->streams;
-    const fw_power_sensor *s = &d->hal->sensor;
+    const fw_power_sensor *s = &st->hal->sensor;
     if (now < st->next_sensor_us)
         return;
     st->next_sensor_us = now + st->sensor_us;
@@ -202,21 +211,20 @@ static void read_sensor(fw_device *d, uint64_t now)
     }
     int was_failing = st->sensor_err != FW_SENSOR_OK && st->sensor_err != FW_SENSOR_NOT_READY;
     if (e != st->sensor_err && e != FW_SENSOR_NOT_READY && (e != FW_SENSOR_OK || was_failing))
-        fw_device_log(d, e == FW_SENSOR_OK ? FW_LOG_INFO : FW_LOG_ERROR, k_sensor_text[e]);
+        fw_streams_log(st, e == FW_SENSOR_OK ? FW_LOG_INFO : FW_LOG_ERROR, k_sensor_text[e]);
     st->sensor_err = (uint8_t)e;
 }
 
 /* The supply now: the sensor's latest reading, or the model's. 0: the sensor has given
  * none yet. */
-static int supply(fw_device *d, uint64_t now, uint16_t *mv, uint32_t *ua)
+static int supply(fw_streams *st, int model_running, uint64_t now, uint16_t *mv, uint32_t *ua)
 {
-    fw_streams *st = &d->streams;
     if (!fw_streams_measured(st)) {
-        const fw_power_meter *pm = &d->hal->power;
-        pm->read(pm->ctx, d->slots.running != FW_NO_SLOT, mv, ua);
+        const fw_power_meter *pm = &st->hal->power;
+        pm->read(pm->ctx, model_running, mv, ua);
         return 1;
     }
-    read_sensor(d, now);
+    read_sensor(st, now);
     *mv = st->sensor_mv;
     *ua = st->sensor_ua;
     return st->sensor_have;
@@ -226,12 +234,11 @@ static int supply(fw_device *d, uint64_t now, uint16_t *mv, uint32_t *ua)
  * (and the ~700 bytes of library code it would pull in) integrates it exactly. Until a
  * sensor gives its first reading the time is not counted; while it fails, its last
  * reading is held. */
-static void integrate_energy(fw_device *d, uint64_t now)
+static void integrate_energy(fw_streams *st, int model_running, uint64_t now)
 {
-    fw_streams *st = &d->streams;
     uint16_t mv;
     uint32_t ua;
-    if (!supply(d, now, &mv, &ua))
+    if (!supply(st, model_running, now, &mv, &ua))
         mv = 0, ua = 0;
     uint32_t uw = mv * (ua / 1000u) + mv * (ua % 1000u) / 1000u;
     uint64_t dt = now - st->last_energy_us;
@@ -256,34 +263,32 @@ static void integrate_energy(fw_device *d, uint64_t now)
 
 /* POWER is never a stale or modelled figure under a sensor's name: while the sensor
  * fails (or has not converted yet) no sample goes out. Returns whether one did. */
-static int send_power(fw_device *d, uint64_t now)
+static int send_power(fw_streams *st, int model_running, uint64_t now)
 {
-    fw_power_sample m;
-    if (!supply(d, now, &m.voltage_mv, &m.current_ua) ||
-        (fw_streams_measured(&d->streams) && d->streams.sensor_err != FW_SENSOR_OK))
+    fw_power m;
+    if (!supply(st, model_running, now, &m.voltage_mv, &m.current_ua) ||
+        (fw_streams_measured(st) && st->sensor_err != FW_SENSOR_OK))
         return 0;
     m.device_time_us = now;
-    m.energy_uj = d->streams.energy_uj;
-    fw_cur c = fw_device_payload(d);
+    m.energy_uj = st->energy_uj;
+    fw_cur c = st->sink.payload(st->sink.ctx);
     fw_enc_power(&c, &m);
-    fw_device_send_event(d, FW_T_POWER, &c);
+    st->sink.send(st->sink.ctx, FW_T_POWER, &c);
     return 1;
 }
 
-uint32_t fw_streams_poll(fw_device *d)
+uint32_t fw_streams_poll(fw_streams *st, const uint8_t *model)
 {
-    fw_streams *st = &d->streams;
-    const fw_clock *clk = &d->hal->clock;
-    uint64_t now = clk->now_us(clk->ctx);
+    uint64_t now = now_us(st);
     uint64_t next = now + IDLE_WAIT_US;
-    integrate_energy(d, now);
-    if (d->slots.running != FW_NO_SLOT) {
+    integrate_energy(st, model != NULL, now);
+    if (model) {
         if (now >= st->next_infer_us) {
-            infer(d);
-            st->next_infer_us += d->cfg->infer_period_us;
-            now = clk->now_us(clk->ctx);
+            infer(st, model);
+            st->next_infer_us += st->infer_period_us;
+            now = now_us(st);
             if (st->next_infer_us <= now) /* fell behind: skip, do not burst */
-                st->next_infer_us = now + d->cfg->infer_period_us;
+                st->next_infer_us = now + st->infer_period_us;
         }
         if (st->next_infer_us < next)
             next = st->next_infer_us;
@@ -293,7 +298,7 @@ uint32_t fw_streams_poll(fw_device *d)
     if (st->cfg.streams & FW_STREAM_POWER) {
         if (now >= st->next_power_us) {
             /* Without a reading, try again after the sensor's next conversion. */
-            uint64_t wait = send_power(d, now) ? (uint64_t)st->cfg.power_interval_ms * 1000u : st->sensor_us;
+            uint64_t wait = send_power(st, model != NULL, now) ? (uint64_t)st->cfg.power_interval_ms * 1000u : st->sensor_us;
             st->next_power_us = now + wait;
         }
         if (st->next_power_us < next)

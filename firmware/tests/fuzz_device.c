@@ -10,7 +10,7 @@
  * A crash, sanitizer report or hang in any of them fails the run. */
 #include <string.h>
 
-#include "fw_msg_peer.h"
+#include "fw_host_codec.h"
 #include "fw_ref_runner.h"
 #include "test_hal.h"
 
@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static fw_runtime_buf rt;
     static uint8_t again[65536];
     fw_op_list ops;
-    if (fw_dec_runtime(data, size, &rt, &ops)) {
+    if (fw_dec_runtime(data, size, &rt, &ops) == FW_OK) {
         fw_cur c = fw_cur_make(again, sizeof again);
         fw_enc_runtime(&c, &ops);
         if (c.bad || c.pos != size || memcmp(again, data, size) != 0)

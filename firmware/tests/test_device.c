@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "fw_msg_peer.h"
+#include "fw_host_codec.h"
 #include "fw_sha256.h"
 #include "test_hal.h"
 
@@ -35,9 +35,9 @@ static fw_frame begin(uint8_t slot, const uint8_t *model, uint32_t size, const c
 
 static uint32_t u32_of(fw_frame f)
 {
-    uint32_t v = 0xFFFFFFFFu;
-    CHECK(fw_dec_u32(f.payload, f.length, &v));
-    return v;
+    fw_chunk_ack ack = {0xFFFFFFFFu};
+    CHECK(fw_dec_chunk_ack(f.payload, f.length, &ack) == FW_OK);
+    return ack.next_offset;
 }
 
 static fw_frame chunk(uint32_t offset, const uint8_t *data, size_t n)
@@ -54,7 +54,7 @@ static void upload(uint8_t slot, const uint8_t *model, uint32_t size)
     fw_frame f = begin(slot, model, size, "m");
     CHECK_EQ(tb_error(&f), 0);
     fw_begin_ack ack;
-    CHECK(fw_dec_begin_ack(f.payload, f.length, &ack));
+    CHECK(fw_dec_begin_ack(f.payload, f.length, &ack) == FW_OK);
     for (uint32_t off = ack.offset; off < size; off += 500) {
         f = chunk(off, model + off, size - off < 500 ? size - off : 500);
         CHECK_EQ(u32_of(f), off + (size - off < 500 ? size - off : 500));
@@ -67,7 +67,7 @@ static fw_slot_status status_of(const fw_frame *f)
 {
     fw_slot_status s;
     memset(&s, 0, sizeof s);
-    CHECK(fw_dec_slot_status(f->payload, f->length, &s));
+    CHECK(fw_dec_slot_status(f->payload, f->length, &s) == FW_OK);
     return s;
 }
 
@@ -85,20 +85,20 @@ static void test_boot_and_hello(void)
     CHECK(tb_next(&B, &f));
     CHECK_EQ(f.type, FW_T_BOOT);
     CHECK_EQ(f.seq, 0);
-    CHECK(fw_dec_boot(f.payload, f.length, &boot));
+    CHECK(fw_dec_boot(f.payload, f.length, &boot) == FW_OK);
     CHECK_EQ(boot.boot_count, 1);
     CHECK_EQ(boot.reason, FW_BOOT_POWER_ON);
 
     uint8_t hello[3] = {1, 0x00, 0x10};
     f = call(FW_T_HELLO, hello, 3);
     fw_info info;
-    CHECK(fw_dec_info(f.payload, f.length, &info));
+    CHECK(fw_dec_info(f.payload, f.length, &info) == FW_OK);
     CHECK_EQ(info.proto_version, 1);
     CHECK_EQ(info.active_slot, FW_NO_SLOT);
     CHECK_EQ(info.max_payload, TB_MAX_PAYLOAD);
     CHECK_EQ(info.capabilities, 0x3F); /* RESUME RESULTS POWER LOG REBOOT RUNTIME */
     CHECK_EQ(info.slot_bytes, TB_SLOT_BYTES);
-    CHECK_EQ(info.uid_len, 4);
+    CHECK_EQ(info.uid.len, 4);
     CHECK(memcmp(info.board_kind.s, "testboard", 9) == 0);
     CHECK_EQ(info.slots[0].state, FW_SLOT_EMPTY);
 
@@ -108,7 +108,7 @@ static void test_boot_and_hello(void)
     B.now = 123456789;
     f = call(FW_T_PING, (const uint8_t *)"xyz", 3);
     fw_pong pong;
-    CHECK(fw_dec_pong(f.payload, f.length, &pong));
+    CHECK(fw_dec_pong(f.payload, f.length, &pong) == FW_OK);
     CHECK_EQ(pong.device_time_us, 123456789);
     CHECK_EQ(pong.data.len, 3);
     static uint8_t big[TB_MAX_PAYLOAD];
@@ -149,7 +149,7 @@ static void test_upload_and_lifecycle(void)
     /* Begin, chunks with a gap and a retransmission, resume. */
     f = begin(0, model, sizeof model, "hello");
     fw_begin_ack ack;
-    CHECK(fw_dec_begin_ack(f.payload, f.length, &ack));
+    CHECK(fw_dec_begin_ack(f.payload, f.length, &ack) == FW_OK);
     CHECK_EQ(ack.offset, 0);
     CHECK_EQ(u32_of(chunk(0, model, 500)), 500);
     CHECK_EQ(u32_of(chunk(1000, model + 1000, 500)), 500); /* gap: dropped */
@@ -162,7 +162,7 @@ static void test_upload_and_lifecycle(void)
     f = call_u8(FW_T_MODEL_COMMIT, 0);
     CHECK_EQ(tb_error(&f), FW_E_INCOMPLETE);
     f = begin(0, model, sizeof model, "hello"); /* the host reconnected */
-    CHECK(fw_dec_begin_ack(f.payload, f.length, &ack));
+    CHECK(fw_dec_begin_ack(f.payload, f.length, &ack) == FW_OK);
     CHECK_EQ(ack.offset, 1000);
     /* A reset keeps the upload and its offset too. */
     tb_boot(&B, 1, FW_BOOT_POWER_ON);
@@ -170,10 +170,10 @@ static void test_upload_and_lifecycle(void)
     upload(0, model, sizeof model);
     f = call_u8(FW_T_MODEL_COMMIT, 0); /* again: success again */
     fw_commit_ack cack;
-    CHECK(fw_dec_commit_ack(f.payload, f.length, &cack));
+    CHECK(fw_dec_commit_ack(f.payload, f.length, &cack) == FW_OK);
     CHECK_EQ(cack.arena_used, 100);
     f = begin(0, model, sizeof model, "hello"); /* complete and VALID: offset == size */
-    CHECK(fw_dec_begin_ack(f.payload, f.length, &ack));
+    CHECK(fw_dec_begin_ack(f.payload, f.length, &ack) == FW_OK);
     CHECK_EQ(ack.offset, sizeof model);
 
     /* Test, confirm. */
@@ -220,13 +220,13 @@ static void test_upload_and_lifecycle(void)
     CHECK(fw_device_reboot_requested(&B.dev));
     tb_boot(&B, 1, FW_BOOT_REQUESTED);
     fw_boot boot;
-    CHECK(tb_next(&B, &f) && fw_dec_boot(f.payload, f.length, &boot));
+    CHECK(tb_next(&B, &f) && fw_dec_boot(f.payload, f.length, &boot) == FW_OK);
     CHECK_EQ(boot.reason, FW_BOOT_REQUESTED);
     CHECK_EQ(boot.boot_count, 3);
     uint8_t hello[3] = {1, 0x00, 0x10};
     f = call(FW_T_HELLO, hello, 3);
     fw_info info;
-    CHECK(fw_dec_info(f.payload, f.length, &info));
+    CHECK(fw_dec_info(f.payload, f.length, &info) == FW_OK);
     CHECK_EQ(info.active_slot, 0);
     CHECK_EQ(info.slots[1].state, FW_SLOT_VALID);
 
@@ -264,7 +264,7 @@ static void test_verify_failures(void)
     f = call_u8(FW_T_MODEL_COMMIT, 0);
     CHECK_EQ(tb_error(&f), FW_E_OP_UNSUPPORTED);
     fw_error_msg e;
-    CHECK(fw_dec_error(f.payload, f.length, &e));
+    CHECK(fw_dec_error_msg(f.payload, f.length, &e) == FW_OK);
     CHECK(e.text.len == 7 && memcmp(e.text.data, "FAKE_OP", 7) == 0);
     f = activate(0, FW_ACTIVATE_TEST);
     CHECK_EQ(tb_error(&f), FW_E_NOT_VERIFIED);
@@ -274,7 +274,7 @@ static void test_verify_failures(void)
     chunk(0, model, 500);
     chunk(500, model + 500, 200);
     f = call_u8(FW_T_MODEL_COMMIT, 1);
-    CHECK(fw_dec_error(f.payload, f.length, &e));
+    CHECK(fw_dec_error_msg(f.payload, f.length, &e) == FW_OK);
     CHECK_EQ(e.code, FW_E_ARENA_TOO_SMALL);
     CHECK_EQ(e.detail, 999999);
 
@@ -294,7 +294,7 @@ static void test_runtime(void)
     tb_boot(&B, 0, FW_BOOT_POWER_ON);
     fw_frame f = call(FW_T_RUNTIME, NULL, 0);
     CHECK_EQ(tb_error(&f), 0);
-    CHECK(fw_dec_runtime(f.payload, f.length, &buf, &ops));
+    CHECK(fw_dec_runtime(f.payload, f.length, &buf, &ops) == FW_OK);
     CHECK(!strcmp(ops.runtime, "test-runner 1"));
     CHECK_EQ(ops.n_builtins, 2);
     CHECK_EQ(ops.builtins[0], 9);
@@ -332,7 +332,7 @@ static void test_runtime(void)
     B.hal.runner.ops = NULL;
     f = call(FW_T_HELLO, hello, 3);
     fw_info info;
-    CHECK(fw_dec_info(f.payload, f.length, &info));
+    CHECK(fw_dec_info(f.payload, f.length, &info) == FW_OK);
     CHECK_EQ(info.capabilities, 0x1F);
     f = call(FW_T_RUNTIME, NULL, 0);
     CHECK_EQ(tb_error(&f), FW_E_UNKNOWN_TYPE);
@@ -363,13 +363,13 @@ static void test_runtime_decode_refusals(void)
         {"trailing byte", {0, 0, 0, 0, 0}, 5},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        if (fw_dec_runtime(bad[i].p, bad[i].n, &buf, &ops)) {
+        if (fw_dec_runtime(bad[i].p, bad[i].n, &buf, &ops) == FW_OK) {
             g_failed++;
             fprintf(stderr, "fw_dec_runtime accepted: %s\n", bad[i].what);
         }
     uint8_t long_runtime[40] = {33};
     memset(long_runtime + 1, 'x', 33);
-    CHECK(!fw_dec_runtime(long_runtime, 37, &buf, &ops));
+    CHECK(fw_dec_runtime(long_runtime, 37, &buf, &ops) != FW_OK);
     g_checks += sizeof bad / sizeof bad[0];
 }
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "fw_msg_peer.h"
+#include "fw_host_codec.h"
 #include "test_hal.h"
 
 typedef struct {
@@ -89,50 +89,57 @@ static int decode_encode(const char *cls, const uint8_t *p, size_t n, fw_cur *c)
 {
     if (!strcmp(cls, "Hello")) {
         fw_hello m;
-        if (!fw_dec_hello(p, n, &m))
+        if (fw_dec_hello(p, n, &m) != FW_OK)
             return 0;
         num("host_version", m.host_version), num("host_max_payload", m.host_max_payload);
         fw_enc_hello(c, &m);
     } else if (!strcmp(cls, "Info")) {
         fw_info m;
-        if (!fw_dec_info(p, n, &m))
+        if (fw_dec_info(p, n, &m) != FW_OK)
             return 0;
         num("proto_version", m.proto_version), num("active_slot", m.active_slot);
         num("max_payload", m.max_payload), num("capabilities", m.capabilities), num("rx_window", m.rx_window);
         num("arena_bytes", m.arena_bytes), num("slot_bytes", m.slot_bytes), num("cpu_hz", m.cpu_hz);
-        hex("uid", m.uid, m.uid_len);
+        hex("uid", m.uid.s, m.uid.len);
         text("board_kind", m.board_kind.s, m.board_kind.len);
         text("firmware_version", m.firmware_version.s, m.firmware_version.len);
         slots(m.slots);
         fw_enc_info(c, &m);
     } else if (!strcmp(cls, "Ping")) {
-        hex("data", p, n);
-        fw_put_bytes(c, p, n);
+        fw_ping m;
+        if (fw_dec_ping(p, n, &m) != FW_OK)
+            return 0;
+        hex("data", m.data.data, m.data.len);
+        fw_enc_ping(c, &m);
     } else if (!strcmp(cls, "Pong")) {
         fw_pong m;
-        if (!fw_dec_pong(p, n, &m))
+        if (fw_dec_pong(p, n, &m) != FW_OK)
             return 0;
         num("device_time_us", m.device_time_us), hex("data", m.data.data, m.data.len);
         fw_enc_pong(c, &m);
     } else if (!strcmp(cls, "StreamConfig") || !strcmp(cls, "StreamConfigAck")) {
         fw_stream_config m;
-        if (!fw_dec_stream_config(p, n, &m))
+        if (fw_dec_stream_config(p, n, &m) != FW_OK)
             return 0;
         num("streams", m.streams), num("log_level", m.log_level), num("result_interval_ms", m.result_interval_ms);
         num("power_interval_ms", m.power_interval_ms), num("top_k", m.top_k);
         fw_enc_stream_config(c, &m);
     } else if (!strcmp(cls, "Reboot") || !strcmp(cls, "ModelCommit") || !strcmp(cls, "ModelConfirm")) {
-        uint8_t v;
-        if (!fw_dec_u8(p, n, &v))
+        /* One u8 each: every one of the three tables reads into the same shape. */
+        const fw_field *layout = cls[0] == 'R'                  ? fw_layout_reboot
+                                 : !strcmp(cls, "ModelCommit") ? fw_layout_model_commit
+                                                               : fw_layout_model_confirm;
+        fw_model_commit m;
+        if (fw_msg_decode(p, n, layout, &m) != FW_OK)
             return 0;
-        num(cls[0] == 'R' ? "mode" : "slot", v);
-        fw_put_le(c, v, 1);
+        num(cls[0] == 'R' ? "mode" : "slot", m.slot);
+        fw_msg_encode(c, layout, &m);
     } else if (!strcmp(cls, "RebootAck") || !strcmp(cls, "ModelRollback") || !strcmp(cls, "Runtime")) {
         return n == 0;
     } else if (!strcmp(cls, "RuntimeInfo")) {
         static fw_runtime_buf buf;
         fw_op_list m;
-        if (!fw_dec_runtime(p, n, &buf, &m))
+        if (fw_dec_runtime(p, n, &buf, &m) != FW_OK)
             return 0;
         text("runtime", (const uint8_t *)m.runtime, strlen(m.runtime));
         key("builtins"), out("[");
@@ -145,51 +152,51 @@ static int decode_encode(const char *cls, const uint8_t *p, size_t n, fw_cur *c)
         fw_enc_runtime(c, &m);
     } else if (!strcmp(cls, "ModelBegin")) {
         fw_model_begin m;
-        if (!fw_dec_model_begin(p, n, &m))
+        if (fw_dec_model_begin(p, n, &m) != FW_OK)
             return 0;
         num("slot", m.slot), num("size", m.size), hex("sha256", m.sha256, 32);
         text("name", m.name.s, m.name.len), text("version", m.version.s, m.version.len);
         fw_enc_model_begin(c, &m);
     } else if (!strcmp(cls, "BeginAck")) {
         fw_begin_ack m;
-        if (!fw_dec_begin_ack(p, n, &m))
+        if (fw_dec_begin_ack(p, n, &m) != FW_OK)
             return 0;
         num("slot", m.slot), num("offset", m.offset);
         fw_enc_begin_ack(c, &m);
     } else if (!strcmp(cls, "ModelChunk")) {
         fw_model_chunk m;
-        if (!fw_dec_model_chunk(p, n, &m))
+        if (fw_dec_model_chunk(p, n, &m) != FW_OK)
             return 0;
         num("offset", m.offset), hex("data", m.data.data, m.data.len);
         fw_enc_model_chunk(c, &m);
     } else if (!strcmp(cls, "ChunkAck")) {
-        uint32_t v;
-        if (!fw_dec_u32(p, n, &v))
+        fw_chunk_ack m;
+        if (fw_dec_chunk_ack(p, n, &m) != FW_OK)
             return 0;
-        num("next_offset", v);
-        fw_put_le(c, v, 4);
+        num("next_offset", m.next_offset);
+        fw_enc_chunk_ack(c, &m);
     } else if (!strcmp(cls, "CommitAck")) {
         fw_commit_ack m;
-        if (!fw_dec_commit_ack(p, n, &m))
+        if (fw_dec_commit_ack(p, n, &m) != FW_OK)
             return 0;
         num("slot", m.slot), num("arena_used", m.arena_used);
         fw_enc_commit_ack(c, &m);
     } else if (!strcmp(cls, "ModelActivate")) {
         fw_model_activate m;
-        if (!fw_dec_model_activate(p, n, &m))
+        if (fw_dec_model_activate(p, n, &m) != FW_OK)
             return 0;
         num("slot", m.slot), num("mode", m.mode);
         fw_enc_model_activate(c, &m);
     } else if (!strcmp(cls, "ActivateAck") || !strcmp(cls, "ConfirmAck") || !strcmp(cls, "RollbackAck")) {
         fw_slot_status m;
-        if (!fw_dec_slot_status(p, n, &m))
+        if (fw_dec_slot_status(p, n, &m) != FW_OK)
             return 0;
         num("active_slot", m.active_slot);
         slots(m.slots);
         fw_enc_slot_status(c, &m);
     } else if (!strcmp(cls, "InferResult")) {
         fw_infer_result m;
-        if (!fw_dec_infer_result(p, n, &m))
+        if (fw_dec_infer_result(p, n, &m) != FW_OK)
             return 0;
         num("device_time_us", m.device_time_us), num("latency_us", m.latency_us);
         num("inference_count", m.inference_count), num("input_id", m.input_id);
@@ -198,30 +205,30 @@ static int decode_encode(const char *cls, const uint8_t *p, size_t n, fw_cur *c)
         snum("zero_point", m.zero_point), hex("data", m.data.data, m.data.len);
         fw_enc_infer_result(c, &m);
     } else if (!strcmp(cls, "Power")) {
-        fw_power_sample m;
-        if (!fw_dec_power(p, n, &m))
+        fw_power m;
+        if (fw_dec_power(p, n, &m) != FW_OK)
             return 0;
         num("device_time_us", m.device_time_us), num("voltage_mv", m.voltage_mv);
         num("current_ua", m.current_ua), num("energy_uj", m.energy_uj);
         fw_enc_power(c, &m);
     } else if (!strcmp(cls, "Log")) {
         fw_log m;
-        if (!fw_dec_log(p, n, &m))
+        if (fw_dec_log(p, n, &m) != FW_OK)
             return 0;
         num("device_time_us", m.device_time_us), num("level", m.level), text("text", m.text.data, m.text.len);
         fw_enc_log(c, &m);
     } else if (!strcmp(cls, "Boot")) {
         fw_boot m;
-        if (!fw_dec_boot(p, n, &m))
+        if (fw_dec_boot(p, n, &m) != FW_OK)
             return 0;
         num("reason", m.reason), num("boot_count", m.boot_count);
         fw_enc_boot(c, &m);
     } else if (!strcmp(cls, "Error")) {
         fw_error_msg m;
-        if (!fw_dec_error(p, n, &m))
+        if (fw_dec_error_msg(p, n, &m) != FW_OK)
             return 0;
         num("code", m.code), num("detail", m.detail), text("text", m.text.data, m.text.len);
-        fw_enc_error(c, &m);
+        fw_enc_error_msg(c, &m);
     } else {
         fprintf(stderr, "no C codec for class %s\n", cls);
         return 0;

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "fw_msg_peer.h"
+#include "fw_host_codec.h"
 #include "fw_sha256.h"
 
 static int st_load(void *ctx, fw_persist *p)
@@ -181,7 +181,7 @@ int tb_error(const fw_frame *f)
     fw_error_msg e;
     if (!(f->flags & FW_FLAG_ERROR))
         return 0;
-    return fw_dec_error(f->payload, f->length, &e) ? e.code : -1;
+    return fw_dec_error_msg(f->payload, f->length, &e) == FW_OK ? e.code : -1;
 }
 
 void byte_sink_put(void *ctx, const uint8_t *p, size_t n)

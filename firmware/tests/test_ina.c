@@ -7,7 +7,7 @@
 
 #include "check.h"
 #include "fw_ina2xx.h"
-#include "fw_msg_peer.h"
+#include "fw_host_codec.h"
 #include "sim_ina.h"
 #include "test_hal.h"
 
@@ -250,7 +250,7 @@ static uint32_t capabilities(void)
     const uint8_t hello[3] = {1, 0x00, 0x10};
     fw_frame f = tb_call(&B, FW_T_HELLO, hello, 3);
     fw_info info;
-    CHECK(fw_dec_info(f.payload, f.length, &info));
+    CHECK(fw_dec_info(f.payload, f.length, &info) == FW_OK);
     return info.capabilities;
 }
 
@@ -259,12 +259,12 @@ static uint16_t configure_power(uint16_t ms)
     uint8_t p[7] = {FW_STREAM_POWER | FW_STREAM_LOG, FW_LOG_INFO, 0, 0, (uint8_t)ms, (uint8_t)(ms >> 8), 0};
     fw_frame f = tb_call(&B, FW_T_STREAM_CONFIG, p, 7);
     fw_stream_config applied;
-    CHECK(fw_dec_stream_config(f.payload, f.length, &applied));
+    CHECK(fw_dec_stream_config(f.payload, f.length, &applied) == FW_OK);
     return applied.power_interval_ms;
 }
 
 /* Run `ms` of board time in 1 ms polls; collect POWER samples and the last LOG text. */
-static unsigned run_for(unsigned ms, fw_power_sample *last, char *log, size_t log_cap)
+static unsigned run_for(unsigned ms, fw_power *last, char *log, size_t log_cap)
 {
     unsigned powers = 0;
     fw_frame f;
@@ -273,10 +273,10 @@ static unsigned run_for(unsigned ms, fw_power_sample *last, char *log, size_t lo
         B.now += 1000;
     }
     while (tb_next(&B, &f)) {
-        if (f.type == FW_T_POWER && last && fw_dec_power(f.payload, f.length, last))
+        if (f.type == FW_T_POWER && last && fw_dec_power(f.payload, f.length, last) == FW_OK)
             powers++;
         fw_log lv;
-        if (f.type == FW_T_LOG && log && fw_dec_log(f.payload, f.length, &lv)) {
+        if (f.type == FW_T_LOG && log && fw_dec_log(f.payload, f.length, &lv) == FW_OK) {
             size_t n = lv.text.len < log_cap - 1 ? lv.text.len : log_cap - 1;
             memcpy(log, lv.text.data, n);
             log[n] = 0;
@@ -287,7 +287,7 @@ static unsigned run_for(unsigned ms, fw_power_sample *last, char *log, size_t lo
 
 static void test_streams_with_a_sensor(void)
 {
-    fw_power_sample p;
+    fw_power p;
     char log[64] = "";
     boot_with_sensor(0x40);
     CHECK(capabilities() & FW_CAP_POWER_SENSOR);
@@ -319,7 +319,7 @@ static void test_streams_with_a_sensor(void)
 
 static void test_streams_without_the_sensor(void)
 {
-    fw_power_sample p;
+    fw_power p;
     boot_with_sensor(0x45); /* the driver looks at 0x40: nothing answers */
     CHECK(!(capabilities() & FW_CAP_POWER_SENSOR));
     CHECK_EQ(configure_power(1), 10); /* the board's own minimum */

@@ -3,7 +3,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "fw_msg_peer.h"
+#include "fw_host_codec.h"
+#include "fw_sha256.h"
 #include "test_hal.h"
 
 static test_board B;
@@ -14,7 +15,7 @@ static fw_stream_config configure(uint8_t streams, uint8_t level, uint16_t resul
                     (uint8_t)(power_ms >> 8), k};
     fw_frame f = tb_call(&B, FW_T_STREAM_CONFIG, p, 7);
     fw_stream_config applied;
-    CHECK(fw_dec_stream_config(f.payload, f.length, &applied));
+    CHECK(fw_dec_stream_config(f.payload, f.length, &applied) == FW_OK);
     return applied;
 }
 
@@ -48,7 +49,7 @@ static void test_results(void)
     int n = 0;
     while (n < 2 && tb_next(&B, &f))
         if (f.type == FW_T_INFER_RESULT)
-            CHECK(fw_dec_infer_result(f.payload, f.length, &r[n++]));
+            CHECK(fw_dec_infer_result(f.payload, f.length, &r[n++]) == FW_OK);
     CHECK_EQ(n, 2);
     CHECK_EQ(r[1].input_id, r[0].input_id + 1);
     CHECK_EQ(r[1].inference_count, r[1].input_id + 1);
@@ -71,7 +72,7 @@ static void test_results(void)
     configure(FW_STREAM_RESULTS, FW_LOG_INFO, 0, 0, 2);
     B.now += 10000;
     fw_device_poll(&B.dev);
-    CHECK(tb_next(&B, &f) && fw_dec_infer_result(f.payload, f.length, &r[0]));
+    CHECK(tb_next(&B, &f) && fw_dec_infer_result(f.payload, f.length, &r[0]) == FW_OK);
     CHECK_EQ(r[0].format, FW_FORMAT_TOPK);
     CHECK_EQ(r[0].data.len, 6);
 }
@@ -109,10 +110,10 @@ static void test_power_and_log(void)
     CHECK(counts[FW_T_POWER] >= 19 && counts[FW_T_POWER] <= 21);
     B.now += 1000000;
     fw_device_poll(&B.dev); /* POWER is due again: carries the energy so far */
-    fw_power_sample p = {0, 0, 0, 0};
+    fw_power p = {0, 0, 0, 0};
     while (tb_next(&B, &f))
         if (f.type == FW_T_POWER)
-            CHECK(fw_dec_power(f.payload, f.length, &p));
+            CHECK(fw_dec_power(f.payload, f.length, &p) == FW_OK);
     CHECK_EQ(p.voltage_mv, 3300);
     CHECK_EQ(p.current_ua, 2000);
     /* 2 s at 3.3 V x 2 mA = 13.2 mJ. */

@@ -141,7 +141,7 @@ class HostileEngine(BoardEngine):
             return info.encode()
         # Strings no honest encoder writes: spliced in by hand.
         plain = dataclasses.replace(info, board_kind="", firmware_version="").encode()
-        head = Info._LAYOUT.size + 1 + len(info.uid)
+        head = Info.WIRE.head_size + 1 + len(info.uid)
         kind = b"\x03\xff\xfe\xfd" if "bad-utf8" in kinds else _str8(info.board_kind)
         firmware = b"\xc8" + b"v" * 200 if "long-string" in kinds else _str8(info.firmware_version)
         return plain[:head] + kind + firmware + plain[head + 2 :]

@@ -14,7 +14,7 @@ def test_names_longer_than_32_bytes_are_refused_on_encode():
 
 
 def test_hash_must_be_32_bytes():
-    with pytest.raises(MalformedMessage, match="hash must be 32 bytes"):
+    with pytest.raises(MalformedMessage, match="sha256 must be 32 bytes, got 5"):
         ModelBegin(1, 10, b"short").encode()
 
 
@@ -92,7 +92,7 @@ def test_runtime_request_is_empty():
     [
         (b"", "too short"),
         (b"\x00", "too short"),  # no builtin count
-        (b"\x00\x05\x00\x09\x00\x00", "5 builtin operator codes need 10 bytes, 3 left"),
+        (b"\x00\x05\x00\x09\x00\x00", "5 builtins need 10 bytes, 3 left"),
         (b"\x00\x01\x00\x09\x00", "too short"),  # no custom count
         (b"\x00\x02\x00\x09\x00\x09\x00\x00", "code 9 is listed twice"),
         (b"\x00\x01\x00\x20\x00\x00", "CUSTOM"),

@@ -148,7 +148,7 @@ int main(int argc, char **argv)
     } else {
         /* A stable identity per state directory, as a chip's is per chip. */
         char real[4096];
-        uint8_t digest[FW_SHA_SIZE];
+        uint8_t digest[FW_SHA256_SIZE];
         fw_sha256 h;
         const char *id = realpath(state, real) ? real : state;
         fw_sha256_init(&h);
