@@ -17,7 +17,7 @@ import time
 
 from fleet.client import ClockEstimate
 from fleet.protocol import Boot, InferResult, Info, Log, Message, Power, SlotState
-from fleet.telemetry.events import BootEvent, LogEvent, PowerEvent, ResultEvent, SlotView, TelemetryEvent
+from fleet.telemetry.events import BootEvent, LogEvent, PowerEvent, ResultEvent, SlotView, TelemetryEvent, trusted
 from fleet.telemetry.labels import ModelCatalog
 from fleet.telemetry.outputs import decode_output, top
 from fleet.telemetry.power_source import MODELLED
@@ -81,33 +81,38 @@ class BoardIngest:
         self.unknown_prefix = None
 
     def convert(self, msg: Message) -> TelemetryEvent | None:
-        """The telemetry event for a board event, or None for messages that are not telemetry."""
-        if isinstance(msg, InferResult):
-            return self.result(msg)
-        if isinstance(msg, Power):
-            return PowerEvent(
-                board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
+        """The telemetry event for a board event, or None for messages that are not telemetry.
+
+        Events are built with `trusted` (no validation): every field is the board's, already
+        checked where its frame was decoded (`fleet.protocol`), or the host's own."""
+        kind = type(msg)
+        if kind is InferResult:
+            return self.result(msg)  # type: ignore[arg-type]
+        if kind is Power:
+            return trusted(
+                PowerEvent, board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
                 device_time_us=msg.device_time_us, voltage_mv=msg.voltage_mv, current_ua=msg.current_ua,
                 energy_uj=msg.energy_uj, power_mw=msg.voltage_mv * msg.current_ua / 1e6, source=self.power_source,
             )  # fmt: skip
-        if isinstance(msg, Log):
-            return LogEvent(board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
-                            device_time_us=msg.device_time_us, level=msg.level, text=msg.text)  # fmt: skip
-        if isinstance(msg, Boot):
-            return BootEvent(board=self.name, uid=self.uid, host_time=time.time(), reason=msg.reason,
-                             boot_count=msg.boot_count)  # fmt: skip
+        if kind is Log:
+            return trusted(LogEvent, board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
+                           device_time_us=msg.device_time_us, level=msg.level, text=msg.text)  # fmt: skip
+        if kind is Boot:
+            return trusted(BootEvent, board=self.name, uid=self.uid, host_time=time.time(), reason=msg.reason,
+                           boot_count=msg.boot_count)  # fmt: skip
         return None
 
     def result(self, msg: InferResult) -> ResultEvent:
         dtype, values, indices = decode_output(msg)
         index, score = top(values, indices)
-        labels = self._labels_for(msg.model_prefix)
+        prefix = msg.model_prefix
+        labels = self._labels[prefix] if prefix in self._labels else self._labels_for(prefix)
         label = labels[index] if labels is not None and index is not None and index < len(labels) else None
-        return ResultEvent(
-            board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
+        return trusted(
+            ResultEvent, board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
             device_time_us=msg.device_time_us, latency_us=msg.latency_us, inference_count=msg.inference_count,
-            input_id=msg.input_id, model=msg.model_prefix.hex(), dtype=dtype, values=values, indices=indices,
-            top_index=index, score=score, label=label,
+            input_id=msg.input_id, model=prefix.hex(), dtype=dtype, values=values,
+            indices=indices, top_index=index, score=score, label=label,
         )  # fmt: skip
 
     def _labels_for(self, prefix: bytes) -> list[str] | None:

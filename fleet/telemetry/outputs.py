@@ -7,7 +7,7 @@ quantized values become `(q - zero_point) * scale`; float outputs (scale 0) pass
 from __future__ import annotations
 
 import struct
-from functools import cache
+from functools import cache, lru_cache
 
 from fleet.errors import MalformedMessage
 from fleet.protocol import InferResult, OutputFormat
@@ -38,6 +38,13 @@ def _layouts(dtype: int) -> tuple[str, struct.Struct, struct.Struct]:
     return name, struct.Struct("<" + fmt), struct.Struct("<H" + fmt)
 
 
+@lru_cache(maxsize=256)  # bounded: the count comes from the board
+def _array(dtype: int, count: int, topk: bool) -> struct.Struct:
+    """All `count` elements (or top-k entries) of one output in one struct: one unpack a result."""
+    fmt = TENSOR_TYPES[dtype][1]
+    return struct.Struct("<" + ("H" + fmt if topk else fmt) * count)
+
+
 def decode_output(msg: InferResult) -> tuple[str, tuple[float, ...], tuple[int, ...] | None]:
     """(dtype name, dequantized values, output indices for top-k results or None)."""
     name, element, entry = _layouts(msg.dtype)
@@ -45,19 +52,19 @@ def decode_output(msg: InferResult) -> tuple[str, tuple[float, ...], tuple[int, 
     if msg.format == OutputFormat.TOPK:
         if len(data) % entry.size:
             raise MalformedMessage(f"INFER_RESULT: {len(data)} bytes is not a whole number of top-k entries")
-        pairs = list(entry.iter_unpack(data))
-        indices: tuple[int, ...] | None = tuple(p[0] for p in pairs)
-        raw = [p[1] for p in pairs]
+        flat = _array(msg.dtype, len(data) // entry.size, True).unpack(data)
+        indices: tuple[int, ...] | None = flat[0::2]
+        raw = flat[1::2]
     else:
         if len(data) % element.size:
             raise MalformedMessage(f"INFER_RESULT: {len(data)} bytes is not a whole number of {name} values")
         indices = None
-        raw = [v[0] for v in element.iter_unpack(data)]
+        raw = _array(msg.dtype, len(data) // element.size, False).unpack(data)
     scale, zero = msg.scale, msg.zero_point
     if scale:
-        values = tuple(float((q - zero) * scale) for q in raw)
+        values = tuple([float((q - zero) * scale) for q in raw])
     else:
-        values = tuple(float(q) for q in raw)
+        values = tuple([float(q) for q in raw])
     return name, values, indices
 
 
@@ -65,5 +72,5 @@ def top(values: tuple[float, ...], indices: tuple[int, ...] | None) -> tuple[int
     """(output index, value) of the largest value; the first one on ties."""
     if not values:
         return None, None
-    best = max(range(len(values)), key=values.__getitem__)
+    best = values.index(max(values))  # the first largest, as max() keeps the first of equals
     return (indices[best] if indices is not None else best), values[best]

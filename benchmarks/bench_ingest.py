@@ -1,0 +1,109 @@
+"""Host CPU per telemetry event, without PTYs or a simulator: the manager's own cost.
+
+    python benchmarks/bench_ingest.py [--boards 32] [--seconds 2] [--batch 1]
+
+Pre-encoded INFER_RESULT (gesture: 4 int8 outputs, labelled) and POWER frames, two results
+to one power sample as in bench_telemetry, are fed to each board's `BoardClient` in chunks
+of `--batch` frames, as its transport's reader would hand them over; everything after
+the bytes arrive runs as in `fleet monitor`: frame decoding, message decoding (with every
+check of board input), conversion to telemetry events, the board's state and statistics,
+the fan-out and one consumer that takes every event. No event loop turn is spent waiting:
+the figure is pure CPU per event, so it stays comparable on a machine that other work
+keeps busy, where bench_telemetry's wall-clock figures do not. What it leaves out (the
+event loop's wake-ups per read, and the PTY) is what bench_telemetry adds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from fleet.board_session import BoardSession  # noqa: E402
+from fleet.client import BoardClient, ClockEstimate  # noqa: E402
+from fleet.config import FleetConfig  # noqa: E402
+from fleet.fleet import FleetManager  # noqa: E402
+from fleet.protocol import InferResult, Info, Power, SlotInfo, encode_message  # noqa: E402
+from fleet.protocol.framing import DELIMITER  # noqa: E402
+from fleet.telemetry.state import BoardState  # noqa: E402
+from fleet.transport.memory import memory_pipe  # noqa: E402
+
+GESTURE = REPO / "fleet" / "models" / "examples" / "gesture.tflite"
+
+
+def board_frames(sha: bytes, n: int) -> list[bytes]:
+    """n results at 200/s with a power sample after every second one, as a board sends them."""
+    frames, seq = [], 0
+    for i in range(n):
+        seq += 1
+        t = 1_000_000 + i * 5000
+        data = bytes((i * 37 + k * 11) % 256 for k in range(4))
+        frames.append(encode_message(InferResult(t, 800, i + 1, i % 256, sha[:4], 9, 0, 1 / 256, -128, data), seq))
+        if i % 2:
+            seq += 1
+            frames.append(encode_message(Power(t + 10, 3300, 12_000 + i % 50, 40 * i), seq))
+    return frames
+
+
+async def measure(args: argparse.Namespace) -> dict:
+    sha = hashlib.sha256(GESTURE.read_bytes()).digest()
+    manager = FleetManager(FleetConfig(), discover=False)
+    consumer = manager.subscribe(maxsize=1 << 20, name="bench")
+    slots = (SlotInfo(4, 1000, 1000, sha, "gesture", "1.0.0"), SlotInfo())
+    feeds = []
+    for b in range(args.boards):
+        uid = bytes([0xB0, b, 0, 0, 0, 1])
+        info = Info(1, 0, 4096, 0x1F, 4, 65536, 131072, 240_000_000, uid, "bench", "bench 1", slots)
+        state = BoardState(f"board-{b:03d}", uid.hex(), f"bench:{b}")
+        manager._boards[state.uid] = state
+        session = BoardSession(manager, state, connector=None, first_client=None)  # type: ignore[arg-type]
+        client = BoardClient(memory_pipe(state.name)[0])
+        client.info = info
+        session.ingest.set_info(info)
+        session.ingest.clock.update(ClockEstimate(offset_s=0.0, rtt_s=0.001))
+        client.add_listener(lambda msg, s=session, c=client: s._on_message(c, msg))
+        frames = board_frames(sha, args.results)
+        chunks = [DELIMITER.join(frames[i : i + args.batch]) for i in range(0, len(frames), args.batch)]
+        feeds.append((client, chunks))
+    events = 0
+    cpu0 = time.process_time()
+    rounds = 0
+    deadline = time.monotonic() + args.seconds
+    while time.monotonic() < deadline:
+        for client, chunks in feeds:
+            for chunk in chunks:
+                client._receive(chunk)
+                while consumer.get_nowait() is not None:
+                    events += 1
+        rounds += 1
+    cpu = time.process_time() - cpu0
+    results = sum(b.stats.results for b in manager.boards.values())
+    assert consumer.dropped == 0 and events == rounds * args.boards * len(board_frames(sha, args.results)), "events lost"
+    return {
+        "boards": args.boards, "batch": args.batch, "events": events, "results": results, "cpu_s": round(cpu, 3),
+        "cpu_us_per_event": round(cpu / events * 1e6, 2),
+        "cores_at_32x200_plus_100hz": round(cpu / events * 32 * 300, 3),
+        "cores_at_128x200": round(cpu / events * 128 * 200, 3),
+    }  # fmt: skip
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--boards", type=int, default=32)
+    p.add_argument("--seconds", type=float, default=2.0)
+    p.add_argument("--results", type=int, default=200, help="results per board in the repeated stream")
+    p.add_argument("--batch", type=int, default=1, help="frames per transport read (1: a board's frames one by one)")
+    args = p.parse_args()
+    print(json.dumps(asyncio.run(measure(args)), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
