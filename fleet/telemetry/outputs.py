@@ -7,7 +7,7 @@ quantized values become `(q - zero_point) * scale`; float outputs (scale 0) pass
 from __future__ import annotations
 
 import struct
-from functools import cache, lru_cache
+from functools import cache
 
 from fleet.errors import MalformedMessage
 from fleet.protocol import InferResult, OutputFormat
@@ -38,28 +38,36 @@ def _layouts(dtype: int) -> tuple[str, struct.Struct, struct.Struct]:
     return name, struct.Struct("<" + fmt), struct.Struct("<H" + fmt)
 
 
-@lru_cache(maxsize=256)  # bounded: the count comes from the board
-def _array(dtype: int, count: int, topk: bool) -> struct.Struct:
-    """All `count` elements (or top-k entries) of one output in one struct: one unpack a result."""
-    fmt = TENSOR_TYPES[dtype][1]
-    return struct.Struct("<" + ("H" + fmt if topk else fmt) * count)
+# (dtype, format, bytes) -> (dtype name, one struct for the whole output, top-k?): checked
+# and built once per shape, not once per result. The sizes come from the board: bounded.
+_SHAPES: dict[tuple[int, int, int], tuple[str, struct.Struct, bool]] = {}
+_MAX_SHAPES = 256
+_TOPK = int(OutputFormat.TOPK)
+
+
+def _shape(dtype: int, fmt: int, size: int) -> tuple[str, struct.Struct, bool]:
+    name, element, entry = _layouts(dtype)
+    topk = fmt == _TOPK
+    if topk and size % entry.size:
+        raise MalformedMessage(f"INFER_RESULT: {size} bytes is not a whole number of top-k entries")
+    if not topk and size % element.size:
+        raise MalformedMessage(f"INFER_RESULT: {size} bytes is not a whole number of {name} values")
+    code = TENSOR_TYPES[dtype][1]
+    count = size // (entry.size if topk else element.size)
+    if len(_SHAPES) >= _MAX_SHAPES:
+        _SHAPES.clear()
+    shape = _SHAPES[(dtype, fmt, size)] = (name, struct.Struct("<" + ("H" + code if topk else code) * count), topk)
+    return shape
 
 
 def decode_output(msg: InferResult) -> tuple[str, tuple[float, ...], tuple[int, ...] | None]:
     """(dtype name, dequantized values, output indices for top-k results or None)."""
-    name, element, entry = _layouts(msg.dtype)
     data = msg.data
-    if msg.format == OutputFormat.TOPK:
-        if len(data) % entry.size:
-            raise MalformedMessage(f"INFER_RESULT: {len(data)} bytes is not a whole number of top-k entries")
-        flat = _array(msg.dtype, len(data) // entry.size, True).unpack(data)
-        indices: tuple[int, ...] | None = flat[0::2]
-        raw = flat[1::2]
-    else:
-        if len(data) % element.size:
-            raise MalformedMessage(f"INFER_RESULT: {len(data)} bytes is not a whole number of {name} values")
-        indices = None
-        raw = _array(msg.dtype, len(data) // element.size, False).unpack(data)
+    key = (msg.dtype, msg.format, len(data))
+    name, layout, topk = _SHAPES.get(key) or _shape(*key)
+    flat = layout.unpack(data)
+    indices: tuple[int, ...] | None = flat[0::2] if topk else None
+    raw = flat[1::2] if topk else flat
     scale, zero = msg.scale, msg.zero_point
     if scale:
         values = tuple([float((q - zero) * scale) for q in raw])
