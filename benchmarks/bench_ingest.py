@@ -7,7 +7,8 @@ to one power sample as in bench_telemetry, are fed to each board's `BoardClient`
 of `--batch` frames, as its transport's reader would hand them over; everything after
 the bytes arrive runs as in `fleet monitor`: frame decoding, message decoding (with every
 check of board input), conversion to telemetry events, the board's state and statistics,
-the fan-out and one consumer that takes every event. No event loop turn is spent waiting:
+the fan-out and one consumer that takes every event (`--tui`: and folds it into the TUI's
+`Feed`, as `fleet tui` does). No event loop turn is spent waiting:
 the figure is pure CPU per event, so it stays comparable on a machine that other work
 keeps busy, where bench_telemetry's wall-clock figures do not. What it leaves out (the
 event loop's wake-ups per read, and the PTY) is what bench_telemetry adds.
@@ -19,12 +20,14 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+if "PYTHONPATH" not in os.environ:
+    sys.path.insert(0, str(REPO))
 
 from fleet.board_session import BoardSession  # noqa: E402
 from fleet.client import BoardClient, ClockEstimate  # noqa: E402
@@ -52,6 +55,26 @@ def board_frames(sha: bytes, n: int) -> list[bytes]:
     return frames
 
 
+def receive(client: BoardClient, chunk: bytes) -> None:
+    """What the client's reader does with a chunk (spelled out for trees before `_receive`,
+    so the same script measures a change's before and after: PYTHONPATH=<old tree>)."""
+    if hasattr(client, "_receive"):
+        client._receive(chunk)
+        return
+    for frame in client._decoder.feed(chunk):
+        client._dispatch(frame)
+    client._sync_decoder_stats()
+
+
+def take(consumer) -> list:  # noqa: ANN001 - a Consumer, of either tree
+    if hasattr(consumer, "take"):
+        return consumer.take(1 << 20)
+    batch = []
+    while (event := consumer.get_nowait()) is not None:
+        batch.append(event)
+    return batch
+
+
 async def measure(args: argparse.Namespace) -> dict:
     sha = hashlib.sha256(GESTURE.read_bytes()).digest()
     manager = FleetManager(FleetConfig(), discover=False)
@@ -72,6 +95,11 @@ async def measure(args: argparse.Namespace) -> dict:
         frames = board_frames(sha, args.results)
         chunks = [DELIMITER.join(frames[i : i + args.batch]) for i in range(0, len(frames), args.batch)]
         feeds.append((client, chunks))
+    feed = None
+    if args.tui:
+        from fleet.tui.feed import Feed  # what `fleet tui` folds every event into (no Textual)
+
+        feed = Feed(manager)
     events = 0
     cpu0 = time.process_time()
     rounds = 0
@@ -79,15 +107,17 @@ async def measure(args: argparse.Namespace) -> dict:
     while time.monotonic() < deadline:
         for client, chunks in feeds:
             for chunk in chunks:
-                client._receive(chunk)
-                while consumer.get_nowait() is not None:
-                    events += 1
+                receive(client, chunk)
+            batch = take(consumer)
+            events += len(batch)
+            if feed is not None:
+                feed.ingest(batch)
         rounds += 1
     cpu = time.process_time() - cpu0
     results = sum(b.stats.results for b in manager.boards.values())
     assert consumer.dropped == 0 and events == rounds * args.boards * len(board_frames(sha, args.results)), "events lost"
     return {
-        "boards": args.boards, "batch": args.batch, "events": events, "results": results, "cpu_s": round(cpu, 3),
+        "boards": args.boards, "batch": args.batch, "consumer": "tui feed" if args.tui else "counter", "events": events, "results": results, "cpu_s": round(cpu, 3),
         "cpu_us_per_event": round(cpu / events * 1e6, 2),
         "cores_at_32x200_plus_100hz": round(cpu / events * 32 * 300, 3),
         "cores_at_128x200": round(cpu / events * 128 * 200, 3),
@@ -100,6 +130,7 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=2.0)
     p.add_argument("--results", type=int, default=200, help="results per board in the repeated stream")
     p.add_argument("--batch", type=int, default=1, help="frames per transport read (1: a board's frames one by one)")
+    p.add_argument("--tui", action="store_true", help="the consumer is the TUI's feed (charts, logs), not a counter")
     args = p.parse_args()
     print(json.dumps(asyncio.run(measure(args)), indent=2))
     return 0

@@ -55,7 +55,7 @@ class BoardSession:
         self.connector = connector
         self.client: BoardClient | None = None
         self.ingest = BoardIngest(state.name, state.uid, manager.catalog,
-                                  manager.config.power_source_for(state.name, state.uid))
+                                  manager.config.power_source_for(state.name, state.uid), state.model_labels)
         self.wake = asyncio.Event()
         self.online = asyncio.Event()
         self.settled = asyncio.Event()

@@ -18,7 +18,7 @@ import time
 from fleet.client import ClockEstimate
 from fleet.protocol import Boot, InferResult, Info, Log, Message, Power, SlotState
 from fleet.telemetry.events import BootEvent, LogEvent, PowerEvent, ResultEvent, SlotView, TelemetryEvent, trusted
-from fleet.telemetry.labels import ModelCatalog
+from fleet.telemetry.labels import ModelCatalog, resolve_labels
 from fleet.telemetry.outputs import decode_output, top
 from fleet.telemetry.power_source import MODELLED
 
@@ -65,19 +65,22 @@ def slot_views(info: Info) -> tuple[SlotView | None, SlotView | None]:
 class BoardIngest:
     """Converts one board's protocol events to telemetry events; see the module doc."""
 
-    def __init__(self, name: str, uid: str, catalog: ModelCatalog, power_source: str = MODELLED) -> None:
+    def __init__(self, name: str, uid: str, catalog: ModelCatalog, power_source: str = MODELLED,
+                 labels: dict[str, tuple[str, ...] | None] | None = None) -> None:  # fmt: skip
         self.name = name
         self.power_source = power_source  # what the board's POWER events are (fleet.telemetry.power_source)
         self.uid = uid
         self.catalog = catalog
         self.clock = BoardClock()
-        self._models: dict[bytes, str] = {}  # sha256 prefix -> full sha256 hex
-        self._labels: dict[bytes, list[str] | None] = {}
+        self._models: dict[str, str] = {}  # sha256 prefix (hex, as results name it) -> full sha256 hex
+        # Output labels by model prefix, resolved once per model: the board's
+        # `BoardState.model_labels` (the manager passes it), which views read.
+        self.labels = labels if labels is not None else {}
         self.unknown_prefix: bytes | None = None  # set when a result names a model INFO did not list
 
     def set_info(self, info: Info) -> None:
-        self._models = {s.sha256[:4]: s.sha256.hex() for s in info.slots if s.sha256 != _ZERO_SHA}
-        self._labels.clear()
+        self._models = {s.sha256[:4].hex(): s.sha256.hex() for s in info.slots if s.sha256 != _ZERO_SHA}
+        self.labels.clear()
         self.unknown_prefix = None
 
     def convert(self, msg: Message) -> TelemetryEvent | None:
@@ -105,23 +108,19 @@ class BoardIngest:
     def result(self, msg: InferResult) -> ResultEvent:
         dtype, values, indices = decode_output(msg)
         index, score = top(values, indices)
-        prefix = msg.model_prefix
-        labels = self._labels[prefix] if prefix in self._labels else self._labels_for(prefix)
+        prefix = msg.model_prefix.hex()
+        labels = self.labels[prefix] if prefix in self.labels else self._labels_for(prefix)
         label = labels[index] if labels is not None and index is not None and index < len(labels) else None
         return trusted(
             ResultEvent, board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
             device_time_us=msg.device_time_us, latency_us=msg.latency_us, inference_count=msg.inference_count,
-            input_id=msg.input_id, model=prefix.hex(), dtype=dtype, values=values,
+            input_id=msg.input_id, model=prefix, dtype=dtype, values=values,
             indices=indices, top_index=index, score=score, label=label,
         )  # fmt: skip
 
-    def _labels_for(self, prefix: bytes) -> list[str] | None:
-        if prefix in self._labels:
-            return self._labels[prefix]
+    def _labels_for(self, prefix: str) -> tuple[str, ...] | None:
         sha = self._models.get(prefix)
         if sha is None:
-            self.unknown_prefix = prefix  # the board runs a model INFO did not show: the owner re-reads INFO
+            self.unknown_prefix = bytes.fromhex(prefix)  # the board runs a model INFO did not show: the owner re-reads INFO
             return None
-        labels = self.catalog.labels(sha)
-        self._labels[prefix] = labels
-        return labels
+        return resolve_labels(self.catalog, prefix, (sha,), self.labels)

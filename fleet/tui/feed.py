@@ -25,7 +25,6 @@ from fleet.telemetry.events import (
     TelemetryEvent,
 )  # fmt: skip
 from fleet.telemetry.fanout import Consumer
-from fleet.telemetry.labels import ModelCatalog
 from fleet.telemetry.state import BoardState
 from fleet.tui.deploy_tracker import DeployTracker
 from fleet.tui.history import Histories
@@ -53,15 +52,13 @@ class Changes:
 class Feed:
     """Folds events for one source; see the module doc."""
 
-    def __init__(self, source: Source, catalog: ModelCatalog | None = None) -> None:
+    def __init__(self, source: Source) -> None:
         self.source = source
-        self.catalog = catalog or getattr(source, "catalog", None) or ModelCatalog()
         self.histories = Histories()
         self.logs = LogStore()
         self.deploy = DeployTracker()
         self.events = 0
         self._states: dict[str, str] = {}
-        self._labels: dict[tuple[str, str], tuple[str, ...] | None] = {}
 
     def ingest(self, events: Iterable[TelemetryEvent]) -> Changes:
         changes = Changes()
@@ -69,7 +66,10 @@ class Feed:
         for event in events:
             self.events += 1
             if isinstance(event, ResultEvent):
-                self.histories.get(event.uid).add_result(event, self._labels_for(event, boards))
+                # Labels as ingest resolved them (the manager's, or the replay's), once per model.
+                board = boards.get(event.uid)
+                labels = board.model_labels.get(event.model) if board is not None else None
+                self.histories.get(event.uid).add_result(event, labels)
             elif isinstance(event, PowerEvent):
                 self.histories.get(event.uid).add_power(event)
             elif isinstance(event, LogEvent):
@@ -89,16 +89,3 @@ class Feed:
                 if line is not None:
                     changes.logs.append(self.logs.add(line))
         return changes
-
-    def _labels_for(self, event: ResultEvent, boards: Mapping[str, BoardState]) -> tuple[str, ...] | None:
-        key = (event.uid, event.model)
-        if key not in self._labels:
-            board = boards.get(event.uid)
-            active = board.active if board is not None else None
-            labels = None
-            if active is not None and active.sha256.startswith(event.model):
-                labels = tuple(self.catalog.labels(active.sha256) or ()) or None
-            if active is None or labels is not None or active.sha256.startswith(event.model):
-                self._labels[key] = labels  # only cache once INFO names the model the results come from
-            return labels
-        return self._labels[key]
