@@ -152,7 +152,7 @@ def main() -> int:
             sim, _ = start_sim(args.boards, options, env=env, cwd=Path(tmp), sim_cpus=pinning.sim_cpus)
         else:
             options = ["--rate", str(args.rate), "--power-hz", str(args.power_hz),
-                       "--seconds", str(args.warmup + args.duration + 60)]  # fmt: skip
+                       "--seconds", str(args.warmup + args.duration + 40)]  # fmt: skip
             sim, _ = start_replay(args.boards, options, env=env, cwd=Path(tmp), sim_cpus=pinning.sim_cpus)
         try:
             sim_cpu0 = cpu_seconds(sim.pid)

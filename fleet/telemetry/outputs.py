@@ -70,7 +70,7 @@ def decode_output(msg: InferResult) -> tuple[str, tuple[float, ...], tuple[int, 
     raw = flat[1::2] if topk else flat
     scale, zero = msg.scale, msg.zero_point
     if scale:
-        values = tuple([float((q - zero) * scale) for q in raw])
+        values = tuple([(q - zero) * scale for q in raw])  # a float: scale is one
     else:
         values = tuple([float(q) for q in raw])
     return name, values, indices
