@@ -163,6 +163,7 @@ async def run(args: argparse.Namespace) -> None:
             consumer = next(c for c in session.manager.hub.consumers if c.name == "tui")
             results0 = sum(b.stats.results for b in session.manager.boards.values())
             events0, dropped0 = screen.feed.events, consumer.dropped
+            published0 = session.manager.hub.published
             cpu0, sim0, wall0 = time.process_time(), cpu_seconds(sim.pid), time.monotonic()
             gc_pauses = GcPauses()
             timings.recording = True
@@ -173,6 +174,7 @@ async def run(args: argparse.Namespace) -> None:
             cpu, sim_cpu = time.process_time() - cpu0, cpu_seconds(sim.pid) - sim0
             results = sum(b.stats.results for b in session.manager.boards.values()) - results0
             events, dropped = screen.feed.events - events0, consumer.dropped - dropped0
+            published = session.manager.hub.published - published0
             probe.cancel()
     finally:
         await session.stop()
@@ -199,6 +201,9 @@ async def run(args: argparse.Namespace) -> None:
     print(f"GC pauses:            {gc_text}")
     print(f"CPU, % of one core:   fleet tui (manager + UI) {cpu / wall * 100:.0f}%, "
           f"simulator {sim_cpu / wall * 100:.0f}%")
+    # Comparable on a busy machine, where the share of a core says what the process was given.
+    print(f"CPU per event:        {cpu / max(1, published) * 1e6:.1f} us (manager + UI, {published / wall:,.0f} "
+          f"events/s published)")
     verdict = "met" if refresh and percentile(sorted(round(v * 1e6) for v in refresh), 99) <= 50_000 else "NOT met"
     print(f"target refresh latency p99 <= 50 ms: {verdict}")
 
