@@ -191,11 +191,13 @@ class SerialTransport:
         """Hand every received chunk to `receiver` as it arrives (in the event loop's reader
         callback) instead of queueing it for `read()`: no task wake-up per chunk. `read()`
         then only raises: why the port ended, or what `receiver` raised (reading stops)."""
-        while not self._inbox.empty():  # what arrived before, first
-            item = self._inbox.get_nowait()
+        early = []
+        while not self._inbox.empty():
+            early.append(self._inbox.get_nowait())
+        for item in early:  # what arrived before, first; an end stays for read() to raise
             if isinstance(item, Exception):
                 self._inbox.put_nowait(item)
-                break
+                return
             receiver(item)
         self._receiver = receiver
 
