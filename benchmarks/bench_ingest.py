@@ -2,9 +2,11 @@
 
     python benchmarks/bench_ingest.py [--boards 32] [--seconds 2] [--batch 1]
 
-Pre-encoded INFER_RESULT (gesture: 4 int8 outputs, labelled) and POWER frames, two results
-to one power sample as in bench_telemetry, are fed to each board's `BoardClient` in chunks
-of `--batch` frames, as its transport's reader would hand them over; everything after
+Each board connects through the manager's API (`add_board`, over an in-memory pipe whose
+far end answers like a replay board: HELLO, PING, STREAM_CONFIG). Then pre-encoded
+INFER_RESULT (gesture: 4 int8 outputs, labelled) and POWER frames, two results to one power
+sample as in bench_telemetry, are handed to each board's `BoardClient` in chunks of
+`--batch` frames, as its transport's reader would hand them over; everything after
 the bytes arrive runs as in `fleet monitor`: frame decoding, message decoding (with every
 check of board input), conversion to telemetry events, the board's state and statistics,
 the fan-out and one consumer that takes every event (`--tui`: and folds it into the TUI's
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -29,14 +32,15 @@ REPO = Path(__file__).resolve().parents[1]
 if "PYTHONPATH" not in os.environ:
     sys.path.insert(0, str(REPO))
 
-from fleet.board_session import BoardSession  # noqa: E402
-from fleet.client import BoardClient, ClockEstimate  # noqa: E402
+from fleet.client import BoardClient  # noqa: E402
 from fleet.config import FleetConfig  # noqa: E402
+from fleet.errors import PortVanished  # noqa: E402
 from fleet.fleet import FleetManager  # noqa: E402
-from fleet.protocol import InferResult, Info, Power, SlotInfo, encode_message  # noqa: E402
+from fleet.protocol import FrameDecoder, InferResult, Power, encode_message  # noqa: E402
 from fleet.protocol.framing import DELIMITER  # noqa: E402
-from fleet.telemetry.state import BoardState  # noqa: E402
 from fleet.transport.memory import memory_pipe  # noqa: E402
+
+from replay_boards import Responder, board_info  # noqa: E402
 
 GESTURE = REPO / "fleet" / "models" / "examples" / "gesture.tflite"
 
@@ -75,26 +79,38 @@ def take(consumer) -> list:  # noqa: ANN001 - a Consumer, of either tree
     return batch
 
 
+async def answer_host(board_end, responder: Responder) -> None:  # noqa: ANN001 - a MemoryTransport
+    """The board's side of its pipe while the manager connects: HELLO, PINGs, STREAM_CONFIG."""
+    decoder = FrameDecoder()
+    with contextlib.suppress(PortVanished):
+        while True:
+            answers = responder.requests(decoder, await board_end.read())
+            if answers:
+                await board_end.write(answers)
+
+
 async def measure(args: argparse.Namespace) -> dict:
     sha = hashlib.sha256(GESTURE.read_bytes()).digest()
     manager = FleetManager(FleetConfig(), discover=False)
     consumer = manager.subscribe(maxsize=1 << 20, name="bench")
-    slots = (SlotInfo(4, 1000, 1000, sha, "gesture", "1.0.0"), SlotInfo())
-    feeds = []
+    feeds, boards = [], []
     for b in range(args.boards):
-        uid = bytes([0xB0, b, 0, 0, 0, 1])
-        info = Info(1, 0, 4096, 0x1F, 4, 65536, 131072, 240_000_000, uid, "bench", "bench 1", slots)
-        state = BoardState(f"board-{b:03d}", uid.hex(), f"bench:{b}")
-        manager._boards[state.uid] = state
-        session = BoardSession(manager, state, connector=None, first_client=None)  # type: ignore[arg-type]
-        client = BoardClient(memory_pipe(state.name)[0])
-        client.info = info
-        session.ingest.set_info(info)
-        session.ingest.clock.update(ClockEstimate(offset_s=0.0, rtt_s=0.001))
-        client.add_listener(lambda msg, s=session, c=client: s._on_message(c, msg))
+        host_end, board_end = memory_pipe(f"bench-{b}")
+        boards.append(asyncio.create_task(answer_host(board_end, Responder(board_info(b, sha, "bench"), lambda: 0))))
+
+        async def connect(transport=host_end) -> BoardClient:  # noqa: ANN001
+            return await BoardClient.connect(transport)
+
+        state = await manager.add_board(connect, name=f"board-{b:03d}")
         frames = board_frames(sha, args.results)
         chunks = [DELIMITER.join(frames[i : i + args.batch]) for i in range(0, len(frames), args.batch)]
-        feeds.append((client, chunks))
+        feeds.append((state.uid, chunks))
+    await manager.start()
+    # Set up through the manager's API as any board is; from here the frames are handed to
+    # each client as its transport's reader would hand them over.
+    feeds = [(manager.client(uid), chunks) for uid, chunks in feeds]
+    assert all(client is not None for client, _ in feeds), "a board did not come online"
+    take(consumer)  # the state events of the start
     feed = None
     if args.tui:
         from fleet.tui.feed import Feed  # what `fleet tui` folds every event into (no Textual)
@@ -116,6 +132,8 @@ async def measure(args: argparse.Namespace) -> dict:
     cpu = time.process_time() - cpu0
     results = sum(b.stats.results for b in manager.boards.values())
     assert consumer.dropped == 0 and events == rounds * args.boards * len(board_frames(sha, args.results)), "events lost"
+    for task in boards:
+        task.cancel()
     return {
         "boards": args.boards, "batch": args.batch, "consumer": "tui feed" if args.tui else "counter", "events": events, "results": results, "cpu_s": round(cpu, 3),
         "cpu_us_per_event": round(cpu / events * 1e6, 2),

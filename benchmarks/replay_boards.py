@@ -52,29 +52,71 @@ TICK_S = 0.002
 BOOT_US = 1_000_000  # the boards' clocks read 1 s at start-up
 
 
+def board_info(index: int, sha: bytes, kind: str = "replay") -> Info:
+    """INFO of replay board `index`: the gesture model active in slot 0, streams it can send."""
+    uid = bytes([0x7E, 0x9A, 0, 0, index >> 8, index & 0xFF])
+    slots = (SlotInfo(SlotState.ACTIVE, 4096, 4096, sha, "gesture", "1.0.0"), SlotInfo())
+    caps = Capability.RESULTS | Capability.POWER | Capability.LOG
+    return Info(1, 0, 4096, int(caps), 4, 65536, 65536, 240_000_000, uid, kind, f"{kind} 1", slots)
+
+
+class Responder:
+    """What a replay board answers: HELLO (INFO), PING (its clock), STREAM_CONFIG; else UNKNOWN_TYPE."""
+
+    def __init__(self, info: Info, clock, on_stream_start=None) -> None:  # noqa: ANN001
+        self.info = info
+        self.clock = clock
+        self.streams = 0
+        self._on_stream_start = on_stream_start
+
+    def answer(self, request, seq: int) -> bytes:  # noqa: ANN001
+        if isinstance(request, Hello):
+            return encode_message(self.info, seq)
+        if isinstance(request, Ping):
+            return encode_message(Pong(self.clock(), request.data), seq)
+        if isinstance(request, StreamConfig):
+            wanted = request.streams & (Stream.RESULTS | Stream.POWER)
+            if wanted and not self.streams and self._on_stream_start is not None:
+                self._on_stream_start(self.clock())
+            self.streams = wanted
+            return encode_message(StreamConfigAck(request.streams, request.log_level, request.result_interval_ms,
+                                                  request.power_interval_ms, request.top_k), seq)  # fmt: skip
+        return encode_error(Error(ErrorCode.UNKNOWN_TYPE, 0, "replay board"), request.TYPE, seq)
+
+    def requests(self, decoder: FrameDecoder, data: bytes) -> bytes:
+        """The answers to the requests `data` completes, in order."""
+        out = []
+        for frame in decoder.feed(data):
+            if frame.header.is_response:
+                continue
+            try:
+                request = decode_message(frame)
+            except Exception:  # noqa: BLE001 - a host frame this board does not know
+                continue
+            out.append(self.answer(request, frame.header.seq))
+        return b"".join(out)
+
+
 class ReplayBoard:
     """One board: its PTY, its pre-encoded stream and where it is in it."""
 
     def __init__(self, index: int, sha: bytes, frames: list[tuple[int, bytes]], clock) -> None:  # noqa: ANN001
-        self.uid = bytes([0x7E, 0x9A, 0, 0, index >> 8, index & 0xFF])
+        self.info = board_info(index, sha)
+        self.uid = self.info.uid
         self.port = PtyTransport()
-        self.clock = clock
-        slots = (SlotInfo(SlotState.ACTIVE, 4096, 4096, sha, "gesture", "1.0.0"), SlotInfo())
-        caps = Capability.RESULTS | Capability.POWER | Capability.LOG
-        self.info = Info(1, 0, 4096, int(caps), 4, 65536, 65536, 240_000_000, self.uid, "replay", "replay 1", slots)
+        self.responder = Responder(self.info, clock, self.skip_to)
         self.times = array("q", (t for t, _ in frames))
         self.offsets = array("q", [0])
         for _, frame in frames:
             self.offsets.append(self.offsets[-1] + len(frame))
         self.blob = b"".join(f for _, f in frames)
         self.next = 0  # the first frame not yet written
-        self.streams = 0
         self.pending = b""  # bytes the PTY had no room for
         self.exhausted = False
 
     def due(self, now_us: int) -> bytes:
         """The frames whose time has come (of the streams turned on), in one chunk."""
-        if not self.streams or self.exhausted:
+        if not self.responder.streams or self.exhausted:
             return b""
         times, i = self.times, self.next
         j = i
@@ -91,20 +133,6 @@ class ReplayBoard:
         times = self.times
         while self.next < len(times) and times[self.next] < now_us:
             self.next += 1
-
-    def answer(self, request, seq: int) -> bytes:  # noqa: ANN001
-        if isinstance(request, Hello):
-            return encode_message(self.info, seq)
-        if isinstance(request, Ping):
-            return encode_message(Pong(self.clock(), request.data), seq)
-        if isinstance(request, StreamConfig):
-            wanted = request.streams & (Stream.RESULTS | Stream.POWER)
-            if wanted and not self.streams:
-                self.skip_to(self.clock())
-            self.streams = wanted
-            return encode_message(StreamConfigAck(request.streams, request.log_level, request.result_interval_ms,
-                                                  request.power_interval_ms, request.top_k), seq)  # fmt: skip
-        return encode_error(Error(ErrorCode.UNKNOWN_TYPE, 0, "replay board"), request.TYPE, seq)
 
     def write(self, data: bytes) -> None:
         """Write without waiting; what the PTY has no room for waits for the next tick."""
@@ -126,14 +154,9 @@ class ReplayBoard:
         """Answer the host's requests."""
         decoder = FrameDecoder()
         while True:
-            for frame in decoder.feed(await self.port.read()):
-                if frame.header.is_response:
-                    continue
-                try:
-                    request = decode_message(frame)
-                except Exception:  # noqa: BLE001 - a host frame this board does not know
-                    continue
-                self.write(self.answer(request, frame.header.seq))
+            answers = self.responder.requests(decoder, await self.port.read())
+            if answers:
+                self.write(answers)
 
 
 def plan(index: int, boards: int, sha: bytes, rate: float, power_hz: float, seconds: float) -> list[tuple[int, bytes]]:
