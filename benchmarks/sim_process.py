@@ -39,10 +39,21 @@ def start_sim(boards: int, options: list[str], *, env: dict[str, str], cwd: Path
               sim_cpus: set[int] | None = None) -> tuple[subprocess.Popen[str], list[dict]]:  # fmt: skip
     """Start `fleet sim --boards N --json OPTIONS`, pinned to `sim_cpus` if given; returns
     (the process, each board's JSON line) once every board is up."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fleet", "sim", "--boards", str(boards), "--json", *options],
-        stdout=subprocess.PIPE, text=True, env=env, cwd=cwd,
-    )  # fmt: skip
+    command = [sys.executable, "-m", "fleet", "sim", "--boards", str(boards), "--json", *options]
+    return start_boards(command, boards, env=env, cwd=cwd, sim_cpus=sim_cpus)
+
+
+def start_replay(boards: int, options: list[str], *, env: dict[str, str], cwd: Path | None = None,
+                 sim_cpus: set[int] | None = None) -> tuple[subprocess.Popen[str], list[dict]]:  # fmt: skip
+    """Start `replay_boards.py --boards N OPTIONS` (the light load generator), like `start_sim`."""
+    command = [sys.executable, str(Path(__file__).with_name("replay_boards.py")), "--boards", str(boards), *options]
+    return start_boards(command, boards, env=env, cwd=cwd, sim_cpus=sim_cpus)
+
+
+def start_boards(command: list[str], boards: int, *, env: dict[str, str], cwd: Path | None = None,
+                 sim_cpus: set[int] | None = None) -> tuple[subprocess.Popen[str], list[dict]]:  # fmt: skip
+    """Run a board farm's command (it prints one JSON line per board once up), pinned to `sim_cpus`."""
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=cwd)
     if sim_cpus is not None:
         os.sched_setaffinity(proc.pid, sim_cpus)
     assert proc.stdout is not None
@@ -50,7 +61,7 @@ def start_sim(boards: int, options: list[str], *, env: dict[str, str], cwd: Path
     for _ in range(boards):
         line = proc.stdout.readline()
         if not line:
-            raise SystemExit(f"fleet sim exited (code {proc.wait()}) before {boards} boards were up")
+            raise SystemExit(f"the boards' process exited (code {proc.wait()}) before {boards} boards were up")
         up.append(json.loads(line))  # one line per board once it is up: port, uid, profile
     return proc, up
 

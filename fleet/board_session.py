@@ -72,7 +72,7 @@ class BoardSession:
         self.connector = connector
         self.client: BoardClient | None = None
         self.ingest = BoardIngest(state.name, state.uid, context.catalog,
-                                  context.config.power_source_for(state.name, state.uid))
+                                  context.config.power_source_for(state.name, state.uid), state.model_labels)
         self.wake = asyncio.Event()
         self.online = asyncio.Event()
         self.settled = asyncio.Event()

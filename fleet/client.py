@@ -338,11 +338,13 @@ class BoardClient:
 
     async def _read_loop(self) -> None:
         try:
+            feed_to = getattr(self.transport, "feed_to", None)
+            if feed_to is not None:
+                # Bytes are decoded in the transport's reader callback as they arrive: no
+                # queue and no task wake-up per chunk. read() then only raises (the end).
+                feed_to(self._receive)
             while True:
-                data = await self.transport.read()
-                for frame in self._decoder.feed(data):
-                    self._dispatch(frame)
-                self._sync_decoder_stats()
+                self._receive(await self.transport.read())
         except (PortVanished, PortBusy, BoardRefused) as exc:
             self._fail_all(exc)
         except ProtocolError as exc:  # a listener could not use an event (an output type fleet cannot read)
@@ -351,6 +353,11 @@ class BoardClient:
             raise
         except Exception as exc:  # noqa: BLE001 - a transport bug must not leave callers hanging
             self._fail_all(PortVanished(f"{self.name}: reader failed: {exc!r}"))
+
+    def _receive(self, data: bytes) -> None:
+        for frame in self._decoder.feed(data):
+            self._dispatch(frame)
+        self._sync_decoder_stats()
 
     def _sync_decoder_stats(self) -> None:
         d = self._decoder.stats

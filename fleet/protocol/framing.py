@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from cobs import cobs
 
@@ -30,8 +31,7 @@ def max_encoded_size(max_payload: int) -> int:
     return body + (body + 253) // 254
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(NamedTuple):
     """One received frame: its header and raw payload (message decoding is separate)."""
 
     header: Header
@@ -68,7 +68,10 @@ def decode_frame(encoded: bytes | bytearray, max_payload: int = MAX_PAYLOAD) -> 
         raise MalformedFrame(f"header says {header.length} payload bytes, frame carries {len(body) - OVERHEAD}")
     if header.length > max_payload:
         raise FrameTooLong(f"payload of {header.length} bytes exceeds the limit of {max_payload}")
-    return Frame(header, body[HEADER_SIZE:-CRC_SIZE])
+    return _new_frame(Frame, (header, body[HEADER_SIZE:-CRC_SIZE]))
+
+
+_new_frame = tuple.__new__
 
 
 @dataclass(slots=True)
@@ -112,14 +115,23 @@ class FrameDecoder:
         while True:
             end = data.find(0, start)
             if end < 0:
-                self._append(view[start:])
+                if start < len(data):
+                    self._append(view[start:])
                 return frames
-            self._append(view[start:end])
-            if self._skipping:
-                self._skipping = False
-            elif self._buf:
-                self._decode_candidate(frames)
-            self._buf.clear()
+            if not self._buf and not self._skipping:
+                # The usual case: a whole frame inside this chunk, decoded from it directly.
+                if end - start > self._max_encoded:
+                    self.stats.too_long += 1
+                    self.stats.discarded_bytes += end - start
+                elif end > start:
+                    self._decode_candidate(frames, data[start:end])
+            else:
+                self._append(view[start:end])
+                if self._skipping:
+                    self._skipping = False
+                elif self._buf:
+                    self._decode_candidate(frames, self._buf)
+                self._buf.clear()
             start = end + 1
 
     def _append(self, chunk: memoryview) -> None:
@@ -134,9 +146,9 @@ class FrameDecoder:
             return
         self._buf += chunk
 
-    def _decode_candidate(self, frames: list[Frame]) -> None:
+    def _decode_candidate(self, frames: list[Frame], candidate: bytes | bytearray) -> None:
         try:
-            frames.append(decode_frame(self._buf, self.max_payload))
+            frames.append(decode_frame(candidate, self.max_payload))
         except BadCRC:
             self.stats.bad_crc += 1
         except FrameTooLong:
@@ -146,7 +158,7 @@ class FrameDecoder:
         else:
             self.stats.frames += 1
             return
-        self.stats.discarded_bytes += len(self._buf)
+        self.stats.discarded_bytes += len(candidate)
 
     def reset(self) -> None:
         """Drop any partial frame (after a reconnect the old bytes mean nothing)."""

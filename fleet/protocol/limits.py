@@ -15,6 +15,7 @@ from fleet.errors import FieldOutOfRange
 from fleet.protocol.values import MIN_MAX_PAYLOAD, NO_SLOT, SlotState
 
 SLOTS = (0, 1)
+_MAX_SLOT_STATE = max(SlotState)
 
 
 class _Slot(Protocol):
@@ -50,7 +51,7 @@ def check_slots(message: str, active_slot: int, slots: Sequence[_Slot], slot_byt
     """The running slot and both SLOT_INFOs; sizes against `slot_bytes` when it is known."""
     if active_slot not in (*SLOTS, NO_SLOT):
         raise FieldOutOfRange(message, "active_slot", active_slot, f"the protocol allows 0, 1 or {NO_SLOT} (none)")
-    top = max(SlotState)
+    top = _MAX_SLOT_STATE
     for i, slot in enumerate(slots):
         if slot.state > top:
             raise FieldOutOfRange(message, f"slot {i} state", slot.state, f"slot states are 0..{int(top)}")

@@ -71,3 +71,10 @@ class BootReason(IntEnum):
     REQUESTED = 1
     WATCHDOG = 2
     FAULT = 3
+
+
+# The largest defined value of each enumeration a board sends, checked on every event:
+# `max(Enum)` iterates the class, microseconds paid per frame.
+MAX_OUTPUT_FORMAT = int(max(OutputFormat))
+MAX_LOG_LEVEL = int(max(LogLevel))
+MAX_BOOT_REASON = int(max(BootReason))

@@ -75,15 +75,22 @@ class MinMaxDecimator:
         self._buckets: deque[Bucket] = deque(maxlen=capacity)
         self.samples = 0
         self._newest = 0  # index of the newest bucket (start / width)
+        # Samples before this time surely belong to the newest bucket (a hair before its end,
+        # clear of _bucket_index's rounding): most samples skip the index computation.
+        self._surely_newest = -math.inf
 
     def add(self, t: float, value: float) -> None:
         """One sample; times should not go back (a sample older than the newest bucket joins it)."""
         self.samples += 1
+        if t < self._surely_newest:
+            self._buckets[-1].add(value)
+            return
         index = _bucket_index(t, self.width)
         if self._buckets and index <= self._newest:
             self._buckets[-1].add(value)  # the current bucket, or a late sample counted in it
             return
         self._newest = index
+        self._surely_newest = (index + 1 - 1e-6) * self.width
         self._buckets.append(Bucket(index * self.width, 1, value, value, value, value))
 
     def buckets(self, since: float | None = None) -> list[Bucket]:
@@ -94,6 +101,7 @@ class MinMaxDecimator:
 
     def clear(self) -> None:
         self._buckets.clear()
+        self._surely_newest = -math.inf
 
 
 def _bucket_index(t: float, width: float) -> int:

@@ -11,7 +11,7 @@ estimate, so events from different boards line up on one axis; for events the ho
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
@@ -219,8 +219,52 @@ TelemetryEvent = Annotated[
     Field(discriminator="kind"),
 ]
 EVENT_ADAPTER: TypeAdapter[TelemetryEvent] = TypeAdapter(TelemetryEvent)
+E = TypeVar("E", bound=_Event)
 
 
 def parse_event(text: str | bytes) -> TelemetryEvent:
     """One event from its JSON text; raises pydantic.ValidationError."""
     return EVENT_ADAPTER.validate_json(text)
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+class _Template:
+    """Every field of one event class in declaration order (the order JSON shows them in),
+    with its default (required fields: a placeholder a complete event overwrites)."""
+
+    __slots__ = ("fields", "names", "size")
+
+    def __init__(self, cls: type[BaseModel]) -> None:
+        self.fields = {name: f.default for name, f in cls.model_fields.items()}
+        self.names = set(self.fields)  # shared by the events built, which are frozen: never changed
+        self.size = len(self.fields)
+
+
+_TEMPLATES: dict[type, _Template] = {}
+
+
+def trusted(cls: type[E], /, **values: object) -> E:
+    """An event built without validation, for the host's hot path.
+
+    Only for values the host computed itself from board input that decoding has already
+    checked (`fleet.protocol` limits, printable text) or from its own configuration: then
+    validating again (4 µs an event with pydantic) checks nothing. Everything else, recordings
+    read back above all, goes through the model's constructor or `parse_event`. Callers give
+    every field without a default; the result equals, field for field and in its JSON, what
+    the constructor would have built (tests/telemetry/test_trusted.py)."""
+    template = _TEMPLATES.get(cls)
+    if template is None:
+        template = _TEMPLATES[cls] = _Template(cls)
+    fields = template.fields.copy()
+    fields.update(values)  # an existing key keeps its place: the JSON's field order
+    if len(fields) != template.size:
+        raise TypeError(f"{cls.__name__} has no field {sorted(set(fields) - template.names)}")
+    event = _new(cls)
+    _set(event, "__dict__", fields)
+    _set(event, "__pydantic_fields_set__", template.names)
+    _set(event, "__pydantic_extra__", None)
+    _set(event, "__pydantic_private__", None)
+    return event

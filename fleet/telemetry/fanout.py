@@ -13,17 +13,14 @@ room, so no consumer loses anything.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 
 from fleet.telemetry.events import TelemetryEvent
 
-_END = object()  # queued when the hub closes: consumers finish iterating
-
-
 class Consumer:
-    """A bounded queue of events for one consumer. Iterate it with `async for`.
+    """A bounded queue of events for one consumer. Iterate it with `async for`, or take
+    what is queued at once with `take()`.
 
     `dropped` counts events this consumer had no room for; `dropped_by_board` the same
     per board name.
@@ -34,7 +31,11 @@ class Consumer:
         self.maxsize = maxsize
         self.dropped = 0
         self.dropped_by_board: Counter[str] = Counter()
-        self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize)
+        # A deque and one waiter instead of an asyncio.Queue: the hub offers every event to
+        # every consumer, and a Queue's bookkeeping cost microseconds per event each way.
+        self._items: deque[TelemetryEvent] = deque()
+        self._waiter: asyncio.Future[None] | None = None  # the consumer waiting for an event
+        self._room: asyncio.Future[None] | None = None  # a replay waiting for room (publish_wait)
         self._hub: EventHub | None = hub
         self._ended = False
 
@@ -42,13 +43,17 @@ class Consumer:
         return self
 
     async def __anext__(self) -> TelemetryEvent:
-        if self._ended and self._queue.empty():
-            raise StopAsyncIteration
-        item = await self._queue.get()
-        if item is _END:
-            self._queue.put_nowait(_END)  # later calls end too
-            raise StopAsyncIteration
-        return item  # type: ignore[return-value]
+        while not self._items:
+            if self._ended:
+                raise StopAsyncIteration
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        if self._room is not None:
+            self._wake_room()
+        return self._items.popleft()
 
     async def get(self) -> TelemetryEvent:
         """The next event; raises StopAsyncIteration once the source has ended."""
@@ -56,14 +61,20 @@ class Consumer:
 
     def get_nowait(self) -> TelemetryEvent | None:
         """The next event if one is queued, else None (also at the end: check `ended`)."""
-        try:
-            item = self._queue.get_nowait()
-        except asyncio.QueueEmpty:
+        if not self._items:
             return None
-        if item is _END:
-            self._queue.put_nowait(_END)
-            return None
-        return item  # type: ignore[return-value]
+        if self._room is not None:
+            self._wake_room()
+        return self._items.popleft()
+
+    def take(self, limit: int) -> list[TelemetryEvent]:
+        """Up to `limit` queued events at once, oldest first (none: an empty list)."""
+        items = self._items
+        n = min(limit, len(items))
+        batch = [items.popleft() for _ in range(n)]
+        if n and self._room is not None:
+            self._wake_room()
+        return batch
 
     @property
     def ended(self) -> bool:
@@ -71,27 +82,45 @@ class Consumer:
 
     @property
     def pending(self) -> int:
-        return self._queue.qsize()
+        return len(self._items)
 
     def close(self) -> None:
         """Stop receiving events."""
         if self._hub is not None:
             self._hub._consumers.discard(self)
             self._hub = None
+        self._wake_room()  # a replay waiting for room in this queue: nobody will make it
 
     def _offer(self, event: TelemetryEvent) -> None:
-        try:
-            self._queue.put_nowait(event)
-        except asyncio.QueueFull:
+        if len(self._items) >= self.maxsize:
             self.dropped += 1
             self.dropped_by_board[event.board] += 1
+            return
+        self._items.append(event)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)  # one wake-up, however many events arrive before it runs
+
+    async def _put(self, event: TelemetryEvent) -> None:
+        while len(self._items) >= self.maxsize and self._hub is not None and not self._ended:
+            self._room = asyncio.get_running_loop().create_future()
+            try:
+                await self._room
+            finally:
+                self._room = None
+        self._offer(event)
+
+    def _wake_room(self) -> None:
+        if self._room is not None and not self._room.done():
+            self._room.set_result(None)
 
     def _end(self) -> None:
         self._ended = True
-        # Wakes a consumer waiting on an empty queue; a full queue needs no wake-up (the
-        # consumer finds the end once it has taken every queued event).
-        with contextlib.suppress(asyncio.QueueFull):
-            self._queue.put_nowait(_END)
+        # Wakes a consumer waiting on an empty queue; one with events queued takes them
+        # all, then finds the end.
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+        self._wake_room()
 
 
 Sink = Callable[[TelemetryEvent], None]
@@ -143,7 +172,7 @@ class EventHub:
         for sink in self._sinks:
             sink(event)
         for consumer in tuple(self._consumers):
-            await consumer._queue.put(event)
+            await consumer._put(event)
 
     def close(self) -> None:
         """End every consumer's iteration (after the events already queued)."""

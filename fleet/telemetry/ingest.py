@@ -18,9 +18,9 @@ import time
 from fleet.client import ClockEstimate
 from fleet.protocol import Boot, Capability, InferResult, Info, Log, Message, Power, SlotState
 from fleet.telemetry.events import (
-    BoardResources, BootEvent, LogEvent, PowerEvent, ResultEvent, SlotView, TelemetryEvent,
+    BoardResources, BootEvent, LogEvent, PowerEvent, ResultEvent, SlotView, TelemetryEvent, trusted,
 )  # fmt: skip
-from fleet.telemetry.labels import ModelCatalog
+from fleet.telemetry.labels import ModelCatalog, resolve_labels
 from fleet.telemetry.outputs import decode_output, top
 from fleet.telemetry.power_source import MODELLED, SENSOR
 
@@ -77,7 +77,8 @@ def slot_views(info: Info) -> tuple[SlotView | None, SlotView | None]:
 class BoardIngest:
     """Converts one board's protocol events to telemetry events; see the module doc."""
 
-    def __init__(self, name: str, uid: str, catalog: ModelCatalog, power_source: str = MODELLED) -> None:
+    def __init__(self, name: str, uid: str, catalog: ModelCatalog, power_source: str = MODELLED,
+                 labels: dict[str, tuple[str, ...] | None] | None = None) -> None:  # fmt: skip
         self.name = name
         # What the board's POWER events are (fleet.telemetry.power_source): `sensor` while its
         # INFO declares POWER_SENSOR, else what devices.toml says (modelled by default).
@@ -85,53 +86,56 @@ class BoardIngest:
         self.uid = uid
         self.catalog = catalog
         self.clock = BoardClock()
-        self._models: dict[bytes, str] = {}  # sha256 prefix -> full sha256 hex
-        self._labels: dict[bytes, list[str] | None] = {}
+        self._models: dict[str, str] = {}  # sha256 prefix (hex, as results name it) -> full sha256 hex
+        # Output labels by model prefix, resolved once per model: the board's
+        # `BoardState.model_labels` (the manager passes it), which views read.
+        self.labels = labels if labels is not None else {}
         self.unknown_prefix: bytes | None = None  # set when a result names a model INFO did not list
 
     def set_info(self, info: Info) -> None:
         self.power_source = SENSOR if info.capabilities & Capability.POWER_SENSOR else self._configured_source
-        self._models = {s.sha256[:4]: s.sha256.hex() for s in info.slots if s.sha256 != _ZERO_SHA}
-        self._labels.clear()
+        self._models = {s.sha256[:4].hex(): s.sha256.hex() for s in info.slots if s.sha256 != _ZERO_SHA}
+        self.labels.clear()
         self.unknown_prefix = None
 
     def convert(self, msg: Message) -> TelemetryEvent | None:
-        """The telemetry event for a board event, or None for messages that are not telemetry."""
-        if isinstance(msg, InferResult):
-            return self.result(msg)
-        if isinstance(msg, Power):
-            return PowerEvent(
-                board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
+        """The telemetry event for a board event, or None for messages that are not telemetry.
+
+        Events are built with `trusted` (no validation): every field is the board's, already
+        checked where its frame was decoded (`fleet.protocol`), or the host's own."""
+        kind = type(msg)
+        if kind is InferResult:
+            return self.result(msg)  # type: ignore[arg-type]
+        if kind is Power:
+            return trusted(
+                PowerEvent, board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
                 device_time_us=msg.device_time_us, voltage_mv=msg.voltage_mv, current_ua=msg.current_ua,
                 energy_uj=msg.energy_uj, power_mw=msg.voltage_mv * msg.current_ua / 1e6, source=self.power_source,
             )  # fmt: skip
-        if isinstance(msg, Log):
-            return LogEvent(board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
-                            device_time_us=msg.device_time_us, level=msg.level, text=msg.text)  # fmt: skip
-        if isinstance(msg, Boot):
-            return BootEvent(board=self.name, uid=self.uid, host_time=time.time(), reason=msg.reason,
-                             boot_count=msg.boot_count)  # fmt: skip
+        if kind is Log:
+            return trusted(LogEvent, board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
+                           device_time_us=msg.device_time_us, level=msg.level, text=msg.text)  # fmt: skip
+        if kind is Boot:
+            return trusted(BootEvent, board=self.name, uid=self.uid, host_time=time.time(), reason=msg.reason,
+                           boot_count=msg.boot_count)  # fmt: skip
         return None
 
     def result(self, msg: InferResult) -> ResultEvent:
         dtype, values, indices = decode_output(msg)
         index, score = top(values, indices)
-        labels = self._labels_for(msg.model_prefix)
+        prefix = msg.model_prefix.hex()
+        labels = self.labels[prefix] if prefix in self.labels else self._labels_for(prefix)
         label = labels[index] if labels is not None and index is not None and index < len(labels) else None
-        return ResultEvent(
-            board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
+        return trusted(
+            ResultEvent, board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
             device_time_us=msg.device_time_us, latency_us=msg.latency_us, inference_count=msg.inference_count,
-            input_id=msg.input_id, model=msg.model_prefix.hex(), dtype=dtype, values=values, indices=indices,
-            top_index=index, score=score, label=label,
+            input_id=msg.input_id, model=prefix, dtype=dtype, values=values,
+            indices=indices, top_index=index, score=score, label=label,
         )  # fmt: skip
 
-    def _labels_for(self, prefix: bytes) -> list[str] | None:
-        if prefix in self._labels:
-            return self._labels[prefix]
+    def _labels_for(self, prefix: str) -> tuple[str, ...] | None:
         sha = self._models.get(prefix)
         if sha is None:
-            self.unknown_prefix = prefix  # the board runs a model INFO did not show: the owner re-reads INFO
+            self.unknown_prefix = bytes.fromhex(prefix)  # the board runs a model INFO did not show: the owner re-reads INFO
             return None
-        labels = self.catalog.labels(sha)
-        self._labels[prefix] = labels
-        return labels
+        return resolve_labels(self.catalog, prefix, (sha,), self.labels)

@@ -7,6 +7,7 @@ registered through the manager, or a bundled example's (`find_bundled_manifest`)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from fleet.models.bundled import find_bundled_manifest
@@ -45,3 +46,18 @@ class ModelCatalog:
     def labels(self, sha256: str | None) -> list[str] | None:
         manifest = self.lookup(sha256) if sha256 else None
         return manifest.labels or None if manifest else None
+
+
+def resolve_labels(catalog: ModelCatalog, prefix: str, shas: Iterable[str],
+                   into: dict[str, tuple[str, ...] | None]) -> tuple[str, ...] | None:  # fmt: skip
+    """The output labels of the model whose sha256 (hex) starts with `prefix` (a result's
+    `model`), if one of `shas` (the board's slots, from INFO) is that model: then remembered
+    in `into` by prefix (None too: no manifest gives labels), until the slots change. Where
+    events are ingested (the manager's `BoardIngest`, a replay), once per model; views read
+    `BoardState.model_labels`."""
+    for sha in shas:
+        if sha.startswith(prefix):
+            labels = catalog.labels(sha)
+            into[prefix] = found = tuple(labels) if labels else None
+            return found
+    return None

@@ -38,26 +38,41 @@ def _layouts(dtype: int) -> tuple[str, struct.Struct, struct.Struct]:
     return name, struct.Struct("<" + fmt), struct.Struct("<H" + fmt)
 
 
+# (dtype, format, bytes) -> (dtype name, one struct for the whole output, top-k?): checked
+# and built once per shape, not once per result. The sizes come from the board: bounded.
+_SHAPES: dict[tuple[int, int, int], tuple[str, struct.Struct, bool]] = {}
+_MAX_SHAPES = 256
+_TOPK = int(OutputFormat.TOPK)
+
+
+def _shape(dtype: int, fmt: int, size: int) -> tuple[str, struct.Struct, bool]:
+    name, element, entry = _layouts(dtype)
+    topk = fmt == _TOPK
+    if topk and size % entry.size:
+        raise MalformedMessage(f"INFER_RESULT: {size} bytes is not a whole number of top-k entries")
+    if not topk and size % element.size:
+        raise MalformedMessage(f"INFER_RESULT: {size} bytes is not a whole number of {name} values")
+    code = TENSOR_TYPES[dtype][1]
+    count = size // (entry.size if topk else element.size)
+    if len(_SHAPES) >= _MAX_SHAPES:
+        _SHAPES.clear()
+    shape = _SHAPES[(dtype, fmt, size)] = (name, struct.Struct("<" + ("H" + code if topk else code) * count), topk)
+    return shape
+
+
 def decode_output(msg: InferResult) -> tuple[str, tuple[float, ...], tuple[int, ...] | None]:
     """(dtype name, dequantized values, output indices for top-k results or None)."""
-    name, element, entry = _layouts(msg.dtype)
     data = msg.data
-    if msg.format == OutputFormat.TOPK:
-        if len(data) % entry.size:
-            raise MalformedMessage(f"INFER_RESULT: {len(data)} bytes is not a whole number of top-k entries")
-        pairs = list(entry.iter_unpack(data))
-        indices: tuple[int, ...] | None = tuple(p[0] for p in pairs)
-        raw = [p[1] for p in pairs]
-    else:
-        if len(data) % element.size:
-            raise MalformedMessage(f"INFER_RESULT: {len(data)} bytes is not a whole number of {name} values")
-        indices = None
-        raw = [v[0] for v in element.iter_unpack(data)]
+    key = (msg.dtype, msg.format, len(data))
+    name, layout, topk = _SHAPES.get(key) or _shape(*key)
+    flat = layout.unpack(data)
+    indices: tuple[int, ...] | None = flat[0::2] if topk else None
+    raw = flat[1::2] if topk else flat
     scale, zero = msg.scale, msg.zero_point
     if scale:
-        values = tuple(float((q - zero) * scale) for q in raw)
+        values = tuple([(q - zero) * scale for q in raw])  # a float: scale is one
     else:
-        values = tuple(float(q) for q in raw)
+        values = tuple([float(q) for q in raw])
     return name, values, indices
 
 
@@ -65,5 +80,5 @@ def top(values: tuple[float, ...], indices: tuple[int, ...] | None) -> tuple[int
     """(output index, value) of the largest value; the first one on ties."""
     if not values:
         return None, None
-    best = max(range(len(values)), key=values.__getitem__)
+    best = values.index(max(values))  # the first largest, as max() keeps the first of equals
     return (indices[best] if indices is not None else best), values[best]

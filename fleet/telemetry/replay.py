@@ -16,8 +16,9 @@ import asyncio
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from fleet.telemetry.events import StateEvent, TelemetryEvent
+from fleet.telemetry.events import ResultEvent, StateEvent, TelemetryEvent
 from fleet.telemetry.fanout import Consumer, EventHub
+from fleet.telemetry.labels import ModelCatalog, resolve_labels
 from fleet.telemetry.recording import Recording
 from fleet.telemetry.state import BoardState
 
@@ -28,7 +29,8 @@ MAX_GAP_S = 5.0
 class ReplaySource:
     """Replays one recording; see the module doc."""
 
-    def __init__(self, recording: Recording, *, speed: float | None = 1.0, max_gap_s: float = MAX_GAP_S) -> None:
+    def __init__(self, recording: Recording, *, speed: float | None = 1.0, max_gap_s: float = MAX_GAP_S,
+                 catalog: ModelCatalog | None = None) -> None:  # fmt: skip
         if speed is not None and speed <= 0:
             raise ValueError("replay speed must be > 0")
         self.recording = recording
@@ -36,6 +38,7 @@ class ReplaySource:
         self.max_gap_s = max_gap_s
         self.hub = EventHub()
         self.played = 0
+        self.catalog = catalog or ModelCatalog()  # output labels (bundled examples' manifests unless given more)
         self._boards: dict[str, BoardState] = {}
         for event in recording.header.boards:
             self._boards[event.uid] = BoardState.from_event(event)
@@ -89,3 +92,9 @@ class ReplaySource:
                 state = BoardState(event.board, event.uid, event.port)
             self._boards[event.uid] = state
         state.apply(event)
+        # Output labels, as the manager's ingest resolves them: once per model the slots name.
+        if isinstance(event, StateEvent):
+            state.model_labels.clear()  # the slots may have changed
+        elif isinstance(event, ResultEvent) and event.model not in state.model_labels:
+            slots = [s.sha256 for s in (state.active, state.previous) if s is not None]
+            resolve_labels(self.catalog, event.model, slots, state.model_labels)

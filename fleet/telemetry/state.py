@@ -40,6 +40,9 @@ class BoardState:
     last_boot: BootEvent | None = None
     deploy: DeployEvent | None = None  # the last deploy step for this board
     updated: float = 0.0  # host_time of the last event applied
+    # Output labels of the models its results name, by hash prefix (a result's `model`), as
+    # ingest resolved them from the manifests this host knows (`fleet.telemetry.labels`).
+    model_labels: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
 
     @property
     def model_text(self) -> str:

@@ -24,6 +24,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -129,6 +130,7 @@ class SerialTransport:
         self.lock = lock  # released at close()
         self._loop = loop
         self._inbox: asyncio.Queue[bytes | Exception] = asyncio.Queue()
+        self._receiver: Callable[[bytes], None] | None = None
         self._closed = False
         self._fd: int | None = None
         self._thread: threading.Thread | None = None
@@ -173,7 +175,31 @@ class SerialTransport:
         if not data:
             self._vanish(f"{self.name}: port went away (end of file)")
             return
-        self._inbox.put_nowait(data)
+        self._deliver(data)
+
+    def _deliver(self, data: bytes) -> None:
+        receiver = self._receiver
+        if receiver is None:
+            self._inbox.put_nowait(data)
+            return
+        try:
+            receiver(data)
+        except Exception as exc:  # noqa: BLE001 - the reader's failure, raised to it by read()
+            self._end(exc)
+
+    def feed_to(self, receiver: Callable[[bytes], None]) -> None:
+        """Hand every received chunk to `receiver` as it arrives (in the event loop's reader
+        callback) instead of queueing it for `read()`: no task wake-up per chunk. `read()`
+        then only raises: why the port ended, or what `receiver` raised (reading stops)."""
+        early = []
+        while not self._inbox.empty():
+            early.append(self._inbox.get_nowait())
+        for item in early:  # what arrived before, first; an end stays for read() to raise
+            if isinstance(item, Exception):
+                self._inbox.put_nowait(item)
+                return
+            receiver(item)
+        self._receiver = receiver
 
     def _read_thread(self) -> None:
         greeting = b""
@@ -193,14 +219,15 @@ class SerialTransport:
             if data:
                 if len(greeting) < _GREETING_BYTES:
                     greeting += data[: _GREETING_BYTES - len(greeting)]
-                self._loop.call_soon_threadsafe(self._inbox.put_nowait, data)
+                self._loop.call_soon_threadsafe(self._deliver, data)
 
     def _vanish(self, why: str) -> None:
         self._end(PortVanished(why))
 
-    def _end(self, why: PortVanished | PortBusy) -> None:
+    def _end(self, why: Exception) -> None:
         if self._fd is not None:
             self._loop.remove_reader(self._fd)
+        self._receiver = None  # nothing more is delivered after an end
         self._inbox.put_nowait(why)
 
     async def read(self) -> bytes:

@@ -28,7 +28,6 @@ from fleet.telemetry.events import (
     TraceEvent,
 )  # fmt: skip
 from fleet.telemetry.fanout import Consumer
-from fleet.telemetry.labels import ModelCatalog
 from fleet.telemetry.state import BoardState
 from fleet.tui.deploy_tracker import DeployTracker
 from fleet.tui.history import Histories
@@ -56,15 +55,13 @@ class Changes:
 class Feed:
     """Folds events for one source; see the module doc."""
 
-    def __init__(self, source: Source, catalog: ModelCatalog | None = None) -> None:
+    def __init__(self, source: Source) -> None:
         self.source = source
-        self.catalog = catalog or getattr(source, "catalog", None) or ModelCatalog()
         self.histories = Histories()
         self.logs = LogStore()
         self.deploy = DeployTracker()
         self.events = 0
         self._states: dict[str, str] = {}
-        self._labels: dict[tuple[str, str], tuple[str, ...] | None] = {}
 
     def ingest(self, events: Iterable[TelemetryEvent]) -> Changes:
         changes = Changes()
@@ -72,8 +69,11 @@ class Feed:
         for event in events:
             self.events += 1
             if isinstance(event, ResultEvent):
+                # Labels as ingest resolved them (the manager's, or the replay's), once per model.
+                board = boards.get(event.uid)
+                labels = board.model_labels.get(event.model) if board is not None else None
                 history = self.histories.get(event.uid)
-                history.add_result(event, self._labels_for(event, boards))
+                history.add_result(event, labels)
                 history.trace.add_result(event)
             elif isinstance(event, PowerEvent):
                 history = self.histories.get(event.uid)
@@ -100,16 +100,3 @@ class Feed:
                 if line is not None:
                     changes.logs.append(self.logs.add(line))
         return changes
-
-    def _labels_for(self, event: ResultEvent, boards: Mapping[str, BoardState]) -> tuple[str, ...] | None:
-        key = (event.uid, event.model)
-        if key not in self._labels:
-            board = boards.get(event.uid)
-            active = board.active if board is not None else None
-            labels = None
-            if active is not None and active.sha256.startswith(event.model):
-                labels = tuple(self.catalog.labels(active.sha256) or ()) or None
-            if active is None or labels is not None or active.sha256.startswith(event.model):
-                self._labels[key] = labels  # only cache once INFO names the model the results come from
-            return labels
-        return self._labels[key]

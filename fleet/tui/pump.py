@@ -28,9 +28,7 @@ async def pump(feed: Feed, consumer: Consumer, target: MessagePump) -> None:
                 first = await consumer.get()
             except StopAsyncIteration:
                 break
-            batch = [first]
-            while len(batch) < MAX_BATCH and (event := consumer.get_nowait()) is not None:
-                batch.append(event)
+            batch = [first, *consumer.take(MAX_BATCH - 1)]
             changes = feed.ingest(batch)
             if changes.boards:
                 target.post_message(BoardsChanged(changes.boards))

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from fleet.meters.activity import Activity
+from fleet.sim.meters.activity import Activity
 from fleet.meters.edge_clock import EdgeClock
 from fleet.meters.energy import EnergyReducer, ResultMark
 from fleet.meters.lpm01a_driver import Lpm01aDriver

@@ -62,3 +62,22 @@ def test_decimating_a_1khz_stream_is_cheap():
     for i in range(100_000):  # 100 s of a 1 kHz stream
         dec.add(i / 1000, float(i % 17))
     assert time.perf_counter() - start < 1.0  # about 1 us per sample on this class of machine
+
+
+def test_the_newest_bucket_shortcut_puts_every_sample_where_the_index_does():
+    # Samples at and around bucket edges (0.3 / 0.1 is 2.9999999999999996 in binary), and late ones.
+    times = sorted({round(k * 0.05 + d, 12) for k in range(400) for d in (-1e-12, 0.0, 1e-12, 0.013)})
+    times += [times[-1] - 0.4, times[-1]]  # a sample older than the newest bucket joins it
+    fast = MinMaxDecimator(0.1, capacity=10_000)
+    for i, t in enumerate(times):
+        fast.add(t, float(i))
+    expected: dict[float, list[float]] = {}
+    newest = None
+    for i, t in enumerate(times):
+        index = math.floor(round(t / 0.1, 9))
+        if newest is not None and index <= newest:
+            index = newest
+        newest = index
+        expected.setdefault(index * 0.1, []).append(float(i))
+    got = {b.start: (b.count, b.min, b.max) for b in fast.buckets()}
+    assert got == {start: (len(v), min(v), max(v)) for start, v in expected.items()}

@@ -59,6 +59,8 @@ async def test_results_are_the_tflm_outputs_for_their_input_with_labels(gesture)
         state = manager.boards[board.uid]
         assert state.state == "online" and state.active is not None and state.active.name == "gesture"
         assert sum(state.stats.class_counts.values()) >= 30
+        # Resolved once, where the results were ingested, for views (the TUI's charts) to read.
+        assert state.model_labels == {inspect_model(gesture).sha256[:8]: tuple(labels)}
 
 
 @pytest.mark.asyncio

@@ -72,3 +72,35 @@ def test_a_second_opener_is_refused_with_port_busy(pty_pair):
             open_serial(path, 115200)
     finally:
         first.close()
+
+
+@pytest.mark.asyncio
+async def test_feed_to_hands_bytes_over_in_order_and_a_receiver_error_ends_reading(pty_pair):
+    master, path = pty_pair
+    t = await SerialTransport.open(path, 115200)
+    os.write(master, b"early")
+    for _ in range(100):  # let the loop's reader queue it before anyone asks
+        await asyncio.sleep(0.01)
+        if not t._inbox.empty():
+            break
+    got: list[bytes] = []
+
+    def receiver(data: bytes) -> None:
+        if b"boom" in data:
+            raise ValueError("the reader could not use it")
+        got.append(data)
+
+    t.feed_to(receiver)
+    os.write(master, b"-late")
+    for _ in range(200):
+        await asyncio.sleep(0.01)
+        if b"".join(got) == b"early-late":
+            break
+    assert b"".join(got) == b"early-late"  # what was queued first, then the rest, in order
+    os.write(master, b"boom")
+    with pytest.raises(ValueError, match="could not use it"):
+        await asyncio.wait_for(t.read(), 2)  # read() raises what the receiver raised
+    os.write(master, b"more")
+    await asyncio.sleep(0.05)
+    assert b"more" not in b"".join(got)  # reading stopped
+    await t.close()

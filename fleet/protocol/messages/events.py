@@ -8,7 +8,7 @@ from typing import Annotated
 from fleet.protocol import limits
 from fleet.protocol.header import MsgType
 from fleet.protocol.messages.base import Message
-from fleet.protocol.values import MODEL_PREFIX_SIZE, BootReason, Kind, LogLevel, OutputFormat
+from fleet.protocol.values import MAX_BOOT_REASON, MAX_LOG_LEVEL, MAX_OUTPUT_FORMAT, MODEL_PREFIX_SIZE, Kind
 from fleet.protocol.wire import Fixed, blob, f32, i32, rest_text, u8, u16, u32, u64
 
 
@@ -34,7 +34,7 @@ class InferResult(Message):
     data: blob
 
     def _validate(self) -> None:
-        limits.at_most("InferResult", "format", self.format, max(OutputFormat), "1 (TOPK)")
+        limits.at_most("InferResult", "format", self.format, MAX_OUTPUT_FORMAT, "1 (TOPK)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +64,7 @@ class Log(Message):
     text: rest_text
 
     def _validate(self) -> None:
-        limits.at_most("Log", "level", self.level, max(LogLevel), "3 (ERROR)")
+        limits.at_most("Log", "level", self.level, MAX_LOG_LEVEL, "3 (ERROR)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,4 +77,4 @@ class Boot(Message):
     boot_count: u32
 
     def _validate(self) -> None:
-        limits.at_most("Boot", "reason", self.reason, max(BootReason), "3 (FAULT)")
+        limits.at_most("Boot", "reason", self.reason, MAX_BOOT_REASON, "3 (FAULT)")

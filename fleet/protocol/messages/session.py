@@ -8,7 +8,7 @@ from typing import Annotated
 from fleet.protocol import limits
 from fleet.protocol.header import MsgType
 from fleet.protocol.messages.base import Message, Slots, SlotsHolder
-from fleet.protocol.values import MAX_UID, Kind, LogLevel, Stream
+from fleet.protocol.values import MAX_LOG_LEVEL, MAX_UID, Kind, LogLevel, Stream
 from fleet.protocol.wire import Bytes8, blob, text8, u8, u16, u32, u64
 
 
@@ -86,7 +86,7 @@ class StreamConfigAck(StreamConfig):
 
     def _validate(self) -> None:
         limits.check_bits("StreamConfigAck", "streams", self.streams, Stream.RESULTS | Stream.POWER | Stream.LOG)
-        limits.at_most("StreamConfigAck", "log_level", self.log_level, max(LogLevel), "3 (ERROR)")
+        limits.at_most("StreamConfigAck", "log_level", self.log_level, MAX_LOG_LEVEL, "3 (ERROR)")
 
 
 @dataclass(frozen=True, slots=True)
