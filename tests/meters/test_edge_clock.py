@@ -11,7 +11,7 @@ from fleet.sim.meters.activity import Activity
 from fleet.meters.edge_clock import EdgeClock
 from fleet.meters.energy import EnergyReducer, ResultMark
 from fleet.meters.lpm01a_driver import Lpm01aDriver
-from fleet.meters.lpm01a_emulator import Lpm01aDevice
+from fleet.sim.meters.lpm01a_emulator import Lpm01aDevice
 from fleet.sim.clock import FakeClock
 from fleet.sim.power import PowerModel
 
