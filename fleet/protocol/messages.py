@@ -23,17 +23,18 @@ from fleet.protocol import limits
 from fleet.protocol.header import MsgType
 from fleet.protocol.payload import U8, U16, Reader, bytes8, field_names, pack, sha, str8
 from fleet.protocol.values import (
-    CUSTOM_OPERATOR, MAX_NAME, MAX_OP_NAME, MAX_UID, MIN_MAX_PAYLOAD, MODEL_PREFIX_SIZE, NO_SLOT, SHA256_SIZE, ActivateMode, BootReason, Capability,
+    CUSTOM_OPERATOR, ENCODING_BLOCKS, MAX_NAME, MAX_OP_NAME, MAX_UID, MIN_MAX_PAYLOAD, MODEL_PREFIX_SIZE, NO_SLOT, SHA256_SIZE, ActivateMode, BootReason, Capability,
     Kind, LogLevel, OutputFormat, SlotState, Stream,
 )  # fmt: skip
 
 __all__ = [
-    "CUSTOM_OPERATOR", "MAX_NAME", "MAX_OP_NAME", "MAX_UID", "MIN_MAX_PAYLOAD", "MODEL_PREFIX_SIZE", "NO_SLOT", "SHA256_SIZE",
+    "CUSTOM_OPERATOR", "ENCODING_BLOCKS", "MAX_NAME", "MAX_OP_NAME", "MAX_UID", "MIN_MAX_PAYLOAD", "MODEL_PREFIX_SIZE", "NO_SLOT", "SHA256_SIZE",
     "ActivateAck", "ActivateMode", "BeginAck", "Boot", "BootReason", "Capability", "ChunkAck", "CommitAck",
-    "ConfirmAck", "Error", "EVENTS", "Hello", "InferResult", "Info", "Kind", "Log", "LogLevel", "Message",
-    "ModelActivate", "ModelBegin", "ModelChunk", "ModelCommit", "ModelConfirm", "ModelRollback", "OutputFormat",
+    "ConfirmAck", "DataAck", "Error", "EVENTS", "Hello", "InferResult", "Info", "Kind", "Log", "LogLevel", "Message",
+    "ModelActivate", "ModelBegin", "ModelChunk", "ModelCommit", "ModelConfirm", "ModelData", "ModelRollback", "ModelStream",
+    "OutputFormat",
     "Ping", "Pong", "Power", "Reboot", "RebootAck", "REQUESTS", "RESPONSES", "RollbackAck", "Runtime", "RuntimeInfo", "SlotInfo",
-    "SlotState", "SlotStatus", "Stream", "StreamConfig", "StreamConfigAck",
+    "SlotState", "SlotStatus", "Stream", "StreamAck", "StreamConfig", "StreamConfigAck",
 ]  # fmt: skip
 
 
@@ -413,6 +414,63 @@ class ChunkAck(_Fixed):
 
 
 @dataclass(frozen=True, slots=True)
+class ModelStream(_Fixed):
+    """Switch the upload in progress to an encoded stream (boards with `Capability.DEFLATE`).
+
+    `base_slot` (0xFF for none) is the slot COPY blocks read, `base_sha256` what the host
+    believes it holds; the board refuses a base that does not match (BASE_MISMATCH).
+    """
+
+    TYPE = MsgType.MODEL_STREAM
+    KIND = Kind.REQUEST
+    LAYOUT = struct.Struct("<BB32s")
+    encoding: int = ENCODING_BLOCKS
+    base_slot: int = NO_SLOT
+    base_sha256: bytes = bytes(SHA256_SIZE)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamAck(_Fixed):
+    """The model offset where the new stream starts (the slot's received count)."""
+
+    TYPE = MsgType.MODEL_STREAM
+    KIND = Kind.RESPONSE
+    LAYOUT = struct.Struct("<I")
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModelData(Message):
+    """Encoded stream bytes at stream offset `offset`; the rest of the payload is data."""
+
+    TYPE = MsgType.MODEL_DATA
+    KIND = Kind.REQUEST
+    _LAYOUT: ClassVar[struct.Struct] = struct.Struct("<I")
+    offset: int
+    data: bytes
+
+    def encode(self) -> bytes:
+        return pack(self._LAYOUT, "ModelData", self.offset) + self.data
+
+    @classmethod
+    def decode(cls, payload: bytes) -> ModelData:
+        r = Reader(payload, "ModelData")
+        (offset,) = r.unpack(cls._LAYOUT)
+        return cls(offset, r.rest())
+
+
+@dataclass(frozen=True, slots=True)
+class DataAck(_Fixed):
+    """Cumulative ACK of a stream: stream bytes decoded, and model bytes the slot holds."""
+
+    TYPE = MsgType.MODEL_DATA
+    KIND = Kind.RESPONSE
+    LAYOUT = struct.Struct("<II")
+    next_offset: int
+    received: int
+
+
+@dataclass(frozen=True, slots=True)
 class ModelCommit(_Fixed):
     """Verify the slot's sha256 and test-load the model."""
 
@@ -629,11 +687,11 @@ class Error(Message):
 REQUESTS: dict[int, type[Message]] = {
     cls.TYPE: cls
     for cls in (Hello, Ping, StreamConfig, Reboot, Runtime, ModelBegin, ModelChunk, ModelCommit, ModelActivate,
-                ModelConfirm, ModelRollback)
+                ModelConfirm, ModelRollback, ModelStream, ModelData)
 }  # fmt: skip
 RESPONSES: dict[int, type[Message]] = {
     cls.TYPE: cls
     for cls in (Info, Pong, StreamConfigAck, RebootAck, RuntimeInfo, BeginAck, ChunkAck, CommitAck, ActivateAck, ConfirmAck,
-                RollbackAck)
+                RollbackAck, StreamAck, DataAck)
 }  # fmt: skip
 EVENTS: dict[int, type[Message]] = {cls.TYPE: cls for cls in (InferResult, Power, Log, Boot)}
