@@ -79,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         health_timeout_s=args.health_timeout or rollout.health_timeout_s,
         max_latency_us=_latency_budget_us(args.max_latency_ms or rollout.max_latency_ms),
         **({"reconnect_window_s": args.reconnect_window} if args.reconnect_window is not None else {}),
+        compress=not args.no_compress,
     )
     try:
         model = load_model_file(args.model)
@@ -121,6 +122,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reconnect-window", type=float, metavar="S",
                    help="seconds a board may take to answer, or to come back after a reset or unplug, before it is "
                         "reported unreachable (default 30)")  # fmt: skip
+    p.add_argument("--no-compress", action="store_true",
+                   help="send plain chunks, never a compressed or delta stream (PROTOCOL.md section 10)")  # fmt: skip
     p.add_argument("--dry-run", action="store_true", help="print the plan and pre-flight verdicts; send nothing")
     p.add_argument("--json", action="store_true", help="one JSON event per line")
     p.set_defaults(func=run)
