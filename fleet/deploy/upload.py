@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from fleet.client import BoardClient
 from fleet.deploy.model_cache import ModelCache
-from fleet.deploy.stream_plan import ENCODINGS, PLAIN, StreamPlan, plan_upload
+from fleet.deploy.stream_plan import ENCODINGS, PLAIN, EncodingCache, StreamPlan, plan_upload
 from fleet.error_codes import ErrorCode
 from fleet.errors import BoardRefused, DeviceError, FieldOutOfRange, FleetTimeout, UploadError
 from fleet.protocol import (
@@ -136,6 +136,7 @@ async def upload(
     *,
     compress: bool = True,
     bases: ModelCache | None = None,
+    encodings: EncodingCache | None = None,
     initial_rto: float = INITIAL_RTO_S,
     max_rewinds: int = 200,
     on_progress: Callable[[UploadProgress], None] | None = None,
@@ -143,7 +144,9 @@ async def upload(
     """Send `image` into `slot` until the board holds every byte; return the progress record.
 
     With `compress`, a board that declares DEFLATE gets an encoded stream: a delta when
-    `bases` holds the model in its other slot, else compression. Raises DeviceError if the
+    `bases` holds the model in its other slot, else compression; `encodings` (default: the
+    process's) keeps what was encoded for the next board (a fresh one makes this upload pay
+    for its encoding). Raises DeviceError if the
     board refuses, FleetTimeout if it stops answering for good, PortVanished if the link goes
     away (call again after reconnecting: it resumes).
     """
@@ -163,7 +166,7 @@ async def upload(
             await _send_plain(client, image, begin, offset, progress, initial_rto, max_rewinds, on_progress)
             break
         try:
-            await _send_stream(client, image, begin, plan, progress, initial_rto, max_rewinds, on_progress)
+            await _send_stream(client, image, begin, plan, encodings or ENCODINGS, progress, initial_rto, max_rewinds, on_progress)
             break
         except DeviceError as exc:
             if exc.code == ErrorCode.BASE_MISMATCH:
@@ -186,9 +189,10 @@ async def _send_plain(client, image, begin, offset, progress, initial_rto, max_r
     await _run(sender, client, initial_rto, max_rewinds)
 
 
-async def _send_stream(client, image, begin, plan: StreamPlan, progress, initial_rto, max_rewinds, on_progress) -> None:  # noqa: ANN001
+async def _send_stream(client, image, begin, plan: StreamPlan, encodings: EncodingCache, progress, initial_rto,  # noqa: ANN001
+                       max_rewinds, on_progress) -> None:  # noqa: ANN001
     began = time.monotonic()
-    encoded = await ENCODINGS.get(image.data, image.sha256, begin.offset, plan)
+    encoded = await encodings.get(image.data, image.sha256, begin.offset, plan)
     progress.encode_s += time.monotonic() - began
     opened = await client.request(ModelStream(
         ENCODING_BLOCKS, NO_SLOT if plan.base_slot is None else plan.base_slot, plan.base_sha256 or bytes(SHA256_SIZE),
