@@ -384,23 +384,29 @@ class BeginAck(_Fixed):
 
 
 @dataclass(frozen=True, slots=True)
-class ModelChunk(Message):
-    """Model bytes at `offset`; the rest of the payload is data."""
+class _OffsetData(Message):
+    """A u32 offset, then data to the end of the payload (MODEL_CHUNK, MODEL_DATA)."""
 
-    TYPE = MsgType.MODEL_CHUNK
-    KIND = Kind.REQUEST
     _LAYOUT: ClassVar[struct.Struct] = struct.Struct("<I")
     offset: int
     data: bytes
 
     def encode(self) -> bytes:
-        return pack(self._LAYOUT, "ModelChunk", self.offset) + self.data
+        return pack(self._LAYOUT, type(self).__name__, self.offset) + self.data
 
     @classmethod
-    def decode(cls, payload: bytes) -> ModelChunk:
-        r = Reader(payload, "ModelChunk")
+    def decode(cls, payload: bytes) -> _OffsetData:
+        r = Reader(payload, cls.__name__)
         (offset,) = r.unpack(cls._LAYOUT)
         return cls(offset, r.rest())
+
+
+@dataclass(frozen=True, slots=True)
+class ModelChunk(_OffsetData):
+    """Model bytes at `offset`; the rest of the payload is data."""
+
+    TYPE = MsgType.MODEL_CHUNK
+    KIND = Kind.REQUEST
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,23 +446,11 @@ class StreamAck(_Fixed):
 
 
 @dataclass(frozen=True, slots=True)
-class ModelData(Message):
+class ModelData(_OffsetData):
     """Encoded stream bytes at stream offset `offset`; the rest of the payload is data."""
 
     TYPE = MsgType.MODEL_DATA
     KIND = Kind.REQUEST
-    _LAYOUT: ClassVar[struct.Struct] = struct.Struct("<I")
-    offset: int
-    data: bytes
-
-    def encode(self) -> bytes:
-        return pack(self._LAYOUT, "ModelData", self.offset) + self.data
-
-    @classmethod
-    def decode(cls, payload: bytes) -> ModelData:
-        r = Reader(payload, "ModelData")
-        (offset,) = r.unpack(cls._LAYOUT)
-        return cls(offset, r.rest())
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from fleet.upload_codec import EncodedModel
 from tests.shared_models import shared_model_path as shared
 
 from .conftest import Events, farm_config, record_requests, target_for
-from .test_board_deploy import running
+from .test_board_deploy import replug, running
 
 pytestmark = pytest.mark.asyncio
 FAST = DeployOptions(health_inferences=2, health_timeout_s=5.0, reconnect_window_s=10.0, progress_every_s=0.0)
@@ -157,9 +157,3 @@ async def test_encoded_deploy_resumes_after_an_unplug(tmp_path, sine):
         start = next(i for i, e in enumerate(events) if e.phase == "reconnecting")
         assert next(e.bytes for e in events[start:] if e.phase == "uploading") >= 16384
         assert await running(board) == (model.sha256, SlotState.ACTIVE)
-
-
-async def replug(board) -> None:
-    await board.unplug()
-    await asyncio.sleep(0.2)
-    await board.plug()

@@ -14,7 +14,7 @@ from fleet.protocol import (
 )  # fmt: skip
 from fleet.models.variants import retrain_last_layer
 from fleet.sim.board import make_engine
-from fleet.upload_codec import encode
+from fleet.upload_codec import EncodedModel, encode
 from tests.sim.helpers import EngineHost
 
 
@@ -28,6 +28,13 @@ def send_stream(host: EngineHost, stream: bytes, chunk: int = 700) -> DataAck:
         ack = host.ok(ModelData(offset, stream[offset : offset + chunk]))
     assert isinstance(ack, DataAck)
     return ack
+
+
+def open_stream(host: EngineHost, model: bytes) -> EncodedModel:
+    """BEGIN into slot 0 and open a stream without a base; the model encoded in 1 KiB blocks."""
+    host.ok(ModelBegin(0, len(model), sha(model)))
+    assert host.ok(ModelStream()) == StreamAck(0)
+    return encode(model, block_output=1024)
 
 
 def install(host: EngineHost, model: bytes, slot: int = 0) -> None:
@@ -61,9 +68,7 @@ def test_delta_from_the_active_slot(host, sine):
 
 
 def test_received_moves_to_block_ends_only(host, gesture):
-    host.ok(ModelBegin(0, len(gesture), sha(gesture)))
-    host.ok(ModelStream())
-    encoded = encode(gesture, block_output=1024)
+    encoded = open_stream(host, gesture)
     second = encoded.stream_offsets[1]
     ack = host.ok(ModelData(0, encoded.stream[: second - 1]))
     assert ack == DataAck(second - 1, 0)
@@ -73,9 +78,7 @@ def test_received_moves_to_block_ends_only(host, gesture):
 
 
 def test_go_back_n_on_stream_offsets(host, gesture):
-    host.ok(ModelBegin(0, len(gesture), sha(gesture)))
-    host.ok(ModelStream())
-    stream = encode(gesture, block_output=1024).stream
+    stream = open_stream(host, gesture).stream
     host.ok(ModelData(0, stream[:500]))
     assert host.ok(ModelData(900, stream[900:1000])) == DataAck(500, 0)  # a gap: dropped
     assert host.ok(ModelData(100, stream[100:500])) == DataAck(500, 0)  # a retransmission: nothing decoded twice
@@ -86,9 +89,7 @@ def test_go_back_n_on_stream_offsets(host, gesture):
 
 def test_resume_after_reset_mid_stream(host, gesture):
     """The stream dies with the board's RAM; BEGIN and STREAM resume at the last block end."""
-    host.ok(ModelBegin(0, len(gesture), sha(gesture)))
-    host.ok(ModelStream())
-    encoded = encode(gesture, block_output=1024)
+    encoded = open_stream(host, gesture)
     send_stream(host, encoded.stream[: encoded.stream_offsets[3] + 10])
     host.ok(Reboot(0))
     host.boot()
@@ -105,9 +106,7 @@ def test_resume_after_reset_mid_stream(host, gesture):
 
 
 def test_plain_chunks_continue_an_encoded_upload(host, gesture):
-    host.ok(ModelBegin(0, len(gesture), sha(gesture)))
-    host.ok(ModelStream())
-    encoded = encode(gesture, block_output=1024)
+    encoded = open_stream(host, gesture)
     send_stream(host, encoded.stream[: encoded.stream_offsets[2]])
     for offset in range(2048, len(gesture), 1000):
         ack = host.ok(ModelChunk(offset, gesture[offset : offset + 1000]))
@@ -119,9 +118,7 @@ def test_plain_chunks_continue_an_encoded_upload(host, gesture):
 
 
 def test_decode_error_closes_the_stream_and_keeps_complete_blocks(host, gesture):
-    host.ok(ModelBegin(0, len(gesture), sha(gesture)))
-    host.ok(ModelStream())
-    encoded = encode(gesture, block_output=1024)
+    encoded = open_stream(host, gesture)
     bad = bytearray(encoded.stream[: encoded.stream_offsets[1] + 1])
     bad[-1] = 0x09  # the second block's kind
     host.ok(ModelData(0, bytes(bad[:700])))
