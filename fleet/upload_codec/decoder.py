@@ -109,7 +109,7 @@ class StreamDecoder:
         room = self._out_len - len(self._output)
         try:
             out = self._inflate.decompress(take, room + 1)
-            if self._in_left == 0 and not self._inflate.eof:
+            if self._in_left == 0 and not self._inflate.eof and len(out) <= room:
                 out += self._inflate.flush(room + 1 - len(out))
         except zlib.error as exc:
             raise self._fail(f"deflate data: {exc}") from None

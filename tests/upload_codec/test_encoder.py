@@ -5,7 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from fleet.errors import StreamDecodeError
 from fleet.models.bundled import bundled_model
 from fleet.upload_codec import BlockKind, StreamDecoder, encode
 from fleet.upload_codec.matcher import MIN_COPY, find_copies
@@ -77,3 +80,39 @@ def test_bundled_model_compresses() -> None:
     encoded = encode(model)
     assert len(encoded.stream) * 2 < len(model)
     assert _decode(encoded.stream, b"", len(model)) == model
+
+
+@given(st.binary(max_size=300), st.integers(0, 2))
+@settings(max_examples=400, deadline=None)
+def test_any_stream_decodes_or_fails_cleanly(stream: bytes, start: int) -> None:
+    """Whatever bytes arrive, the decoder writes only whole blocks inside [start, size), in
+    order, or raises StreamDecodeError naming the block it stopped at."""
+    model = _model(600, 9)
+    base = _model(500, 10)
+    writes: list[tuple[int, int]] = []
+    decoder = StreamDecoder(start, len(model), model[:start], lambda offset, data: writes.append((offset, len(data))), base)
+    try:
+        decoder.feed(stream)
+    except StreamDecodeError as exc:
+        assert exc.block_start == decoder.received
+    pos = start
+    for offset, length in writes:
+        assert offset == pos and length > 0
+        pos += length
+    assert pos == decoder.received <= len(model)
+
+
+@given(st.data())
+@settings(max_examples=200, deadline=None)
+def test_mutated_streams_decode_or_fail_cleanly(data: st.DataObject) -> None:
+    model = _model(3000, 11)
+    stream = bytearray(encode(model, base=model[:1500] + bytes(1500), block_output=700).stream)
+    for _ in range(data.draw(st.integers(1, 4))):
+        stream[data.draw(st.integers(0, len(stream) - 1))] = data.draw(st.integers(0, 255))
+    slot = bytearray()
+    decoder = StreamDecoder(0, len(model), b"", lambda offset, out: slot.extend(out), model[:1500] + bytes(1500))
+    try:
+        decoder.feed(bytes(stream))
+    except StreamDecodeError:
+        pass
+    assert len(slot) == decoder.received <= len(model)
