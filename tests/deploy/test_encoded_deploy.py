@@ -157,3 +157,22 @@ async def test_encoded_deploy_resumes_after_an_unplug(tmp_path, sine):
         start = next(i for i, e in enumerate(events) if e.phase == "reconnecting")
         assert next(e.bytes for e in events[start:] if e.phase == "uploading") >= 16384
         assert await running(board) == (model.sha256, SlotState.ACTIVE)
+
+
+async def test_a_board_claiming_blocks_it_cannot_hold_is_refused(one_board, gesture, sine, monkeypatch):
+    """DATA_ACK's `received` must be the end of the last block the acknowledged stream bytes
+    complete: a board that claims more is lying, and the host refuses it."""
+    from fleet.protocol import DataAck
+    from fleet.sim.encoded_upload import EncodedUpload
+
+    honest = EncodedUpload.data
+
+    def lying(self, request):  # noqa: ANN001
+        ack = honest(self, request)
+        return DataAck(ack.next_offset, ack.received + 1)
+
+    monkeypatch.setattr(EncodedUpload, "data", lying)
+    result = await BoardDeploy(target_for(one_board), gesture, FAST, Events()).run()
+    assert result.outcome == "failed"
+    assert "DataAck: received" in result.reason
+    assert await running(one_board) == (sine.sha256, SlotState.ACTIVE)
