@@ -204,6 +204,8 @@ class BoardDeploy:
         if check.on_trial and check.ok:
             return info.active_slot, info, False
         if check.same_model:
+            if self._bases is not None:
+                self._bases.put(self.model.data)  # what the board runs: the base of a later delta
             self.emit("skipped", reason="already runs this model", sha256=self.model.info.sha256, phase="done")
             return BoardResult(self.target.name, "skipped", "already runs this model")
         if not check.ok:

@@ -176,3 +176,14 @@ async def test_a_board_claiming_blocks_it_cannot_hold_is_refused(one_board, gest
     assert result.outcome == "failed"
     assert "DataAck: received" in result.reason
     assert await running(one_board) == (sine.sha256, SlotState.ACTIVE)
+
+
+async def test_a_skipped_deploy_remembers_the_model_as_a_base(tmp_path, one_board, sine, own_cache):
+    """The board already runs the file: nothing is sent, but the host keeps the bytes, so the
+    next version goes as a delta."""
+    assert own_cache.get(sine.sha256) is None
+    assert (await BoardDeploy(target_for(one_board), sine, FAST, Events()).run()).outcome == "skipped"
+    assert own_cache.get(sine.sha256) == sine.data
+    events = Events()
+    assert (await BoardDeploy(target_for(one_board), variant_file(tmp_path, sine), FAST, events).run()).outcome == "confirmed"
+    assert uploads(events)[-1].encoding == "delta"
