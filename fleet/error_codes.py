@@ -27,3 +27,5 @@ class ErrorCode(IntEnum):
     INFERENCE_FAILED = 16
     STORAGE = 17
     INTERNAL = 18
+    BASE_MISMATCH = 19  # MODEL_STREAM's base slot does not hold the model the host named
+    DECODE_FAILED = 20  # an encoded stream's block broke PROTOCOL.md section 10

@@ -127,6 +127,16 @@ class RequestTimeout(FleetTimeout):
 # --- the device said no --------------------------------------------------------------
 
 
+class StreamDecodeError(ProtocolError):
+    """An encoded upload stream broke PROTOCOL.md section 10; `block_start` is the model
+    offset of the block that failed (a board answers DECODE_FAILED with it)."""
+
+    def __init__(self, block_start: int, reason: str) -> None:
+        super().__init__(f"block at model offset {block_start}: {reason}")
+        self.block_start = block_start
+        self.reason = reason
+
+
 class DeviceError(FleetError):
     """A board answered a request with an ERROR response.
 
@@ -187,6 +197,8 @@ _DEVICE_ERRORS: dict[int, type[DeviceError]] = {
     ErrorCode.STORAGE: DeviceFailure,
     ErrorCode.INFERENCE_FAILED: DeviceFailure,
     ErrorCode.INTERNAL: DeviceFailure,
+    ErrorCode.BASE_MISMATCH: UploadError,
+    ErrorCode.DECODE_FAILED: UploadError,
 }
 
 

@@ -54,7 +54,8 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-SANS_IO = sorted([*(ROOT / "fleet" / "protocol").glob("*.py"), *(ROOT / m for m in SANS_IO_METERS)])
+SANS_IO = sorted([*(ROOT / "fleet" / "protocol").rglob("*.py"), *(ROOT / "fleet" / "upload_codec").glob("*.py"),
+                  *(ROOT / m for m in SANS_IO_METERS)])  # fmt: skip
 
 
 @pytest.mark.parametrize("path", SANS_IO, ids=lambda p: str(p.relative_to(ROOT)))

@@ -83,6 +83,21 @@ const fw_field fw_layout_model_confirm[] = {
 };
 typedef char fw_fits_model_confirm[offsetof(fw_model_confirm, slot) < 256 ? 1 : -1];
 
+const fw_field fw_layout_model_stream[] = {
+    {(uint8_t)offsetof(fw_model_stream, encoding), FW_F(FW_F_UINT, 1)},
+    {(uint8_t)offsetof(fw_model_stream, base_slot), FW_F(FW_F_UINT, 1)},
+    {(uint8_t)offsetof(fw_model_stream, base_sha256), FW_F(FW_F_BYTES, 32)},
+    {0, FW_F_END},
+};
+typedef char fw_fits_model_stream[offsetof(fw_model_stream, base_sha256) < 256 ? 1 : -1];
+
+const fw_field fw_layout_model_data[] = {
+    {(uint8_t)offsetof(fw_model_data, offset), FW_F(FW_F_UINT, 4)},
+    {(uint8_t)offsetof(fw_model_data, data), FW_F(FW_F_REST, 1)},
+    {0, FW_F_END},
+};
+typedef char fw_fits_model_data[offsetof(fw_model_data, data) < 256 ? 1 : -1];
+
 const fw_field fw_layout_info[] = {
     {(uint8_t)offsetof(fw_info, proto_version), FW_F(FW_F_UINT, 1)},
     {(uint8_t)offsetof(fw_info, active_slot), FW_F(FW_F_UINT, 1)},
@@ -133,6 +148,19 @@ const fw_field fw_layout_slot_status[] = {
     {0, FW_F_END},
 };
 typedef char fw_fits_slot_status[offsetof(fw_slot_status, slots) < 256 ? 1 : -1];
+
+const fw_field fw_layout_stream_ack[] = {
+    {(uint8_t)offsetof(fw_stream_ack, offset), FW_F(FW_F_UINT, 4)},
+    {0, FW_F_END},
+};
+typedef char fw_fits_stream_ack[offsetof(fw_stream_ack, offset) < 256 ? 1 : -1];
+
+const fw_field fw_layout_data_ack[] = {
+    {(uint8_t)offsetof(fw_data_ack, next_offset), FW_F(FW_F_UINT, 4)},
+    {(uint8_t)offsetof(fw_data_ack, received), FW_F(FW_F_UINT, 4)},
+    {0, FW_F_END},
+};
+typedef char fw_fits_data_ack[offsetof(fw_data_ack, received) < 256 ? 1 : -1];
 
 const fw_field fw_layout_infer_result[] = {
     {(uint8_t)offsetof(fw_infer_result, device_time_us), FW_F(FW_F_UINT, 8)},

@@ -121,6 +121,30 @@ static inline fw_err fw_dec_model_confirm(const uint8_t *p, size_t n, fw_model_c
     return fw_msg_decode(p, n, fw_layout_model_confirm, m);
 }
 
+typedef struct { /* ModelStream */
+    uint8_t encoding;
+    uint8_t base_slot;
+    uint8_t base_sha256[32];
+} fw_model_stream;
+extern const fw_field fw_layout_model_stream[];
+static inline void fw_enc_model_stream(fw_cur *c, const fw_model_stream *m) { fw_msg_encode(c, fw_layout_model_stream, m); }
+static inline fw_err fw_dec_model_stream(const uint8_t *p, size_t n, fw_model_stream *m)
+{
+    return fw_msg_decode(p, n, fw_layout_model_stream, m);
+}
+
+typedef struct { /* ModelData */
+    uint32_t offset;
+    fw_blob data;
+} fw_model_data;
+extern const fw_field fw_layout_model_data[];
+#define FW_MODEL_DATA_HEAD 4u /* bytes before data */
+static inline void fw_enc_model_data(fw_cur *c, const fw_model_data *m) { fw_msg_encode(c, fw_layout_model_data, m); }
+static inline fw_err fw_dec_model_data(const uint8_t *p, size_t n, fw_model_data *m)
+{
+    return fw_msg_decode(p, n, fw_layout_model_data, m);
+}
+
 typedef struct { /* Info */
     uint8_t proto_version;
     uint8_t active_slot;
@@ -195,6 +219,27 @@ static inline void fw_enc_slot_status(fw_cur *c, const fw_slot_status *m) { fw_m
 static inline fw_err fw_dec_slot_status(const uint8_t *p, size_t n, fw_slot_status *m)
 {
     return fw_msg_decode(p, n, fw_layout_slot_status, m);
+}
+
+typedef struct { /* StreamAck */
+    uint32_t offset;
+} fw_stream_ack;
+extern const fw_field fw_layout_stream_ack[];
+static inline void fw_enc_stream_ack(fw_cur *c, const fw_stream_ack *m) { fw_msg_encode(c, fw_layout_stream_ack, m); }
+static inline fw_err fw_dec_stream_ack(const uint8_t *p, size_t n, fw_stream_ack *m)
+{
+    return fw_msg_decode(p, n, fw_layout_stream_ack, m);
+}
+
+typedef struct { /* DataAck */
+    uint32_t next_offset;
+    uint32_t received;
+} fw_data_ack;
+extern const fw_field fw_layout_data_ack[];
+static inline void fw_enc_data_ack(fw_cur *c, const fw_data_ack *m) { fw_msg_encode(c, fw_layout_data_ack, m); }
+static inline fw_err fw_dec_data_ack(const uint8_t *p, size_t n, fw_data_ack *m)
+{
+    return fw_msg_decode(p, n, fw_layout_data_ack, m);
 }
 
 typedef struct { /* InferResult */

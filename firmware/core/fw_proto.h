@@ -9,8 +9,12 @@
 #define FW_MAX_OP_NAME 64u
 #define FW_MAX_UID 16u
 #define FW_NO_SLOT 255u
+#define FW_ENCODING_BLOCKS 1u
 #define FW_MIN_MAX_PAYLOAD 512u
 #define FW_CUSTOM_OPERATOR 32u
+#define FW_MAX_OUTPUT_FORMAT 1u
+#define FW_MAX_LOG_LEVEL 3u
+#define FW_MAX_BOOT_REASON 3u
 
 /* fleet.protocol.header.MsgType */
 enum {
@@ -25,6 +29,8 @@ enum {
     FW_T_MODEL_ACTIVATE = 0x13,
     FW_T_MODEL_CONFIRM = 0x14,
     FW_T_MODEL_ROLLBACK = 0x15,
+    FW_T_MODEL_STREAM = 0x16,
+    FW_T_MODEL_DATA = 0x17,
     FW_T_INFER_RESULT = 0x20,
     FW_T_POWER = 0x21,
     FW_T_LOG = 0x22,
@@ -58,6 +64,8 @@ typedef enum {
     FW_E_INFERENCE_FAILED = 16,
     FW_E_STORAGE = 17,
     FW_E_INTERNAL = 18,
+    FW_E_BASE_MISMATCH = 19,
+    FW_E_DECODE_FAILED = 20,
 } fw_err;
 
 /* fleet.protocol.values.Capability */
@@ -68,6 +76,8 @@ enum {
     FW_CAP_LOG = 0x08,
     FW_CAP_REBOOT = 0x10,
     FW_CAP_RUNTIME = 0x20,
+    FW_CAP_DEFLATE = 0x40,
+    FW_CAP_DELTA = 0x80,
     FW_CAP_POWER_SENSOR = 0x100,
 };
 

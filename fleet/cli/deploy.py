@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     options = deploy_options(
         config.rollout, health_inferences=args.health_inferences, health_timeout_s=args.health_timeout,
-        max_latency_ms=args.max_latency_ms, reconnect_window_s=args.reconnect_window,
+        max_latency_ms=args.max_latency_ms, reconnect_window_s=args.reconnect_window, compress=not args.no_compress,
     )  # fmt: skip
     try:
         model = load_model_file(args.model)
@@ -111,6 +111,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reconnect-window", type=float, metavar="S",
                    help="seconds a board may take to answer, or to come back after a reset or unplug, before it is "
                         "reported unreachable (default 30)")  # fmt: skip
+    p.add_argument("--no-compress", action="store_true",
+                   help="send plain chunks, never a compressed or delta stream (PROTOCOL.md section 10)")  # fmt: skip
     p.add_argument("--dry-run", action="store_true", help="print the plan and pre-flight verdicts; send nothing")
     p.add_argument("--json", action="store_true", help="one JSON event per line")
     p.set_defaults(func=run)

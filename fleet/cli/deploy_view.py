@@ -23,6 +23,8 @@ class _Row:
     rate: float = 0.0
     eta: float | None = None
     retransmits: int = 0
+    wire: int = 0  # data bytes on the wire (acknowledged) for `done` model bytes
+    encoding: str = "plain"
     outcome: str | None = None
     reason: str | None = None
     printed: float | None = None  # event time of the last upload line printed (plain output)
@@ -77,6 +79,7 @@ class DeployView:
         if e.bytes is not None:
             row.done, row.total = e.bytes, e.total or row.total
             row.rate, row.eta, row.retransmits = e.rate or 0.0, e.eta, e.retransmits or 0
+            row.wire, row.encoding = e.wire_bytes or 0, e.encoding or "plain"
         if e.event in FINAL:
             row.outcome, row.reason = e.event, e.reason
             if e.event == "confirmed" and e.inferences:
@@ -96,6 +99,9 @@ class DeployView:
         done, total = e.bytes or 0, e.total or 0
         parts = [f"{e.board}: uploading {done} of {total} B ({done / total if total else 0:.0%})",
                  f"{(e.rate or 0) / 1024:.1f} KiB/s"]  # fmt: skip
+        if e.encoding and e.encoding != "plain":
+            parts[1] += " effective"
+            parts.append(f"{e.wire_bytes or 0} B on the wire ({e.encoding})")
         if e.eta is not None and done < total:
             parts.append(f"ETA {e.eta:.1f} s")
         if e.retransmits:
@@ -125,7 +131,8 @@ class DeployView:
         bar = "#" * int(frac * BAR) + "." * (BAR - int(frac * BAR))
         eta = f"ETA {row.eta:4.1f}s" if row.eta is not None and row.phase == "uploading" else ""
         retx = f"resent {row.retransmits}" if row.retransmits else ""
-        return f"{name}  {row.phase:<12} [{bar}] {frac:4.0%} {row.rate / 1024:7.1f} KiB/s {eta} {retx}".rstrip()
+        wire = f"{row.encoding} {row.wire} B on the wire" if row.encoding != "plain" and row.phase == "uploading" else ""
+        return f"{name}  {row.phase:<12} [{bar}] {frac:4.0%} {row.rate / 1024:7.1f} KiB/s {eta} {wire} {retx}".rstrip()
 
     def close(self) -> None:
         """Leave the final state on screen (when the rollout ended early, e.g. on Ctrl-C)."""

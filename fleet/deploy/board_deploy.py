@@ -20,6 +20,7 @@ from typing import Literal
 from fleet.client import BoardClient, Subscription
 from fleet.connect import Connector
 from fleet.deploy.events import DeployEvent
+from fleet.deploy.model_cache import ModelCache
 from fleet.deploy.model_file import ModelFile
 from fleet.deploy.preflight import preflight_board
 from fleet.deploy.upload import UploadProgress, upload
@@ -53,6 +54,7 @@ class DeployOptions:
     reconnects: int = 5
     reconnect_window_s: float = 30.0
     progress_every_s: float = 0.25  # upload progress events are throttled to this period
+    compress: bool = True  # encoded uploads (compression, deltas) to boards that decode them
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +90,10 @@ class _HealthFailed(Exception):
 
 # Device errors after which starting over (MODEL_BEGIN resumes) can succeed: the board
 # rebooted mid-upload or was busy.
-_RESUMABLE = frozenset({ErrorCode.NO_UPLOAD, ErrorCode.OUT_OF_RANGE, ErrorCode.BUSY, ErrorCode.INCOMPLETE})
+_RESUMABLE = frozenset({
+    ErrorCode.NO_UPLOAD, ErrorCode.OUT_OF_RANGE, ErrorCode.BUSY, ErrorCode.INCOMPLETE,
+    ErrorCode.HASH_MISMATCH,  # raised as such only after an encoded upload, to send it again plain
+})  # fmt: skip
 
 
 def _retryable(exc: Exception) -> bool:
@@ -123,6 +128,8 @@ class BoardDeploy:
         self._last_progress = 0.0
         self._preflight_reported = False
         self._confirm_sent = False
+        self._hash_failed_encoded = False
+        self._bases = ModelCache() if options.compress else None
 
     def emit(self, event: str, **fields: object) -> None:
         self._emit(DeployEvent(event=event, board=self.target.name, uid=self.target.uid, port=self.target.port,
@@ -197,6 +204,8 @@ class BoardDeploy:
         if check.on_trial and check.ok:
             return info.active_slot, info, False
         if check.same_model:
+            if self._bases is not None:
+                self._bases.put(self.model.data)  # what the board runs: the base of a later delta
             self.emit("skipped", reason="already runs this model", sha256=self.model.info.sha256, phase="done")
             return BoardResult(self.target.name, "skipped", "already runs this model")
         if not check.ok:
@@ -211,17 +220,27 @@ class BoardDeploy:
         slot = target_slot(info)
         if slot is None:
             raise FleetError(f"{self.target.name}: no free model slot (states {[s.state for s in info.slots]})")
-        progress = await upload(self._client, self.model.image, slot, on_progress=self._on_progress(slot))
+        compress = self.options.compress and not self._hash_failed_encoded
+        progress = await upload(self._client, self.model.image, slot, compress=compress, bases=self._bases,
+                                on_progress=self._on_progress(slot))  # fmt: skip
         self._report_progress(progress, slot, force=True)
 
         self.emit("progress", phase="verifying", slot=slot)
         try:
             commit = await self._client.request(ModelCommit(slot), timeout=COMMIT_TIMEOUT_S, retries=COMMIT_RETRIES)
         except ModelRejected as exc:
+            if exc.code == ErrorCode.HASH_MISMATCH and progress.encoding != "plain" and not self._hash_failed_encoded:
+                # The board decoded something else than the model (a base whose bytes are not
+                # what its hash says, a decoder bug) and erased the slot: once more, plain.
+                self._hash_failed_encoded = True
+                raise UploadError(exc.code, exc.detail, f"{exc.text}; sending it again without encoding",
+                                  board=self.target.name) from None  # fmt: skip
             reason = f"board refused the model: {exc.text}"
             self.emit("failed", reason=reason, phase="done")  # nothing was activated: the old model still runs
             return BoardResult(self.target.name, "failed", reason)
         assert isinstance(commit, CommitAck)
+        if self._bases is not None:
+            self._bases.put(self.model.data)  # the base of the next deploy's delta to this board
         self.emit("verified", slot=slot, arena_used=commit.arena_used, sha256=self.model.info.sha256)
         return slot, info, True
 
@@ -277,7 +296,8 @@ class BoardDeploy:
             return
         self._last_progress = now
         self.emit("progress", phase="uploading", slot=slot, bytes=p.acked, total=p.size, rate=round(p.rate, 1),
-                  eta=round(p.eta, 2) if p.eta is not None else None, retransmits=p.retransmits)  # fmt: skip
+                  eta=round(p.eta, 2) if p.eta is not None else None, retransmits=p.retransmits,
+                  wire_bytes=p.wire_bytes, wire_rate=round(p.wire_rate, 1), encoding=p.encoding)  # fmt: skip
 
     async def _activate(self, slot: int, before: Info, activate: bool = True) -> BoardResult:
         previous = before.active if activate else _boot_slot(before)

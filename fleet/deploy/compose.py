@@ -31,10 +31,12 @@ def deploy_options(
     health_timeout_s: float | None = None,
     max_latency_ms: float | None = None,
     reconnect_window_s: float | None = None,
+    compress: bool = True,
 ) -> DeployOptions:
     """How strict and patient a deploy is: each value given here, else devices.toml's.
 
-    `max_latency_ms=NO_BUDGET` turns the latency budget off even when devices.toml sets one.
+    `max_latency_ms=NO_BUDGET` turns the latency budget off even when devices.toml sets one;
+    `compress=False` sends plain chunks to every board (`--no-compress`).
     Raises ConfigError for a value devices.toml would refuse too (a timeout or budget <= 0...).
     """
     _at_least("health_inferences", health_inferences, 0)
@@ -47,6 +49,7 @@ def deploy_options(
         health_timeout_s=rollout.health_timeout_s if health_timeout_s is None else health_timeout_s,
         max_latency_us=None if budget_ms is None or math.isinf(budget_ms) else round(budget_ms * 1000),
         **({} if reconnect_window_s is None else {"reconnect_window_s": reconnect_window_s}),
+        compress=compress,
     )  # fmt: skip
 
 

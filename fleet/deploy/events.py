@@ -35,7 +35,10 @@ class DeployEvent(BaseModel):
     slot: int | None = None
     bytes: int | None = None
     total: int | None = None
-    rate: float | None = None  # bytes/s
+    rate: float | None = None  # model bytes/s (the effective rate: more than the line's when encoded)
+    wire_bytes: int | None = None  # uploading: data bytes the board acknowledged on the wire (encoded or plain)
+    wire_rate: float | None = None  # wire bytes/s
+    encoding: str | None = None  # uploading: plain, deflate or delta
     eta: float | None = None  # seconds
     retransmits: int | None = None
     arena_used: int | None = None

@@ -12,6 +12,13 @@ so a transfer broken by a disconnect, a reboot or a host restart resumes where i
 ACKs are cumulative, so within one transfer they never go down and never pass the bytes
 sent: an ACK that does either is a board lying, refused at once (`BoardRefused`) rather
 than resent to or trusted.
+
+A board that decodes encoded uploads (PROTOCOL.md section 10) gets the same window over an
+encoded stream instead (MODEL_STREAM, then MODEL_DATA): a delta against its other slot when
+we hold that model, else a compressed stream. The board's own answers steer the fallbacks:
+a base that is not what we assumed (BASE_MISMATCH) drops the base, a second DECODE_FAILED
+falls back to plain chunks, and every restart resumes from the slot's `received` (a model
+offset), whatever was sent before.
 """
 
 from __future__ import annotations
@@ -24,9 +31,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fleet.client import BoardClient
+from fleet.deploy.model_cache import ModelCache
+from fleet.deploy.stream_plan import ENCODINGS, PLAIN, EncodingCache, StreamPlan, plan_upload
 from fleet.error_codes import ErrorCode
 from fleet.errors import BoardRefused, DeviceError, FieldOutOfRange, FleetTimeout, UploadError
-from fleet.protocol import BeginAck, Capability, ChunkAck, Message, ModelBegin, ModelChunk
+from fleet.protocol import (
+    ENCODING_BLOCKS, NO_SLOT, SHA256_SIZE, BeginAck, Capability, ChunkAck, DataAck, Message, ModelBegin, ModelChunk,
+    ModelData, ModelStream, StreamAck,
+)  # fmt: skip
+from fleet.upload_codec import EncodedModel
 
 MIN_CHUNK = 64
 CLEAN_ACKS_TO_GROW = 32
@@ -51,8 +64,11 @@ class UploadProgress:
 
     size: int
     start_offset: int = 0
-    acked: int = 0
+    acked: int = 0  # model bytes the board holds
     sent_bytes: int = 0  # chunk data put on the wire, retransmissions included
+    wire_bytes: int = 0  # chunk or stream data the board acknowledged in this transfer (model bytes when plain)
+    encoding: str = "plain"  # plain, deflate or delta: what the last attempt sent
+    encode_s: float = 0.0  # host time spent encoding (counted in `elapsed`)
     retransmits: int = 0  # rewinds (gaps, timeouts)
     chunk: int = 0
     started: float = 0.0
@@ -67,6 +83,12 @@ class UploadProgress:
         """New bytes acknowledged per second in this transfer."""
         elapsed = self.elapsed
         return (self.acked - self.start_offset) / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def wire_rate(self) -> float:
+        """Data bytes on the wire acknowledged per second in this transfer."""
+        elapsed = self.elapsed
+        return self.wire_bytes / elapsed if elapsed > 0 else 0.0
 
     @property
     def eta(self) -> float | None:
@@ -112,35 +134,123 @@ async def upload(
     image: ModelImage,
     slot: int,
     *,
+    compress: bool = True,
+    bases: ModelCache | None = None,
+    encodings: EncodingCache | None = None,
     initial_rto: float = INITIAL_RTO_S,
     max_rewinds: int = 200,
     on_progress: Callable[[UploadProgress], None] | None = None,
 ) -> UploadProgress:
     """Send `image` into `slot` until the board holds every byte; return the progress record.
 
-    Raises DeviceError if the board refuses, FleetTimeout if it stops answering for good,
-    PortVanished if the link goes away (call again after reconnecting: it resumes).
+    With `compress`, a board that declares DEFLATE gets an encoded stream: a delta when
+    `bases` holds the model in its other slot, else compression; `encodings` (default: the
+    process's) keeps what was encoded for the next board (a fresh one makes this upload pay
+    for its encoding). Raises DeviceError if the
+    board refuses, FleetTimeout if it stops answering for good, PortVanished if the link goes
+    away (call again after reconnecting: it resumes).
     """
     info = client.info
     assert info is not None, "connect() the client first"
-    begin = await client.request(ModelBegin(slot, len(image.data), image.sha256, image.name, image.version))
-    assert isinstance(begin, BeginAck)
-    offset = begin.offset if info.capabilities & Capability.RESUME else 0
-    progress = UploadProgress(size=len(image.data), start_offset=offset, acked=offset, started=time.monotonic())
-    max_chunk = info.max_payload - 4
-    window = max(info.rx_window, max_chunk)
-    drain = _drain_time(window + max_chunk, client.transport.baud)
-    timer = RetransmitTimer(rto=max(initial_rto, drain), ceiling=max(MAX_RTO_S, 2 * drain))
-    sender = _Sender(client, image.data, begin.slot, offset, max_chunk, window, progress, on_progress)
-    sender.sent_end = begin.offset  # what the board already holds counts as sent, RESUME or not
-    try:
-        await sender.run(timer, max_rewinds)
-    finally:
-        sender.abandon()
+    plan = plan_upload(info, slot, compress=compress, bases=bases)
+    progress: UploadProgress | None = None
+    decode_failures = 0
+    while True:
+        begin = await client.request(ModelBegin(slot, len(image.data), image.sha256, image.name, image.version))
+        assert isinstance(begin, BeginAck)
+        offset = begin.offset if info.capabilities & Capability.RESUME else 0
+        if progress is None:
+            progress = UploadProgress(size=len(image.data), start_offset=offset, acked=offset, started=time.monotonic())
+        progress.encoding = plan.encoding
+        if plan is PLAIN or begin.offset >= len(image.data):
+            await _send_plain(client, image, begin, offset, progress, initial_rto, max_rewinds, on_progress)
+            break
+        try:
+            await _send_stream(client, image, begin, plan, encodings or ENCODINGS, progress, initial_rto, max_rewinds, on_progress)
+            break
+        except DeviceError as exc:
+            if exc.code == ErrorCode.BASE_MISMATCH:
+                plan = plan.without_base()  # the board holds something else than we thought
+            elif exc.code == ErrorCode.DECODE_FAILED and decode_failures == 0:
+                decode_failures += 1
+            elif exc.code in (ErrorCode.DECODE_FAILED, ErrorCode.UNKNOWN_TYPE):
+                plan = PLAIN
+            else:
+                raise
     progress.finished = time.monotonic()
     if on_progress:
         on_progress(progress)
     return progress
+
+
+async def _send_plain(client, image, begin, offset, progress, initial_rto, max_rewinds, on_progress) -> None:  # noqa: ANN001
+    sender = _Sender(client, image.data, offset, progress, on_progress, _PlainWire(progress, offset))
+    sender.sent_end = begin.offset  # what the board already holds counts as sent, RESUME or not
+    await _run(sender, client, initial_rto, max_rewinds)
+
+
+async def _send_stream(client, image, begin, plan: StreamPlan, encodings: EncodingCache, progress, initial_rto,  # noqa: ANN001
+                       max_rewinds, on_progress) -> None:  # noqa: ANN001
+    began = time.monotonic()
+    encoded = await encodings.get(image.data, image.sha256, begin.offset, plan)
+    progress.encode_s += time.monotonic() - began
+    opened = await client.request(ModelStream(
+        ENCODING_BLOCKS, NO_SLOT if plan.base_slot is None else plan.base_slot, plan.base_sha256 or bytes(SHA256_SIZE),
+    ))  # fmt: skip
+    assert isinstance(opened, StreamAck)
+    if opened.offset != begin.offset:
+        raise BoardRefused(client.name, FieldOutOfRange("StreamAck", "offset", opened.offset,
+                                                        f"MODEL_BEGIN answered {begin.offset}"))  # fmt: skip
+    sender = _Sender(client, encoded.stream, 0, progress, on_progress, _StreamWire(progress, encoded, client.name))
+    await _run(sender, client, initial_rto, max_rewinds)
+
+
+async def _run(sender: _Sender, client: BoardClient, initial_rto: float, max_rewinds: int) -> None:
+    drain = _drain_time(sender.window + sender.max_chunk, client.transport.baud)
+    timer = RetransmitTimer(rto=max(initial_rto, drain), ceiling=max(MAX_RTO_S, 2 * drain))
+    try:
+        await sender.run(timer, max_rewinds)
+    finally:
+        sender.abandon()
+
+
+class _PlainWire:
+    """MODEL_CHUNK / MODEL_ACK: offsets are model offsets."""
+
+    request = ModelChunk
+    ack = ChunkAck
+
+    def __init__(self, progress: UploadProgress, offset: int) -> None:
+        self.progress = progress
+        self.base_wire = progress.wire_bytes - offset
+
+    def acknowledged(self, ack: Message, next_offset: int) -> None:
+        self.progress.acked = next_offset
+        self.progress.wire_bytes = self.base_wire + next_offset
+
+
+class _StreamWire:
+    """MODEL_DATA / DATA_ACK: offsets count in the stream; `received` is checked against the
+    block ends (a board may only claim a block the acknowledged stream bytes complete)."""
+
+    request = ModelData
+    ack = DataAck
+
+    def __init__(self, progress: UploadProgress, encoded: EncodedModel, board: str) -> None:
+        self.progress = progress
+        self.encoded = encoded
+        self.board = board
+        self.base_wire = progress.wire_bytes
+
+    def acknowledged(self, ack: Message, next_offset: int) -> None:
+        assert isinstance(ack, DataAck)
+        expected = self.encoded.model_end_below(ack.next_offset)
+        if ack.received != expected:
+            raise BoardRefused(self.board, FieldOutOfRange(
+                "DataAck", "received", ack.received, f"the blocks below stream offset {ack.next_offset} end at {expected}",
+            ))  # fmt: skip
+        self.progress.acked = ack.received
+        self.progress.wire_bytes = self.base_wire + next_offset
 
 
 def _drain_time(nbytes: int, baud: int | None) -> float:
@@ -153,13 +263,18 @@ def _drain_time(nbytes: int, baud: int | None) -> float:
 
 
 class _Sender:
-    def __init__(self, client, data, slot, offset, max_chunk, window, progress, on_progress) -> None:  # noqa: ANN001
+    """Go-back-N over `data` (the model, or an encoded stream) from `offset`; `wire` says which
+    messages carry it and what an ACK means for the model's progress."""
+
+    def __init__(self, client, data, offset, progress, on_progress, wire) -> None:  # noqa: ANN001
+        info = client.info
+        max_chunk = info.max_payload - 4
         self.client: BoardClient = client
         self.data: bytes = data
-        self.slot: int = slot
+        self.wire: _PlainWire | _StreamWire = wire
         self.max_chunk: int = max_chunk
         self.chunk: int = max_chunk
-        self.window: int = window
+        self.window: int = max(info.rx_window, max_chunk)
         self.progress: UploadProgress = progress
         self.on_progress = on_progress
         self.acked: int = offset
@@ -184,12 +299,13 @@ class _Sender:
                     # The board lost the upload (it rebooted): start over with BEGIN, which resumes.
                     raise UploadError(exc.code, exc.detail, f"upload interrupted: {exc.text}", board=self.client.name) from None
                 raise
-            if isinstance(ack, ChunkAck):
+            is_ack = isinstance(ack, self.wire.ack)
+            if is_ack:
                 self._check(ack)
-            if isinstance(ack, ChunkAck) and ack.next_offset >= head.offset + head.length:
+            if is_ack and ack.next_offset >= head.offset + head.length:
                 self.inflight.popleft()
                 timer.sample(time.monotonic() - head.sent)
-                self._advance(ack.next_offset)
+                self._advance(ack)
                 continue
             # A gap or silence: rewind to what the board holds and resend from there.
             rewinds += 1
@@ -198,32 +314,32 @@ class _Sender:
                     f"{self.client.name}: upload stalled at {self.acked} of {size} bytes after {max_rewinds} resends",
                     hint="the link is too noisy: check the cable, or lower the baud rate",
                 )
-            if isinstance(ack, ChunkAck) and ack.next_offset > self.acked:
-                self._advance(ack.next_offset)
+            if is_ack and ack.next_offset > self.acked:
+                self._advance(ack)
             self._rewind()
 
     async def _fill(self) -> None:
         size = len(self.data)
         while self.next < size and (not self.inflight or self.next + self.chunk - self.acked <= self.window):
             length = min(self.chunk, size - self.next)
-            fut = await self.client.send(ModelChunk(self.next, self.data[self.next : self.next + length]))
+            fut = await self.client.send(self.wire.request(self.next, self.data[self.next : self.next + length]))
             self.inflight.append(_InFlight(self.next, length, fut, time.monotonic()))
             self.next += length
             self.sent_end = max(self.sent_end, self.next)
             self.progress.sent_bytes += length
 
-    def _check(self, ack: ChunkAck) -> None:
+    def _check(self, ack: ChunkAck | DataAck) -> None:
         if ack.next_offset > self.sent_end:
             limit = f"only {self.sent_end} bytes were sent"
         elif ack.next_offset < self.acked:
             limit = f"the board acknowledged {self.acked} bytes before"
         else:
             return
-        raise BoardRefused(self.client.name, FieldOutOfRange("ChunkAck", "next_offset", ack.next_offset, limit))
+        raise BoardRefused(self.client.name, FieldOutOfRange(type(ack).__name__, "next_offset", ack.next_offset, limit))
 
-    def _advance(self, next_offset: int) -> None:
-        self.acked = max(self.acked, next_offset)
-        self.progress.acked = self.acked
+    def _advance(self, ack: ChunkAck | DataAck) -> None:
+        self.acked = max(self.acked, ack.next_offset)
+        self.wire.acknowledged(ack, self.acked)
         self.clean += 1
         if self.clean >= CLEAN_ACKS_TO_GROW and self.chunk < self.max_chunk:
             self.chunk = min(self.max_chunk, self.chunk * 2)

@@ -102,6 +102,10 @@ class Table:
             raise ModelError(f"{what} claims {count} elements, more than the file holds")
         return first, count
 
+    def vector_span(self, index: int, elem_size: int, name: str) -> tuple[int, int] | None:
+        """Where a vector's elements lie: (position of the first, count), or None when absent."""
+        return self._vector(index, elem_size, name)
+
     def string(self, index: int, name: str) -> str | None:
         vec = self._vector(index, 1, name)
         if vec is None:

@@ -27,6 +27,8 @@ class MsgType(IntEnum):
     MODEL_ACTIVATE = 0x13
     MODEL_CONFIRM = 0x14
     MODEL_ROLLBACK = 0x15
+    MODEL_STREAM = 0x16
+    MODEL_DATA = 0x17
     INFER_RESULT = 0x20
     POWER = 0x21
     LOG = 0x22

@@ -9,6 +9,7 @@ MAX_NAME = 32  # name, version, board kind, firmware version: bytes of UTF-8
 MAX_OP_NAME = 64
 MAX_UID = 16
 NO_SLOT = 0xFF
+ENCODING_BLOCKS = 1  # MODEL_STREAM `encoding`: the block stream of PROTOCOL.md section 10
 MIN_MAX_PAYLOAD = 512  # every board must accept payloads at least this large
 CUSTOM_OPERATOR = 32  # TFLite BuiltinOperator CUSTOM: custom operators are listed by name, never by this code
 
@@ -29,6 +30,8 @@ class Capability(IntFlag):
     LOG = 0x08
     REBOOT = 0x10
     RUNTIME = 0x20  # answers RUNTIME: what the board's runtime can run
+    DEFLATE = 0x40  # decodes encoded uploads (MODEL_STREAM, MODEL_DATA; PROTOCOL.md section 10)
+    DELTA = 0x80  # and their COPY blocks from a base slot
     POWER_SENSOR = 0x100  # POWER is measured by the board's own current sensor, not modelled
 
 

@@ -40,6 +40,7 @@ from fleet.protocol import (
 )  # fmt: skip
 from fleet.sim.clock import Clock
 from fleet.sim.dispatch import RequestDispatcher
+from fleet.sim.encoded_upload import EncodedUpload
 from fleet.sim.loader import LoadedModel, ModelLoader, encode_output
 from fleet.sim.power import PowerModel, PowerStream
 from fleet.sim.refusal import Refusal
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 FIRMWARE_VERSION = "fleet-sim 0.1.0"
 CAPABILITIES = (
     Capability.RESUME | Capability.RESULTS | Capability.POWER | Capability.LOG | Capability.REBOOT | Capability.RUNTIME
+    | Capability.DEFLATE | Capability.DELTA
 )
 
 
@@ -67,6 +69,7 @@ class BoardConfig:
     rx_window: int = 4096
     seed: int = 0  # the board's input sequence
     max_lag_us: int | None = None
+    capabilities: int | None = None  # None: CAPABILITIES; fewer bits make a board like older firmware
 
     def __post_init__(self) -> None:
         if not 0 < len(self.uid) <= MAX_UID:
@@ -126,6 +129,8 @@ class BoardEngine:
             MsgType.MODEL_ACTIVATE: self._activate,
             MsgType.MODEL_CONFIRM: self._confirm,
             MsgType.MODEL_ROLLBACK: self._rollback,
+            MsgType.MODEL_STREAM: lambda request: self._encoded.open(request),
+            MsgType.MODEL_DATA: lambda request: self._encoded.data(request),
         }
         self.requests = RequestDispatcher(config.max_payload, handlers, self._respond, self._error, self.stats,
                                           config.uid.hex())  # fmt: skip
@@ -133,6 +138,11 @@ class BoardEngine:
         self._reset_ram()
 
     # --- public entry points ---------------------------------------------------------
+
+    @property
+    def capabilities(self) -> int:
+        """The capability bits this board declares in INFO."""
+        return int(CAPABILITIES) if self.config.capabilities is None else self.config.capabilities
 
     @property
     def running(self) -> int | None:
@@ -295,7 +305,7 @@ class BoardEngine:
             proto_version=PROTOCOL_VERSION,
             active_slot=active_slot_byte(self._running),
             max_payload=self.config.max_payload,
-            capabilities=int(CAPABILITIES),
+            capabilities=self.capabilities,
             rx_window=self.config.rx_window,
             arena_bytes=self.profile.arena_bytes,
             slot_bytes=self.profile.slot_bytes,
@@ -340,6 +350,7 @@ class BoardEngine:
             raise Refusal(ErrorCode.INTERNAL, f"cannot list operators: {exc}") from None
 
     def _begin(self, request: ModelBegin) -> BeginAck:
+        self._encoded.close()
         offset = self.store.begin(
             request.slot, request.size, request.sha256, request.name, request.version,
             running=self._running, slot_bytes=self.profile.slot_bytes,
@@ -351,10 +362,12 @@ class BoardEngine:
         return BeginAck(request.slot, offset)
 
     def _chunk(self, request: ModelChunk) -> ChunkAck:
+        self._encoded.close()
         _, received = self.store.write(request.offset, request.data)
         return ChunkAck(received)
 
     def _commit(self, request: ModelCommit) -> CommitAck | None:
+        self._encoded.close()
         self.store.check_slot(request.slot)
         slot = self.store.slots[request.slot]
         if slot.state in (SlotState.VALID, SlotState.PENDING, SlotState.ACTIVE):
@@ -485,3 +498,4 @@ class BoardEngine:
         self._reboot_requested = False
         self.pending_work = None
         self.requests.reset()
+        self._encoded = EncodedUpload(self.store, self.capabilities)

@@ -19,7 +19,7 @@ import dataclasses
 from fleet.error_codes import ErrorCode
 from fleet.errors import ConfigError
 from fleet.protocol import (
-    BeginAck, ChunkAck, CommitAck, Flags, Header, Info, Log, LogLevel, Message, ModelBegin, ModelCommit, MsgType, Power,
+    BeginAck, ChunkAck, CommitAck, DataAck, Flags, Header, Info, Log, LogLevel, Message, ModelBegin, ModelCommit, MsgType, Power,
     SlotInfo, SlotStatus, StreamConfig, encode_frame,
 )  # fmt: skip
 from fleet.protocol.framing import DELIMITER
@@ -40,8 +40,8 @@ KINDS: dict[str, str] = {
     "malformed": "POWER events two bytes short of their layout",
     "oversize": "after INFO, 40 KB without a frame delimiter, then a frame longer than the host accepts",
     "begin-offset": "the BEGIN ack offers to resume one byte beyond the end of the model",
-    "ack-backwards": "MODEL_ACKs go back below what the board acknowledged before",
-    "ack-beyond": "MODEL_ACKs claim a million bytes that were never sent",
+    "ack-backwards": "MODEL_ACKs and DATA_ACKs go back below what the board acknowledged before",
+    "ack-beyond": "MODEL_ACKs and DATA_ACKs claim a million bytes that were never sent",
     "silent": "answers HELLO, then nothing at all",
 }
 
@@ -120,12 +120,12 @@ class HostileEngine(BoardEngine):
         if isinstance(response, SlotStatus):
             return dataclasses.replace(response, active_slot=self._active(response.active_slot),
                                        slots=self._slots(response.slots))  # fmt: skip
-        if isinstance(response, ChunkAck):
+        if isinstance(response, (ChunkAck, DataAck)):  # plain and encoded uploads lie alike
             honest = response.next_offset
             if "ack-beyond" in self.kinds:
-                return ChunkAck(honest + 1_000_000)
+                return dataclasses.replace(response, next_offset=honest + 1_000_000)
             if "ack-backwards" in self.kinds and self._acked:
-                return ChunkAck(self._acked - 1)
+                return dataclasses.replace(response, next_offset=self._acked - 1)
             self._acked = max(self._acked, honest)
         return response
 

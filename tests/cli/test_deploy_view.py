@@ -34,3 +34,11 @@ def test_piped_output_shows_upload_progress_every_few_seconds():
     assert lines[0] == "b0: uploading 0 of 100000 B (0%), 10.0 KiB/s, ETA 9.8 s, resent 2"
     assert lines[-1].startswith("b0: uploading 100000 of 100000 B (100%)")
 
+
+
+def test_an_encoded_upload_shows_wire_bytes_and_the_effective_rate():
+    view, out = plain()
+    view.emit(DeployEvent(event="progress", board="b0", phase="uploading", bytes=100_000, total=100_000,
+                          rate=14_336.0, wire_bytes=76_700, encoding="deflate", time=T0 + 7))  # fmt: skip
+    (line,) = [line for line in out.getvalue().splitlines() if "uploading" in line]
+    assert line == "b0: uploading 100000 of 100000 B (100%), 14.0 KiB/s effective, 76700 B on the wire (deflate)"

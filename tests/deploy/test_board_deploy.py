@@ -55,10 +55,12 @@ async def test_same_model_is_skipped_and_nothing_is_sent(one_board, sine):
     assert one_board.stats.rx_bytes - before < 32
 
 
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "encoded"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_upload_resumes_after_disconnects_at_random_offsets(one_board, seed):
+async def test_upload_resumes_after_disconnects_at_random_offsets(one_board, seed, compress):
     """Unplug at two seeded random offsets of a 48 KiB transfer; after each replug
-    MODEL_BEGIN answers the offset the board kept and the transfer continues from there."""
+    MODEL_BEGIN answers the offset the board kept and the transfer continues from there
+    (for an encoded stream: from the end of the last block the board completed)."""
     rng = random.Random(seed)
     data = rng.randbytes(48 * 1024)
     image = ModelImage(data, hashlib.sha256(data).digest(), "blob", str(seed))
@@ -75,7 +77,7 @@ async def test_upload_resumes_after_disconnects_at_random_offsets(one_board, see
                     asyncio.get_running_loop().create_task(one_board.unplug())
 
             try:
-                await upload(client, image, slot=1, on_progress=pull_at)
+                await upload(client, image, slot=1, compress=compress, on_progress=pull_at)
             except PortVanished:
                 assert cut is not None
         finally:
@@ -105,7 +107,9 @@ async def test_deploy_resumes_after_an_unplug(tmp_path, sine, gesture):
             if event.phase == "uploading" and 2000 <= (event.bytes or 0) < len(gesture.data) and board.port:
                 asyncio.get_running_loop().create_task(replug(board))
 
-        every_chunk = dataclasses.replace(FAST, progress_every_s=0.0)
+        # Plain chunks: gesture compresses into one block, and this is about chunk-level resume
+        # (tests/deploy/test_encoded_deploy.py resumes an encoded stream).
+        every_chunk = dataclasses.replace(FAST, progress_every_s=0.0, compress=False)
         result = await BoardDeploy(target_for(board), gesture, every_chunk, watch).run()
         assert result.outcome == "confirmed", result
         start = next(i for i, e in enumerate(events) if e.phase == "reconnecting")

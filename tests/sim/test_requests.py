@@ -48,7 +48,7 @@ async def test_boot_event_then_info(board):
                                                                 profile.cpu_hz)
     assert info.max_payload == 1024 and info.rx_window == 4096
     assert info.capabilities == int(Capability.RESUME | Capability.RESULTS | Capability.POWER | Capability.LOG
-                                    | Capability.REBOOT | Capability.RUNTIME)
+                                    | Capability.REBOOT | Capability.RUNTIME | Capability.DEFLATE | Capability.DELTA)
 
 
 @pytest.mark.asyncio

@@ -21,31 +21,32 @@ from fleet.protocol.messages.events import Boot, InferResult, Log, Power
 from fleet.protocol.messages.runtime import Runtime, RuntimeInfo
 from fleet.protocol.messages.session import Hello, Info, Ping, Pong, Reboot, RebootAck, StreamConfig, StreamConfigAck
 from fleet.protocol.messages.upload import (
-    ActivateAck, BeginAck, ChunkAck, CommitAck, ConfirmAck, ModelActivate, ModelBegin, ModelChunk, ModelCommit,
-    ModelConfirm, ModelRollback, RollbackAck, SlotStatus,
+    ActivateAck, BeginAck, ChunkAck, CommitAck, ConfirmAck, DataAck, ModelActivate, ModelBegin, ModelChunk, ModelCommit,
+    ModelConfirm, ModelData, ModelRollback, ModelStream, RollbackAck, SlotStatus, StreamAck,
 )  # fmt: skip
 from fleet.protocol.values import (
-    CUSTOM_OPERATOR, MAX_NAME, MAX_OP_NAME, MAX_UID, MIN_MAX_PAYLOAD, MODEL_PREFIX_SIZE, NO_SLOT, SHA256_SIZE, ActivateMode, BootReason, Capability,
+    CUSTOM_OPERATOR, ENCODING_BLOCKS, MAX_NAME, MAX_OP_NAME, MAX_UID, MIN_MAX_PAYLOAD, MODEL_PREFIX_SIZE, NO_SLOT, SHA256_SIZE, ActivateMode, BootReason, Capability,
     Kind, LogLevel, OutputFormat, SlotState, Stream,
 )  # fmt: skip
 
 __all__ = [
-    "CUSTOM_OPERATOR", "MAX_NAME", "MAX_OP_NAME", "MAX_UID", "MIN_MAX_PAYLOAD", "MODEL_PREFIX_SIZE", "NO_SLOT", "SHA256_SIZE",
+    "CUSTOM_OPERATOR", "ENCODING_BLOCKS", "MAX_NAME", "MAX_OP_NAME", "MAX_UID", "MIN_MAX_PAYLOAD", "MODEL_PREFIX_SIZE", "NO_SLOT", "SHA256_SIZE",
     "ActivateAck", "ActivateMode", "BeginAck", "Boot", "BootReason", "Capability", "ChunkAck", "CommitAck",
-    "ConfirmAck", "Error", "EVENTS", "Hello", "InferResult", "Info", "Kind", "Log", "LogLevel", "Message",
-    "ModelActivate", "ModelBegin", "ModelChunk", "ModelCommit", "ModelConfirm", "ModelRollback", "OutputFormat",
+    "ConfirmAck", "DataAck", "Error", "EVENTS", "Hello", "InferResult", "Info", "Kind", "Log", "LogLevel", "Message",
+    "ModelActivate", "ModelBegin", "ModelChunk", "ModelCommit", "ModelConfirm", "ModelData", "ModelRollback", "ModelStream",
+    "OutputFormat",
     "Ping", "Pong", "Power", "Reboot", "RebootAck", "REQUESTS", "RESPONSES", "RollbackAck", "Runtime", "RuntimeInfo", "SlotInfo",
-    "SlotState", "SlotStatus", "Stream", "StreamConfig", "StreamConfigAck",
+    "SlotState", "SlotStatus", "Stream", "StreamAck", "StreamConfig", "StreamConfigAck",
 ]  # fmt: skip
 
 REQUESTS: dict[int, type[Message]] = {
     cls.TYPE: cls
     for cls in (Hello, Ping, StreamConfig, Reboot, Runtime, ModelBegin, ModelChunk, ModelCommit, ModelActivate,
-                ModelConfirm, ModelRollback)
+                ModelConfirm, ModelRollback, ModelStream, ModelData)
 }  # fmt: skip
 RESPONSES: dict[int, type[Message]] = {
     cls.TYPE: cls
     for cls in (Info, Pong, StreamConfigAck, RebootAck, RuntimeInfo, BeginAck, ChunkAck, CommitAck, ActivateAck, ConfirmAck,
-                RollbackAck)
+                RollbackAck, StreamAck, DataAck)
 }  # fmt: skip
 EVENTS: dict[int, type[Message]] = {cls.TYPE: cls for cls in (InferResult, Power, Log, Boot)}

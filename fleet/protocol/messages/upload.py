@@ -1,4 +1,5 @@
-"""Model upload and the A/B slots: BEGIN, CHUNK, COMMIT, ACTIVATE, CONFIRM, ROLLBACK (PROTOCOL.md section 5)."""
+"""Model upload and the A/B slots: BEGIN, CHUNK, COMMIT, ACTIVATE, CONFIRM, ROLLBACK (PROTOCOL.md
+section 5), and encoded uploads: STREAM, DATA (section 10)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from fleet.protocol import limits
 from fleet.protocol.header import MsgType
 from fleet.protocol.messages.base import Message, Slots, SlotsHolder
-from fleet.protocol.values import ActivateMode, Kind
+from fleet.protocol.values import ENCODING_BLOCKS, NO_SLOT, SHA256_SIZE, ActivateMode, Kind
 from fleet.protocol.wire import blob, digest, str8, u8, u32
 
 
@@ -54,6 +55,50 @@ class ChunkAck(Message):
     TYPE = MsgType.MODEL_CHUNK
     KIND = Kind.RESPONSE
     next_offset: u32
+
+
+@dataclass(frozen=True, slots=True)
+class ModelStream(Message):
+    """Switch the upload in progress to an encoded stream (boards with `Capability.DEFLATE`).
+
+    `base_slot` (0xFF for none) is the slot COPY blocks read, `base_sha256` what the host
+    believes it holds; the board refuses a base that does not match (BASE_MISMATCH).
+    """
+
+    TYPE = MsgType.MODEL_STREAM
+    KIND = Kind.REQUEST
+    encoding: u8 = ENCODING_BLOCKS
+    base_slot: u8 = NO_SLOT
+    base_sha256: digest = bytes(SHA256_SIZE)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamAck(Message):
+    """The model offset where the new stream starts (the slot's received count)."""
+
+    TYPE = MsgType.MODEL_STREAM
+    KIND = Kind.RESPONSE
+    offset: u32
+
+
+@dataclass(frozen=True, slots=True)
+class ModelData(Message):
+    """Encoded stream bytes at stream offset `offset`; the rest of the payload is data."""
+
+    TYPE = MsgType.MODEL_DATA
+    KIND = Kind.REQUEST
+    offset: u32
+    data: blob
+
+
+@dataclass(frozen=True, slots=True)
+class DataAck(Message):
+    """Cumulative ACK of a stream: stream bytes decoded, and model bytes the slot holds."""
+
+    TYPE = MsgType.MODEL_DATA
+    KIND = Kind.RESPONSE
+    next_offset: u32
+    received: u32
 
 
 @dataclass(frozen=True, slots=True)
