@@ -10,7 +10,8 @@
 #define FW_NOINLINE
 #endif
 
-static const uint32_t k_caps = FW_CAP_RESUME | FW_CAP_RESULTS | FW_CAP_POWER | FW_CAP_LOG | FW_CAP_REBOOT;
+static const uint32_t k_caps = FW_CAP_RESUME | FW_CAP_RESULTS | FW_CAP_POWER | FW_CAP_LOG | FW_CAP_REBOOT | FW_CAP_DEFLATE |
+                               FW_CAP_DELTA;
 
 /* RUNTIME is declared only by a board whose runner says what it can run. */
 static uint32_t capabilities(const fw_device *d) { return k_caps | (d->hal->runner.ops ? FW_CAP_RUNTIME : 0); }
@@ -21,7 +22,7 @@ static const char *const k_text[] = {
     "busy", "bad slot", "no upload in progress", "chunk beyond the model size", "model does not fit a slot",
     "sha256 mismatch", "not a usable TFLite model", "unsupported operator", "tensor arena too small",
     "upload incomplete", "slot is not verified", "slot is not pending", "inference failed",
-    "slot storage failed", "internal error",
+    "slot storage failed", "internal error", "base slot does not hold that model", "encoded stream broken",
 };
 
 static void put_str(fw_str *dst, const char *src)
@@ -122,6 +123,8 @@ static fw_err dispatch(fw_device *d, const fw_frame *f, fw_cur *c, uint32_t *det
         fw_stream_config sc;
         fw_model_begin begin;
         fw_model_chunk chunk;
+        fw_model_data data;
+        fw_model_stream stream;
         fw_model_activate act;
         uint8_t u8;
     } m;
@@ -174,6 +177,24 @@ static fw_err dispatch(fw_device *d, const fw_frame *f, fw_cur *c, uint32_t *det
         e = fw_slots_chunk(&d->slots, m.chunk.offset, m.chunk.data.data, (uint32_t)m.chunk.data.len, &value);
         if (e == FW_OK)
             fw_put_le(c, value, 4); /* MODEL_ACK */
+        break;
+    case FW_T_MODEL_STREAM:
+        if (!fw_dec_model_stream(p, n, &m.stream))
+            return FW_E_BAD_PAYLOAD;
+        e = fw_slots_stream(&d->slots, &m.stream, &value);
+        if (e == FW_OK)
+            fw_put_le(c, value, 4); /* STREAM ack */
+        break;
+    case FW_T_MODEL_DATA:
+        if (!fw_dec_model_chunk(p, n, &m.data) || m.data.data.len == 0)
+            return FW_E_BAD_PAYLOAD;
+        {
+            fw_data_ack ack;
+            e = fw_slots_data(&d->slots, m.data.offset, m.data.data.data, (uint32_t)m.data.data.len, &ack, why);
+            if (e == FW_OK)
+                fw_enc_data_ack(c, &ack);
+            value = ack.received; /* an error's detail: the failing block's offset */
+        }
         break;
     case FW_T_MODEL_COMMIT:
         if (!fw_dec_u8(p, n, &m.u8))

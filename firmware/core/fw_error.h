@@ -21,7 +21,9 @@ typedef enum {
     FW_E_NOT_PENDING = 15,
     FW_E_INFERENCE_FAILED = 16,
     FW_E_STORAGE = 17,
-    FW_E_INTERNAL = 18
+    FW_E_INTERNAL = 18,
+    FW_E_BASE_MISMATCH = 19,
+    FW_E_DECODE_FAILED = 20
 } fw_err;
 
 #endif

@@ -63,6 +63,15 @@ int fw_dec_model_activate(const uint8_t *p, size_t n, fw_model_activate *m)
     return fw_cur_done(&c);
 }
 
+int fw_dec_model_stream(const uint8_t *p, size_t n, fw_model_stream *m)
+{
+    fw_cur c = reader(p, n);
+    m->encoding = (uint8_t)fw_get_le(&c, 1);
+    m->base_slot = (uint8_t)fw_get_le(&c, 1);
+    fw_get_bytes(&c, m->base_sha256, FW_SHA_SIZE);
+    return fw_cur_done(&c);
+}
+
 void fw_enc_slot_info(fw_cur *c, const fw_slot_info *s)
 {
     fw_put_le(c, s->state, 1);
@@ -115,6 +124,12 @@ void fw_enc_commit_ack(fw_cur *c, const fw_commit_ack *m)
 {
     fw_put_le(c, m->slot, 1);
     fw_put_le(c, m->arena_used, 4);
+}
+
+void fw_enc_data_ack(fw_cur *c, const fw_data_ack *m)
+{
+    fw_put_le(c, m->next_offset, 4);
+    fw_put_le(c, m->received, 4);
 }
 
 void fw_enc_slot_status(fw_cur *c, const fw_slot_status *m)

@@ -17,7 +17,9 @@
 #define FW_SLOTS 2u
 #define FW_OP_CUSTOM 32u /* TFLite BuiltinOperator CUSTOM: customs go by name in RUNTIME */
 
-enum { FW_CAP_RESUME = 1, FW_CAP_RESULTS = 2, FW_CAP_POWER = 4, FW_CAP_LOG = 8, FW_CAP_REBOOT = 16, FW_CAP_RUNTIME = 32 };
+enum { FW_CAP_RESUME = 1, FW_CAP_RESULTS = 2, FW_CAP_POWER = 4, FW_CAP_LOG = 8, FW_CAP_REBOOT = 16, FW_CAP_RUNTIME = 32,
+       FW_CAP_DEFLATE = 64, FW_CAP_DELTA = 128 };
+enum { FW_ENCODING_BLOCKS = 1 }; /* MODEL_STREAM encoding: the block stream of section 10 */
 enum { FW_STREAM_RESULTS = 1, FW_STREAM_POWER = 2, FW_STREAM_LOG = 4 };
 enum { FW_SLOT_EMPTY, FW_SLOT_RECEIVING, FW_SLOT_VALID, FW_SLOT_PENDING, FW_SLOT_ACTIVE };
 enum { FW_ACTIVATE_TEST = 0, FW_ACTIVATE_PERMANENT = 1 };
@@ -88,6 +90,17 @@ typedef struct {
 } fw_model_chunk;
 
 typedef struct {
+    uint8_t encoding, base_slot;
+    uint8_t base_sha256[FW_SHA_SIZE];
+} fw_model_stream;
+
+typedef fw_model_chunk fw_model_data; /* MODEL_DATA has MODEL_CHUNK's layout, in stream offsets */
+
+typedef struct {
+    uint32_t next_offset, received;
+} fw_data_ack;
+
+typedef struct {
     uint8_t slot;
     uint32_t arena_used;
 } fw_commit_ack;
@@ -155,6 +168,7 @@ int fw_dec_u8(const uint8_t *p, size_t n, uint8_t *v); /* REBOOT, COMMIT, CONFIR
 int fw_dec_model_begin(const uint8_t *p, size_t n, fw_model_begin *m);
 int fw_dec_model_chunk(const uint8_t *p, size_t n, fw_model_chunk *m);
 int fw_dec_model_activate(const uint8_t *p, size_t n, fw_model_activate *m);
+int fw_dec_model_stream(const uint8_t *p, size_t n, fw_model_stream *m);
 
 /* Responses and events, appended at the cursor (overflow marks it bad). */
 void fw_enc_slot_info(fw_cur *c, const fw_slot_info *s);
@@ -163,6 +177,7 @@ void fw_enc_pong(fw_cur *c, const fw_pong *m);
 void fw_enc_stream_config(fw_cur *c, const fw_stream_config *m);
 void fw_enc_begin_ack(fw_cur *c, const fw_begin_ack *m);
 void fw_enc_commit_ack(fw_cur *c, const fw_commit_ack *m);
+void fw_enc_data_ack(fw_cur *c, const fw_data_ack *m);
 void fw_enc_slot_status(fw_cur *c, const fw_slot_status *m);
 void fw_enc_infer_result(fw_cur *c, const fw_infer_result *m);
 void fw_enc_power(fw_cur *c, const fw_power_sample *m);

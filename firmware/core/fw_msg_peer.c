@@ -37,6 +37,13 @@ void fw_enc_model_activate(fw_cur *c, const fw_model_activate *m)
     fw_put_le(c, m->mode, 1);
 }
 
+void fw_enc_model_stream(fw_cur *c, const fw_model_stream *m)
+{
+    fw_put_le(c, m->encoding, 1);
+    fw_put_le(c, m->base_slot, 1);
+    fw_put_bytes(c, m->base_sha256, FW_SHA_SIZE);
+}
+
 int fw_dec_slot_info(fw_cur *c, fw_slot_info *s)
 {
     s->state = (uint8_t)fw_get_le(c, 1);
@@ -95,6 +102,14 @@ int fw_dec_commit_ack(const uint8_t *p, size_t n, fw_commit_ack *m)
     fw_cur c = reader(p, n);
     m->slot = (uint8_t)fw_get_le(&c, 1);
     m->arena_used = fw_get_le(&c, 4);
+    return fw_cur_done(&c);
+}
+
+int fw_dec_data_ack(const uint8_t *p, size_t n, fw_data_ack *m)
+{
+    fw_cur c = reader(p, n);
+    m->next_offset = fw_get_le(&c, 4);
+    m->received = fw_get_le(&c, 4);
     return fw_cur_done(&c);
 }
 

@@ -9,13 +9,16 @@ void fw_enc_hello(fw_cur *c, const fw_hello *m);
 void fw_enc_model_begin(fw_cur *c, const fw_model_begin *m);
 void fw_enc_model_chunk(fw_cur *c, const fw_model_chunk *m);
 void fw_enc_model_activate(fw_cur *c, const fw_model_activate *m);
+void fw_enc_model_stream(fw_cur *c, const fw_model_stream *m);
+/* MODEL_DATA: fw_enc_model_chunk (the same layout) */
 
 int fw_dec_slot_info(fw_cur *c, fw_slot_info *s);
 int fw_dec_info(const uint8_t *p, size_t n, fw_info *m);
 int fw_dec_pong(const uint8_t *p, size_t n, fw_pong *m);
 int fw_dec_begin_ack(const uint8_t *p, size_t n, fw_begin_ack *m);
-int fw_dec_u32(const uint8_t *p, size_t n, uint32_t *v); /* MODEL_ACK */
+int fw_dec_u32(const uint8_t *p, size_t n, uint32_t *v); /* MODEL_ACK, STREAM ack */
 int fw_dec_commit_ack(const uint8_t *p, size_t n, fw_commit_ack *m);
+int fw_dec_data_ack(const uint8_t *p, size_t n, fw_data_ack *m);
 int fw_dec_slot_status(const uint8_t *p, size_t n, fw_slot_status *m);
 int fw_dec_infer_result(const uint8_t *p, size_t n, fw_infer_result *m);
 int fw_dec_power(const uint8_t *p, size_t n, fw_power_sample *m);

@@ -1,8 +1,10 @@
 #include "test_hal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "fw_msg_peer.h"
+#include "fw_sha256.h"
 
 static int st_load(void *ctx, fw_persist *p)
 {
@@ -35,6 +37,9 @@ static int st_write(void *ctx, uint8_t slot, uint32_t off, const uint8_t *p, uin
     tb_store *s = ctx;
     if (s->fail_writes)
         return -1;
+    const fw_slot_info *info = &s->guard->p.slot[slot].info;
+    if (slot != s->guard->upload || off < info->received || off > info->size || n > info->size - off)
+        abort(); /* the board wrote where no upload may: below received, past size, another slot */
     memcpy(s->slot[slot] + off, p, n);
     return 0;
 }
@@ -124,6 +129,7 @@ void tb_boot(test_board *b, int keep_store, uint8_t reason)
     };
     fw_config cfg = {k_uid, sizeof k_uid, "testboard", "fleet-fw test", 1000000, TB_MAX_PAYLOAD, 2048, 10000, 10};
     b->hal = hal;
+    b->store.guard = &b->dev.slots;
     b->cfg = cfg;
     fw_device_init(&b->dev, &b->cfg, &b->hal, b->rx, b->tx);
     fw_device_boot(&b->dev, reason);
@@ -186,4 +192,28 @@ void byte_sink_put(void *ctx, const uint8_t *p, size_t n)
     byte_sink *s = ctx;
     memcpy(s->buf + s->len, p, n);
     s->len += n;
+}
+
+fw_frame tb_begin(test_board *b, uint8_t slot, const uint8_t *model, uint32_t size, const char *name)
+{
+    uint8_t buf[128];
+    fw_model_begin m;
+    memset(&m, 0, sizeof m);
+    m.slot = slot;
+    m.size = size;
+    if (model)
+        tb_sha256(model, size, m.sha256);
+    m.name.len = (uint8_t)strlen(name);
+    memcpy(m.name.s, name, m.name.len);
+    fw_cur c = fw_cur_make(buf, sizeof buf);
+    fw_enc_model_begin(&c, &m);
+    return tb_call(b, FW_T_MODEL_BEGIN, buf, c.pos);
+}
+
+void tb_sha256(const uint8_t *p, uint32_t n, uint8_t out[FW_SHA_SIZE])
+{
+    fw_sha256 h;
+    fw_sha256_init(&h);
+    fw_sha256_update(&h, p, n);
+    fw_sha256_final(&h, out);
 }
