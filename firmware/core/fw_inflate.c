@@ -2,16 +2,16 @@
 
 #include <string.h>
 
-enum { ST_HEAD, ST_DEFLATE, ST_BROKEN };
+enum { ST_HEAD, ST_DEFLATE };
 enum { M_BLOCK, M_STORED_LEN, M_STORED, M_DYN, M_CLEN, M_LENS, M_CODES };
 /* Step results: go on, wait for input, deflate data ended, stream broken (two ways). */
 enum { R_OK, R_SUSPEND, R_DONE, R_BAD, R_STORE };
 enum { KIND_DEFLATE = 1, KIND_COPY = 2 };
 
 /* Reasons shared by several rules (the error's detail, the block's offset, is what a host acts on). */
-static const char E_OUT_LEN[] = "deflate: size != out_len";
-static const char E_IN_LEN[] = "deflate: size != in_len";
-static const char E_DATA[] = "deflate: bad data";
+static const char E_OUT_LEN[] = "deflate != out_len";
+static const char E_IN_LEN[] = "deflate != in_len";
+static const char E_DATA[] = "bad deflate data";
 static const char E_RANGE[] = "block out of range";
 
 #define TRY(x)                                                                                     \
@@ -45,29 +45,18 @@ static int write_at(fw_inflate *z, uint32_t at, const uint8_t *src, uint32_t n)
     return z->store->write(z->store->ctx, z->slot, at, src, n) != 0 ? R_STORE : R_OK;
 }
 
-static int flush(fw_inflate *z)
+/* n bytes from src at pos (the caller checked they fit the block). */
+static int put(fw_inflate *z, const uint8_t *src, uint32_t n)
 {
-    uint8_t n = z->pending_n;
-    z->pending_n = 0;
-    return n ? write_at(z, z->pos - n, z->pending, n) : R_OK;
+    TRY(write_at(z, z->pos, src, n));
+    z->pos += n;
+    return R_OK;
 }
 
 static int literal(fw_inflate *z, uint32_t b)
 {
-    if (z->pos == z->end)
-        return bad(z, E_OUT_LEN);
-    z->pending[z->pending_n++] = (uint8_t)b;
-    z->pos++;
-    return z->pending_n == FW_INFLATE_PENDING ? flush(z) : R_OK;
-}
-
-/* n bytes from src at pos (the caller checked they fit the block). */
-static int put(fw_inflate *z, const uint8_t *src, uint32_t n)
-{
-    TRY(flush(z));
-    TRY(write_at(z, z->pos, src, n));
-    z->pos += n;
-    return R_OK;
+    uint8_t byte = (uint8_t)b;
+    return z->pos == z->end ? bad(z, E_OUT_LEN) : put(z, &byte, 1);
 }
 
 /* A back-reference copies from the slot itself, in runs that never overlap what they write:
@@ -77,7 +66,7 @@ static int match(fw_inflate *z, uint32_t len, uint32_t dist)
     if (len > z->end - z->pos)
         return bad(z, E_OUT_LEN);
     if (dist > z->pos)
-        return bad(z, "deflate: distance too far");
+        return bad(z, E_DATA); /* a distance reaching below model offset 0 */
     uint32_t src = z->pos - dist;
     while (len) {
         uint32_t n = z->pos - src < len ? z->pos - src : len;
@@ -116,14 +105,16 @@ static uint32_t get(fw_inflate *z, unsigned n)
     }
     uint32_t v = (uint32_t)(z->bits & ((1u << n) - 1u));
     z->bits >>= n;
-    z->nbits = (uint8_t)(z->nbits - n);
+    z->nbits -= n;
     return v;
 }
 
 /* --- Huffman codes: lengths as nibbles, counts per length, canonical decoding ---------- */
 
-/* Count the codes of each length; 0: complete, 1: incomplete, -1: over-subscribed. */
-static int build(const uint8_t *lens, uint16_t *count, unsigned n)
+/* Count the codes of each length; 0 when the code is usable: complete, or `partial` and (as
+ * RFC 1951 allows and zlib accepts) a single code of length 1 or no code at all (a block of
+ * literals only; the literal/length code always has end-of-block). */
+static int build(const uint8_t *lens, uint16_t *count, unsigned n, int partial)
 {
     memset(count, 0, 16 * sizeof *count);
     for (unsigned s = 0; s < n; s++)
@@ -134,14 +125,7 @@ static int build(const uint8_t *lens, uint16_t *count, unsigned n)
         if (left < 0)
             return -1;
     }
-    return left > 0;
-}
-
-/* A literal/length or distance code: complete, or (as RFC 1951 allows and zlib accepts) a
- * single code of length 1; distances may also have no code at all (a block of literals). */
-static int usable(int built, const uint16_t *count, unsigned n, int may_be_empty)
-{
-    return built == 0 || (built == 1 && ((count[1] == 1 && count[0] == n - 1) || (may_be_empty && count[0] == n)));
+    return left && !(partial && count[0] + count[1] == n && count[1] < 2);
 }
 
 /* The next symbol, or -1 when the bits are no code. Codes of one length are consecutive
@@ -169,14 +153,14 @@ static int decode(fw_inflate *z, const uint8_t *lens, const uint16_t *count, uns
 
 static void fixed_codes(fw_inflate *z)
 {
-    /* Lengths 8 (0..143), 9 (144..255), 7 (256..279), 8 (280..287); distances 5. */
-    memset(z->lens, 0x88, 72);
-    memset(z->lens + 72, 0x99, 56);
-    memset(z->lens + 128, 0x77, 12);
-    memset(z->lens + 140, 0x88, 4);
-    memset(DIST_LENS(z), 0x55, FW_INFLATE_DIST / 2);
-    build(z->lens, z->lcount, FW_INFLATE_LIT);
-    build(DIST_LENS(z), z->dcount, FW_INFLATE_DIST); /* 30 of 32 codes: 30 and 31 are no symbol */
+    /* Runs of nibble pairs: lengths 8 (0..143), 9 (144..255), 7 (256..279), 8 (280..287);
+     * distances 5. */
+    static const uint8_t k_fixed[] = {72, 0x88, 56, 0x99, 12, 0x77, 4, 0x88, FW_INFLATE_DIST / 2, 0x55};
+    uint8_t *p = z->lens;
+    for (unsigned i = 0; i < sizeof k_fixed; i += 2, p += k_fixed[i - 2])
+        memset(p, k_fixed[i + 1], k_fixed[i]);
+    build(z->lens, z->lcount, FW_INFLATE_LIT, 0);
+    build(DIST_LENS(z), z->dcount, FW_INFLATE_DIST, 0); /* 30 of 32 codes: 30 and 31 are no symbol */
 }
 
 /* Code length number i of a dynamic header: literal/length lengths, then distance ones. */
@@ -199,27 +183,23 @@ static int code_lengths(fw_inflate *z)
     unsigned total = z->nlen + z->ndist;
     if (z->idx < total) {
         int sym = decode(z, z->clens, z->dcount, 19);
-        unsigned value = 0, repeat = 1;
-        if (sym < 0)
-            return bad(z, E_DATA);
-        if (sym < 16)
-            value = (unsigned)sym;
-        else if (sym == 16) {
-            if (z->idx == 0)
-                return bad(z, E_DATA); /* a repeat with nothing to repeat */
-            value = nib(z->lens, len_slot(z, z->idx - 1u));
-            repeat = 3 + get(z, 2);
-        } else
-            repeat = sym == 17 ? 3 + get(z, 3) : 11 + get(z, 7);
-        if (repeat > total - z->idx)
+        unsigned value = (unsigned)sym, repeat = 1;
+        if (sym >= 16) { /* 16: the previous length 3..6 times; 17, 18: zeros 3..10, 11..138 times */
+            if (sym == 16 && z->idx == 0)
+                return bad(z, E_DATA);
+            value = sym == 16 ? z->prev : 0;
+            sym -= 16;
+            repeat = (sym == 2 ? 11 : 3) + get(z, sym == 2 ? 7 : 2u + (unsigned)sym);
+        }
+        if (sym < 0 || repeat > total - z->idx)
             return bad(z, E_DATA);
         while (repeat--)
             set_nib(z->lens, len_slot(z, z->idx++), value);
+        z->prev = value;
         return R_OK;
     }
     if (nib(z->lens, 256) == 0 || /* no end-of-block code */
-        !usable(build(z->lens, z->lcount, FW_INFLATE_LIT), z->lcount, FW_INFLATE_LIT, 0) ||
-        !usable(build(DIST_LENS(z), z->dcount, FW_INFLATE_DIST), z->dcount, FW_INFLATE_DIST, 1))
+        build(z->lens, z->lcount, FW_INFLATE_LIT, 1) || build(DIST_LENS(z), z->dcount, FW_INFLATE_DIST, 1))
         return bad(z, E_DATA);
     z->mode = M_CODES;
     return R_OK;
@@ -268,7 +248,7 @@ static int step(fw_inflate *z)
         len = get(z, 16);
         if (len != (~get(z, 16) & 0xFFFFu))
             return bad(z, E_DATA); /* NLEN is not LEN's complement */
-        z->idx = (uint16_t)len;
+        z->idx = len;
         z->mode = M_STORED;
         break;
     case M_STORED:
@@ -278,9 +258,10 @@ static int step(fw_inflate *z)
         r = literal(z, get(z, 8));
         break;
     case M_DYN:
-        z->nlen = (uint16_t)(get(z, 5) + 257);
-        z->ndist = (uint16_t)(get(z, 5) + 1);
-        z->ncode = (uint16_t)(get(z, 4) + 4);
+        len = get(z, 14);
+        z->nlen = (len & 31) + 257;
+        z->ndist = (len >> 5 & 31) + 1;
+        z->ncode = (len >> 10) + 4;
         if (z->nlen > 286 || z->ndist > 30)
             return bad(z, E_DATA);
         memset(z->clens, 0, sizeof z->clens);
@@ -292,7 +273,7 @@ static int step(fw_inflate *z)
             set_nib(z->clens, k_clen_order[z->idx++], get(z, 3));
             break;
         }
-        if (build(z->clens, z->dcount, 19) != 0)
+        if (build(z->clens, z->dcount, 19, 0))
             return bad(z, E_DATA);
         memset(z->lens, 0, sizeof z->lens);
         z->idx = 0;
@@ -311,7 +292,6 @@ static int step(fw_inflate *z)
 
 static int block_done(fw_inflate *z)
 {
-    TRY(flush(z));
     if (z->pos != z->end)
         return bad(z, E_OUT_LEN);
     z->received = z->pos;
@@ -325,32 +305,26 @@ static int head(fw_inflate *z)
     uint8_t b = *z->in;
     if (z->hdr_n == 0) {
         if (z->pos == z->size)
-            return bad(z, "bytes after the model's end");
-        if (b != KIND_DEFLATE && b != KIND_COPY)
-            return bad(z, "unknown block kind");
-        if (b == KIND_COPY && !z->base)
-            return bad(z, "COPY without a base");
+            return bad(z, E_RANGE); /* a block after the model's last byte */
+        if (b != KIND_DEFLATE && (b != KIND_COPY || !z->base))
+            return bad(z, "bad block kind"); /* unknown, or COPY in a stream without a base */
     }
     z->hdr[z->hdr_n++] = b;
     z->in++;
     z->avail--;
     if (z->hdr_n < (z->hdr[0] == KIND_COPY ? 7 : 5))
         return R_OK;
-    uint32_t out_len = fw_rd16(z->hdr + 1), arg = z->hdr[0] == KIND_COPY ? fw_rd32(z->hdr + 3) : fw_rd16(z->hdr + 3);
-    if (z->hdr[0] == KIND_DEFLATE && arg == 0)
-        return bad(z, E_RANGE);
-    if (out_len == 0)
-        return bad(z, E_RANGE);
-    if (out_len > z->size - z->pos)
+    int copy = z->hdr[0] == KIND_COPY;
+    uint32_t out_len = fw_rd16(z->hdr + 1), arg = copy ? fw_rd32(z->hdr + 3) : fw_rd16(z->hdr + 3);
+    /* out_len 0 or past size; COPY past the base's end; DEFLATE with in_len 0 */
+    if (!out_len || out_len > z->size - z->pos || (copy ? arg > z->base_size || out_len > z->base_size - arg : !arg))
         return bad(z, E_RANGE);
     z->end = z->pos + out_len;
-    if (z->hdr[0] == KIND_COPY) {
-        if (arg > z->base_size || out_len > z->base_size - arg)
-            return bad(z, E_RANGE);
+    if (copy) {
         TRY(put(z, z->base + arg, out_len));
         return block_done(z);
     }
-    z->in_left = (uint16_t)arg;
+    z->in_left = arg;
     z->bits = 0;
     z->nbits = 0;
     z->mode = M_BLOCK;
@@ -385,7 +359,7 @@ fw_err fw_inflate_feed(fw_inflate *z, const uint8_t *p, uint32_t n)
 {
     z->in = p;
     z->avail = n;
-    int r = z->state == ST_BROKEN ? z->mode : R_OK;
+    int r = R_OK;
     while (r == R_OK) {
         if (z->state == ST_HEAD) {
             if (!z->avail)
@@ -401,7 +375,5 @@ fw_err fw_inflate_feed(fw_inflate *z, const uint8_t *p, uint32_t n)
         z->stream_pos += n;
         return FW_OK;
     }
-    z->state = ST_BROKEN;
-    z->mode = (uint8_t)r;
     return r == R_BAD ? FW_E_DECODE_FAILED : FW_E_STORAGE;
 }

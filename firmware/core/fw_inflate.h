@@ -17,7 +17,6 @@
 
 #define FW_INFLATE_LIT 288u  /* literal/length symbols, 286 and 287 invalid */
 #define FW_INFLATE_DIST 30u  /* distance symbols */
-#define FW_INFLATE_PENDING 64u /* literals held back to write them in runs */
 
 typedef struct {
     const fw_store *store;
@@ -32,23 +31,23 @@ typedef struct {
     const uint8_t *in;    /* the input of the current feed */
     uint32_t avail;
     uint64_t bits;        /* bit buffer, LSB first */
-    uint8_t nbits;
+    /* Word-sized counters and states: on a Cortex-M4 narrower ones cost more code than RAM. */
+    uint32_t nbits;
+    uint32_t state;       /* block layer */
+    uint32_t mode;        /* inflate: what comes next in the deflate data */
+    uint32_t hdr_n;
+    uint32_t in_left;     /* deflate bytes of the block not yet taken from the input */
+    uint32_t nlen, ndist, ncode; /* dynamic header */
+    uint32_t idx;         /* code length being read, or a stored block's bytes left */
+    uint32_t prev;        /* the code length read last */
     uint8_t slot;
-    uint8_t state;        /* block layer */
-    uint8_t mode;         /* inflate: what comes next in the deflate data */
     uint8_t last;         /* the deflate block being decoded has BFINAL */
     uint8_t starved;      /* a read went past the block's deflate data */
-    uint8_t hdr_n;
     uint8_t hdr[7];       /* block header: kind, out_len, in_len or src */
-    uint8_t pending_n;
-    uint16_t in_left;     /* deflate bytes of the block not yet taken from the input */
-    uint16_t nlen, ndist, ncode; /* dynamic header */
-    uint16_t idx;         /* code length being read, or a stored block's bytes left */
     uint16_t lcount[16];  /* codes per length: literal/length code */
     uint16_t dcount[16];  /* distance code (the code-length code while reading the header) */
     uint8_t lens[(FW_INFLATE_LIT + FW_INFLATE_DIST) / 2]; /* code lengths, nibbles */
     uint8_t clens[10];    /* code-length code lengths, nibbles */
-    uint8_t pending[FW_INFLATE_PENDING];
     const char *why;      /* after FW_E_DECODE_FAILED: which rule the stream broke */
 } fw_inflate;
 
@@ -56,8 +55,9 @@ typedef struct {
 void fw_inflate_open(fw_inflate *z, const fw_store *store, uint8_t slot, uint32_t start, uint32_t size,
                      uint8_t base_slot, uint32_t base_size);
 /* Decode the stream's next n bytes. FW_OK: all consumed (z->received may have moved);
- * FW_E_DECODE_FAILED (z->why says why) or FW_E_STORAGE: the stream is broken, z->received
- * is the failing block's model offset, and every later feed fails the same way. */
+ * FW_E_DECODE_FAILED (z->why says why) or FW_E_STORAGE: the stream is broken and z->received
+ * is the failing block's model offset. A broken stream is not fed again (the caller closes
+ * it); its writes would still stay inside [received, size). */
 fw_err fw_inflate_feed(fw_inflate *z, const uint8_t *p, uint32_t n);
 
 #endif

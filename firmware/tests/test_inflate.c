@@ -85,8 +85,6 @@ static void run(const stream_vector *v, int piece)
         CHECK_EQ(z.received, v->failed_at);
         CHECK(z.why && z.why[0]);
         CHECK(memcmp(S.slot[RECV], v->model, (size_t)v->failed_at) == 0);
-        /* A closed stream stays closed. */
-        CHECK_EQ(fw_inflate_feed(&z, v->stream, 1), FW_E_DECODE_FAILED);
     }
 }
 
@@ -106,7 +104,6 @@ static void test_storage_failure(void)
     fw_inflate_open(&z, &failing, RECV, 0, v->size, FW_NO_SLOT, 0);
     CHECK_EQ(fw_inflate_feed(&z, v->stream, v->stream_len), FW_E_STORAGE);
     CHECK_EQ(z.received, 0);
-    CHECK_EQ(fw_inflate_feed(&z, v->stream, 1), FW_E_STORAGE);
 }
 
 int main(void)
