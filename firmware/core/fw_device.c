@@ -10,11 +10,19 @@
 #define FW_NOINLINE
 #endif
 
-static const uint32_t k_caps = FW_CAP_RESUME | FW_CAP_RESULTS | FW_CAP_POWER | FW_CAP_LOG | FW_CAP_REBOOT | FW_CAP_DEFLATE |
-                               FW_CAP_DELTA;
+static const uint32_t k_caps = FW_CAP_RESUME | FW_CAP_RESULTS | FW_CAP_POWER | FW_CAP_LOG | FW_CAP_REBOOT;
+
+static uint32_t encodings(const fw_device *d)
+{
+    uint32_t e = d->cfg->encodings;
+    return e & FW_CAP_DEFLATE ? e & (FW_CAP_DEFLATE | FW_CAP_DELTA) : 0; /* DELTA alone means nothing */
+}
 
 /* RUNTIME is declared only by a board whose runner says what it can run. */
-static uint32_t capabilities(const fw_device *d) { return k_caps | (d->hal->runner.ops ? FW_CAP_RUNTIME : 0); }
+static uint32_t capabilities(const fw_device *d)
+{
+    return k_caps | encodings(d) | (d->hal->runner.ops ? FW_CAP_RUNTIME : 0);
+}
 
 /* Short texts for people, used when the failing layer gave no specific one. */
 static const char *const k_text[] = {
@@ -179,13 +187,18 @@ static fw_err dispatch(fw_device *d, const fw_frame *f, fw_cur *c, uint32_t *det
             fw_put_le(c, value, 4); /* MODEL_ACK */
         break;
     case FW_T_MODEL_STREAM:
-        if (!fw_dec_model_stream(p, n, &m.stream))
+        if (!(encodings(d) & FW_CAP_DEFLATE))
+            goto unknown; /* answered as a board without the capability */
+        if (!fw_dec_model_stream(p, n, &m.stream) ||
+            (m.stream.base_slot != FW_NO_SLOT && !(encodings(d) & FW_CAP_DELTA)))
             return FW_E_BAD_PAYLOAD;
         e = fw_slots_stream(&d->slots, &m.stream, &value);
         if (e == FW_OK)
             fw_put_le(c, value, 4); /* STREAM ack */
         break;
     case FW_T_MODEL_DATA:
+        if (!(encodings(d) & FW_CAP_DEFLATE))
+            goto unknown;
         if (!fw_dec_model_chunk(p, n, &m.data) || m.data.data.len == 0)
             return FW_E_BAD_PAYLOAD;
         {

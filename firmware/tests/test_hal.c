@@ -127,7 +127,8 @@ void tb_boot(test_board *b, int keep_store, uint8_t reason)
         {b, power_read},
         {b, 4096, rn_check, rn_start, rn_stop, rn_invoke, &k_ops},
     };
-    fw_config cfg = {k_uid, sizeof k_uid, "testboard", "fleet-fw test", 1000000, TB_MAX_PAYLOAD, 2048, 10000, 10};
+    fw_config cfg = {k_uid, sizeof k_uid, "testboard", "fleet-fw test", 1000000, TB_MAX_PAYLOAD, 2048, 10000, 10,
+                     FW_CAP_DEFLATE | FW_CAP_DELTA};
     b->hal = hal;
     b->store.guard = &b->dev.slots;
     b->cfg = cfg;

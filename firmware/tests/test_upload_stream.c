@@ -143,6 +143,33 @@ static void test_refusals(void)
     CHECK_EQ(err_of(data(0, v->stream, 0)), FW_E_BAD_PAYLOAD); /* empty data */
 }
 
+/* A port without encoded uploads answers as older firmware; DEFLATE without DELTA takes no base. */
+static void test_port_without_encodings(void)
+{
+    const stream_vector *v = vec("compress_sine");
+    tb_boot(&B, 0, FW_BOOT_POWER_ON);
+    tb_begin(&B, 0, v->model, v->size, "sine");
+    B.cfg.encodings = 0;
+    uint8_t hello[3] = {1, 0x00, 0x10};
+    fw_frame f = tb_call(&B, FW_T_HELLO, hello, 3);
+    fw_info info;
+    CHECK(fw_dec_info(f.payload, f.length, &info));
+    CHECK_EQ(info.capabilities & (FW_CAP_DEFLATE | FW_CAP_DELTA), 0);
+    CHECK_EQ(err_of(open_stream(FW_NO_SLOT, NULL, 0)), FW_E_UNKNOWN_TYPE);
+    CHECK_EQ(err_of(data(0, v->stream, 10)), FW_E_UNKNOWN_TYPE);
+    B.cfg.encodings = FW_CAP_DELTA; /* DELTA alone means nothing */
+    f = tb_call(&B, FW_T_HELLO, hello, 3);
+    CHECK(fw_dec_info(f.payload, f.length, &info));
+    CHECK_EQ(info.capabilities & (FW_CAP_DEFLATE | FW_CAP_DELTA), 0);
+    B.cfg.encodings = FW_CAP_DEFLATE;
+    f = tb_call(&B, FW_T_HELLO, hello, 3);
+    CHECK(fw_dec_info(f.payload, f.length, &info));
+    CHECK_EQ(info.capabilities & (FW_CAP_DEFLATE | FW_CAP_DELTA), FW_CAP_DEFLATE);
+    CHECK_EQ(err_of(open_stream(1, v->model, v->size)), FW_E_BAD_PAYLOAD);
+    CHECK_EQ(stream_offset(open_stream(FW_NO_SLOT, NULL, 0)), 0);
+    B.cfg.encodings = FW_CAP_DEFLATE | FW_CAP_DELTA;
+}
+
 static void test_compressed_upload(void)
 {
     const stream_vector *v = vec("compress_gesture");
@@ -256,6 +283,7 @@ static void test_storage_failure(void)
 int main(void)
 {
     test_refusals();
+    test_port_without_encodings();
     test_compressed_upload();
     test_resume_after_reset();
     test_delta_upload();
