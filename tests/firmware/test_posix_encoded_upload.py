@@ -11,34 +11,14 @@ import hashlib
 import pytest
 
 from fleet.protocol import (
-    ActivateMode, Capability, DataAck, ErrorCode, InferResult, LogLevel, ModelActivate, ModelBegin, ModelCommit, ModelConfirm,
-    ModelData, ModelStream, SlotState, Stream, StreamAck, StreamConfig,
+    ActivateMode, Capability, ErrorCode, LogLevel, ModelActivate, ModelCommit, ModelConfirm, ModelData, ModelStream,
+    SlotState, Stream, StreamConfig,
 )  # fmt: skip
 from fleet.upload_codec import encode
-from tests.firmware.board_link import BoardError, BoardLink, check_results, deploy
+from tests.firmware.board_link import BoardError, BoardLink, check_results, deploy, open_stream, send_stream
 from tests.firmware.models import sine, variant
 
 NO_SLOT = 0xFF
-
-
-def open_stream(link: BoardLink, model: bytes, slot: int, base_slot: int = NO_SLOT, base_sha256: bytes = bytes(32)) -> int:
-    """MODEL_BEGIN and MODEL_STREAM: the model offset the stream starts at."""
-    begin = link.request(ModelBegin(slot, len(model), hashlib.sha256(model).digest(), "enc", "1"))
-    ack = link.request(ModelStream(1, base_slot, base_sha256))
-    assert isinstance(ack, StreamAck) and ack.offset == begin.offset
-    return ack.offset
-
-
-def send_stream(link: BoardLink, stream: bytes, stop_at: int | None = None) -> DataAck:
-    """The stream in payloads of max_payload - 4, each acknowledged before the next."""
-    piece = link.hello().max_payload - 4
-    ack = DataAck(0, 0)
-    end = len(stream) if stop_at is None else stop_at
-    while ack.next_offset < end:
-        at = ack.next_offset
-        ack = link.request(ModelData(at, stream[at : min(at + piece, end)]))
-        assert ack.next_offset == min(at + piece, end)
-    return ack
 
 
 def verify_running(link: BoardLink, model: bytes, slot: int) -> None:
