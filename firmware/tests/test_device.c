@@ -25,14 +25,7 @@ static uint32_t u32_of(fw_frame f)
     return v;
 }
 
-static fw_frame chunk(uint32_t offset, const uint8_t *data, size_t n)
-{
-    uint8_t buf[TB_MAX_PAYLOAD];
-    fw_model_chunk m = {offset, {data, n}};
-    fw_cur c = fw_cur_make(buf, sizeof buf);
-    fw_enc_model_chunk(&c, &m);
-    return call(FW_T_MODEL_CHUNK, buf, c.pos);
-}
+static fw_frame chunk(uint32_t offset, const uint8_t *data, size_t n) { return tb_at(&B, FW_T_MODEL_CHUNK, offset, data, n); }
 
 static void upload(uint8_t slot, const uint8_t *model, uint32_t size)
 {

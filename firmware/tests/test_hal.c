@@ -218,3 +218,12 @@ void tb_sha256(const uint8_t *p, uint32_t n, uint8_t out[FW_SHA_SIZE])
     fw_sha256_update(&h, p, n);
     fw_sha256_final(&h, out);
 }
+
+fw_frame tb_at(test_board *b, uint8_t type, uint32_t offset, const uint8_t *data, size_t n)
+{
+    uint8_t buf[TB_MAX_PAYLOAD];
+    fw_model_chunk m = {offset, {data, n}};
+    fw_cur c = fw_cur_make(buf, sizeof buf);
+    fw_enc_model_chunk(&c, &m);
+    return tb_call(b, type, buf, c.pos);
+}

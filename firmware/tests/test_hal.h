@@ -56,5 +56,7 @@ int tb_error(const fw_frame *f);
  * refused before any hashing). */
 fw_frame tb_begin(test_board *b, uint8_t slot, const uint8_t *model, uint32_t size, const char *name);
 void tb_sha256(const uint8_t *p, uint32_t n, uint8_t out[FW_SHA_SIZE]);
+/* MODEL_CHUNK or MODEL_DATA (the same layout: offset + data) and its response. */
+fw_frame tb_at(test_board *b, uint8_t type, uint32_t offset, const uint8_t *data, size_t n);
 
 #endif

@@ -7,17 +7,6 @@
 #include "check.h"
 #include "fw_inflate.h"
 
-typedef struct {
-    const char *name;
-    const uint8_t *model;
-    uint32_t size, start;
-    const uint8_t *base;
-    uint32_t base_size;
-    const uint8_t *stream;
-    uint32_t stream_len;
-    long failed_at; /* -1: the stream rebuilds the model */
-} stream_vector;
-
 #include "stream_vectors.h"
 
 #define SLOT_BYTES 8192u

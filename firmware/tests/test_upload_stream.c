@@ -8,17 +8,6 @@
 #include "fw_msg_peer.h"
 #include "test_hal.h"
 
-typedef struct {
-    const char *name;
-    const uint8_t *model;
-    uint32_t size, start;
-    const uint8_t *base;
-    uint32_t base_size;
-    const uint8_t *stream;
-    uint32_t stream_len;
-    long failed_at;
-} stream_vector;
-
 #include "stream_vectors.h"
 
 static test_board B;
@@ -54,14 +43,7 @@ static uint32_t stream_offset(fw_frame f)
     return v;
 }
 
-static fw_frame data(uint32_t offset, const uint8_t *p, size_t n)
-{
-    uint8_t buf[TB_MAX_PAYLOAD];
-    fw_model_data m = {offset, {p, n}};
-    fw_cur c = fw_cur_make(buf, sizeof buf);
-    fw_enc_model_chunk(&c, &m);
-    return tb_call(&B, FW_T_MODEL_DATA, buf, c.pos);
-}
+static fw_frame data(uint32_t offset, const uint8_t *p, size_t n) { return tb_at(&B, FW_T_MODEL_DATA, offset, p, n); }
 
 static fw_data_ack ack_of(fw_frame f)
 {
@@ -103,15 +85,8 @@ static void commit_ok(uint8_t slot)
 static void plain_upload(uint8_t slot, const uint8_t *model, uint32_t size)
 {
     CHECK_EQ(err_of(tb_begin(&B, slot, model, size, "base")), 0);
-    for (uint32_t off = 0; off < size; off += 500) {
-        uint8_t buf[TB_MAX_PAYLOAD];
-        uint32_t n = size - off < 500 ? size - off : 500;
-        fw_model_chunk m = {off, {model + off, n}};
-        fw_cur c = fw_cur_make(buf, sizeof buf);
-        fw_enc_model_chunk(&c, &m);
-        fw_frame f = tb_call(&B, FW_T_MODEL_CHUNK, buf, c.pos);
-        CHECK_EQ(tb_error(&f), 0);
-    }
+    for (uint32_t off = 0; off < size; off += 500)
+        CHECK_EQ(err_of(tb_at(&B, FW_T_MODEL_CHUNK, off, model + off, size - off < 500 ? size - off : 500)), 0);
     commit_ok(slot);
 }
 
@@ -259,11 +234,8 @@ static void test_decode_error_keeps_old_model(void)
     CHECK_EQ(tb_error(&f), FW_E_INCOMPLETE);
     /* The host opens a new stream where the good blocks end, or goes on with plain chunks. */
     CHECK_EQ(stream_offset(open_stream(FW_NO_SLOT, NULL, 0)), v->failed_at);
-    uint8_t buf[TB_MAX_PAYLOAD];
-    fw_model_chunk m = {(uint32_t)v->failed_at, {v->model + v->failed_at, v->size - (uint32_t)v->failed_at}};
-    fw_cur c = fw_cur_make(buf, sizeof buf);
-    fw_enc_model_chunk(&c, &m);
-    CHECK_EQ(err_of(tb_call(&B, FW_T_MODEL_CHUNK, buf, c.pos)), 0);
+    uint32_t at = (uint32_t)v->failed_at;
+    CHECK_EQ(err_of(tb_at(&B, FW_T_MODEL_CHUNK, at, v->model + at, v->size - at)), 0);
     CHECK_EQ(err_of(data(0, v->stream, 1)), FW_E_NO_UPLOAD); /* the chunk closed the stream */
     commit_ok(0);
 }

@@ -21,7 +21,21 @@ def c_bytes(name: str, hex_text: str) -> str:
 def main() -> None:
     source, out = sys.argv[1], sys.argv[2]
     golden = json.load(open(source))
-    lines = [f"/* Generated from {source} by tools/streams_to_c.py; do not edit. */", ""]
+    lines = [
+        f"/* Generated from {source} by tools/streams_to_c.py; do not edit. */",
+        "",
+        "typedef struct {",
+        "    const char *name;",
+        "    const uint8_t *model;",
+        "    uint32_t size, start; /* the slot holds model[0, start) before the stream */",
+        "    const uint8_t *base; /* NULL: a stream without a base */",
+        "    uint32_t base_size;",
+        "    const uint8_t *stream;",
+        "    uint32_t stream_len;",
+        "    long failed_at; /* -1: the stream rebuilds the model; else DECODE_FAILED at this offset */",
+        "} stream_vector;",
+        "",
+    ]
     rows = []
     for i, v in enumerate(golden["vectors"]):
         lines.append(c_bytes(f"k_model_{i}", v["model"]))
