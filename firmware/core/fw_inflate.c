@@ -4,8 +4,9 @@
 
 enum { ST_HEAD, ST_DEFLATE };
 enum { M_BLOCK, M_STORED_LEN, M_STORED, M_DYN, M_CLEN, M_LENS, M_CODES };
-/* Step results: go on, wait for input, deflate data ended, stream broken (two ways). */
-enum { R_OK, R_SUSPEND, R_DONE, R_BAD, R_STORE };
+/* Step results: go on, wait for input, deflate data ended, deflate data broken (E_DATA), a
+ * rule broken (`why` set), storage failed. */
+enum { R_OK, R_SUSPEND, R_DONE, R_DATA, R_BAD, R_STORE };
 enum { KIND_DEFLATE = 1, KIND_COPY = 2 };
 
 /* Reasons shared by several rules (the error's detail, the block's offset, is what a host acts on). */
@@ -66,7 +67,7 @@ static int match(fw_inflate *z, uint32_t len, uint32_t dist)
     if (len > z->end - z->pos)
         return bad(z, E_OUT_LEN);
     if (dist > z->pos)
-        return bad(z, E_DATA); /* a distance reaching below model offset 0 */
+        return R_DATA; /* a distance reaching below model offset 0 */
     uint32_t src = z->pos - dist;
     while (len) {
         uint32_t n = z->pos - src < len ? z->pos - src : len;
@@ -134,7 +135,13 @@ static int decode(fw_inflate *z, const uint8_t *lens, const uint16_t *count, uns
 {
     int code = 0, first = 0;
     for (unsigned len = 1; len < 16; len++) {
-        code |= (int)get(z, 1);
+        if (!z->nbits) { /* past the block's deflate data */
+            z->starved = 1;
+            return -1;
+        }
+        code |= (int)(z->bits & 1u);
+        z->bits >>= 1;
+        z->nbits--;
         int c = count[len];
         if (code - c < first) {
             int index = code - first;
@@ -186,13 +193,13 @@ static int code_lengths(fw_inflate *z)
         unsigned value = (unsigned)sym, repeat = 1;
         if (sym >= 16) { /* 16: the previous length 3..6 times; 17, 18: zeros 3..10, 11..138 times */
             if (sym == 16 && z->idx == 0)
-                return bad(z, E_DATA);
+                return R_DATA;
             value = sym == 16 ? z->prev : 0;
             sym -= 16;
             repeat = (sym == 2 ? 11 : 3) + get(z, sym == 2 ? 7 : 2u + (unsigned)sym);
         }
         if (sym < 0 || repeat > total - z->idx)
-            return bad(z, E_DATA);
+            return R_DATA;
         while (repeat--)
             set_nib(z->lens, len_slot(z, z->idx++), value);
         z->prev = value;
@@ -200,7 +207,7 @@ static int code_lengths(fw_inflate *z)
     }
     if (nib(z->lens, 256) == 0 || /* no end-of-block code */
         build(z->lens, z->lcount, FW_INFLATE_LIT, 1) || build(DIST_LENS(z), z->dcount, FW_INFLATE_DIST, 1))
-        return bad(z, E_DATA);
+        return R_DATA;
     z->mode = M_CODES;
     return R_OK;
 }
@@ -209,18 +216,18 @@ static int symbol(fw_inflate *z)
 {
     int sym = decode(z, z->lens, z->lcount, FW_INFLATE_LIT);
     if (sym < 256)
-        return sym < 0 ? bad(z, E_DATA) : literal(z, (uint32_t)sym);
+        return sym < 0 ? R_DATA : literal(z, (uint32_t)sym);
     if (sym == 256)
         return block_end(z);
     sym -= 257;
     if (sym >= 29)
-        return bad(z, E_DATA); /* 286, 287 */
+        return R_DATA; /* 286, 287 */
     /* RFC 1951 3.2.5's tables as formulas: 4 lengths (2 distances) per extra bit count. */
     unsigned e = sym < 8 || sym == 28 ? 0 : (unsigned)(sym - 4) >> 2;
     uint32_t len = (sym == 28 ? 258 : sym < 8 ? (uint32_t)sym + 3 : ((4u | (sym & 3)) << e) + 3) + get(z, e);
     int d = decode(z, DIST_LENS(z), z->dcount, FW_INFLATE_DIST);
     if (d < 0)
-        return bad(z, E_DATA);
+        return R_DATA;
     e = d < 4 ? 0 : (unsigned)(d - 2) >> 1;
     uint32_t dist = (d < 4 ? (uint32_t)d + 1 : ((2u | (d & 1)) << e) + 1) + get(z, e);
     return z->starved ? R_OK : match(z, len, dist); /* starved: the step fails after */
@@ -237,7 +244,7 @@ static int step(fw_inflate *z)
         z->last = (uint8_t)get(z, 1);
         type = get(z, 2);
         if (type == 3)
-            return bad(z, E_DATA);
+            return R_DATA;
         if (type == 0)
             get(z, z->nbits & 7u); /* a stored block starts at a byte boundary */
         else if (type == 1)
@@ -247,7 +254,7 @@ static int step(fw_inflate *z)
     case M_STORED_LEN:
         len = get(z, 16);
         if (len != (~get(z, 16) & 0xFFFFu))
-            return bad(z, E_DATA); /* NLEN is not LEN's complement */
+            return R_DATA; /* NLEN is not LEN's complement */
         z->idx = len;
         z->mode = M_STORED;
         break;
@@ -263,7 +270,7 @@ static int step(fw_inflate *z)
         z->ndist = (len >> 5 & 31) + 1;
         z->ncode = (len >> 10) + 4;
         if (z->nlen > 286 || z->ndist > 30)
-            return bad(z, E_DATA);
+            return R_DATA;
         memset(z->clens, 0, sizeof z->clens);
         z->idx = 0;
         z->mode = M_CLEN;
@@ -274,7 +281,7 @@ static int step(fw_inflate *z)
             break;
         }
         if (build(z->clens, z->dcount, 19, 0))
-            return bad(z, E_DATA);
+            return R_DATA;
         memset(z->lens, 0, sizeof z->lens);
         z->idx = 0;
         z->mode = M_LENS;
@@ -369,6 +376,8 @@ fw_err fw_inflate_feed(fw_inflate *z, const uint8_t *p, uint32_t n)
             r = step(z);
             if (r == R_DONE)
                 r = deflate_done(z);
+            if (r == R_DATA)
+                r = bad(z, E_DATA);
         }
     }
     if (r == R_OK || r == R_SUSPEND) {
