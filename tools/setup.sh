@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # System tools for firmware-in-the-loop and remote-port tests (g++ builds TFLM for the POSIX
 # board; libstdc++-arm-none-eabi-newlib lets Cortex-M ports link it), and tmux for TUI smoke tests.
-APT_PACKAGES=(make gcc g++ clang socat ser2net mosquitto openssl tmux gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm)
+APT_PACKAGES=(make gcc g++ clang socat ser2net mosquitto openssl tmux gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm zlib1g-dev)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

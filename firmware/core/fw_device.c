@@ -12,11 +12,18 @@
 
 static const uint32_t k_caps = FW_CAP_RESUME | FW_CAP_RESULTS | FW_CAP_POWER | FW_CAP_LOG | FW_CAP_REBOOT;
 
+static uint32_t encodings(const fw_device *d)
+{
+    uint32_t e = d->cfg->encodings;
+    return e & FW_CAP_DEFLATE ? e & (FW_CAP_DEFLATE | FW_CAP_DELTA) : 0; /* DELTA alone means nothing */
+}
+
 /* RUNTIME is declared only by a board whose runner says what it can run; POWER_SENSOR
  * only while POWER is measured (a sensor that answered at boot). */
 static uint32_t capabilities(const fw_device *d)
 {
-    return k_caps | (d->hal->runner.ops ? FW_CAP_RUNTIME : 0) | (fw_streams_measured(&d->streams) ? FW_CAP_POWER_SENSOR : 0);
+    return k_caps | encodings(d) | (d->hal->runner.ops ? FW_CAP_RUNTIME : 0) |
+           (fw_streams_measured(&d->streams) ? FW_CAP_POWER_SENSOR : 0);
 }
 
 /* Short texts for people, used when the failing layer gave no specific one. */
@@ -25,7 +32,7 @@ static const char *const k_text[] = {
     "busy", "bad slot", "no upload in progress", "chunk beyond the model size", "model does not fit a slot",
     "sha256 mismatch", "not a usable TFLite model", "unsupported operator", "tensor arena too small",
     "upload incomplete", "slot is not verified", "slot is not pending", "inference failed",
-    "slot storage failed", "internal error",
+    "slot storage failed", "internal error", "base slot does not hold that model", "encoded stream broken",
 };
 
 static void put_str(fw_str *dst, const char *src)
@@ -122,6 +129,8 @@ static fw_err dispatch(fw_device *d, const fw_frame *f, fw_cur *c, uint32_t *det
         fw_stream_config sc;
         fw_model_begin begin;
         fw_model_chunk chunk;
+        fw_model_data data;
+        fw_model_stream stream;
         fw_model_activate act;
         fw_reboot reboot;
         fw_model_commit commit;
@@ -177,6 +186,31 @@ static fw_err dispatch(fw_device *d, const fw_frame *f, fw_cur *c, uint32_t *det
         if (e == FW_OK) {
             fw_chunk_ack ack = {value};
             fw_enc_chunk_ack(c, &ack);
+        }
+        break;
+    case FW_T_MODEL_STREAM:
+        if (!(encodings(d) & FW_CAP_DEFLATE))
+            goto unknown; /* answered as a board without the capability */
+        if (fw_dec_model_stream(p, n, &m.stream) != FW_OK ||
+            (m.stream.base_slot != FW_NO_SLOT && !(encodings(d) & FW_CAP_DELTA)))
+            return FW_E_BAD_PAYLOAD;
+        e = fw_slots_stream(&d->slots, &m.stream, &value);
+        if (e == FW_OK) {
+            fw_stream_ack ack = {value};
+            fw_enc_stream_ack(c, &ack);
+        }
+        break;
+    case FW_T_MODEL_DATA:
+        if (!(encodings(d) & FW_CAP_DEFLATE))
+            goto unknown;
+        if (fw_dec_model_data(p, n, &m.data) != FW_OK || m.data.data.len == 0)
+            return FW_E_BAD_PAYLOAD;
+        {
+            fw_data_ack ack;
+            e = fw_slots_data(&d->slots, m.data.offset, m.data.data.data, (uint32_t)m.data.data.len, &ack, why);
+            if (e == FW_OK)
+                fw_enc_data_ack(c, &ack);
+            value = ack.received; /* an error's detail: the failing block's offset */
         }
         break;
     case FW_T_MODEL_COMMIT:

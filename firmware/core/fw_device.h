@@ -19,6 +19,10 @@ typedef struct {
     uint32_t rx_window;          /* chunk bytes the port can buffer unacknowledged */
     uint32_t infer_period_us;    /* how often a running model is invoked */
     uint16_t min_power_interval_ms;
+    /* Encoded uploads the port offers: FW_CAP_DEFLATE, with FW_CAP_DELTA for COPY blocks (0:
+     * plain chunks only). The decoder writes runs as short as one byte and reads them back at
+     * once through map(), so a store that programs flash words per write cannot offer them. */
+    uint32_t encodings;
 } fw_config;
 
 typedef struct fw_device {

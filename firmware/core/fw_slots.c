@@ -34,6 +34,7 @@ void fw_slots_boot(fw_slots *s, const fw_store *store, const fw_runner *runner)
     s->store = store;
     s->runner = runner;
     s->running = FW_NO_SLOT;
+    s->streaming = 0;
     if (store->load(store->ctx, &s->p) != 0)
         memset(&s->p, 0, sizeof s->p); /* a new store: both slots EMPTY */
     s->p.boot_count++;
@@ -51,6 +52,7 @@ void fw_slots_boot(fw_slots *s, const fw_store *store, const fw_runner *runner)
 fw_err fw_slots_begin(fw_slots *s, const fw_model_begin *m, uint32_t *value)
 {
     *value = 0;
+    s->streaming = 0; /* a stream never outlives its MODEL_BEGIN */
     if (m->slot >= FW_SLOTS || m->slot == s->running || STATE(s, m->slot) == FW_SLOT_ACTIVE)
         return FW_E_BAD_SLOT;
     if (m->size == 0 || m->size > s->store->slot_bytes) {
@@ -83,6 +85,8 @@ fw_err fw_slots_begin(fw_slots *s, const fw_model_begin *m, uint32_t *value)
 fw_err fw_slots_chunk(fw_slots *s, uint32_t offset, const uint8_t *data, uint32_t n, uint32_t *value)
 {
     *value = 0;
+    /* A plain chunk moves `received` under an open stream's feet: it closes the stream. */
+    s->streaming = 0;
     if (s->upload == FW_NO_SLOT || STATE(s, s->upload) != FW_SLOT_RECEIVING)
         return FW_E_NO_UPLOAD;
     fw_slot_info *info = &s->p.slot[s->upload].info;
@@ -101,6 +105,54 @@ fw_err fw_slots_chunk(fw_slots *s, uint32_t offset, const uint8_t *data, uint32_
     }
     *value = info->received;
     return FW_OK;
+}
+
+fw_err fw_slots_stream(fw_slots *s, const fw_model_stream *m, uint32_t *value)
+{
+    *value = 0;
+    s->streaming = 0; /* closed whatever the outcome */
+    if (m->encoding != FW_ENCODING_BLOCKS || (m->base_slot >= FW_SLOTS && m->base_slot != FW_NO_SLOT))
+        return FW_E_BAD_PAYLOAD;
+    if (s->upload == FW_NO_SLOT || STATE(s, s->upload) != FW_SLOT_RECEIVING)
+        return FW_E_NO_UPLOAD;
+    uint32_t base_size = 0;
+    if (m->base_slot != FW_NO_SLOT) {
+        const fw_slot_info *base = &s->p.slot[m->base_slot].info;
+        if (m->base_slot == s->upload || base->state < FW_SLOT_VALID ||
+            memcmp(base->sha256, m->base_sha256, FW_SHA256_SIZE) != 0) {
+            *value = m->base_slot;
+            return FW_E_BASE_MISMATCH;
+        }
+        base_size = base->size;
+    }
+    const fw_slot_info *info = &s->p.slot[s->upload].info;
+    fw_inflate_open(&s->stream, s->store, s->upload, info->received, info->size, m->base_slot, base_size);
+    s->streaming = 1;
+    *value = info->received;
+    return FW_OK;
+}
+
+fw_err fw_slots_data(fw_slots *s, uint32_t offset, const uint8_t *data, uint32_t n, fw_data_ack *ack,
+                     char why[FW_WHY_SIZE])
+{
+    ack->next_offset = ack->received = 0;
+    if (!s->streaming || s->upload == FW_NO_SLOT || STATE(s, s->upload) != FW_SLOT_RECEIVING)
+        return FW_E_NO_UPLOAD;
+    fw_slot_info *info = &s->p.slot[s->upload].info;
+    /* Go-back-N as for chunks: only the bytes that continue the stream are decoded. */
+    fw_err e = offset == s->stream.stream_pos ? fw_inflate_feed(&s->stream, data, n) : FW_OK;
+    if (s->stream.received != info->received) { /* blocks completed, even before a failure */
+        info->received = s->stream.received;
+        if (save(s) != 0)
+            e = FW_E_STORAGE;
+    }
+    if (e == FW_E_DECODE_FAILED)
+        strcpy(why, s->stream.why); /* the decoder's reasons fit FW_WHY_SIZE */
+    if (e != FW_OK)
+        s->streaming = 0;
+    ack->next_offset = s->stream.stream_pos;
+    ack->received = info->received;
+    return e;
 }
 
 fw_err fw_slots_commit(fw_slots *s, uint8_t slot, uint32_t *value, char why[FW_WHY_SIZE])

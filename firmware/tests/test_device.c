@@ -15,22 +15,7 @@ static fw_frame call_u8(uint8_t type, uint8_t v) { return call(type, &v, 1); }
 
 static fw_frame begin(uint8_t slot, const uint8_t *model, uint32_t size, const char *name)
 {
-    uint8_t buf[128];
-    fw_model_begin m;
-    memset(&m, 0, sizeof m);
-    m.slot = slot;
-    m.size = size;
-    if (model) { /* NULL: a zero hash, for requests refused before any hashing */
-        fw_sha256 h;
-        fw_sha256_init(&h);
-        fw_sha256_update(&h, model, size);
-        fw_sha256_final(&h, m.sha256);
-    }
-    m.name.len = (uint8_t)strlen(name);
-    memcpy(m.name.s, name, m.name.len);
-    fw_cur c = fw_cur_make(buf, sizeof buf);
-    fw_enc_model_begin(&c, &m);
-    return call(FW_T_MODEL_BEGIN, buf, c.pos);
+    return tb_begin(&B, slot, model, size, name);
 }
 
 static uint32_t u32_of(fw_frame f)
@@ -40,14 +25,7 @@ static uint32_t u32_of(fw_frame f)
     return ack.next_offset;
 }
 
-static fw_frame chunk(uint32_t offset, const uint8_t *data, size_t n)
-{
-    uint8_t buf[TB_MAX_PAYLOAD];
-    fw_model_chunk m = {offset, {data, n}};
-    fw_cur c = fw_cur_make(buf, sizeof buf);
-    fw_enc_model_chunk(&c, &m);
-    return call(FW_T_MODEL_CHUNK, buf, c.pos);
-}
+static fw_frame chunk(uint32_t offset, const uint8_t *data, size_t n) { return tb_at(&B, FW_T_MODEL_CHUNK, offset, data, n); }
 
 static void upload(uint8_t slot, const uint8_t *model, uint32_t size)
 {
@@ -96,7 +74,7 @@ static void test_boot_and_hello(void)
     CHECK_EQ(info.proto_version, 1);
     CHECK_EQ(info.active_slot, FW_NO_SLOT);
     CHECK_EQ(info.max_payload, TB_MAX_PAYLOAD);
-    CHECK_EQ(info.capabilities, 0x3F); /* RESUME RESULTS POWER LOG REBOOT RUNTIME */
+    CHECK_EQ(info.capabilities, 0xFF); /* RESUME RESULTS POWER LOG REBOOT RUNTIME DEFLATE DELTA */
     CHECK_EQ(info.slot_bytes, TB_SLOT_BYTES);
     CHECK_EQ(info.uid.len, 4);
     CHECK(memcmp(info.board_kind.s, "testboard", 9) == 0);
@@ -333,7 +311,7 @@ static void test_runtime(void)
     f = call(FW_T_HELLO, hello, 3);
     fw_info info;
     CHECK(fw_dec_info(f.payload, f.length, &info) == FW_OK);
-    CHECK_EQ(info.capabilities, 0x1F);
+    CHECK_EQ(info.capabilities, 0xDF);
     f = call(FW_T_RUNTIME, NULL, 0);
     CHECK_EQ(tb_error(&f), FW_E_UNKNOWN_TYPE);
     B.hal.runner.ops = good;

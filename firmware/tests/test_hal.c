@@ -1,5 +1,6 @@
 #include "test_hal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "fw_host_codec.h"
@@ -36,6 +37,9 @@ static int st_write(void *ctx, uint8_t slot, uint32_t off, const uint8_t *p, uin
     tb_store *s = ctx;
     if (s->fail_writes)
         return -1;
+    const fw_slot_info *info = &s->guard->p.slot[slot].info;
+    if (slot != s->guard->upload || off < info->received || off > info->size || n > info->size - off)
+        abort(); /* the board wrote where no upload may: below received, past size, another slot */
     memcpy(s->slot[slot] + off, p, n);
     return 0;
 }
@@ -125,8 +129,10 @@ void tb_boot(test_board *b, int keep_store, uint8_t reason)
         b->sensor,
         b->marker,
     };
-    fw_config cfg = {k_uid, sizeof k_uid, "testboard", "fleet-fw test", 1000000, TB_MAX_PAYLOAD, 2048, 10000, 10};
+    fw_config cfg = {k_uid, sizeof k_uid, "testboard", "fleet-fw test", 1000000, TB_MAX_PAYLOAD, 2048, 10000, 10,
+                     FW_CAP_DEFLATE | FW_CAP_DELTA};
     b->hal = hal;
+    b->store.guard = &b->dev.slots;
     b->cfg = cfg;
     fw_device_init(&b->dev, &b->cfg, &b->hal, b->rx, b->tx);
     fw_device_boot(&b->dev, reason);
@@ -191,27 +197,45 @@ void byte_sink_put(void *ctx, const uint8_t *p, size_t n)
     s->len += n;
 }
 
+fw_frame tb_begin(test_board *b, uint8_t slot, const uint8_t *model, uint32_t size, const char *name)
+{
+    uint8_t buf[128];
+    fw_model_begin m;
+    memset(&m, 0, sizeof m);
+    m.slot = slot;
+    m.size = size;
+    if (model)
+        tb_sha256(model, size, m.sha256);
+    m.name.len = (uint8_t)strlen(name);
+    memcpy(m.name.s, name, m.name.len);
+    fw_cur c = fw_cur_make(buf, sizeof buf);
+    fw_enc_model_begin(&c, &m);
+    return tb_call(b, FW_T_MODEL_BEGIN, buf, c.pos);
+}
+
+void tb_sha256(const uint8_t *p, uint32_t n, uint8_t out[FW_SHA256_SIZE])
+{
+    fw_sha256 h;
+    fw_sha256_init(&h);
+    fw_sha256_update(&h, p, n);
+    fw_sha256_final(&h, out);
+}
+
+fw_frame tb_at(test_board *b, uint8_t type, uint32_t offset, const uint8_t *data, size_t n)
+{
+    uint8_t buf[TB_MAX_PAYLOAD];
+    fw_model_chunk m = {offset, {data, n}};
+    fw_cur c = fw_cur_make(buf, sizeof buf);
+    fw_enc_model_chunk(&c, &m);
+    return tb_call(b, type, buf, c.pos);
+}
+
 void tb_run_model(test_board *b)
 {
     static const uint8_t model[] = "MODEL";
-    uint8_t p[128];
-    fw_model_begin m;
-    memset(&m, 0, sizeof m);
-    m.slot = 0;
-    m.size = sizeof model;
-    fw_sha256 h;
-    fw_sha256_init(&h);
-    fw_sha256_update(&h, model, sizeof model);
-    fw_sha256_final(&h, m.sha256);
-    fw_cur c = fw_cur_make(p, sizeof p);
-    fw_enc_model_begin(&c, &m);
-    tb_call(b, FW_T_MODEL_BEGIN, p, c.pos);
-    fw_model_chunk ch = {0, {model, sizeof model}};
-    c = fw_cur_make(p, sizeof p);
-    fw_enc_model_chunk(&c, &ch);
-    tb_call(b, FW_T_MODEL_CHUNK, p, c.pos);
-    p[0] = 0;
+    uint8_t p[2] = {0, FW_ACTIVATE_PERMANENT};
+    tb_begin(b, 0, model, sizeof model, "");
+    tb_at(b, FW_T_MODEL_CHUNK, 0, model, sizeof model);
     tb_call(b, FW_T_MODEL_COMMIT, p, 1);
-    p[1] = FW_ACTIVATE_PERMANENT;
     tb_call(b, FW_T_MODEL_ACTIVATE, p, 2);
 }

@@ -16,6 +16,7 @@ typedef struct {
     fw_persist saved;
     int has_saved;
     int fail_writes;
+    const fw_slots *guard; /* a write outside [received, size) of the upload slot aborts */
 } tb_store;
 
 typedef struct {
@@ -56,5 +57,11 @@ void tb_run_model(test_board *b);
 fw_frame tb_call(test_board *b, uint8_t type, const uint8_t *payload, size_t n);
 /* Error code of an error response, 0 for a success response. */
 int tb_error(const fw_frame *f);
+/* MODEL_BEGIN of `model` into `slot` and its response; model NULL: a zero hash (for requests
+ * refused before any hashing). */
+fw_frame tb_begin(test_board *b, uint8_t slot, const uint8_t *model, uint32_t size, const char *name);
+void tb_sha256(const uint8_t *p, uint32_t n, uint8_t out[FW_SHA256_SIZE]);
+/* MODEL_CHUNK or MODEL_DATA (the same layout: offset + data) and its response. */
+fw_frame tb_at(test_board *b, uint8_t type, uint32_t offset, const uint8_t *data, size_t n);
 
 #endif

@@ -30,6 +30,35 @@ echo
 echo "== deepest stack frames (bytes) =="
 cat "$OUT"/*.su | sort -t"$(printf '\t')" -k2 -n -r | head -5
 
+# The encoded-upload decoder against its budget (issue 17): flash is the object's code and
+# constants; RAM its state (a fw_inflate, inside the device's slots) plus its deepest stack:
+# the longest call chain from its entry points in GCC's call graph (-fcallgraph-info=su:
+# frame sizes and calls; the decoder does not recurse), the slot store's own write excluded.
+echo
+echo "== encoded-upload decoder: core/fw_inflate.c (budget: flash 2048 B, RAM 512 B) =="
+printf '#include "fw_inflate.h"\nfw_inflate fw_inflate_state;\n' | $CC $FLAGS -x c -c - -o "$OUT/inflate_state.o"
+flash=$(arm-none-eabi-size -A "$OUT/fw_inflate.o" | awk '$1 ~ /^\.(text|rodata|data)/ { n += $2 } END { print n }')
+state=$(arm-none-eabi-nm -S -t d "$OUT/inflate_state.o" | awk '$4 == "fw_inflate_state" { print $2 + 0 }')
+$CC $FLAGS -fcallgraph-info=su -c core/fw_inflate.c -o "$OUT/inflate_cg.o"
+stack=$(awk '
+    function quoted(key,   s) { s = substr($0, index($0, key) + length(key) + 2); return substr(s, 1, index(s, "\"") - 1) }
+    /^node:/ { n = quoted("title:"); bytes[n] = match($0, /[0-9]+ bytes/) ? substr($0, RSTART, RLENGTH - 6) + 0 : 0 }
+    /^edge:/ { from[++edges] = quoted("sourcename:"); to[edges] = quoted("targetname:") }
+    function depth(n,   i, d, best) {
+        for (i = 1; i <= edges; i++)
+            if (from[i] == n && (d = depth(to[i])) > best)
+                best = d
+        return bytes[n] + best
+    }
+    END { a = depth("fw_inflate_feed"); b = depth("fw_inflate_open"); print (a > b ? a : b) }' "$OUT/inflate_cg.ci")
+ram=$((state + stack))
+echo "flash $flash B (text + rodata + data)"
+echo "RAM   $ram B (state $state B + deepest stack $stack B)"
+if [ "$flash" -gt 2048 ] || [ "$ram" -gt 512 ]; then
+    echo "size: the decoder is over its budget" >&2
+    exit 1
+fi
+
 # Whole firmware images (IMAGES, from make size): flash is what the image loads (code,
 # constants, constructors, .data's initial values); RAM is .data + .bss + .noinit (the RAM
 # slot store), not counting the stack the linker script reserves below the top of RAM.

@@ -12,8 +12,8 @@ import numpy as np
 import serial
 
 from fleet.protocol import (
-    ActivateMode, Error, Frame, FrameDecoder, Hello, InferResult, Info, Message, ModelActivate, ModelBegin, ModelChunk,
-    ModelCommit, ModelConfirm, SlotState, decode_message, encode_message,
+    ActivateMode, DataAck, Error, Frame, FrameDecoder, Hello, InferResult, Info, Message, ModelActivate, ModelBegin, ModelChunk,
+    ModelCommit, ModelConfirm, ModelData, ModelStream, SlotState, StreamAck, decode_message, encode_message,
 )  # fmt: skip
 
 
@@ -149,6 +149,26 @@ def tflm_outputs(model: bytes, input_ids) -> dict[int, bytes]:
         interp.invoke()
         out[k] = interp.get_output(0).tobytes()
     return out
+
+
+def open_stream(link: BoardLink, model: bytes, slot: int, base_slot: int = 0xFF, base_sha256: bytes = bytes(32)) -> int:
+    """MODEL_BEGIN and MODEL_STREAM: the model offset the stream starts at."""
+    begin = link.request(ModelBegin(slot, len(model), hashlib.sha256(model).digest(), "enc", "1"))
+    ack = link.request(ModelStream(1, base_slot, base_sha256))
+    assert isinstance(ack, StreamAck) and ack.offset == begin.offset
+    return ack.offset
+
+
+def send_stream(link: BoardLink, stream: bytes, stop_at: int | None = None) -> DataAck:
+    """The stream in payloads of max_payload - 4, each acknowledged before the next."""
+    piece = link.hello().max_payload - 4
+    ack = DataAck(0, 0)
+    end = len(stream) if stop_at is None else stop_at
+    while ack.next_offset < end:
+        at = ack.next_offset
+        ack = link.request(ModelData(at, stream[at : min(at + piece, end)]))
+        assert ack.next_offset == min(at + piece, end)
+    return ack
 
 
 def deploy(link: BoardLink, model: bytes, slot: int, confirm: bool = True):

@@ -13,7 +13,8 @@ from tests.firmware.conftest import make
 def test_c_unit_tests_pass_under_sanitizers():
     result = make("test")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    for module in ("crc32", "cobs", "sha256", "frame", "device", "streams", "runner", "golden"):
+    for module in ("crc32", "cobs", "sha256", "frame", "device", "streams", "runner", "golden", "inflate", "inflate_zlib",
+                   "upload_stream"):
         assert f"{module} " in result.stdout
 
 

@@ -26,7 +26,7 @@ def test_boot_event_and_handshake(link):
     assert info.proto_version == 1 and info.active_slot == NO_SLOT
     assert info.uid == bytes.fromhex("f1ee7001") and info.board_kind == "posix"
     assert info.firmware_version.startswith("fleet-fw")
-    assert info.capabilities == 0x3F and info.max_payload >= 512 and info.rx_window >= info.max_payload
+    assert info.capabilities == 0xFF and info.max_payload >= 512 and info.rx_window >= info.max_payload
     assert [s.state for s in info.slots] == [SlotState.EMPTY, SlotState.EMPTY]
 
 

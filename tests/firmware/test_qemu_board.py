@@ -5,6 +5,7 @@ checks the streamed results bit for bit against the TFLM host interpreter."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -14,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from fleet.protocol import ActivateMode, Boot, BootReason, Capability, LogLevel, ModelActivate, ModelConfirm, Power
-from fleet.protocol import Reboot, SlotState
-from fleet.protocol import Stream, StreamConfig
-from tests.firmware.board_link import BoardLink, check_results
+from fleet.protocol import ActivateMode, Boot, BootReason, Capability, LogLevel, ModelActivate, ModelCommit, ModelConfirm
+from fleet.protocol import Power, Reboot, SlotState, Stream, StreamConfig
+from fleet.upload_codec import encode
+from tests.firmware.board_link import BoardLink, check_results, open_stream, send_stream
 from fleet.models.bundled import bundled_model
 from fleet.errors import FirmwareUnavailable
 from fleet.sim.firmware_boards import FirmwareTarget, QemuMachine, build, target
-from tests.firmware.models import hello_world, sine
+from tests.firmware.models import hello_world, sine, variant
 from tests.firmware.tf_models import OP_MODELS, tf_model
 from tests.shared_models import shared_model_path
 
@@ -171,3 +172,27 @@ def test_m4_image_reports_cmsis_nn_kernels():
     """The runtime string RUNTIME reports is compiled in: the M4 runner was built with CMSIS_NN."""
     _, image = qemu_image("qemu-m4")
     assert b"tflm 90b983c cmsis-nn\0" in image.read_bytes()
+
+
+def test_encoded_uploads_to_qemu_m3():
+    """The lm3s6965 image decodes a compressed upload, then a delta over it (COPY blocks read
+    the other RAM slot), and runs each model bit for bit like the host (reference runner:
+    no TFLM build needed)."""
+    board = QemuBoard("qemu-m3")
+    try:
+        link = board.link
+        assert link.hello().capabilities & (Capability.DEFLATE | Capability.DELTA) == Capability.DEFLATE | Capability.DELTA
+        old, new = sine(), variant(7)
+        for slot, model, base in ((0, old, None), (1, new, old)):
+            base_slot, base_sha = (0xFF, bytes(32)) if base is None else (0, hashlib.sha256(base).digest())
+            assert open_stream(link, model, slot, base_slot, base_sha) == 0
+            assert send_stream(link, encode(model, 0, base).stream).received == len(model)
+            link.request(ModelCommit(slot))
+            assert link.request(ModelActivate(slot, ActivateMode.PERMANENT)).active_slot == slot
+            assert link.hello().slots[slot].sha256 == hashlib.sha256(model).digest()
+            link.request(StreamConfig(Stream.RESULTS, LogLevel.INFO, 0, 100, 0))
+            check_results(link, model, 5, counts_from_boot=False)
+            link.request(StreamConfig(0, LogLevel.INFO, 0, 0, 0))
+            link.events.clear()
+    finally:
+        board.close()

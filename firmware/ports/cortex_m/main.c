@@ -27,7 +27,7 @@ int main(void)
 {
     board_uid(g_uid);
     const fw_config cfg = {g_uid, sizeof g_uid, BOARD_KIND, FLEET_FW_VERSION, BOARD_CPU_HZ, BOARD_MAX_PAYLOAD,
-                           BOARD_UART_RING, 10000, 10};
+                           BOARD_UART_RING, 10000, 10, FW_CAP_DEFLATE | FW_CAP_DELTA}; /* RAM slots */
 
     board_clock_init();
     board_uart_init();

@@ -193,7 +193,7 @@ int main(int argc, char **argv)
         hal.marker = sim_ina_marker(&part);
     }
     const fw_config cfg = {uid, uid_len, kind, FLEET_FW_VERSION, (uint32_t)cpu_hz, MAX_PAYLOAD,
-                           4096, (uint32_t)(period_ms * 1000u), 10};
+                           4096, (uint32_t)(period_ms * 1000u), 10, FW_CAP_DEFLATE | FW_CAP_DELTA};
     static fw_device dev;
     static uint8_t rx[FW_RX_BUF_SIZE(MAX_PAYLOAD)], tx[FW_TX_BUF_SIZE(MAX_PAYLOAD)];
     uint8_t reason = FW_BOOT_POWER_ON;

@@ -73,7 +73,9 @@ void setup()
         g_uid[i] = (uint8_t)(id0 >> (8 * i));
         g_uid[4 + i] = (uint8_t)(id1 >> (8 * i));
     }
-    g_cfg = {g_uid, sizeof g_uid, "nano33ble", FLEET_FW_VERSION, 64000000u, kMaxPayload, 4096, 10000, 10};
+    /* No encoded uploads (encodings 0): flash_store programs whole words per write, and the
+     * decoder's one-byte runs would program a word more often than the nRF52840 allows. */
+    g_cfg = {g_uid, sizeof g_uid, "nano33ble", FLEET_FW_VERSION, 64000000u, kMaxPayload, 4096, 10000, 10, 0};
     g_hal.uart.write = uart_write;
     g_hal.clock.now_us = now_us;
     g_hal.store = flash_store_open();
