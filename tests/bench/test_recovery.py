@@ -37,7 +37,6 @@ def known_profile(name: str, latency_work_us: int, idle_mw: float, active_mw: fl
         name=name, cpu_hz=cpu_hz, macs_per_cycle=0.5, idle_mw=idle_mw, active_mw=active_mw, voltage_mv=3300))  # fmt: skip
 
 
-@pytest.mark.asyncio
 async def test_report_recovers_known_latency_and_power_and_reports_a_failing_board(tmp_path):
     fast = known_profile("known-fast", 2000, idle_mw=5.0, active_mw=40.0)  # 2050 µs, 82 µJ/inference
     slow = known_profile("known-slow", 3200, idle_mw=12.0, active_mw=75.0)  # 3250 µs, 243.75 µJ/inference

@@ -8,7 +8,6 @@ import os
 import tty
 
 import pytest
-import pytest_asyncio
 
 from fleet.client import BoardClient
 from fleet.errors import PortVanished, RequestTimeout, UploadError
@@ -21,11 +20,10 @@ from fleet.sim.farm import FarmConfig, SimFarm
 from fleet.sim.runner import LinkConfig
 from fleet.transport.serial import open_transport
 
-pytestmark = pytest.mark.asyncio
 
 
 
-@pytest_asyncio.fixture
+@pytest.fixture
 async def board(tmp_path):
     path = bundled_model("sine")
     config = FarmConfig(boards=1, profiles=("esp32s3",), seed=3, state_dir=tmp_path, model=path.read_bytes(),

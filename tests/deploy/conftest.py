@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from fleet.config import FleetConfig
 from fleet.connect import connect_port
@@ -83,7 +82,7 @@ def farm_config(tmp_path: Path, boards: int = 1, profiles=("nano33ble",), model:
     )  # fmt: skip
 
 
-@pytest_asyncio.fixture
+@pytest.fixture
 async def one_board(tmp_path: Path, sine: ModelFile) -> AsyncIterator[VirtualBoard]:
     """A nano33ble running sine from the factory, on an unpaced PTY."""
     async with SimFarm(farm_config(tmp_path, model=sine.data)) as farm:

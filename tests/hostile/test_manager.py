@@ -13,7 +13,6 @@ from fleet.fleet import FleetManager
 from fleet.tui.session import memory_connector
 from tests.hostile.conftest import hostile_farm
 
-pytestmark = pytest.mark.asyncio
 
 
 async def test_a_board_lying_at_hello_is_not_added(tmp_path):

@@ -14,7 +14,6 @@ from fleet.errors import BoardRefused
 from fleet.models.bundled import bundled_model
 from tests.hostile.conftest import connect, hostile_farm
 
-pytestmark = pytest.mark.asyncio
 
 
 def image() -> ModelImage:

@@ -84,7 +84,6 @@ def test_a_finite_acquisition_ends_by_itself_and_d7_waits_for_the_marker():
     assert lines[-1] == "PowerShield > Acquisition completed"
 
 
-@pytest.mark.asyncio
 async def test_the_driver_reads_the_emulator_over_a_pty():
     activity = Activity(MODEL)
     meter = PtyMeter(Lpm01aDevice(activity, MonotonicClock(), serial="LPM42"))

@@ -104,7 +104,6 @@ def _ppk2_api_session(port: str) -> tuple[list[float], list[int]]:
         ppk2.ser.close()
 
 
-@pytest.mark.asyncio
 async def test_the_unmodified_ppk2_api_client_reads_the_emulator():
     pytest.importorskip("ppk2_api")
     clock = MonotonicClock()
@@ -127,7 +126,6 @@ async def test_the_unmodified_ppk2_api_client_reads_the_emulator():
     assert 0.15 < marker.mean() < 0.25  # 2 of every 10 ms, bar the idle lead-in
 
 
-@pytest.mark.asyncio
 async def test_fleets_driver_reads_the_emulator_over_a_pty():
     from fleet.meters.ppk2_driver import Ppk2Driver
     from fleet.transport.serial import open_transport

@@ -15,7 +15,6 @@ from fleet.telemetry.events import EnergyEvent, PowerEvent, ResultEvent
 from tests.telemetry.helpers import collect, managed_farm
 
 @pytest.mark.slow  # a few seconds of real time
-@pytest.mark.asyncio
 @pytest.mark.parametrize("kind", ["ppk2", "lpm01a"])
 async def test_a_meter_per_board_gives_power_and_energy_per_inference(gesture, kind):
     streams = StreamConfig(Stream.RESULTS | Stream.POWER, LogLevel.INFO, result_interval_ms=20, power_interval_ms=100)
@@ -60,7 +59,6 @@ async def test_a_meter_per_board_gives_power_and_energy_per_inference(gesture, k
         assert stats.power_source.startswith("meter:")
 
 
-@pytest.mark.asyncio
 async def test_a_meter_that_cannot_be_opened_is_reported_and_no_longer_waited_for(gesture, tmp_path):
     from fleet.telemetry.events import LogEvent
 

@@ -75,7 +75,6 @@ def test_one_process_cannot_hold_a_board_twice_and_release_is_idempotent():
     BoardLock("socket://127.0.0.1:9").acquire().release()
 
 
-@pytest.mark.asyncio
 async def test_scan_shows_a_board_held_elsewhere_as_busy_and_leaves_it_alone(lock_holder):
     async with SimFarm(FarmConfig(boards=1, seed=3)) as farm:
         port = farm.boards[0].port

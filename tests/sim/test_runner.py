@@ -31,7 +31,6 @@ async def started(tmp_path, link: LinkConfig, *, model: bytes | None = None, see
     return board, ports, AsyncHost(await ports.connections.get())
 
 
-@pytest.mark.asyncio
 async def test_bytes_cross_the_line_at_baud(tmp_path):
     board, _, host = await started(tmp_path, LinkConfig(baud=96_000, turnaround_us=0))
     await host.event(Boot)
@@ -44,7 +43,6 @@ async def test_bytes_cross_the_line_at_baud(tmp_path):
     await board.stop()
 
 
-@pytest.mark.asyncio
 async def test_turnaround_delays_responses(tmp_path):
     board, _, host = await started(tmp_path, LinkConfig(baud=None, turnaround_us=60_000))
     t0 = time.monotonic()
@@ -54,7 +52,6 @@ async def test_turnaround_delays_responses(tmp_path):
     await board.stop()
 
 
-@pytest.mark.asyncio
 async def test_live_streams_on_the_real_clock(tmp_path, sine):
     board, _, host = await started(tmp_path, LinkConfig(baud=921_600), model=sine)
     await host.request(StreamConfig(int(Stream.RESULTS | Stream.POWER), 1, 10, 50, 0))
@@ -69,7 +66,6 @@ async def test_live_streams_on_the_real_clock(tmp_path, sine):
     await board.stop()
 
 
-@pytest.mark.asyncio
 async def test_slow_line_holds_back_the_results_stream(tmp_path, sine):
     """Back-to-back inference on a 9600-baud line: results come at line rate, not at 13 kHz."""
     board, _, host = await started(tmp_path, LinkConfig(baud=9600), model=sine)
@@ -83,7 +79,6 @@ async def test_slow_line_holds_back_the_results_stream(tmp_path, sine):
     await board.stop()
 
 
-@pytest.mark.asyncio
 async def test_unplug_and_replug_same_uid(tmp_path, sine):
     board, ports, host = await started(tmp_path, LinkConfig(baud=None), model=sine)
     uid = (await host.request(Hello())).uid
@@ -101,7 +96,6 @@ async def test_unplug_and_replug_same_uid(tmp_path, sine):
     await board.stop()
 
 
-@pytest.mark.asyncio
 async def test_injected_disconnects_come_back(tmp_path):
     link = LinkConfig(baud=None, faults=FaultSpec(disconnect_every=0.05, reconnect_after=0.05))
     board, ports, host = await started(tmp_path, link)
@@ -114,7 +108,6 @@ async def test_injected_disconnects_come_back(tmp_path):
     await board.stop()
 
 
-@pytest.mark.asyncio
 async def test_injected_resets_send_watchdog_boots(tmp_path):
     board, _, host = await started(tmp_path, LinkConfig(baud=None, faults=FaultSpec(reboot_every=0.02)))
     assert (await host.event(Boot)).reason == BootReason.POWER_ON
@@ -124,7 +117,6 @@ async def test_injected_resets_send_watchdog_boots(tmp_path):
     await board.stop()
 
 
-@pytest.mark.asyncio
 async def test_a_fault_in_the_main_loop_resets_the_board_instead_of_silencing_it(tmp_path, sine, monkeypatch, caplog):
     # A real board's watchdog resets it when its loop faults; a virtual one whose stream
     # tick raised used to stop streaming for good while answering requests as if healthy.
@@ -164,7 +156,6 @@ async def ping_outcomes(tmp_path, seed: int) -> list[bool]:
     return outcomes
 
 
-@pytest.mark.asyncio
 async def test_line_noise_is_reproducible_with_a_seed(tmp_path):
     first = await ping_outcomes(tmp_path / "a", seed=5)
     again = await ping_outcomes(tmp_path / "b", seed=5)
@@ -172,7 +163,6 @@ async def test_line_noise_is_reproducible_with_a_seed(tmp_path):
     assert 0 < first.count(False) < 40
 
 
-@pytest.mark.asyncio
 async def test_upload_with_pipelined_chunks_and_commit_off_the_loop(tmp_path, sine):
     """Chunks pipelined up to the window, then COMMIT (test-load in a worker thread) with a PING
     queued behind it: answers come back in request order."""
@@ -196,7 +186,6 @@ async def test_upload_with_pipelined_chunks_and_commit_off_the_loop(tmp_path, si
     await board.stop()
 
 
-@pytest.mark.asyncio
 async def test_farm_on_memory_pipes(sine):
     from fleet.sim.farm import FarmConfig, SimFarm
 

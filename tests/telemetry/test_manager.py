@@ -39,7 +39,6 @@ def _expected_outputs(model: bytes, seed: int, count: int) -> list[tuple[float, 
     return out
 
 
-@pytest.mark.asyncio
 async def test_results_are_the_tflm_outputs_for_their_input_with_labels(gesture):
     async with managed_farm(gesture, boards=2) as (farm, manager):
         consumer = manager.subscribe(maxsize=100_000)
@@ -59,7 +58,6 @@ async def test_results_are_the_tflm_outputs_for_their_input_with_labels(gesture)
         assert sum(state.stats.class_counts.values()) >= 30
 
 
-@pytest.mark.asyncio
 async def test_host_time_is_device_time_on_the_host_clock(gesture):
     async with managed_farm(gesture, boards=2) as (farm, manager):
         consumer = manager.subscribe(maxsize=100_000)
@@ -73,7 +71,6 @@ async def test_host_time_is_device_time_on_the_host_clock(gesture):
         assert 0 <= received - results[-1].host_time < 1.0
 
 
-@pytest.mark.asyncio
 async def test_power_and_energy_per_inference_follow_the_power_model(gesture):
     streams = StreamConfig(Stream.RESULTS | Stream.POWER, LogLevel.INFO, result_interval_ms=4, power_interval_ms=100)
     async with managed_farm(gesture, boards=1, streams=streams) as (farm, manager):
@@ -102,7 +99,6 @@ async def test_power_and_energy_per_inference_follow_the_power_model(gesture):
     assert stats.latency_p50_us == stats.latency_p99_us == latency
 
 
-@pytest.mark.asyncio
 async def test_a_board_reset_is_survived(gesture):
     async with managed_farm(gesture, boards=2) as (farm, manager):
         consumer = manager.subscribe(maxsize=100_000)
@@ -122,7 +118,6 @@ async def test_a_board_reset_is_survived(gesture):
         assert len(_results(events[boot_at:], farm.boards[1].uid)) > 0  # the other board never stopped
 
 
-@pytest.mark.asyncio
 async def test_unplug_then_replug_reconnects_the_same_entry(gesture):
     async with managed_farm(gesture, boards=2) as (farm, manager):
         consumer = manager.subscribe(maxsize=100_000)
@@ -141,7 +136,6 @@ async def test_unplug_then_replug_reconnects_the_same_entry(gesture):
         assert _results(events, board.uid)[0].inference_count <= 2
 
 
-@pytest.mark.asyncio
 async def test_a_board_that_stays_away_goes_offline(gesture):
     async with managed_farm(gesture, boards=1, offline_after_s=0.5, rescan_interval_s=0.2) as (farm, manager):
         consumer = manager.subscribe(maxsize=100_000)
@@ -152,7 +146,6 @@ async def test_a_board_that_stays_away_goes_offline(gesture):
         await collect(consumer, lambda ev: any(isinstance(e, StateEvent) and e.state == "online" for e in ev))
 
 
-@pytest.mark.asyncio
 async def test_a_slow_consumer_does_not_stall_the_others(gesture):
     streams = StreamConfig(Stream.RESULTS | Stream.POWER, LogLevel.INFO, result_interval_ms=10, power_interval_ms=50)
     async with managed_farm(gesture, boards=2, streams=streams) as (farm, manager):
@@ -170,7 +163,6 @@ async def test_a_slow_consumer_does_not_stall_the_others(gesture):
         assert all(b.stats.results > 50 for b in manager.boards.values())
 
 
-@pytest.mark.asyncio
 async def test_record_then_replay_reproduces_the_event_sequence(gesture, tmp_path):
     path = tmp_path / "session.fleetrec"
     async with managed_farm(gesture, boards=2) as (farm, manager):
@@ -198,7 +190,6 @@ async def test_record_then_replay_reproduces_the_event_sequence(gesture, tmp_pat
         assert 0 < board.stats.results <= live_rows[uid][0]
 
 
-@pytest.mark.asyncio
 async def test_replay_paces_by_host_time(gesture, tmp_path):
     path = tmp_path / "session.fleetrec"
     async with managed_farm(gesture, boards=1) as (farm, manager):
@@ -217,7 +208,6 @@ async def test_replay_paces_by_host_time(gesture, tmp_path):
     assert source.played == len(events) and consumer.dropped == 0
 
 
-@pytest.mark.asyncio
 async def test_deploy_through_the_manager_keeps_streams_and_publishes_steps(gesture):
     sine = bundled_model("sine")
     new_sha = inspect_model(sine.read_bytes()).sha256

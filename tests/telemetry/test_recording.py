@@ -27,7 +27,6 @@ def _events():
     ]
 
 
-@pytest.mark.asyncio
 async def test_round_trip_reproduces_every_event(tmp_path):
     path = tmp_path / "s.fleetrec"
     boards = [_events()[0]]
@@ -45,7 +44,6 @@ async def test_round_trip_reproduces_every_event(tmp_path):
     assert rec.end is not None and rec.end.events == len(events) and rec.end.dropped == 0
 
 
-@pytest.mark.asyncio
 async def test_refuses_to_overwrite_unless_forced(tmp_path):
     path = tmp_path / "s.fleetrec"
     path.write_bytes(b"precious")
@@ -58,7 +56,6 @@ async def test_refuses_to_overwrite_unless_forced(tmp_path):
     assert list(open_recording(path).events()) == []
 
 
-@pytest.mark.asyncio
 async def test_a_killed_writer_leaves_every_flushed_event_readable(tmp_path):
     path = tmp_path / "s.fleetrec"
     writer = await RecordingWriter.create(path)
@@ -77,7 +74,6 @@ async def test_a_killed_writer_leaves_every_flushed_event_readable(tmp_path):
     assert got == _events()[:3]
 
 
-@pytest.mark.asyncio
 async def test_a_cut_file_reports_mid_record(tmp_path):
     path = tmp_path / "s.fleetrec"
     raw = b'{"format":"fleet-telemetry","version":1,"fleet_version":"x","started":0,"boards":[]}\n'
@@ -87,7 +83,6 @@ async def test_a_cut_file_reports_mid_record(tmp_path):
         list(open_recording(path).events())
 
 
-@pytest.mark.asyncio
 async def test_the_flush_loop_writes_without_being_asked(tmp_path):
     import asyncio
 

@@ -10,7 +10,6 @@ from fleet.sim.farm import FarmConfig, SimFarm
 from fleet.transport.lock import PROBE, holder_of
 from fleet.transport.serial import open_transport
 
-pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture(autouse=True)

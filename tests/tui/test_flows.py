@@ -19,7 +19,7 @@ from fleet.tui.widgets.fleet_table import FleetTable
 from fleet.tui.widgets.log_pane import LogPane
 from tests.tui.conftest import by_profile, demo_app, fleet_screen, settled, text_of, wait_for
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(180)]
+pytestmark = pytest.mark.timeout(180)
 
 
 async def test_startup_shows_every_board_after_the_opening_deploy():
