@@ -83,15 +83,26 @@ async def test_a_cut_file_reports_mid_record(tmp_path):
         list(open_recording(path).events())
 
 
+def _readable_so_far(path) -> list:
+    """The events of a recording whose writer is still running (so it has no closing record yet)."""
+    seen = []
+    with pytest.raises(RecordingTruncated):
+        seen.extend(open_recording(path).events())
+    return seen
+
+
 async def test_the_flush_loop_writes_without_being_asked(tmp_path):
     import asyncio
 
     path = tmp_path / "s.fleetrec"
-    writer = await RecordingWriter.create(path, flush_interval_s=0.05)
-    writer.write(_events()[1])
-    await asyncio.sleep(0.3)
-    with pytest.raises(RecordingTruncated):  # not closed yet, but the event is on disk
-        assert len(list(open_recording(path).events())) == 1
+    writer = await RecordingWriter.create(path, flush_interval_s=0.01)
+    event = _events()[1]
+    writer.write(event)
+    # Waits on the file, not on a guessed time: nothing but the flush loop writes it here.
+    async with asyncio.timeout(10):
+        while not (seen := _readable_so_far(path)):
+            await asyncio.sleep(0.01)
+    assert seen == [event]
     await writer.close()
 
 
