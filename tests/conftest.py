@@ -9,6 +9,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+# Fixtures every folder shares (the bundled models), from their one home in tests/support.
+pytest_plugins = ["tests.support.models"]
+
 # Another process that takes a board's lock, holds it `seconds`, then lets it go and stays
 # alive. Arguments after the first three are only there to show up on its command line.
 _HOLD = """

@@ -9,16 +9,20 @@ import tty
 
 import pytest
 
-from fleet.client import BoardClient
-from fleet.errors import PortVanished, RequestTimeout, UploadError
-from fleet.protocol import (
+from tests.support.sim import require_sim
+
+require_sim()  # runs virtual boards
+
+from fleet.client import BoardClient  # noqa: E402
+from fleet.errors import PortVanished, RequestTimeout, UploadError  # noqa: E402
+from fleet.protocol import (  # noqa: E402
     BootReason, Boot, InferResult, LogLevel, ModelActivate, ModelCommit, ModelConfirm, ModelRollback, Ping, Power, Reboot,
     RebootAck, SlotState, SlotStatus, Stream, StreamConfig, StreamConfigAck,
 )  # fmt: skip
-from fleet.models.bundled import bundled_model
-from fleet.sim.farm import FarmConfig, SimFarm
-from fleet.sim.runner import LinkConfig
-from fleet.transport.serial import open_transport
+from fleet.models.bundled import bundled_model  # noqa: E402
+from fleet.sim.farm import FarmConfig, SimFarm  # noqa: E402
+from fleet.sim.runner import LinkConfig  # noqa: E402
+from fleet.transport.serial import open_transport  # noqa: E402
 
 
 

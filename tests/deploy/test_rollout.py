@@ -13,7 +13,8 @@ from fleet.sim.farm import SimFarm
 from .conftest import Events, farm_config, target_for
 
 # gesture's simulated latency: pico 733 us, nano33ble 444 us, stm32f746 114 us, esp32s3 84 us.
-BUDGET = DeployOptions(health_inferences=2, health_timeout_s=5.0, max_latency_us=600)
+# A wait, not a tolerance: the check ends at the second result, and a loaded machine only delays it.
+BUDGET = DeployOptions(health_inferences=2, health_timeout_s=60.0, max_latency_us=600)
 
 
 async def test_canary_failure_stops_the_rollout(tmp_path, sine, gesture):

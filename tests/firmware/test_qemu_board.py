@@ -16,7 +16,7 @@ import pytest
 
 from fleet.protocol import ActivateMode, Boot, BootReason, LogLevel, ModelActivate, ModelConfirm, Reboot, SlotState
 from fleet.protocol import Stream, StreamConfig
-from tests.firmware.board_link import BoardLink, check_results
+from tests.support.board_link import BoardLink, check_results
 from fleet.models.bundled import bundled_model
 from fleet.errors import FirmwareUnavailable
 from fleet.sim.firmware_boards import FirmwareTarget, QemuMachine, build, target

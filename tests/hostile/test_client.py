@@ -12,7 +12,7 @@ import pytest
 
 from fleet.errors import BoardRefused, FieldOutOfRange, MalformedMessage, RequestTimeout
 from fleet.protocol import InferResult, LogLevel, Ping, Reboot, Stream, StreamConfig
-from tests.hostile.conftest import connect, hostile_farm
+from tests.hostile.farm import connect, hostile_farm
 
 
 INFO_LIES = {

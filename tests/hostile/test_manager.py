@@ -11,7 +11,7 @@ from fleet.connect import connect_port
 from fleet.errors import BoardRefused
 from fleet.fleet import FleetManager
 from fleet.tui.session import memory_connector
-from tests.hostile.conftest import hostile_farm
+from tests.hostile.farm import hostile_farm
 
 
 

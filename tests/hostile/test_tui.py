@@ -12,7 +12,7 @@ from textual.widgets import DataTable
 from fleet.tui.screens.board import BoardScreen
 from fleet.tui.screens.deploy import DeployScreen
 from fleet.tui.widgets.log_pane import LogPane
-from tests.tui.conftest import demo_app, fleet_screen, text_of, wait_for
+from tests.support.tui import demo_app, fleet_screen, text_of, wait_for
 
 pytestmark = pytest.mark.timeout(180)
 

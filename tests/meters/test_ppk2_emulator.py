@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import time
 
-import numpy as np
-import pytest
+from tests.support.sim import require_numpy
 
-from fleet.meters.activity import Activity
-from fleet.meters.ppk2_emulator import Ppk2Device
-from fleet.meters.ppk2_protocol import Calibration, Command, SampleDecoder, regulator_bytes, regulator_mv
-from fleet.meters.pty_meter import PtyMeter
-from fleet.sim.clock import FakeClock, MonotonicClock
-from fleet.sim.power import PowerModel
+require_numpy()  # the meter protocols are numpy arrays
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from fleet.meters.activity import Activity  # noqa: E402
+from fleet.meters.ppk2_emulator import Ppk2Device  # noqa: E402
+from fleet.meters.ppk2_protocol import Calibration, Command, SampleDecoder, regulator_bytes, regulator_mv  # noqa: E402
+from fleet.meters.pty_meter import PtyMeter  # noqa: E402
+from fleet.sim.clock import FakeClock, MonotonicClock  # noqa: E402
+from fleet.sim.power import PowerModel  # noqa: E402
 
 MODEL = PowerModel(idle_mw=6.6, active_mw=19.8, voltage_mv=3300)
 

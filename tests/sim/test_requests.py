@@ -19,7 +19,7 @@ from fleet.protocol import (
 from fleet.sim.board import derive_uid, make_engine
 from fleet.sim.ports import MemoryPorts
 from fleet.sim.runner import LinkConfig, VirtualBoard
-from tests.sim.helpers import AsyncHost
+from tests.support.hosts import AsyncHost
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ async def test_stream_config_is_clamped(board):
 
 async def test_unknown_type_bad_payload_and_version(board):
     vb, host = board
-    host.seq = 40
+    host.codec.seq = 40
     await host.transport.write(encode_frame(0x1E, 41, 0, b""))
     await host.transport.write(encode_frame(0x01, 42, 0, b"\x01"))  # HELLO is 3 bytes
     long_name = struct.pack("<BI32s", 1, 100, bytes(32)) + bytes([40]) + b"n" * 40 + b"\x00"  # str8 over 32

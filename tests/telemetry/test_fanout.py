@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from fleet.telemetry.fanout import EventHub
-from tests.telemetry.helpers import result
+from tests.support.events import result
 
 
 async def test_a_full_consumer_drops_and_counts_while_others_get_everything():

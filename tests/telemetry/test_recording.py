@@ -13,7 +13,7 @@ from fleet.telemetry.events import LinkEvent, LogEvent, StateEvent
 from fleet.telemetry import recording
 from fleet.telemetry.recording import RecordingWriter, open_recording
 from tests.closed_stdout import run_with_closed_stdout
-from tests.telemetry.helpers import power, result
+from tests.support.events import power, result
 
 
 def _events():

@@ -5,19 +5,23 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Input, OptionList, SelectionList, Sparkline
 
-from fleet.sim.farm import FarmConfig, SimFarm
-from fleet.sim.runner import LinkConfig
-from fleet.telemetry.ingest import slot_views
-from fleet.tui.screens.board import BoardScreen
-from fleet.tui.screens.deploy import DeployScreen
-from fleet.tui.screens.fleet import ReplayScreen
-from fleet.tui.screens.help import HelpScreen
-from fleet.tui.screens.prompt import PathPrompt
-from fleet.tui.session import memory_connector
-from fleet.tui.table_model import INDEX
-from fleet.tui.widgets.fleet_table import FleetTable
-from fleet.tui.widgets.log_pane import LogPane
-from tests.tui.conftest import by_profile, demo_app, fleet_screen, settled, text_of, wait_for
+from tests.support.sim import require_sim
+
+require_sim()  # runs virtual boards
+
+from fleet.sim.farm import FarmConfig, SimFarm  # noqa: E402
+from fleet.sim.runner import LinkConfig  # noqa: E402
+from fleet.telemetry.ingest import slot_views  # noqa: E402
+from fleet.tui.screens.board import BoardScreen  # noqa: E402
+from fleet.tui.screens.deploy import DeployScreen  # noqa: E402
+from fleet.tui.screens.fleet import ReplayScreen  # noqa: E402
+from fleet.tui.screens.help import HelpScreen  # noqa: E402
+from fleet.tui.screens.prompt import PathPrompt  # noqa: E402
+from fleet.tui.session import memory_connector  # noqa: E402
+from fleet.tui.table_model import INDEX  # noqa: E402
+from fleet.tui.widgets.fleet_table import FleetTable  # noqa: E402
+from fleet.tui.widgets.log_pane import LogPane  # noqa: E402
+from tests.support.tui import by_profile, demo_app, fleet_screen, settled, text_of, wait_for  # noqa: E402
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -37,11 +41,14 @@ async def test_the_table_follows_the_board_states_at_a_bounded_rate():
     async with demo_app() as (app, _session, pilot):
         screen = await settled(app, pilot)
         table = screen.query_one(FleetTable)
+        # A timer redraws, not each event: with it paused, 100 events (4 boards x 20 results/s,
+        # power, link...) redraw nothing; resumed, it redraws again.
+        screen.refresh_timer.pause()
         events, refreshes = screen.feed.events, screen.refreshes
-        await pilot.pause(2.0)
-        events, refreshes = screen.feed.events - events, screen.refreshes - refreshes
-        assert events > 100  # 4 boards x 20 results/s, power, link...
-        assert refreshes <= 2.0 * screen.refresh_hz + 3  # a timer, not one redraw per event
+        await wait_for(pilot, lambda: screen.feed.events >= events + 100, what="100 events")
+        assert screen.refreshes == refreshes
+        screen.refresh_timer.resume()
+        await wait_for(pilot, lambda: screen.refreshes > refreshes, what="the timer's redraw")
         pico = by_profile(screen, "pico")
         screen.redraw()  # no await until the asserts: the states cannot move meanwhile
         row = table.cells(pico.uid)

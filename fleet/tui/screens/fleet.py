@@ -105,7 +105,7 @@ class FleetScreen(Screen):
             self.run_worker(self._start_session(), name="session", group="session")
         elif isinstance(self.source, ReplaySource):
             self.run_worker(self._play(self.source), name="replay", group="replay")
-        self.set_interval(1 / self.refresh_hz, self.redraw)
+        self.refresh_timer = self.set_interval(1 / self.refresh_hz, self.redraw)
         self.redraw()
 
     async def _start_session(self) -> None:
