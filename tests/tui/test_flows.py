@@ -135,9 +135,10 @@ async def test_deploy_with_a_canary_and_a_health_check_rollback():
 async def test_hotplug_shows_reconnecting_then_online_again():
     async with demo_app(deploy_first=False) as (app, session, pilot):
         screen = fleet_screen(app)
-        await wait_for(pilot, lambda: len(screen.source.boards) == 4, what="4 boards")
-        board = session.farm.boards[2]
         table = screen.query_one(FleetTable)
+        # The rows, not only the manager's boards: a row is drawn a moment after its board appears.
+        await wait_for(pilot, lambda: len(screen.source.boards) == 4 and table.row_count == 4, what="4 rows")
+        board = session.farm.boards[2]
         await board.unplug()
         await wait_for(pilot, lambda: table.cells(board.uid)[INDEX["state"]] == "reconnecting", what="reconnecting")
         await board.plug()
@@ -161,8 +162,7 @@ async def test_record_then_replay_the_recording(tmp_path):
         app.screen.query_one(Input).value = str(path)
         await pilot.press("enter")
         await wait_for(pilot, lambda: session.manager.recording is not None, what="recording")
-        await pilot.pause(1.0)
-        assert "REC" in screen.sub_title
+        await wait_for(pilot, lambda: "REC" in screen.sub_title, what="REC in the title")
         await pilot.press("r")
         await wait_for(pilot, lambda: screen.last_recording == path, what="recording stopped")
         await pilot.press("o")
