@@ -163,7 +163,7 @@ async def run(args: argparse.Namespace) -> None:
             consumer = next(c for c in backend.manager.hub.consumers if c.name == "tui")
             results0 = sum(b.stats.results for b in backend.manager.boards.values())
             events0, dropped0 = screen.feed.events, consumer.dropped
-            published0 = session.manager.hub.published
+            published0 = backend.manager.hub.published
             cpu0, sim0, wall0 = time.process_time(), cpu_seconds(sim.pid), time.monotonic()
             gc_pauses = GcPauses()
             timings.recording = True
@@ -174,7 +174,7 @@ async def run(args: argparse.Namespace) -> None:
             cpu, sim_cpu = time.process_time() - cpu0, cpu_seconds(sim.pid) - sim0
             results = sum(b.stats.results for b in backend.manager.boards.values()) - results0
             events, dropped = screen.feed.events - events0, consumer.dropped - dropped0
-            published = session.manager.hub.published - published0
+            published = backend.manager.hub.published - published0
             probe.cancel()
     finally:
         await backend.stop()

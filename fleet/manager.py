@@ -41,7 +41,7 @@ from fleet.deploy.compose import deploy_options, plan_rollout
 from fleet.deploy.events import DeployEvent
 from fleet.deploy.model_file import ModelFile, load_model_file
 from fleet.deploy.preflight import Preflight, preflight
-from fleet.deploy.rollout import RolloutPlan, Strategy, run_rollout
+from fleet.deploy.rollout import Strategy, run_rollout
 from fleet.discovery import ScanResult, board_for_uid, default_name, find_candidates, probe
 from fleet.errors import ConfigError, FleetError, FleetTimeout, RecordingError
 from fleet.models.manifest import Manifest

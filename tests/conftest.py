@@ -11,6 +11,9 @@ import pytest
 
 from tests.firmware_build import firmware_last, needs_firmware, wait_for_build
 
+# Fixtures every folder shares (the bundled models), from their one home in tests/support.
+pytest_plugins = ["tests.support.models"]
+
 # Another process that takes a board's lock, holds it `seconds`, then lets it go and stays
 # alive. Arguments after the first three are only there to show up on its command line.
 _HOLD = """

@@ -267,15 +267,16 @@ class VirtualBoard:
         deadline = self.engine.next_deadline_us()
         if deadline is None or self.transport is None:
             return
-        when = deadline / 1e6
+        when = self.engine.clock.host_time(deadline)
         if self._tx_room() <= 0:  # blocked on the UART: resume when half its buffer is free
             when = max(when, self._tx_pacer.drained_at(self.link.tx_buffer // 2))
-        self._tick_timer = asyncio.get_running_loop().call_at(when, self._tick, self._gen)
+        self._tick_timer = asyncio.get_running_loop().call_at(when, self._tick, self._gen, when)
 
-    def _tick(self, gen: int) -> None:
+    def _tick(self, gen: int, due: float) -> None:
         self._tick_timer = None
         if gen != self._gen:
             return
+        self.engine.clock.ran_late(due)
         try:
             frames = self.engine.tick(self._tx_room())
         except Exception:

@@ -16,6 +16,8 @@ import asyncio
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from typing import Protocol
+
 from fleet.telemetry.events import ResultEvent, StateEvent, TelemetryEvent
 from fleet.telemetry.fanout import Consumer, EventHub
 from fleet.telemetry.labels import ModelCatalog, resolve_labels
@@ -26,16 +28,35 @@ from fleet.telemetry.state import BoardState
 MAX_GAP_S = 5.0
 
 
+class ReplayClock(Protocol):
+    """What paces a replay: the event loop's clock (`LoopClock`), or a fake one in tests."""
+
+    def time(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class LoopClock:
+    """The event loop's clock and `asyncio.sleep`."""
+
+    def time(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
 class ReplaySource:
     """Replays one recording; see the module doc."""
 
     def __init__(self, recording: Recording, *, speed: float | None = 1.0, max_gap_s: float = MAX_GAP_S,
-                 catalog: ModelCatalog | None = None) -> None:  # fmt: skip
+                 catalog: ModelCatalog | None = None, clock: ReplayClock | None = None) -> None:  # fmt: skip
         if speed is not None and speed <= 0:
             raise ValueError("replay speed must be > 0")
         self.recording = recording
         self.speed = speed
         self.max_gap_s = max_gap_s
+        self.clock = clock or LoopClock()
         self.hub = EventHub()
         self.played = 0
         self.catalog = catalog or ModelCatalog()  # output labels (bundled examples' manifests unless given more)
@@ -55,7 +76,7 @@ class ReplaySource:
         """Play every event; returns how many. Consumers end when it returns or raises
         (a cut or damaged recording raises `RecordingTruncated` or `RecordingDamaged` after its
         last good event)."""
-        loop = asyncio.get_running_loop()
+        clock = self.clock
         start_wall: float | None = None
         start_loop = 0.0
         last_time: float | None = None
@@ -64,14 +85,14 @@ class ReplaySource:
             for event in self.recording.events():
                 if self.speed is not None:
                     if start_wall is None:
-                        start_wall, start_loop = event.host_time, loop.time()
+                        start_wall, start_loop = event.host_time, clock.time()
                     elif last_time is not None and event.host_time - last_time > self.max_gap_s:
                         offset += event.host_time - last_time - self.max_gap_s
                     last_time = max(last_time or event.host_time, event.host_time)
                     due = start_loop + (event.host_time - start_wall - offset) / self.speed
-                    delay = due - loop.time()
+                    delay = due - clock.time()
                     if delay > 0:
-                        await asyncio.sleep(delay)
+                        await clock.sleep(delay)
                 self._apply(event)
                 await self.hub.publish_wait(event)
                 self.played += 1

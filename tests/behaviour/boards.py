@@ -19,8 +19,8 @@ import pytest
 
 from fleet.errors import FirmwareUnavailable
 from fleet.sim.firmware_boards import QemuMachine, build, target
-from tests.firmware.board_link import BoardLink, tflm_outputs
-from tests.firmware.conftest import PosixBoard as PosixProcessBoard
+from tests.support.board_link import BoardLink, tflm_outputs
+from tests.support.firmware import PosixBoard as PosixProcessBoard
 
 VIRTUAL_SEED = 3  # `fleet sim --seed 3`: board 0 draws its inputs from seed 3
 

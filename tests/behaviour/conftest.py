@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.behaviour.boards import KINDS
+from tests.support.sim import require_sim
+
+require_sim()  # the virtual board and the TFLM host reference need the simulator extra
+
+from tests.behaviour.boards import KINDS  # noqa: E402
 
 
 @pytest.fixture(params=["virtual", "posix", pytest.param("qemu-m4", marks=pytest.mark.system)])

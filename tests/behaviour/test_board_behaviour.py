@@ -12,7 +12,7 @@ import pytest
 
 from fleet.protocol import Boot, BootReason, LogLevel, ModelBegin, ModelCommit, ModelRollback, Reboot, SlotState
 from fleet.protocol import Stream, StreamConfig
-from tests.firmware.board_link import check_results, deploy
+from tests.support.board_link import check_results, deploy
 from tests.firmware.models import sine, variant
 
 # The first firmware board builds its TFLM library (minutes on two cores).

@@ -12,9 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from fleet.models.bundled import bundled_model
-from fleet.models.inspect import inspect_model
-from tests.sim.helpers import sim_process
+from tests.support.sim import require_sim
+
+require_sim()  # runs virtual boards
+
+from fleet.models.bundled import bundled_model  # noqa: E402
+from fleet.models.inspect import inspect_model  # noqa: E402
+from tests.support.cli import sim_process  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 

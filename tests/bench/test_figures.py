@@ -7,7 +7,7 @@ import pytest
 from fleet.bench.collector import BoardCollector
 from fleet.bench.figures import count_at, duty_cycle, energy_figures, inference_rate, latency_figures
 from fleet.telemetry.events import BootEvent
-from tests.telemetry.helpers import power, result
+from tests.support.events import power, result
 
 
 def back_to_back(n: int, latency: int, start: int = 1_000_000, first_count: int = 1):

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import pytest
 
-from fleet.bench.run import BenchOptions, run_bench
+from fleet.bench.run import BenchOptions, bench_streams, run_bench
 from fleet.models.arena import measure_arena
 from fleet.models.bundled import bundled_model
 from fleet.models.inspect import inspect_model
 from fleet.profiles import get_profile
-from tests.bench.conftest import bench_boards
+from tests.support.farm import managed_farm
 
 GESTURE = bundled_model("gesture")
 MACS = inspect_model(GESTURE.read_bytes()).macs  # 4544
@@ -37,14 +37,14 @@ def known_profile(name: str, latency_work_us: int, idle_mw: float, active_mw: fl
         name=name, cpu_hz=cpu_hz, macs_per_cycle=0.5, idle_mw=idle_mw, active_mw=active_mw, voltage_mv=3300))  # fmt: skip
 
 
-@pytest.mark.asyncio
 async def test_report_recovers_known_latency_and_power_and_reports_a_failing_board(tmp_path):
     fast = known_profile("known-fast", 2000, idle_mw=5.0, active_mw=40.0)  # 2050 µs, 82 µJ/inference
     slow = known_profile("known-slow", 3200, idle_mw=12.0, active_mw=75.0)  # 3250 µs, 243.75 µJ/inference
     sine = bundled_model("sine").read_bytes()
     # Runs sine (what every board starts with) but has too little arena for gesture: refused.
     tiny = get_profile("nano33ble").model_copy(update=dict(name="tiny-arena", arena_bytes=measure_arena(sine)))
-    async with bench_boards([fast, slow, tiny], tmp_path, model=sine) as manager:
+    async with managed_farm(sine, profiles=[fast, slow, tiny], model_name="preloaded", exact_time=True,
+                            streams=bench_streams(10), offline_after_s=5.0) as (_, manager):  # fmt: skip
         report = await run_bench(manager, GESTURE, BenchOptions(inferences=60, warmup=5, timeout_s=120))
 
     rows = {b.profile: b for b in report.boards}

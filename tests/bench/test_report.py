@@ -47,6 +47,7 @@ def test_comparison_ratios_match_boards_by_uid_then_name():
 
 
 def test_outputs_json_csv_png_and_a_saved_report_loads_back(tmp_path):
+    pytest.importorskip("matplotlib", reason="the PNG chart needs the bench extra: pip install -e '.[bench]'")
     report = make_report("gesture", [board("nano-1", "01", 444, 8.79),
                                      BoardBench(board="pico-2", uid="02", status="failed", deploy="refused",
                                                 reason="arena 3152 B exceeds the 1024 B tensor arena")])  # fmt: skip

@@ -7,6 +7,7 @@ import pytest
 
 from fleet import __version__
 from tests.closed_stdout import run_with_closed_stdout
+from tests.support.sim import require_sim
 
 
 def fleet(*args: str) -> subprocess.CompletedProcess:
@@ -33,6 +34,7 @@ def test_unknown_command_is_a_usage_error():
 
 @pytest.mark.parametrize("args", [["model", "inspect", "SINE"], ["model", "inspect", "SINE", "--json"]])
 def test_a_closed_stdout_ends_the_command_quietly(args):
+    require_sim()  # inspect measures the arena with TFLite Micro
     # `fleet scan | head -2`: the reader is gone before fleet writes. Like other Unix tools,
     # fleet stops without a traceback, with the shell's code for SIGPIPE (128 + 13).
     from fleet.models.bundled import bundled_model

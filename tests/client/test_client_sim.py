@@ -8,24 +8,26 @@ import os
 import tty
 
 import pytest
-import pytest_asyncio
 
-from fleet.client import BoardClient
-from fleet.errors import PortVanished, RequestTimeout, UploadError
-from fleet.protocol import (
+from tests.support.sim import require_sim
+
+require_sim()  # runs virtual boards
+
+from fleet.client import BoardClient  # noqa: E402
+from fleet.errors import PortVanished, RequestTimeout, UploadError  # noqa: E402
+from fleet.protocol import (  # noqa: E402
     BootReason, Boot, InferResult, LogLevel, ModelActivate, ModelCommit, ModelConfirm, ModelRollback, Ping, Power, Reboot,
     RebootAck, SlotState, SlotStatus, Stream, StreamConfig, StreamConfigAck,
 )  # fmt: skip
-from fleet.models.bundled import bundled_model
-from fleet.sim.farm import FarmConfig, SimFarm
-from fleet.sim.virtual_board import LinkConfig
-from fleet.transport.serial import open_transport
-
-pytestmark = pytest.mark.asyncio
+from fleet.models.bundled import bundled_model  # noqa: E402
+from fleet.sim.farm import FarmConfig, SimFarm  # noqa: E402
+from fleet.sim.virtual_board import LinkConfig  # noqa: E402
+from fleet.transport.serial import open_transport  # noqa: E402
 
 
 
-@pytest_asyncio.fixture
+
+@pytest.fixture
 async def board(tmp_path):
     path = bundled_model("sine")
     config = FarmConfig(boards=1, profiles=("esp32s3",), seed=3, state_dir=tmp_path, model=path.read_bytes(),

@@ -57,7 +57,6 @@ async def board_answering_hello_only():
     return await BoardClient.connect(host), board
 
 
-@pytest.mark.asyncio
 async def test_request_is_retried_with_a_new_seq_then_times_out():
     host, board = memory_pipe()
     dev = Scripted(board, hello_then(lambda seq, msg: None))
@@ -70,7 +69,6 @@ async def test_request_is_retried_with_a_new_seq_then_times_out():
     await client.close()
 
 
-@pytest.mark.asyncio
 async def test_late_answer_to_an_abandoned_request_is_counted_not_delivered():
     host, board = memory_pipe()
     answered = []
@@ -89,7 +87,6 @@ async def test_late_answer_to_an_abandoned_request_is_counted_not_delivered():
     await client.close()
 
 
-@pytest.mark.asyncio
 async def test_error_response_raises_the_typed_device_error():
     host, board = memory_pipe()
     err = Error(ErrorCode.ARENA_TOO_SMALL, 150_000, "model needs 150000 B, arena is 100000 B")
@@ -102,7 +99,6 @@ async def test_error_response_raises_the_typed_device_error():
     await client.close()
 
 
-@pytest.mark.asyncio
 async def test_board_with_another_protocol_version_is_refused():
     host, board = memory_pipe()
     v2 = dataclasses.replace(INFO, proto_version=2)
@@ -111,7 +107,6 @@ async def test_board_with_another_protocol_version_is_refused():
         await BoardClient.connect(host)
 
 
-@pytest.mark.asyncio
 async def test_board_vanishing_mid_request_fails_it_at_once():
     host, board = memory_pipe()
 
@@ -131,7 +126,6 @@ async def test_board_vanishing_mid_request_fails_it_at_once():
     await client.close()
 
 
-@pytest.mark.asyncio
 async def test_event_gaps_are_counted_and_slow_subscribers_drop_visibly():
     client, board = await board_answering_hello_only()
     slow = client.subscribe(maxsize=2)
@@ -147,7 +141,6 @@ async def test_event_gaps_are_counted_and_slow_subscribers_drop_visibly():
     await client.close()
 
 
-@pytest.mark.asyncio
 async def test_listeners_see_each_event_in_the_reader_and_wait_closed_says_why():
     client, board = await board_answering_hello_only()
     heard, sub = [], client.subscribe()
@@ -168,7 +161,6 @@ async def test_listeners_see_each_event_in_the_reader_and_wait_closed_says_why()
     await client.close()
 
 
-@pytest.mark.asyncio
 async def test_a_failing_listener_ends_the_connection_with_the_reason():
     client, board = await board_answering_hello_only()
 
@@ -183,7 +175,6 @@ async def test_a_failing_listener_ends_the_connection_with_the_reason():
     await client.close()
 
 
-@pytest.mark.asyncio
 async def test_runtime_is_not_asked_of_a_board_without_the_capability():
     host, board = memory_pipe()
     dev = Scripted(board, hello_then(lambda seq, msg: None))
@@ -193,7 +184,6 @@ async def test_runtime_is_not_asked_of_a_board_without_the_capability():
     await client.close()
 
 
-@pytest.mark.asyncio
 async def test_runtime_returns_what_the_board_declares():
     answer = RuntimeInfo("tflm 90b983c cmsis-nn", (3, 4), ("SignalWindow",))
     info = dataclasses.replace(INFO, capabilities=INFO.capabilities | Capability.RUNTIME)
@@ -208,7 +198,6 @@ async def test_runtime_returns_what_the_board_declares():
     await client.close()
 
 
-@pytest.mark.asyncio
 async def test_a_malformed_answer_fails_its_request_at_once_naming_the_fault():
     info = dataclasses.replace(INFO, capabilities=INFO.capabilities | Capability.RUNTIME)
     repeated = b"\x00\x02\x00\x09\x00\x09\x00\x00"  # FULLY_CONNECTED twice

@@ -6,32 +6,21 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
-from fleet.config import FleetConfig
-from fleet.connect import connect_port
-from fleet.deploy.board_deploy import DeployTarget
-from fleet.deploy.events import DeployEvent
-from fleet.deploy.model_file import ModelFile, load_model_file
-from fleet.models.bundled import bundled_model
-from fleet.sim.faults import FaultSpec
-from fleet.sim.farm import FarmConfig, SimFarm
-from fleet.sim.virtual_board import LinkConfig, VirtualBoard
+from tests.support.sim import require_sim
+
+require_sim()  # every test here deploys to virtual boards
+
+from fleet.config import FleetConfig  # noqa: E402
+from fleet.connect import connect_port  # noqa: E402
+from fleet.deploy.board_deploy import DeployTarget  # noqa: E402
+from fleet.deploy.events import DeployEvent  # noqa: E402
+from fleet.deploy.model_file import ModelFile  # noqa: E402
+from fleet.sim.faults import FaultSpec  # noqa: E402
+from fleet.sim.farm import FarmConfig, SimFarm  # noqa: E402
+from fleet.sim.virtual_board import LinkConfig, VirtualBoard  # noqa: E402
 
 CONFIG = FleetConfig()
-
-
-
-@pytest.fixture(scope="session")
-def sine() -> ModelFile:
-    """The bundled sine regression (FULLY_CONNECTED x3, 3568 B): what boards run before a deploy."""
-    return load_model_file(bundled_model("sine"))
-
-
-@pytest.fixture(scope="session")
-def gesture() -> ModelFile:
-    """The bundled gesture classifier (5552 B, 4544 MACs): the model being deployed."""
-    return load_model_file(bundled_model("gesture"))
 
 
 def target_for(board: VirtualBoard, name: str = "") -> DeployTarget:
@@ -83,7 +72,7 @@ def farm_config(tmp_path: Path, boards: int = 1, profiles=("nano33ble",), model:
     )  # fmt: skip
 
 
-@pytest_asyncio.fixture
+@pytest.fixture
 async def one_board(tmp_path: Path, sine: ModelFile) -> AsyncIterator[VirtualBoard]:
     """A nano33ble running sine from the factory, on an unpaced PTY."""
     async with SimFarm(farm_config(tmp_path, model=sine.data)) as farm:

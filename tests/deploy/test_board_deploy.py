@@ -8,7 +8,6 @@ import hashlib
 import random
 
 import pytest
-import pytest_asyncio
 
 from fleet.deploy.board_deploy import BoardDeploy, DeployOptions
 from fleet.deploy.upload import ModelImage, upload
@@ -19,7 +18,6 @@ from tests.shared_models import shared_model_path as shared
 
 from .conftest import Events, record_requests, target_for
 
-pytestmark = pytest.mark.asyncio
 FAST = DeployOptions(health_inferences=2, health_timeout_s=5.0, reconnect_window_s=10.0)
 
 
@@ -196,7 +194,7 @@ async def test_corrupted_chunks_are_resent_and_the_model_verifies(tmp_path, sine
         assert await running(farm.boards[0]) == (gesture.sha256, SlotState.ACTIVE)
 
 
-@pytest_asyncio.fixture
+@pytest.fixture
 async def limited_board(tmp_path, sine):
     """Start a Pico whose firmware is built differently from the stock profile (`updates`)."""
     from fleet.profiles import get_profile

@@ -23,7 +23,6 @@ from tests.shared_models import shared_model_path as shared
 from .conftest import Events, farm_config, record_requests, target_for
 from .test_board_deploy import replug, running
 
-pytestmark = pytest.mark.asyncio
 FAST = DeployOptions(health_inferences=2, health_timeout_s=5.0, reconnect_window_s=10.0, progress_every_s=0.0)
 
 

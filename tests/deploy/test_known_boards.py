@@ -17,7 +17,6 @@ from fleet.sim.farm import FarmConfig, SimFarm
 
 from .conftest import farm_config
 
-pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from tools.reliability_deploy import run
 
 
 @pytest.mark.slow
-@pytest.mark.asyncio
 async def test_reports_equal_flash_state_under_faults_kills_and_a_monitor(sine, gesture):
     # run() holds every board's flash against what each `fleet deploy` said, after every run.
     report = await run(deploys=20, seed=2, boards=4, ber=1e-4, unplug_every=6.0, reset_every=6.0, kill_rate=0.4,

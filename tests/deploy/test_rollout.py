@@ -13,10 +13,10 @@ from fleet.sim.farm import SimFarm
 from .conftest import Events, farm_config, target_for
 
 # gesture's simulated latency: pico 733 us, nano33ble 444 us, stm32f746 114 us, esp32s3 84 us.
-BUDGET = DeployOptions(health_inferences=2, health_timeout_s=5.0, max_latency_us=600)
+# A wait, not a tolerance: the check ends at the second result, and a loaded machine only delays it.
+BUDGET = DeployOptions(health_inferences=2, health_timeout_s=60.0, max_latency_us=600)
 
 
-@pytest.mark.asyncio
 async def test_canary_failure_stops_the_rollout(tmp_path, sine, gesture):
     profiles = ("pico", "nano33ble", "esp32s3")
     async with SimFarm(farm_config(tmp_path, boards=3, profiles=profiles, model=sine.data)) as farm:
@@ -30,7 +30,6 @@ async def test_canary_failure_stops_the_rollout(tmp_path, sine, gesture):
         assert events[-1].event == "done" and events[-1].summary == {"rolled_back": 1, "stopped": 2}
 
 
-@pytest.mark.asyncio
 async def test_all_strategy_runs_in_parallel_and_reports_each_board(tmp_path, sine, gesture):
     profiles = ("nano33ble", "pico", "esp32s3", "stm32f746disco")
     async with SimFarm(farm_config(tmp_path, boards=4, profiles=profiles, model=sine.data)) as farm:
@@ -42,7 +41,6 @@ async def test_all_strategy_runs_in_parallel_and_reports_each_board(tmp_path, si
         assert exit_code(results) == 1
 
 
-@pytest.mark.asyncio
 async def test_canary_success_then_rest_and_exit_code_zero(tmp_path, sine, gesture):
     async with SimFarm(farm_config(tmp_path, boards=3, profiles=("esp32s3",), model=sine.data)) as farm:
         targets = [target_for(b, f"b{i}") for i, b in enumerate(farm.boards)]

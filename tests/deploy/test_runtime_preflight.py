@@ -9,7 +9,6 @@ import json
 import os
 import sys
 
-import pytest
 
 from fleet.deploy.board_deploy import BoardDeploy
 from fleet.deploy.preflight import preflight, runtime_operators
@@ -21,7 +20,6 @@ from tests.deploy.test_board_deploy import FAST, NO_POOLING, limited_board  # no
 
 from .conftest import Events, record_requests, target_for
 
-@pytest.mark.asyncio
 async def test_the_boards_own_list_wins_over_its_profile(limited_board, gesture):
     # A pico whose firmware lacks AVERAGE_POOL_2D, which the stock pico profile lists.
     board = await limited_board(**NO_POOLING)
@@ -33,7 +31,6 @@ async def test_the_boards_own_list_wins_over_its_profile(limited_board, gesture)
     assert seen == [MsgType.HELLO, MsgType.RUNTIME]  # no MODEL_BEGIN, no chunk
 
 
-@pytest.mark.asyncio
 async def test_cli_refuses_with_exit_3_naming_the_operator(limited_board, gesture, tmp_path):
     board = await limited_board(**NO_POOLING)
     seen = record_requests(board)
@@ -50,7 +47,6 @@ async def test_cli_refuses_with_exit_3_naming_the_operator(limited_board, gestur
     assert MsgType.MODEL_BEGIN not in seen and MsgType.RUNTIME in seen
 
 
-@pytest.mark.asyncio
 async def test_without_profile_or_runtime_the_check_is_a_warning_and_commit_decides(limited_board, gesture,
                                                                                     monkeypatch):  # fmt: skip
     monkeypatch.setattr(sim_engine, "CAPABILITIES", sim_engine.CAPABILITIES & ~Capability.RUNTIME)

@@ -1,20 +1,10 @@
 """Which ports discovery is willing to open: known boards, configured ones, virtual ones; never others."""
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from fleet.config import parse_config
 from fleet.discovery import find_candidates
-
-
-@dataclass
-class FakePort:
-    device: str
-    vid: int | None
-    pid: int | None
-    serial_number: str | None = None
-    location: str | None = None
-    description: str | None = None
+from tests.support.ports import FakePort
 
 
 PORTS = [

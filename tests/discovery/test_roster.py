@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 
 from fleet.config import parse_config
 from fleet.discovery import Candidate, ScanResult
 from fleet.roster import Registered, known_boards
 
-pytestmark = pytest.mark.asyncio
 
 CONFIG = parse_config(
     """

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from fleet.models.bundled import bundled_model
-from tests.firmware.conftest import model_bytes
+from tests.support.firmware import model_bytes
 
 
 def sine() -> bytes:

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from tests.firmware.conftest import make
+from tests.support.firmware import make
 
 
 def test_c_unit_tests_pass_under_sanitizers():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.firmware.conftest import FIRMWARE, make
+from tests.support.firmware import FIRMWARE, make
 
 
 def make_in(directory: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:

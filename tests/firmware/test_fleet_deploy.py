@@ -15,7 +15,7 @@ import pytest
 from fleet.deploy.preflight import runtime_operators
 from fleet.models.inspect import inspect_file
 from fleet.protocol import Runtime, SlotState
-from tests.firmware.conftest import PosixBoard
+from tests.support.firmware import PosixBoard
 from tests.firmware.models import variant
 from tests.shared_models import shared_model_path
 

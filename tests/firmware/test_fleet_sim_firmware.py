@@ -20,7 +20,7 @@ import pytest
 
 from fleet.errors import FirmwareBoardError, FirmwareUnavailable
 from fleet.sim.firmware_boards import QemuMachine, build, random_uids, target
-from tests.firmware.board_link import input_vector
+from tests.support.board_link import input_vector
 from tests.shared_models import shared_model_path
 
 # The first M4 test builds the TFLM library for the Cortex-M4 (minutes on two cores).

@@ -13,7 +13,7 @@ from fleet.protocol import (
     ActivateMode, Boot, BootReason, ErrorCode, InferResult, Log, LogLevel, ModelActivate, ModelBegin, ModelChunk, ModelCommit,
     Capability, ModelConfirm, ModelRollback, Ping, Power, Reboot, Runtime, RuntimeInfo, SlotState, Stream, StreamConfig,
 )  # fmt: skip
-from tests.firmware.board_link import BoardError, check_results, deploy, tflm_outputs
+from tests.support.board_link import BoardError, check_results, deploy, tflm_outputs
 from tests.firmware.models import gesture, hello_world, sine, variant
 
 NO_SLOT = 0xFF

@@ -15,7 +15,7 @@ from fleet.protocol import (
     SlotState, Stream, StreamConfig,
 )  # fmt: skip
 from fleet.upload_codec import encode
-from tests.firmware.board_link import BoardError, BoardLink, check_results, deploy, open_stream, send_stream
+from tests.support.board_link import BoardError, BoardLink, check_results, deploy, open_stream, send_stream
 from tests.firmware.models import sine, variant
 
 NO_SLOT = 0xFF

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from fleet.protocol import Capability, LogLevel, Power, Stream, StreamConfig
-from tests.firmware.conftest import PosixBoard
+from tests.support.firmware import PosixBoard
 
 
 @pytest.mark.parametrize(("chip", "bus_mv"), [("ina219", 3296), ("ina226", 3297)])

@@ -18,7 +18,7 @@ import pytest
 from fleet.protocol import ActivateMode, Boot, BootReason, Capability, LogLevel, ModelActivate, ModelCommit, ModelConfirm
 from fleet.protocol import Power, Reboot, SlotState, Stream, StreamConfig
 from fleet.upload_codec import encode
-from tests.firmware.board_link import BoardLink, check_results, open_stream, send_stream
+from tests.support.board_link import BoardLink, check_results, open_stream, send_stream
 from fleet.models.bundled import bundled_model
 from fleet.errors import FirmwareUnavailable
 from fleet.sim.firmware_boards import FirmwareTarget, QemuMachine, build, target

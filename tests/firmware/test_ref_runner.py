@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from tests.firmware.board_link import tflm_outputs
-from tests.firmware.conftest import FIRMWARE, make
+from tests.support.board_link import tflm_outputs
+from tests.support.firmware import FIRMWARE, make
 from tests.firmware.models import gesture, hello_world, sine, variant
 from tests.firmware.tf_models import tf_model
 

@@ -24,8 +24,8 @@ import pytest
 
 from fleet.models.inspect import inspect_model
 from fleet.protocol import ActivateMode, ErrorCode, InferResult, LogLevel, ModelActivate, Stream, StreamConfig
-from tests.firmware.board_link import BoardError, tflm_outputs
-from tests.firmware.conftest import FIRMWARE, TFLM_TREE, PosixBoard, model_bytes
+from tests.support.board_link import BoardError, tflm_outputs
+from tests.support.firmware import FIRMWARE, TFLM_TREE, PosixBoard, model_bytes
 from tests.firmware.models import gesture, sine, variant
 from tests.firmware.tf_models import OP_MODELS, tf_model
 

@@ -12,8 +12,13 @@ import time
 
 import pytest
 
-from fleet.models.bundled import bundled_model
-from tests.cli.test_sim_scan_deploy import env, fleet  # noqa: F401 - `env` is a fixture
+from tests.support.sim import require_sim
+
+require_sim()  # runs virtual boards or models
+
+from fleet.models.bundled import bundled_model  # noqa: E402
+from fleet.transport.lock import holder_of  # noqa: E402
+from tests.support.cli import env, fleet  # noqa: F401 - `env` is a fixture
 
 RAW = ("\x1b", "\x07", "\x9b", "\u202e")  # what must never reach a terminal
 
@@ -87,12 +92,18 @@ def test_board_text_reaches_the_terminal_escaped(hostile, env, tmp_path):
     assert logs and all("\\x1b]0;pwned\\x07" in e["text"] for e in logs)
 
 
-def test_ctrl_c_stops_a_deploy_to_a_silent_board(hostile, env, tmp_path):
-    hostile("silent")
+def test_ctrl_c_stops_a_deploy_to_a_silent_board(hostile, env, tmp_path, monkeypatch):
+    board = hostile("silent")
     cmd = [sys.executable, "-m", "fleet", "deploy", str(bundled_model("gesture")), "--to", "all"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
-    time.sleep(4)
-    assert proc.poll() is None, "still waiting for the silent board"
+    # Ctrl-C once fleet is at the board (it holds its lock), not after a guessed time: on a
+    # loaded machine a guess can land in Python's start-up, before fleet handles SIGINT.
+    monkeypatch.setenv("FLEET_LOCK_DIR", env["FLEET_LOCK_DIR"])
+    deadline = time.monotonic() + 60
+    while (holder := holder_of(board["port"])) is None or holder.pid != proc.pid:
+        assert proc.poll() is None, "fleet deploy ended instead of waiting for the silent board"
+        assert time.monotonic() < deadline, "fleet deploy never opened the board"
+        time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
     try:
         stdout, stderr = proc.communicate(timeout=10)

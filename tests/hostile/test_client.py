@@ -12,9 +12,8 @@ import pytest
 
 from fleet.errors import BoardRefused, FieldOutOfRange, MalformedMessage, RequestTimeout
 from fleet.protocol import InferResult, LogLevel, Ping, Reboot, Stream, StreamConfig
-from tests.hostile.conftest import connect, hostile_farm
+from tests.hostile.farm import connect, hostile_farm
 
-pytestmark = pytest.mark.asyncio
 
 INFO_LIES = {
     "max-payload": "evil: refused: Info: max_payload is 4; the protocol minimum is 512",

@@ -10,9 +10,9 @@ import pytest
 from fleet.connect import connect_port, memory_connector
 from fleet.errors import BoardRefused
 from fleet.manager import FleetManager
-from tests.hostile.conftest import hostile_farm
+from fleet.connect import memory_connector
+from tests.hostile.farm import hostile_farm
 
-pytestmark = pytest.mark.asyncio
 
 
 async def test_a_board_lying_at_hello_is_not_added(tmp_path):

@@ -12,9 +12,9 @@ from textual.widgets import DataTable
 from fleet.tui.screens.board import BoardScreen
 from fleet.tui.screens.deploy import DeployScreen
 from fleet.tui.widgets.log_pane import LogPane
-from tests.tui.conftest import demo_app, fleet_screen, text_of, wait_for
+from tests.support.tui import demo_app, fleet_screen, text_of, wait_for
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(180)]
+pytestmark = pytest.mark.timeout(180)
 
 MARKUP = "[red]x[/]"  # in the board's LOG and ERROR texts
 ESCAPED = "\\x1b]0;pwned\\x07"

@@ -12,9 +12,8 @@ import pytest
 from fleet.deploy.upload import ModelImage, upload
 from fleet.errors import BoardRefused
 from fleet.models.bundled import bundled_model
-from tests.hostile.conftest import connect, hostile_farm
+from tests.hostile.farm import connect, hostile_farm
 
-pytestmark = pytest.mark.asyncio
 
 
 def image() -> ModelImage:

@@ -8,10 +8,13 @@ import statistics
 
 import pytest
 
-from fleet.models.bundled import bundled_model
-from fleet.profiles import get_profile
-from tests.sim.helpers import sim_process
-from tests.telemetry.test_cli_e2e import env, fleet  # noqa: F401 - env is a fixture
+from tests.support.sim import require_sim
+
+require_sim()  # runs virtual boards
+
+from fleet.models.bundled import bundled_model  # noqa: E402
+from fleet.profiles import get_profile  # noqa: E402
+from tests.support.cli import env, fleet, sim_process  # noqa: F401 - env is a fixture
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ from fleet.config import parse_config
 from fleet.discovery import find_candidates
 from fleet.meters.discovery import MeterCandidate, find_meters
 from fleet.meters.registry import RegisteredMeter, register_meter, registered_meters, unregister_meter
-from tests.discovery.test_candidates import FakePort
+from tests.support.ports import FakePort
 
 PORTS = [
     FakePort("/dev/ttyACM0", 0x2341, 0x805A, "ABC123"),  # a Nano 33 BLE

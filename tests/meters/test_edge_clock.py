@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import math
 
-import pytest
-
 from fleet.sim.meters.activity import Activity
 from fleet.meters.edge_clock import EdgeClock
 from fleet.meters.energy import EnergyReducer, ResultMark
@@ -19,7 +17,6 @@ MODEL = PowerModel(idle_mw=6.6, active_mw=19.8, voltage_mv=3300)
 T0 = 7_000_000  # clock time the meter starts acquiring
 BOARD_BOOT = 2_000_000  # board time = clock - BOARD_BOOT
 OFFSET = BOARD_BOOT - T0  # meter time - board time
-
 
 def test_pairs_narrow_the_offset_to_the_sample_period():
     clock = EdgeClock(sample_us=100.0)
@@ -34,7 +31,6 @@ def test_pairs_narrow_the_offset_to_the_sample_period():
     assert clock.error_us <= 100.0
     assert clock.unmatched_edges == clock.unmatched_results == 0
 
-
 def test_edges_and_results_without_a_partner_are_counted():
     clock = EdgeClock(sample_us=100.0)
     for k in range(10):
@@ -48,7 +44,6 @@ def test_edges_and_results_without_a_partner_are_counted():
     clock.add_edge(260_000)
     assert clock.unmatched_edges == 1 and clock.unmatched_results == 1
     assert abs(clock.offset_us) <= clock.error_us <= 550
-
 
 class DeviceTransport:
     """The emulator on a fake clock as the driver's transport: each read advances 5 ms."""
@@ -66,8 +61,6 @@ class DeviceTransport:
         self.clock.advance(5_000)
         return self.device.collect()
 
-
-@pytest.mark.asyncio
 async def test_the_driver_locks_the_board_clock_from_the_emulators_timestamp_lines():
     clock = FakeClock(T0)
     latency = 3_000

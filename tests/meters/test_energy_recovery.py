@@ -6,18 +6,22 @@ Pa * L / 1000 µJ (Pa - Pi with the idle baseline subtracted).
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
+from tests.support.sim import require_sim
 
-from fleet.sim.meters.activity import MARKER_LOW_US, Activity
-from fleet.meters.energy import EnergyReducer, ResultMark
-from fleet.sim.meters.ppk2_emulator import PERIOD_US, Ppk2Device
-from fleet.meters.ppk2_protocol import Calibration, Command, SampleDecoder, regulator_bytes
-from fleet.protocol import InferResult, Stream, StreamConfig
-from fleet.sim.factory import make_engine
-from fleet.sim.clock import FakeClock
-from fleet.sim.power import PowerModel
-from tests.sim.helpers import EngineHost
+require_sim()  # runs virtual boards
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from fleet.sim.meters.activity import MARKER_LOW_US, Activity  # noqa: E402
+from fleet.meters.energy import EnergyReducer, ResultMark  # noqa: E402
+from fleet.sim.meters.ppk2_emulator import PERIOD_US, Ppk2Device  # noqa: E402
+from fleet.meters.ppk2_protocol import Calibration, Command, SampleDecoder, regulator_bytes  # noqa: E402
+from fleet.protocol import InferResult, Stream, StreamConfig  # noqa: E402
+from fleet.sim.factory import make_engine  # noqa: E402
+from fleet.sim.clock import FakeClock  # noqa: E402
+from fleet.sim.power import PowerModel  # noqa: E402
+from tests.support.hosts import EngineHost  # noqa: E402
 
 MODEL = PowerModel(idle_mw=6.6, active_mw=19.8, voltage_mv=3300)
 T0 = 7_000_000  # clock time the meter starts
@@ -146,7 +150,7 @@ def test_a_virtual_boards_inferences_measured_through_the_emulated_meter(tmp_pat
     engine = make_engine("nano33ble", tmp_path, clock=clock, seed=3)
     host = EngineHost(engine)
     host.boot()
-    host.deploy(gesture)
+    host.deploy(gesture.data)
     activity = Activity(engine.power_model)
     activity.attach(engine)
     clock.set(T0)

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 
-import numpy as np
-import pytest
+from tests.support.sim import require_numpy
 
-from fleet.errors import ProtocolError
-from fleet.sim.meters.activity import Activity
-from fleet.meters.lpm01a_driver import Lpm01aDriver
-from fleet.sim.meters.lpm01a_emulator import Lpm01aDevice
-from fleet.meters.lpm01a_protocol import decode_bin_hexa, encode_bin_hexa, format_ascii, parse_ascii, parse_number
-from fleet.sim.meters.pty_meter import PtyMeter
-from fleet.sim.clock import FakeClock, MonotonicClock
-from fleet.sim.power import PowerModel
-from fleet.transport.serial import open_transport
+require_numpy()  # the meter protocols are numpy arrays
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from fleet.errors import ProtocolError  # noqa: E402
+from fleet.sim.meters.activity import Activity  # noqa: E402
+from fleet.meters.lpm01a_driver import Lpm01aDriver  # noqa: E402
+from fleet.sim.meters.lpm01a_emulator import Lpm01aDevice  # noqa: E402
+from fleet.meters.lpm01a_protocol import decode_bin_hexa, encode_bin_hexa, format_ascii, parse_ascii, parse_number  # noqa: E402
+from fleet.sim.meters.pty_meter import PtyMeter  # noqa: E402
+from fleet.sim.clock import FakeClock, MonotonicClock  # noqa: E402
+from fleet.sim.power import PowerModel  # noqa: E402
+from fleet.transport.serial import open_transport  # noqa: E402
 
 MODEL = PowerModel(idle_mw=6.6, active_mw=19.8, voltage_mv=3300)
 SETUP = ["htc", "volt 3300m", "freq 10k", "acqtime inf", "output current", "format ascii_dec", "trigsrc sw",
@@ -84,7 +88,6 @@ def test_a_finite_acquisition_ends_by_itself_and_d7_waits_for_the_marker():
     assert lines[-1] == "PowerShield > Acquisition completed"
 
 
-@pytest.mark.asyncio
 async def test_the_driver_reads_the_emulator_over_a_pty():
     activity = Activity(MODEL)
     meter = PtyMeter(Lpm01aDevice(activity, MonotonicClock(), serial="LPM42"))

@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import time
 
-import numpy as np
-import pytest
+from tests.support.sim import require_numpy
 
-from fleet.sim.meters.activity import Activity
-from fleet.sim.meters.ppk2_emulator import Ppk2Device
-from fleet.meters.ppk2_protocol import Calibration, Command, SampleDecoder, regulator_bytes, regulator_mv
-from fleet.sim.meters.pty_meter import PtyMeter
-from fleet.sim.clock import FakeClock, MonotonicClock
-from fleet.sim.power import PowerModel
+require_numpy()  # the meter protocols are numpy arrays
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from fleet.sim.meters.activity import Activity  # noqa: E402
+from fleet.sim.meters.ppk2_emulator import Ppk2Device  # noqa: E402
+from fleet.meters.ppk2_protocol import Calibration, Command, SampleDecoder, regulator_bytes, regulator_mv  # noqa: E402
+from fleet.sim.meters.pty_meter import PtyMeter  # noqa: E402
+from fleet.sim.clock import FakeClock, MonotonicClock  # noqa: E402
+from fleet.sim.power import PowerModel  # noqa: E402
 
 MODEL = PowerModel(idle_mw=6.6, active_mw=19.8, voltage_mv=3300)
 
@@ -104,7 +108,6 @@ def _ppk2_api_session(port: str) -> tuple[list[float], list[int]]:
         ppk2.ser.close()
 
 
-@pytest.mark.asyncio
 async def test_the_unmodified_ppk2_api_client_reads_the_emulator():
     pytest.importorskip("ppk2_api")
     clock = MonotonicClock()
@@ -127,7 +130,6 @@ async def test_the_unmodified_ppk2_api_client_reads_the_emulator():
     assert 0.15 < marker.mean() < 0.25  # 2 of every 10 ms, bar the idle lead-in
 
 
-@pytest.mark.asyncio
 async def test_fleets_driver_reads_the_emulator_over_a_pty():
     from fleet.meters.ppk2_driver import Ppk2Driver
     from fleet.transport.serial import open_transport

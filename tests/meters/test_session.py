@@ -6,20 +6,24 @@ import statistics
 
 import pytest
 
-from fleet.meters.discovery import MeterCandidate
-from fleet.meters.session import MeterSet
-from fleet.sim.meters.sim_meters import SimMeters
-from fleet.profiles import get_profile
-from fleet.protocol import LogLevel, Stream, StreamConfig
-from fleet.telemetry.events import EnergyEvent, PowerEvent, ResultEvent
-from tests.telemetry.helpers import collect, managed_farm
+from tests.support.sim import require_sim
+
+require_sim()  # runs virtual boards
+
+from fleet.meters.discovery import MeterCandidate  # noqa: E402
+from fleet.meters.session import MeterSet  # noqa: E402
+from fleet.sim.meters.sim_meters import SimMeters  # noqa: E402
+from fleet.profiles import get_profile  # noqa: E402
+from fleet.protocol import LogLevel, Stream, StreamConfig  # noqa: E402
+from fleet.telemetry.events import EnergyEvent, PowerEvent, ResultEvent  # noqa: E402
+from tests.support.events import collect  # noqa: E402
+from tests.support.farm import managed_farm  # noqa: E402
 
 @pytest.mark.slow  # a few seconds of real time
-@pytest.mark.asyncio
 @pytest.mark.parametrize("kind", ["ppk2", "lpm01a"])
 async def test_a_meter_per_board_gives_power_and_energy_per_inference(gesture, kind):
     streams = StreamConfig(Stream.RESULTS | Stream.POWER, LogLevel.INFO, result_interval_ms=20, power_interval_ms=100)
-    async with managed_farm(gesture, boards=2, streams=streams) as (farm, manager):
+    async with managed_farm(gesture.data, boards=2, streams=streams) as (farm, manager):
         sims = SimMeters(kind, register=False)
         meters = None
         try:
@@ -60,11 +64,10 @@ async def test_a_meter_per_board_gives_power_and_energy_per_inference(gesture, k
         assert stats.power_source.startswith("meter:")
 
 
-@pytest.mark.asyncio
 async def test_a_meter_that_cannot_be_opened_is_reported_and_no_longer_waited_for(gesture, tmp_path):
     from fleet.telemetry.events import LogEvent
 
-    async with managed_farm(gesture, boards=1) as (farm, manager):
+    async with managed_farm(gesture.data, boards=1) as (farm, manager):
         uid = farm.boards[0].uid
         await manager.wait_online(uid, 10)  # as fleet monitor attaches meters once boards are up
         consumer = manager.subscribe(maxsize=10_000)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.shared_models import shared_model_path
+from tests.support.sim import require_sim
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,6 +44,7 @@ def built_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _rebuilt(data: bytes, edit) -> bytes:
     """`data` unpacked with the TFLite schema's object API, changed by `edit(model)`, packed again."""
+    require_sim()  # the schema's object API comes with TFLite Micro
     import flatbuffers
     from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
@@ -56,6 +58,7 @@ def _rebuilt(data: bytes, edit) -> bytes:
 def float_sine() -> bytes:
     """The bundled sine with every tensor dequantized to float32 (no quantization left):
     the float counterpart of sine, as hello_world_float is of hello_world_int8."""
+    require_sim()  # numpy
     import numpy as np
 
     from fleet.models.bundled import bundled_model

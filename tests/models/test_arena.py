@@ -8,9 +8,13 @@ import time
 
 import pytest
 
-from fleet.errors import ModelError
-from fleet.models.arena import cache_dir, measure_arena
-from fleet.models.bundled import bundled_model
+from tests.support.sim import require_sim
+
+require_sim()  # runs virtual boards or models
+
+from fleet.errors import ModelError  # noqa: E402
+from fleet.models.arena import cache_dir, measure_arena  # noqa: E402
+from fleet.models.bundled import bundled_model  # noqa: E402
 
 # Smallest arena_size with which TFLM (tflite-micro 0.dev20261023182759, x86-64) allocates
 # and invokes; checked by hand in fresh processes: one byte less fails.

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import itertools
 
-import numpy as np
+from tests.support.sim import require_sim
 
-from fleet.models.arena import measure_arena
-from fleet.models.bundled import EXAMPLES_DIR, bundled_model, find_bundled_manifest
-from fleet.models.fit import check_fit
-from fleet.models.inputs import input_stream
-from fleet.models.inspect import inspect_model
-from fleet.models.manifest import load_manifest_for
-from fleet.models.tflm_runner import TflmRunner
-from fleet.profiles import load_profiles
+require_sim()  # runs models with TFLite Micro
+
+import numpy as np  # noqa: E402
+
+from fleet.models.arena import measure_arena  # noqa: E402
+from fleet.models.bundled import EXAMPLES_DIR, bundled_model, find_bundled_manifest  # noqa: E402
+from fleet.models.fit import check_fit  # noqa: E402
+from fleet.models.inputs import input_stream  # noqa: E402
+from fleet.models.inspect import inspect_model  # noqa: E402
+from fleet.models.manifest import load_manifest_for  # noqa: E402
+from fleet.models.tflm_runner import TflmRunner  # noqa: E402
+from fleet.profiles import load_profiles  # noqa: E402
 
 GESTURE = "gesture"
 

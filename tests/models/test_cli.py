@@ -10,12 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from fleet.cli.main import main
-from fleet.models.bundled import bundled_model
+from tests.support.sim import require_sim
 
-from tests.shared_models import shared_model_path
+require_sim()  # runs virtual boards or models
 
-from .conftest import REPO_ROOT
+from fleet.cli.main import main  # noqa: E402
+from fleet.models.bundled import bundled_model  # noqa: E402
+
+from tests.shared_models import shared_model_path  # noqa: E402
+
+from .conftest import REPO_ROOT  # noqa: E402
 
 
 def _fleet(*args: str) -> subprocess.CompletedProcess[str]:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from pathlib import Path
+from tests.support.sim import require_sim
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,6 +23,7 @@ LIGHT_MODULES = [
 
 
 def test_toolkit_imports_without_tensorflow() -> None:
+    require_sim()  # the runner and inputs modules are numpy's
     code = (
         "import sys\n"
         + "".join(f"import {m}\n" for m in LIGHT_MODULES)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import itertools
 
-import numpy as np
-import pytest
+from tests.support.sim import require_sim
 
-from fleet.models.bundled import bundled_model
-from fleet.models.inputs import input_stream, quantize
-from fleet.models.inspect import inspect_model
+require_sim()  # runs models with TFLite Micro
 
-from .conftest import float_sine
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from fleet.models.bundled import bundled_model  # noqa: E402
+from fleet.models.inputs import input_stream, quantize  # noqa: E402
+from fleet.models.inspect import inspect_model  # noqa: E402
+
+from .conftest import float_sine  # noqa: E402
 
 
 def _take(info, seed, count, manifest=None):

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-import pytest
+from tests.support.sim import require_sim
 
-from fleet.cli.main import main
-from fleet.models.inputs import quantize
-from fleet.models.manifest import load_manifest_for
-from fleet.models.tflm_runner import TflmRunner
+require_sim()  # runs models with TFLite Micro
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from fleet.cli.main import main  # noqa: E402
+from fleet.models.inputs import quantize  # noqa: E402
+from fleet.models.manifest import load_manifest_for  # noqa: E402
+from fleet.models.tflm_runner import TflmRunner  # noqa: E402
 
 pytestmark = [pytest.mark.tf, pytest.mark.timeout(300)]
 

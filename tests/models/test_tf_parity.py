@@ -11,12 +11,16 @@ import json
 
 import pytest
 
-from fleet.cli.main import main
-from fleet.errors import ModelError
-from fleet.models.bundled import bundled_model
-from fleet.models.parity import compare_with_reference
+from tests.support.sim import require_sim
 
-from tests.shared_models import shared_model_path
+require_sim()  # runs models with TFLite Micro
+
+from fleet.cli.main import main  # noqa: E402
+from fleet.errors import ModelError  # noqa: E402
+from fleet.models.bundled import bundled_model  # noqa: E402
+from fleet.models.parity import compare_with_reference  # noqa: E402
+
+from tests.shared_models import shared_model_path  # noqa: E402
 
 pytestmark = [pytest.mark.tf, pytest.mark.timeout(300)]
 pytest.importorskip("ai_edge_litert", reason="needs ai-edge-litert (fleet[tf])")

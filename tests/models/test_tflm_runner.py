@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import itertools
 
-import numpy as np
-import pytest
+from tests.support.sim import require_sim
 
-from fleet.errors import ArenaTooSmall, ModelError
-from fleet.models.bundled import bundled_model
-from fleet.models.inputs import input_stream
-from fleet.models.tflm_runner import TflmRunner
+require_sim()  # runs models with TFLite Micro
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from fleet.errors import ArenaTooSmall, ModelError  # noqa: E402
+from fleet.models.bundled import bundled_model  # noqa: E402
+from fleet.models.inputs import input_stream  # noqa: E402
+from fleet.models.tflm_runner import TflmRunner  # noqa: E402
 
 
 @pytest.mark.parametrize("name", ["sine", "hello_world_int8.tflite"])

@@ -10,12 +10,12 @@ import socket
 
 import pytest
 
-from fleet.config import FleetConfig
+from fleet.config import Defaults, FleetConfig
 from fleet.discovery import Candidate, probe
 from fleet.errors import PortBusy
-from fleet.sim.farm import FarmConfig, SimFarm
 from fleet.transport.lock import BoardLock, holder_of, lock_dir, lock_key, lock_path, read_holder
 from fleet.transport.serial import open_transport
+from tests.support.sim import require_sim
 
 
 @pytest.fixture(autouse=True)
@@ -75,14 +75,18 @@ def test_one_process_cannot_hold_a_board_twice_and_release_is_idempotent():
     BoardLock("socket://127.0.0.1:9").acquire().release()
 
 
-@pytest.mark.asyncio
 async def test_scan_shows_a_board_held_elsewhere_as_busy_and_leaves_it_alone(lock_holder):
+    require_sim()
+    from fleet.sim.farm import FarmConfig, SimFarm
+
+    # The board shares this loaded test process: a patient HELLO, so only "busy" can fail the probe.
+    patient = FleetConfig(defaults=Defaults(hello_timeout_s=30))
     async with SimFarm(FarmConfig(boards=1, seed=3)) as farm:
         port = farm.boards[0].port
         candidate = Candidate(port, "config", 115200, "b1")
-        assert (await probe(candidate, FleetConfig())).status == "ok"
+        assert (await probe(candidate, patient)).status == "ok"
         holder = lock_holder(port)
-        result = await probe(candidate, FleetConfig())
+        result = await probe(candidate, patient)
         assert result.status == "busy" and f"held by pid {holder.pid}" in result.error
         with pytest.raises(PortBusy):
             await open_transport(port)

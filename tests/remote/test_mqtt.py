@@ -69,7 +69,6 @@ def test_topics_and_payloads():
     assert board_level("") == "_"
 
 
-@pytest.mark.asyncio
 async def test_without_a_broker_events_are_dropped_and_counted_never_waited_for():
     exporter = MqttExporter(parse_mqtt_url(f"mqtt://127.0.0.1:{free_port()}"))  # nothing listens there
     exporter.start()
@@ -84,7 +83,6 @@ async def test_without_a_broker_events_are_dropped_and_counted_never_waited_for(
 
 
 @pytest.mark.system
-@pytest.mark.asyncio
 async def test_exporter_publishes_per_board_topics_and_survives_a_broker_restart(mosquitto):
     sub = await asyncio.to_thread(Subscriber, mosquitto.port)
     hub = EventHub()
@@ -243,7 +241,6 @@ def tls_broker(tmp_path):
 
 
 @pytest.mark.system
-@pytest.mark.asyncio
 async def test_mqtts_with_a_ca_a_client_certificate_and_the_password_from_the_environment(tls_broker, tmp_path,
                                                                                           no_password_env):  # fmt: skip
     broker, pki = tls_broker

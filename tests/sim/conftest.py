@@ -1,4 +1,4 @@
-"""Fixtures for virtual-board tests: the bundled example models, flash directories, engines on a fake clock."""
+"""Fixtures for virtual-board tests: engines on a fake clock (the models come from tests/support/models.py)."""
 
 from __future__ import annotations
 
@@ -6,23 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from fleet.models.bundled import bundled_model
-from fleet.sim.factory import make_engine
-from fleet.sim.clock import FakeClock
-from tests.sim.helpers import EngineHost
+from tests.support.sim import require_sim
 
+require_sim()  # every test here runs virtual boards
 
-
-@pytest.fixture(scope="session")
-def sine() -> bytes:
-    """The bundled sine regression: int8 [1,1] -> int8 [1,1], FULLY_CONNECTED x3, 288 MACs, 3568 B, arena 2192 B."""
-    return bundled_model("sine").read_bytes()
-
-
-@pytest.fixture(scope="session")
-def gesture() -> bytes:
-    """The bundled gesture classifier: int8 [1,32,3] -> int8 [1,4] (softmax), 4544 MACs, 5552 B, arena 3152 B."""
-    return bundled_model("gesture").read_bytes()
+from fleet.sim.factory import make_engine  # noqa: E402
+from fleet.sim.clock import FakeClock  # noqa: E402
+from tests.support.hosts import EngineHost  # noqa: E402
 
 
 @pytest.fixture

@@ -15,7 +15,19 @@ from fleet.protocol import (
 from fleet.models.variants import retrain_last_layer
 from fleet.sim.factory import make_engine
 from fleet.upload_codec import EncodedModel, encode
-from tests.sim.helpers import EngineHost
+from tests.support.hosts import EngineHost
+
+
+# The bytes of the shared model fixtures (tests/support/models.py): every test here feeds them
+# to a board's decoder.
+@pytest.fixture
+def sine(sine) -> bytes:  # noqa: ANN001
+    return sine.data
+
+
+@pytest.fixture
+def gesture(gesture) -> bytes:  # noqa: ANN001
+    return gesture.data
 
 
 def sha(data: bytes) -> bytes:

@@ -17,7 +17,7 @@ from fleet.sim.factory import make_engine, program_model
 from fleet.models.inputs import input_stream
 from fleet.models.inspect import inspect_model
 from fleet.sim.loader import INPUT_LOOP_BYTES, INPUT_LOOP_LENGTH, InputLoop, latency_us
-from tests.sim.helpers import EngineHost
+from tests.support.hosts import EngineHost
 
 
 def commit(host: EngineHost, model: bytes) -> Error:
@@ -42,7 +42,7 @@ def test_not_tflite_is_model_invalid(tmp_path, clock):
 def test_unsupported_op_is_named(tmp_path, clock, sine):
     profile = get_profile("nano33ble").model_copy(update={"ops": frozenset({"CONV_2D"})})
     host = host_for(profile, tmp_path, clock)
-    out = commit(host, sine)
+    out = commit(host, sine.data)
     assert isinstance(out, Error) and out.code == ErrorCode.OP_UNSUPPORTED and out.text == "FULLY_CONNECTED"
     assert host.ok(Hello()).slots[0].state == SlotState.RECEIVING  # complete, but not VALID
 
@@ -51,21 +51,21 @@ def test_arena_too_small_reports_bytes_needed(tmp_path, clock, sine):
     from fleet.models.arena import measure_arena
 
     profile = get_profile("nano33ble").model_copy(update={"arena_bytes": 1024})
-    out = commit(host_for(profile, tmp_path, clock), sine)
+    out = commit(host_for(profile, tmp_path, clock), sine.data)
     assert isinstance(out, Error) and out.code == ErrorCode.ARENA_TOO_SMALL
-    assert out.detail == measure_arena(sine) == 2192  # measured
+    assert out.detail == measure_arena(sine.data) == 2192  # measured
 
 
 def test_program_model_refuses_what_the_board_cannot_run(tmp_path, clock, sine):
     profile = get_profile("pico").model_copy(update={"arena_bytes": 512})
     engine = make_engine(profile, tmp_path / "flash", name="m", clock=clock)
     with pytest.raises(ModelError, match="ARENA_TOO_SMALL"):
-        program_model(engine, sine)
+        program_model(engine, sine.data)
 
 
 def test_program_model_boots_active(tmp_path, clock, sine):
     engine = make_engine("stm32f746disco", tmp_path / "flash", name="m", clock=clock)
-    program_model(engine, sine, name="sine")
+    program_model(engine, sine.data, name="sine")
     host = EngineHost(engine)
     host.boot()
     info = host.ok(Hello())
@@ -81,7 +81,7 @@ def test_latency_scales_with_macs_and_clock():
 
 
 def test_input_loop_replays_the_stream_with_ids_counting_on(gesture):
-    info = inspect_model(gesture)
+    info = inspect_model(gesture.data)
     loop = InputLoop(info, seed=4)
     assert loop.length == INPUT_LOOP_LENGTH  # 96 int8 bytes per window: the count limit applies
     stream = list(itertools.islice(input_stream(info, seed=4), loop.length))
@@ -94,7 +94,7 @@ def test_input_loop_replays_the_stream_with_ids_counting_on(gesture):
 
 
 def test_input_loop_is_bounded_in_bytes(gesture):
-    info = inspect_model(gesture)
+    info = inspect_model(gesture.data)
     spec = info.inputs[0]
     big = replace(info, inputs=(replace(spec, shape=(1, 96, 96, 1)),))
     assert InputLoop(big, seed=0).length == INPUT_LOOP_BYTES // (96 * 96)

@@ -32,7 +32,6 @@ def ask(port: str | serial.Serial, msg, seq: int = 1, timeout: float = 3.0):
             ser.close()
 
 
-@pytest.mark.asyncio
 async def test_pyserial_talks_to_a_pty_board(tmp_path):
     async with SimFarm(FarmConfig(boards=1, profiles=("pico",), seed=3, state_dir=tmp_path)) as farm:
         board = farm.boards[0]
@@ -41,7 +40,6 @@ async def test_pyserial_talks_to_a_pty_board(tmp_path):
         assert isinstance(info, Info) and info.board_kind == "pico" and info.uid.hex() == board.uid
 
 
-@pytest.mark.asyncio
 async def test_host_closing_and_reopening_the_port(tmp_path):
     async with SimFarm(FarmConfig(boards=1, state_dir=tmp_path)) as farm:
         port = farm.boards[0].port
@@ -52,7 +50,6 @@ async def test_host_closing_and_reopening_the_port(tmp_path):
         assert farm.boards[0].engine.stats.requests == 3
 
 
-@pytest.mark.asyncio
 async def test_unplug_makes_the_port_vanish_and_replug_gives_a_new_one(tmp_path):
     async with SimFarm(FarmConfig(boards=1, state_dir=tmp_path, link=LinkConfig(baud=None))) as farm:
         board = farm.boards[0]
@@ -68,7 +65,6 @@ async def test_unplug_makes_the_port_vanish_and_replug_gives_a_new_one(tmp_path)
         assert info.uid.hex() == board.uid
 
 
-@pytest.mark.asyncio
 async def test_boot_event_reaches_a_host_that_holds_the_port(tmp_path):
     async with SimFarm(FarmConfig(boards=1, state_dir=tmp_path, link=LinkConfig(baud=None))) as farm:
         board = farm.boards[0]
@@ -82,7 +78,6 @@ async def test_boot_event_reaches_a_host_that_holds_the_port(tmp_path):
         assert isinstance(events[0], Boot) and events[0].boot_count == 2
 
 
-@pytest.mark.asyncio
 async def test_farm_registers_and_cleans_up(tmp_path):
     registry = tmp_path / "registry"
     config = FarmConfig(boards=3, profiles=("mixed",), seed=9, register=True, registry_dir=registry)

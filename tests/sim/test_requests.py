@@ -7,7 +7,6 @@ import struct
 import zlib
 
 import pytest
-import pytest_asyncio
 import tflite_micro
 from cobs import cobs
 
@@ -20,10 +19,10 @@ from fleet.protocol import (
 from fleet.sim.factory import derive_uid, make_engine
 from fleet.sim.ports import MemoryPorts
 from fleet.sim.virtual_board import LinkConfig, VirtualBoard
-from tests.sim.helpers import AsyncHost
+from tests.support.hosts import AsyncHost
 
 
-@pytest_asyncio.fixture
+@pytest.fixture
 async def board(tmp_path):
     ports = MemoryPorts()
     vb = VirtualBoard(make_engine("esp32s3", tmp_path, name="req"), ports, LinkConfig(baud=None, turnaround_us=0))
@@ -34,7 +33,6 @@ async def board(tmp_path):
     await vb.stop()
 
 
-@pytest.mark.asyncio
 async def test_boot_event_then_info(board):
     vb, host = board
     boot = await host.event(Boot)
@@ -51,7 +49,6 @@ async def test_boot_event_then_info(board):
                                     | Capability.REBOOT | Capability.RUNTIME | Capability.DEFLATE | Capability.DELTA)
 
 
-@pytest.mark.asyncio
 async def test_runtime_names_the_host_interpreter_and_the_profile_operators(board):
     vb, host = board
     answer = await host.request(Runtime())
@@ -63,7 +60,6 @@ async def test_runtime_names_the_host_interpreter_and_the_profile_operators(boar
     assert answer.customs == ()
 
 
-@pytest.mark.asyncio
 async def test_ping_echoes_with_device_clock(board):
     _, host = board
     first = await host.request(Ping(b"abc"))
@@ -72,24 +68,21 @@ async def test_ping_echoes_with_device_clock(board):
     assert second.device_time_us >= first.device_time_us
 
 
-@pytest.mark.asyncio
 async def test_ping_too_long_is_bad_payload(board):
     _, host = board
     out = await host.request(Ping(bytes(1020)))
     assert isinstance(out, Error) and out.code == ErrorCode.BAD_PAYLOAD
 
 
-@pytest.mark.asyncio
 async def test_stream_config_is_clamped(board):
     _, host = board
     ack = await host.request(StreamConfig(0xFF, 9, 5, 0, 3))
     assert ack == StreamConfigAck(int(Stream.RESULTS | Stream.POWER | Stream.LOG), int(LogLevel.ERROR), 5, 10, 3)
 
 
-@pytest.mark.asyncio
 async def test_unknown_type_bad_payload_and_version(board):
     vb, host = board
-    host.seq = 40
+    host.codec.seq = 40
     await host.transport.write(encode_frame(0x1E, 41, 0, b""))
     await host.transport.write(encode_frame(0x01, 42, 0, b"\x01"))  # HELLO is 3 bytes
     long_name = struct.pack("<BI32s", 1, 100, bytes(32)) + bytes([40]) + b"n" * 40 + b"\x00"  # str8 over 32
@@ -104,7 +97,6 @@ async def test_unknown_type_bad_payload_and_version(board):
     assert vb.engine.stats.ignored == 1
 
 
-@pytest.mark.asyncio
 async def test_other_protocol_version_is_refused(board):
     _, host = board
     body = Header(type=0x01, seq=9, length=3, version=2).pack() + b"\x02\x00\x10"
@@ -114,7 +106,6 @@ async def test_other_protocol_version_is_refused(board):
     assert seq == 9 and isinstance(out, Error) and out.code == ErrorCode.UNSUPPORTED_VERSION and out.detail == 1
 
 
-@pytest.mark.asyncio
 async def test_corrupt_frames_are_dropped_silently(board):
     vb, host = board
     frame = bytearray(encode_message(Hello(), 5))
@@ -124,7 +115,6 @@ async def test_corrupt_frames_are_dropped_silently(board):
     assert vb.engine.decoder.stats.bad_crc + vb.engine.decoder.stats.malformed == 1
 
 
-@pytest.mark.asyncio
 async def test_reboot_answers_then_boots(board):
     vb, host = board
     await host.event(Boot)

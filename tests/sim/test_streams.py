@@ -14,7 +14,7 @@ from fleet.protocol import (
     ActivateMode, InferResult, Log, LogLevel, ModelBegin, OutputFormat, Power, Stream, StreamConfig,
 )  # fmt: skip
 from fleet.sim.factory import make_engine
-from tests.sim.helpers import EngineHost
+from tests.support.hosts import EngineHost
 
 RESULTS_POWER = int(Stream.RESULTS | Stream.POWER)
 
@@ -28,7 +28,7 @@ def powers(events):
 
 
 def test_results_are_bit_exact_tflm_outputs(host, clock, sine):
-    host.deploy(sine, mode=ActivateMode.PERMANENT)
+    host.deploy(sine.data, mode=ActivateMode.PERMANENT)
     model = host.engine.model
     host.ok(StreamConfig(int(Stream.RESULTS), 1, 10, 100, 0))
     start = clock.now_us()
@@ -36,8 +36,8 @@ def test_results_are_bit_exact_tflm_outputs(host, clock, sine):
     got = results(host.tick())
     latency = model.latency_us
     assert len(got) == (1_000_000 - latency) // 10_000 + 1
-    info = inspect_model(sine)
-    runner = TflmRunner(sine, model.arena_used)
+    info = inspect_model(sine.data)
+    runner = TflmRunner(sine.data, model.arena_used)
     expected_inputs = input_stream(info, seed=7)
     boot = start - host.engine.device_time_us + (clock.now_us() - start)  # clock time of boot
     for n, result in enumerate(got):
@@ -54,7 +54,7 @@ def test_results_are_bit_exact_tflm_outputs(host, clock, sine):
 
 
 def test_back_to_back_results_one_per_latency(host, clock, sine):
-    host.deploy(sine, mode=ActivateMode.PERMANENT)
+    host.deploy(sine.data, mode=ActivateMode.PERMANENT)
     latency = host.engine.model.latency_us
     host.ok(StreamConfig(int(Stream.RESULTS), 1, 0, 100, 0))
     clock.advance(latency * 20)
@@ -64,7 +64,7 @@ def test_back_to_back_results_one_per_latency(host, clock, sine):
 
 
 def test_energy_is_exactly_derivable(host, clock, sine):
-    host.deploy(sine, mode=ActivateMode.PERMANENT)
+    host.deploy(sine.data, mode=ActivateMode.PERMANENT)
     engine = host.engine
     profile, latency = engine.profile, engine.model.latency_us
     host.ok(StreamConfig(RESULTS_POWER, 1, 20, 100, 0))
@@ -103,14 +103,14 @@ def test_idle_board_draws_idle_power(host, clock):
 def test_top_k(tmp_path, clock, gesture):
     host = EngineHost(make_engine("esp32s3", tmp_path / "f", name="s", clock=clock, seed=3))
     host.boot()
-    host.deploy(gesture, mode=ActivateMode.PERMANENT)
+    host.deploy(gesture.data, mode=ActivateMode.PERMANENT)
     host.ok(StreamConfig(int(Stream.RESULTS), 1, 100, 100, 2))
     clock.advance(450_000)
     got = results(host.tick())
     assert host.engine.model.latency_us == 84  # 4544 MACs on the esp32s3, plus the invoke overhead
     assert len(got) == 5  # one every 100 ms from the start, each done 84 µs later
-    runner = TflmRunner(gesture, host.engine.model.arena_used)
-    inputs = input_stream(inspect_model(gesture), seed=3)
+    runner = TflmRunner(gesture.data, host.engine.model.arena_used)
+    inputs = input_stream(inspect_model(gesture.data), seed=3)
     for result in got:
         out = runner.run(next(inputs)[1]).reshape(-1)
         order = sorted(range(out.size), key=lambda i: (-int(out[i]), i))[:2]
@@ -119,7 +119,7 @@ def test_top_k(tmp_path, clock, gesture):
 
 
 def test_transmit_backpressure_holds_inference(host, clock, sine):
-    host.deploy(sine, mode=ActivateMode.PERMANENT)
+    host.deploy(sine.data, mode=ActivateMode.PERMANENT)
     host.ok(StreamConfig(int(Stream.RESULTS), 1, 0, 100, 0))
     clock.advance(100_000)
     assert len(results(host.tick(tx_room=1))) == 1  # the UART takes one frame, inference waits
@@ -131,7 +131,7 @@ def test_transmit_backpressure_holds_inference(host, clock, sine):
 def test_lagging_board_skips_ahead(tmp_path, clock, sine):
     host = EngineHost(make_engine("nano33ble", tmp_path / "f", name="l", clock=clock, max_lag_us=50_000))
     host.boot()
-    host.deploy(sine, mode=ActivateMode.PERMANENT)
+    host.deploy(sine.data, mode=ActivateMode.PERMANENT)
     host.ok(StreamConfig(int(Stream.RESULTS), 1, 10, 100, 0))
     clock.advance(1_000_000)  # the host stalled for a second
     assert results(host.tick()) == []  # no burst of 100 stale results: the schedule restarts now
@@ -151,7 +151,7 @@ def test_logs_follow_level(host):
 
 
 def test_event_seq_counts_every_event(host, clock, sine):
-    host.deploy(sine, mode=ActivateMode.PERMANENT)
+    host.deploy(sine.data, mode=ActivateMode.PERMANENT)
     host.ok(StreamConfig(RESULTS_POWER, 1, 10, 10, 0))
     clock.advance(200_000)
     host.tick()
@@ -178,8 +178,8 @@ def test_busy_time_never_runs_backwards(tmp_path, clock, gesture, sine, slow_pic
 
     host = EngineHost(make_engine(slow_pico, tmp_path / "f", name="p", clock=clock))
     host.boot()
-    host.deploy(gesture, slot=0, mode=ActivateMode.PERMANENT)
-    host.upload(sine, slot=1)
+    host.deploy(gesture.data, slot=0, mode=ActivateMode.PERMANENT)
+    host.upload(sine.data, slot=1)
     engine = host.engine
     assert engine.model.latency_us > 60_000
     host.ok(StreamConfig(RESULTS_POWER, 1, 0, 10, 0))  # back-to-back inference, POWER every 10 ms

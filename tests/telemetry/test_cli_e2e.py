@@ -13,10 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from fleet.models.bundled import bundled_model, find_bundled_manifest
-from fleet.models.inspect import inspect_model
-from fleet.profiles import get_profile
-from tests.closed_stdout import run_with_closed_stdout
+from tests.support.sim import require_sim
+
+require_sim()  # runs virtual boards
+
+from fleet.models.bundled import bundled_model, find_bundled_manifest  # noqa: E402
+from fleet.models.inspect import inspect_model  # noqa: E402
+from fleet.profiles import get_profile  # noqa: E402
+from tests.closed_stdout import run_with_closed_stdout  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow

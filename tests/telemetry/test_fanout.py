@@ -5,10 +5,9 @@ import asyncio
 import pytest
 
 from fleet.telemetry.fanout import EventHub
-from tests.telemetry.helpers import result
+from tests.support.events import result
 
 
-@pytest.mark.asyncio
 async def test_a_full_consumer_drops_and_counts_while_others_get_everything():
     hub = EventHub()
     slow = hub.subscribe(maxsize=10, name="slow")
@@ -34,7 +33,6 @@ async def test_a_full_consumer_drops_and_counts_while_others_get_everything():
     assert [e.inference_count for e in got] == list(range(1, 11))  # the oldest kept, the newest dropped
 
 
-@pytest.mark.asyncio
 async def test_close_ends_iteration_even_for_a_full_queue():
     hub = EventHub()
     consumer = hub.subscribe(maxsize=2)
@@ -50,7 +48,6 @@ async def test_close_ends_iteration_even_for_a_full_queue():
         await late.get()
 
 
-@pytest.mark.asyncio
 async def test_publish_wait_blocks_instead_of_dropping():
     hub = EventHub()
     consumer = hub.subscribe(maxsize=1)

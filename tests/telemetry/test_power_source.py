@@ -16,7 +16,7 @@ from fleet.telemetry.labels import ModelCatalog
 from fleet.telemetry.power_source import meter_source, source_kind
 from fleet.telemetry.stats import LiveStats
 
-from .helpers import power, result
+from tests.support.events import power, result
 
 
 def meter_power(mw: float = 6.6, host_time: float = 0.02) -> PowerEvent:

@@ -13,7 +13,7 @@ from fleet.telemetry.events import LinkEvent, LogEvent, StateEvent
 from fleet.telemetry import recording
 from fleet.telemetry.recording import RecordingWriter, open_recording
 from tests.closed_stdout import run_with_closed_stdout
-from tests.telemetry.helpers import power, result
+from tests.support.events import power, result
 
 
 def _events():
@@ -27,7 +27,6 @@ def _events():
     ]
 
 
-@pytest.mark.asyncio
 async def test_round_trip_reproduces_every_event(tmp_path):
     path = tmp_path / "s.fleetrec"
     boards = [_events()[0]]
@@ -45,7 +44,6 @@ async def test_round_trip_reproduces_every_event(tmp_path):
     assert rec.end is not None and rec.end.events == len(events) and rec.end.dropped == 0
 
 
-@pytest.mark.asyncio
 async def test_refuses_to_overwrite_unless_forced(tmp_path):
     path = tmp_path / "s.fleetrec"
     path.write_bytes(b"precious")
@@ -58,7 +56,6 @@ async def test_refuses_to_overwrite_unless_forced(tmp_path):
     assert list(open_recording(path).events()) == []
 
 
-@pytest.mark.asyncio
 async def test_a_killed_writer_leaves_every_flushed_event_readable(tmp_path):
     path = tmp_path / "s.fleetrec"
     writer = await RecordingWriter.create(path)
@@ -77,7 +74,6 @@ async def test_a_killed_writer_leaves_every_flushed_event_readable(tmp_path):
     assert got == _events()[:3]
 
 
-@pytest.mark.asyncio
 async def test_a_cut_file_reports_mid_record(tmp_path):
     path = tmp_path / "s.fleetrec"
     raw = b'{"format":"fleet-telemetry","version":1,"fleet_version":"x","started":0,"boards":[]}\n'
@@ -87,16 +83,26 @@ async def test_a_cut_file_reports_mid_record(tmp_path):
         list(open_recording(path).events())
 
 
-@pytest.mark.asyncio
+def _readable_so_far(path) -> list:
+    """The events of a recording whose writer is still running (so it has no closing record yet)."""
+    seen = []
+    with pytest.raises(RecordingTruncated):
+        seen.extend(open_recording(path).events())
+    return seen
+
+
 async def test_the_flush_loop_writes_without_being_asked(tmp_path):
     import asyncio
 
     path = tmp_path / "s.fleetrec"
-    writer = await RecordingWriter.create(path, flush_interval_s=0.05)
-    writer.write(_events()[1])
-    await asyncio.sleep(0.3)
-    with pytest.raises(RecordingTruncated):  # not closed yet, but the event is on disk
-        assert len(list(open_recording(path).events())) == 1
+    writer = await RecordingWriter.create(path, flush_interval_s=0.01)
+    event = _events()[1]
+    writer.write(event)
+    # Waits on the file, not on a guessed time: nothing but the flush loop writes it here.
+    async with asyncio.timeout(10):
+        while not (seen := _readable_so_far(path)):
+            await asyncio.sleep(0.01)
+    assert seen == [event]
     await writer.close()
 
 

@@ -2,17 +2,13 @@
 
 import hashlib
 
-import pytest
-
 from fleet.models.bundled import bundled_model
 from fleet.models.manifest import load_manifest_for
 from fleet.telemetry.events import SlotView, StateEvent
 from fleet.telemetry.recording import RecordingWriter, open_recording
 from fleet.telemetry.replay import ReplaySource
-from tests.telemetry.helpers import result
+from tests.support.events import result
 
-
-@pytest.mark.asyncio
 async def test_a_replay_gives_views_the_labels_of_the_model_the_slots_name(tmp_path):
     gesture = hashlib.sha256(bundled_model("gesture").read_bytes()).hexdigest()
     labels = tuple(load_manifest_for(bundled_model("gesture")).labels)

@@ -3,7 +3,7 @@
 import pytest
 
 from fleet.telemetry.stats import LiveStats, percentile
-from tests.telemetry.helpers import power, result
+from tests.support.events import power, result
 
 
 def test_nearest_rank_percentiles():

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from fleet.errors import PortBusy
-from fleet.sim.farm import FarmConfig, SimFarm
-from fleet.transport.lock import PROBE, holder_of
-from fleet.transport.serial import open_transport
+from tests.support.sim import require_sim
 
-pytestmark = pytest.mark.asyncio
+require_sim()  # runs virtual boards
+
+from fleet.errors import PortBusy  # noqa: E402
+from fleet.sim.farm import FarmConfig, SimFarm  # noqa: E402
+from fleet.transport.lock import PROBE, holder_of  # noqa: E402
+from fleet.transport.serial import open_transport  # noqa: E402
+
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,6 @@ def pty_pair():
             pass
 
 
-@pytest.mark.asyncio
 async def test_bytes_flow_both_ways(pty_pair):
     master, path = pty_pair
     t = await SerialTransport.open(path, 115200)
@@ -48,7 +47,6 @@ def _read_exactly(fd: int, n: int) -> bytes:
     return out
 
 
-@pytest.mark.asyncio
 async def test_other_end_closing_is_port_vanished(pty_pair):
     master, path = pty_pair
     t = await SerialTransport.open(path)
@@ -58,7 +56,6 @@ async def test_other_end_closing_is_port_vanished(pty_pair):
     await t.close()
 
 
-@pytest.mark.asyncio
 async def test_missing_port_is_port_not_found():
     with pytest.raises(PortNotFound, match="/dev/ttyNOPE0"):
         await SerialTransport.open("/dev/ttyNOPE0")
@@ -74,7 +71,6 @@ def test_a_second_opener_is_refused_with_port_busy(pty_pair):
         first.close()
 
 
-@pytest.mark.asyncio
 async def test_feed_to_hands_bytes_over_in_order_and_a_receiver_error_ends_reading(pty_pair):
     master, path = pty_pair
     t = await SerialTransport.open(path, 115200)

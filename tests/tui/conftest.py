@@ -1,23 +1,12 @@
-"""Fixtures for TUI tests: the app over in-process virtual boards (memory pipes, no pacing)."""
+"""Fixtures for TUI tests: UTC log times (tests/support/tui.py drives the app)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import io
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
-from rich.console import Console
-
-from fleet.cli.sim import demo_farm
-from fleet.tui.app import FleetApp
-from fleet.tui.backend import DemoBackend, DemoOptions
-from fleet.tui.screens.fleet import FleetScreen
-
-SIZE = (160, 48)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -33,57 +22,3 @@ def _utc() -> Iterator[None]:
     else:
         os.environ["TZ"] = old_tz
     time.tzset()
-
-
-@contextlib.asynccontextmanager
-async def demo_app(**options: object) -> AsyncIterator[tuple[FleetApp, DemoBackend, object]]:
-    """The demo app over virtual boards on memory pipes; yields (app, session, pilot)."""
-    opts = {"transport": "memory", "baud": None, "seed": 7, **options}
-    options = DemoOptions(**opts)  # type: ignore[arg-type]
-    session = DemoBackend(options, demo_farm(options))
-    app = FleetApp(session)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            yield app, session, pilot
-    finally:
-        await session.stop()
-
-
-async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 30.0,  # noqa: ANN001
-                   what: str = "condition") -> None:  # fmt: skip
-    """Let the app run until `condition()` holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        await pilot.pause(0.1)
-
-
-def fleet_screen(app: FleetApp) -> FleetScreen:
-    screen = next(s for s in app.screen_stack if isinstance(s, FleetScreen))
-    return screen
-
-
-async def settled(app: FleetApp, pilot, boards: int = 4) -> FleetScreen:  # noqa: ANN001
-    """Wait until the demo's opening deploy is done and every board streams results."""
-    screen = fleet_screen(app)
-    await wait_for(pilot, lambda: screen.feed.deploy.summary is not None and not screen.deploying,
-                   what="the opening deploy")  # fmt: skip
-    source = screen.source
-    await wait_for(pilot, lambda: len(source.boards) == boards and all(
-        b.stats.inference_rate for b in source.boards.values()), what="results from every board")  # fmt: skip
-    return screen
-
-
-def text_of(widget) -> str:  # noqa: ANN001 - a Static
-    """The plain text a Static shows (its content rendered by Rich, 200 columns)."""
-    console = Console(width=200, record=True, file=io.StringIO())
-    console.print(widget.content)
-    return console.export_text()
-
-
-def by_profile(screen: FleetScreen, profile: str):  # noqa: ANN201 - BoardState
-    return next(b for b in screen.source.boards.values() if b.profile == profile)
-
-
-__all__ = ["SIZE", "asyncio", "by_profile", "demo_app", "fleet_screen", "settled", "text_of", "wait_for"]

@@ -11,7 +11,7 @@ from fleet.tui.feed import Feed
 from fleet.tui.history import BoardHistory
 from fleet.tui.loglines import LogLine, LogStore
 from fleet.tui.table_model import INDEX, matches, rows
-from tests.telemetry.helpers import power, result
+from tests.support.events import power, result
 
 
 class Boards:

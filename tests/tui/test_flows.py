@@ -7,22 +7,26 @@ import time
 import pytest
 from textual.widgets import DataTable, Input, OptionList, SelectionList, Sparkline
 
-from fleet.connect import memory_connector
-from fleet.sim.farm import FarmConfig, SimFarm
-from fleet.sim.virtual_board import LinkConfig
-from fleet.telemetry.events import EnergyEvent, TraceEvent
-from fleet.tui.screens.board import BoardScreen
-from fleet.tui.screens.deploy import DeployScreen
-from fleet.tui.screens.fleet import ReplayScreen
-from fleet.tui.screens.help import HelpScreen
-from fleet.tui.screens.prompt import PathPrompt
-from fleet.tui.table_model import INDEX
-from fleet.tui.widgets.fleet_table import FleetTable
-from fleet.tui.widgets.log_pane import LogPane
-from fleet.tui.widgets.power_trace import PowerTraceView
-from tests.tui.conftest import by_profile, demo_app, fleet_screen, settled, text_of, wait_for
+from tests.support.sim import require_sim
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(180)]
+require_sim()  # runs virtual boards
+
+from fleet.sim.farm import FarmConfig, SimFarm  # noqa: E402
+from fleet.sim.virtual_board import LinkConfig  # noqa: E402
+from fleet.telemetry.events import EnergyEvent, TraceEvent  # noqa: E402
+from fleet.tui.screens.board import BoardScreen  # noqa: E402
+from fleet.tui.screens.deploy import DeployScreen  # noqa: E402
+from fleet.tui.screens.fleet import ReplayScreen  # noqa: E402
+from fleet.tui.screens.help import HelpScreen  # noqa: E402
+from fleet.tui.screens.prompt import PathPrompt  # noqa: E402
+from fleet.connect import memory_connector  # noqa: E402
+from fleet.tui.table_model import INDEX  # noqa: E402
+from fleet.tui.widgets.fleet_table import FleetTable  # noqa: E402
+from fleet.tui.widgets.log_pane import LogPane  # noqa: E402
+from fleet.tui.widgets.power_trace import PowerTraceView  # noqa: E402
+from tests.support.tui import by_profile, demo_app, fleet_screen, settled, text_of, wait_for  # noqa: E402
+
+pytestmark = pytest.mark.timeout(180)
 
 
 async def test_startup_shows_every_board_after_the_opening_deploy():
@@ -40,11 +44,14 @@ async def test_the_table_follows_the_board_states_at_a_bounded_rate():
     async with demo_app() as (app, _session, pilot):
         screen = await settled(app, pilot)
         table = screen.query_one(FleetTable)
+        # A timer redraws, not each event: with it paused, 100 events (4 boards x 20 results/s,
+        # power, link...) redraw nothing; resumed, it redraws again.
+        screen.refresh_timer.pause()
         events, refreshes = screen.feed.events, screen.refreshes
-        await pilot.pause(2.0)
-        events, refreshes = screen.feed.events - events, screen.refreshes - refreshes
-        assert events > 100  # 4 boards x 20 results/s, power, link...
-        assert refreshes <= 2.0 * screen.refresh_hz + 3  # a timer, not one redraw per event
+        await wait_for(pilot, lambda: screen.feed.events >= events + 100, what="100 events")
+        assert screen.refreshes == refreshes
+        screen.refresh_timer.resume()
+        await wait_for(pilot, lambda: screen.refreshes > refreshes, what="the timer's redraw")
         pico = by_profile(screen, "pico")
         screen.redraw()  # no await until the asserts: the states cannot move meanwhile
         row = table.cells(pico.uid)
@@ -161,9 +168,10 @@ async def test_deploy_with_a_canary_and_a_health_check_rollback():
 async def test_hotplug_shows_reconnecting_then_online_again():
     async with demo_app(deploy_first=False) as (app, session, pilot):
         screen = fleet_screen(app)
-        await wait_for(pilot, lambda: len(screen.source.boards) == 4, what="4 boards")
-        board = session.farm.boards[2]
         table = screen.query_one(FleetTable)
+        # The rows, not only the manager's boards: a row is drawn a moment after its board appears.
+        await wait_for(pilot, lambda: len(screen.source.boards) == 4 and table.row_count == 4, what="4 rows")
+        board = session.farm.boards[2]
         await board.unplug()
         await wait_for(pilot, lambda: table.cells(board.uid)[INDEX["state"]] == "reconnecting", what="reconnecting")
         await board.plug()
@@ -187,8 +195,7 @@ async def test_record_then_replay_the_recording(tmp_path):
         app.screen.query_one(Input).value = str(path)
         await pilot.press("enter")
         await wait_for(pilot, lambda: session.manager.recording is not None, what="recording")
-        await pilot.pause(1.0)
-        assert "REC" in screen.sub_title
+        await wait_for(pilot, lambda: "REC" in screen.sub_title, what="REC in the title")
         await pilot.press("r")
         await wait_for(pilot, lambda: screen.last_recording == path, what="recording stopped")
         await pilot.press("o")

@@ -5,14 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from fleet.config import parse_config
 from fleet.telemetry.events import LogEvent
 from fleet.tui.backend import LiveBackend
-
-pytestmark = pytest.mark.asyncio
-
 
 async def test_a_meter_whose_board_is_not_managed_is_a_logged_warning(tmp_path):
     config = parse_config('[[meters]]\nkind = "ppk2"\nboard = "nobody"\nport = "/dev/null"\n', path=tmp_path / "d.toml")

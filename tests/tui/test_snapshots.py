@@ -18,7 +18,7 @@ from fleet.tui.screens.board import BoardScreen
 from fleet.tui.screens.deploy import DeployScreen
 from fleet.tui.screens.fleet import FleetScreen
 from fleet.tui.screens.prompt import PathPrompt
-from tests.tui.conftest import SIZE, wait_for
+from tests.support.tui import SIZE, wait_for
 from tests.tui.fixed_recording import BOARDS, write_fixed_recording
 
 SHOWN_AS = Path("bench.fleetrec")  # the title shows this, not the temporary path

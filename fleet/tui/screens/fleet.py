@@ -95,7 +95,7 @@ class FleetScreen(Deploying, Recordings, TableView, Logs, Screen):
             self.run_worker(self._start_backend(), name="backend", group="backend")
         elif isinstance(self.source, ReplaySource):
             self.run_worker(self._play(self.source), name="replay", group="replay")
-        self.set_interval(1 / self.refresh_hz, self.redraw)
+        self.refresh_timer = self.set_interval(1 / self.refresh_hz, self.redraw)
         self.redraw()
 
     async def _start_backend(self) -> None:

@@ -1,6 +1,6 @@
 """A minimal host for the firmware tests: requests, responses and events over a serial
-port, built directly on fleet.protocol (the full client lives in fleet/client.py; these
-tests check the firmware, so they keep their own small, explicit driver)."""
+port, on the test hosts' codec (tests/support/hosts.py; the full client lives in
+fleet/client.py; these tests check the firmware, so they keep their own small, explicit driver)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,18 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
-import serial
+from tests.support.sim import require_sim
+
+require_sim()  # numpy for the input sequence, TFLM for the reference outputs
+
+import numpy as np  # noqa: E402
+import serial  # noqa: E402
 
 from fleet.protocol import (
-    ActivateMode, DataAck, Error, Frame, FrameDecoder, Hello, InferResult, Info, Message, ModelActivate, ModelBegin, ModelChunk,
-    ModelCommit, ModelConfirm, ModelData, ModelStream, SlotState, StreamAck, decode_message, encode_message,
+    ActivateMode, DataAck, Error, Frame, Hello, InferResult, Info, Message, ModelActivate, ModelBegin, ModelChunk,
+    ModelCommit, ModelConfirm, ModelData, ModelStream, SlotState, StreamAck,
 )  # fmt: skip
+from tests.support.hosts import HostCodec  # noqa: E402
 
 
 class BoardError(Exception):
@@ -30,10 +35,9 @@ class BoardLink:
     """One open serial session with a board."""
 
     port: serial.Serial
-    decoder: FrameDecoder = field(default_factory=lambda: FrameDecoder(65535))
+    codec: HostCodec = field(default_factory=HostCodec)
     events: list[tuple[Frame, Message]] = field(default_factory=list)
     responses: dict[int, tuple[Frame, Message]] = field(default_factory=dict)
-    seq: int = 0
 
     @classmethod
     def open(cls, path: str, baud: int = 115200) -> BoardLink:
@@ -45,16 +49,15 @@ class BoardLink:
         self.port.close()
 
     def send(self, msg: Message) -> int:
-        self.seq = (self.seq + 1) & 0xFFFF
-        self.port.write(encode_message(msg, self.seq))
-        return self.seq
+        seq, frame = self.codec.encode(msg)
+        self.port.write(frame)
+        return seq
 
     def pump(self, timeout: float = 0.05) -> None:
         """Read what has arrived and sort it into responses and events."""
         self.port.timeout = timeout
         data = self.port.read(max(1, self.port.in_waiting))
-        for frame in self.decoder.feed(data):
-            msg = decode_message(frame)
+        for frame, msg in self.codec.decode(data):
             if frame.header.is_response:
                 self.responses[frame.header.seq] = (frame, msg)
             else:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from fleet.client import BoardClient
-from fleet.models.bundled import bundled_model
-from fleet.sim.farm import FarmConfig, SimFarm
-from fleet.sim.virtual_board import LinkConfig
+from tests.support.sim import require_sim
+
+require_sim()  # hostile boards are virtual boards
+
+from fleet.client import BoardClient  # noqa: E402
+from fleet.models.bundled import bundled_model  # noqa: E402
+from fleet.sim.farm import FarmConfig, SimFarm  # noqa: E402
+from fleet.sim.virtual_board import LinkConfig  # noqa: E402
 
 
 @contextlib.asynccontextmanager

@@ -1,36 +1,61 @@
-"""Test hosts for virtual boards: send a request, get its response; collect events.
+"""Hand-written hosts for tests that check a board, not the client: each sends one request
+at a time and sorts what comes back into responses and events, on one codec.
 
-`EngineHost` drives a `BoardEngine` synchronously (no event loop, fake clock);
-`AsyncHost` talks to a board over any `Transport`. Both only use `fleet.protocol`.
+- `HostCodec`: numbers requests and decodes frames; the part every test host shares.
+- `EngineHost`: drives a `BoardEngine` synchronously (no event loop, fake clock).
+- `AsyncHost`: talks to a board over any `Transport`.
+- `tests/support/board_link.py`'s `BoardLink`: a serial port, for the C firmware.
+
+They use only `fleet.protocol`, never `fleet.client`: the board is what is under test.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
 
 from fleet.errors import DeviceError
 from fleet.protocol import (
-    EVENTS, Error, FrameDecoder, Message, ModelActivate, ModelBegin, ModelChunk, ModelCommit, decode_message,
+    EVENTS, Error, Frame, FrameDecoder, Message, ModelActivate, ModelBegin, ModelChunk, ModelCommit, decode_message,
     encode_message,
 )  # fmt: skip
-from fleet.sim.engine import BoardEngine
-from fleet.transport.base import Transport
+
+
+class HostCodec:
+    """The host side of the framing: request sequence numbers, and decoded frames with their headers."""
+
+    def __init__(self) -> None:
+        self.decoder = FrameDecoder(65535)
+        self.seq = 0
+
+    def encode(self, msg: Message) -> tuple[int, bytes]:
+        """The next sequence number and the frame of `msg` under it."""
+        self.seq = (self.seq + 1) & 0xFFFF
+        return self.seq, encode_message(msg, self.seq)
+
+    def decode(self, data: bytes) -> Iterator[tuple[Frame, Message]]:
+        """Every frame `data` completes, with its message; events must be event types."""
+        for frame in self.decoder.feed(data):
+            if not frame.header.is_response:
+                assert frame.header.type in EVENTS, f"the board sent request type {frame.header.type:#x} as an event"
+            yield frame, decode_message(frame)
+
+
+def raise_error(response: Message) -> Message:
+    """`response`, or the typed `DeviceError` of an ERROR response."""
+    if isinstance(response, Error):
+        raise DeviceError.from_response(response.code, response.detail, response.text)
+    return response
 
 
 class EngineHost:
     """Synchronous host for a `BoardEngine`: responses are returned, events collected."""
 
-    def __init__(self, engine: BoardEngine) -> None:
+    def __init__(self, engine) -> None:  # noqa: ANN001 - a fleet.sim BoardEngine
         self.engine = engine
-        self.decoder = FrameDecoder(65535)
+        self.codec = HostCodec()
         self.events: list[Message] = []
-        self.seq = 0
 
     def boot(self, **kw) -> None:
         self._absorb(self.engine.boot(**kw))
@@ -40,16 +65,13 @@ class EngineHost:
         return self._absorb(self.engine.receive(frame) + self.engine.run_pending())
 
     def request(self, msg: Message) -> Message:
-        self.seq = (self.seq + 1) & 0xFFFF
-        responses = self.send_raw(encode_message(msg, self.seq))
+        _, frame = self.codec.encode(msg)
+        responses = self.send_raw(frame)
         assert len(responses) == 1, responses
         return responses[0]
 
     def ok(self, msg: Message) -> Message:
-        response = self.request(msg)
-        if isinstance(response, Error):
-            raise DeviceError.from_response(response.code, response.detail, response.text)
-        return response
+        return raise_error(self.request(msg))
 
     def tick(self, tx_room: int | None = None) -> list[Message]:
         before = len(self.events)
@@ -69,34 +91,33 @@ class EngineHost:
 
     def _absorb(self, frames: list[bytes]) -> list[Message]:
         responses = []
-        for frame in self.decoder.feed(b"".join(frames)):
-            msg = decode_message(frame)
-            if frame.header.is_response:
-                responses.append(msg)
-            else:
-                assert frame.header.type in EVENTS
-                self.events.append(msg)
+        for frame, msg in self.codec.decode(b"".join(frames)):
+            (responses if frame.header.is_response else self.events).append(msg)
         return responses
 
 
 class AsyncHost:
     """A minimal async host on a transport: one outstanding request at a time."""
 
-    def __init__(self, transport: Transport) -> None:
+    def __init__(self, transport) -> None:  # noqa: ANN001 - a fleet.transport Transport
         self.transport = transport
-        self.decoder = FrameDecoder(65535)
+        self.codec = HostCodec()
         self.events: asyncio.Queue[Message] = asyncio.Queue()
         self._responses: asyncio.Queue[tuple[int, Message]] = asyncio.Queue()
         self._reader = asyncio.create_task(self._read())
-        self.seq = 0
+
+    async def send(self, msg: Message) -> int:
+        """Write a request without waiting for its answer (pipelining); its sequence number."""
+        seq, frame = self.codec.encode(msg)
+        await self.transport.write(b"\x00" + frame)
+        return seq
 
     async def request(self, msg: Message, timeout: float = 5.0) -> Message:
-        self.seq = (self.seq + 1) & 0xFFFF
-        await self.transport.write(b"\x00" + encode_message(msg, self.seq))
+        seq = await self.send(msg)
         async with asyncio.timeout(timeout):
             while True:
-                seq, response = await self._responses.get()
-                if seq == self.seq:
+                got, response = await self._responses.get()
+                if got == seq:
                     return response
 
     async def event(self, cls: type[Message], timeout: float = 5.0) -> Message:
@@ -113,24 +134,8 @@ class AsyncHost:
     async def _read(self) -> None:
         while True:
             data = await self.transport.read()
-            for frame in self.decoder.feed(data):
-                msg = decode_message(frame)
+            for frame, msg in self.codec.decode(data):
                 if frame.header.is_response:
                     self._responses.put_nowait((frame.header.seq, msg))
                 else:
                     self.events.put_nowait(msg)
-
-
-@contextlib.contextmanager
-def sim_process(env: dict[str, str], cwd, boards: int, *options: str) -> Iterator[list[dict]]:  # noqa: ANN001
-    """`fleet sim --boards N --json OPTIONS` in a child process; yields each board's JSON line, then stops it."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fleet", "sim", "--boards", str(boards), "--json", *options],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd,
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        yield [json.loads(proc.stdout.readline()) for _ in range(boards)]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
