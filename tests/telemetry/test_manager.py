@@ -257,7 +257,7 @@ async def test_deploy_through_the_manager_keeps_streams_and_publishes_steps(gest
 async def test_deploy_through_the_manager_applies_the_latency_budget_of_devices_toml(gesture):
     # The manager's default options once left `[rollout] max_latency_ms` out: no budget was checked.
     config = FleetConfig(rollout=Rollout(max_latency_ms=0.001))  # no board is that fast
-    async with managed_farm(gesture, boards=1, config=config) as (_farm, manager):
+    async with managed_farm(gesture.data, boards=1, config=config) as (_farm, manager):
         results = await manager.deploy(bundled_model("sine"), "all", "all")
     assert [r.outcome for r in results] == ["rolled_back"]
     assert "exceeds the 0.0 ms budget" in results[0].reason
