@@ -164,8 +164,14 @@ def main() -> int:
             sim.wait(timeout=30)
     figures["cpus"] = pinning.text
     print(json.dumps(figures, indent=2))
-    ok = figures["cpu_cores"] < 1.0 and figures["latency_p99_ms"] <= 50.0
-    print(f"target (< 1 core, p99 <= 50 ms): {'met' if ok else 'NOT met'}")
+    # Issue 16's targets: the pinned 32-board load within a quarter of a core and p99 <= 20 ms;
+    # larger fleets (128 boards) under one core with nothing dropped.
+    dropped = figures["consumer_dropped"] + figures["reader_dropped"] + figures["events_lost_on_link"]
+    if args.boards <= 32:
+        ok, target = figures["cpu_cores"] <= 0.25 and figures["latency_p99_ms"] <= 20.0, "<= 0.25 core, p99 <= 20 ms"
+    else:
+        ok, target = figures["cpu_cores"] < 1.0 and dropped == 0, "< 1 core, nothing dropped"
+    print(f"target ({target}): {'met' if ok else 'NOT met'}")
     if figures["results_per_s"] < 0.9 * figures["results_asked_per_s"]:
         # The boards fell behind their own schedule (a busy machine): events leave them late,
         # and that lateness is part of the device -> consumer latency measured here.

@@ -44,7 +44,7 @@ from fleet.protocol import (  # noqa: E402
     StreamConfigAck, decode_message, encode_message,
 )  # fmt: skip
 from fleet.protocol.codec import encode_error  # noqa: E402
-from fleet.sim import registry  # noqa: E402
+from fleet import virtual_ports as registry  # noqa: E402
 from fleet.sim.pty import PtyTransport  # noqa: E402
 
 GESTURE = REPO / "fleet" / "models" / "examples" / "gesture.tflite"
