@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.firmware_build import firmware_last, needs_firmware, wait_for_build
+from tests.support.firmware_build import firmware_last, needs_firmware, wait_for_build
 
 # Fixtures every folder shares (the bundled models), from their one home in tests/support.
 pytest_plugins = ["tests.support.models"]
@@ -63,7 +63,7 @@ def lock_holder() -> Iterator[Callable[..., subprocess.Popen]]:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Firmware tests last, so the Python tests run while tools/test.sh's background
-    # firmware build is still going (tests/firmware_build.py).
+    # firmware build is still going (tests/support/firmware_build.py).
     firmware_last(items)
 
 

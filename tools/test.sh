@@ -4,7 +4,7 @@
 #
 # The firmware images (two TFLM libraries: most of the run's CPU time) are built in the
 # background at idle priority while the Python tests run; pytest runs the firmware tests
-# last and waits for the build first (tests/firmware_build.py). The build's output goes to
+# last and waits for the build first (tests/support/firmware_build.py). The build's output goes to
 # firmware/build/build_firmware.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
