@@ -19,6 +19,7 @@ class MeterChunk:
     current_a: np.ndarray
     volts: float  # the supply voltage the energy is computed at
     marker: np.ndarray | None  # the marker line per sample, when the meter samples one
+    arrival: float  # host time.time() when the last sample arrived
 
     @property
     def end_us(self) -> float:

@@ -76,15 +76,20 @@ class InferenceEnergy:
 class _Chunk:
     t0_us: float
     period_us: float
-    cum_uj: np.ndarray  # cumulative energy at each sample boundary (len = samples + 1)
+    base_uj: float  # cumulative energy at t0_us
+    uj_per_sample_a: float  # a sample of 1 A: volts x period (µJ)
+    cum_a: np.ndarray  # cumulative current (A) at each sample boundary (len = samples + 1, from 0)
 
     @property
     def end_us(self) -> float:
-        return self.t0_us + self.period_us * (len(self.cum_uj) - 1)
+        return self.t0_us + self.period_us * (len(self.cum_a) - 1)
 
     def energy_at(self, t_us: float) -> float:
-        x = (t_us - self.t0_us) / self.period_us
-        return float(np.interp(x, np.arange(len(self.cum_uj)), self.cum_uj))
+        """Linear between sample boundaries (a sample's current is constant over it)."""
+        x = min(max((t_us - self.t0_us) / self.period_us, 0.0), len(self.cum_a) - 1.0)
+        i = min(int(x), len(self.cum_a) - 2)
+        a, b = float(self.cum_a[i]), float(self.cum_a[i + 1])
+        return self.base_uj + self.uj_per_sample_a * (a + (b - a) * (x - i))
 
 
 class EnergyTimeline:
@@ -104,19 +109,20 @@ class EnergyTimeline:
     def period_us(self) -> float | None:
         return self._chunks[-1].period_us if self._chunks else None
 
-    def add(self, t0_us: float, period_us: float, power_w: np.ndarray) -> np.ndarray:
-        """Append samples (W each, over period_us); returns their cumulative energy (len + 1)."""
-        cum = np.empty(len(power_w) + 1)
-        cum[0] = self.total_uj
-        np.cumsum(power_w * period_us, out=cum[1:])
-        cum[1:] += self.total_uj
-        self.total_uj = float(cum[-1])
-        self._chunks.append(_Chunk(t0_us, period_us, cum))
+    def add(self, t0_us: float, period_us: float, current_a: np.ndarray, volts: float) -> None:
+        """Append samples (A each, over period_us, at `volts`)."""
+        if not len(current_a):
+            return
+        cum = np.empty(len(current_a) + 1)
+        cum[0] = 0.0
+        np.cumsum(current_a, out=cum[1:])
+        chunk = _Chunk(t0_us, period_us, self.total_uj, volts * period_us, cum)
+        self.total_uj += chunk.uj_per_sample_a * float(cum[-1])
+        self._chunks.append(chunk)
         self._starts.append(t0_us)
         while len(self._chunks) > 1 and self._chunks[1].t0_us < t0_us - self.history_us:
             self._chunks.popleft()
             self._starts.popleft()
-        return cum
 
     def energy_at(self, t_us: float) -> float | None:
         """Cumulative energy at t_us; None outside the samples held."""
@@ -160,7 +166,7 @@ class EnergyReducer:
     def feed_samples(self, t0_us: float, period_us: float, current_a: np.ndarray, volts: float,
                      marker: np.ndarray | None = None) -> list[InferenceEnergy]:  # fmt: skip
         """Samples from t0_us (meter clock), each period_us long; returns the inferences now complete."""
-        self.timeline.add(t0_us, period_us, current_a * volts)
+        self.timeline.add(t0_us, period_us, current_a, volts)
         if self.method == "marker" and marker is not None and len(marker):
             self._edges(t0_us, period_us, marker)
         return self._reduce()
@@ -171,16 +177,17 @@ class EnergyReducer:
         return self._reduce()
 
     def _edges(self, t0_us: float, period_us: float, marker: np.ndarray) -> None:
-        level = marker.astype(np.int8)
-        changes = np.flatnonzero(np.diff(level, prepend=np.int8(self._level)))
-        for i in changes:
-            t = t0_us + float(i) * period_us
-            if level[i]:
+        changes = np.flatnonzero(marker[1:] != marker[:-1]) + 1
+        if bool(marker[0]) != self._level:
+            changes = np.concatenate(([0], changes))
+        for i in changes.tolist():
+            t = t0_us + i * period_us
+            if marker[i]:
                 self._rise_us = t
             elif self._rise_us is not None:
                 self._pulses.append(_Pulse(self._rise_us, t))
                 self._rise_us = None
-        self._level = bool(level[-1])
+        self._level = bool(marker[-1])
 
     # --- matching --------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ and windows are placed through the host's clock mapping.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import numpy as np
 
@@ -87,7 +88,8 @@ class Lpm01aDriver:
                 self.device_clock.add_edge(int(stamp.group(1)) * 1000.0)
         t0 = self._samples * self.period_us
         self._samples += len(values)
-        return MeterChunk(t0, self.period_us, np.asarray(values, dtype=np.float64), self.voltage_mv / 1000, None)
+        return MeterChunk(t0, self.period_us, np.asarray(values, dtype=np.float64), self.voltage_mv / 1000, None,
+                          time.time())  # fmt: skip
 
     async def stop(self) -> None:
         await self.transport.write(b"stop\n")

@@ -13,11 +13,17 @@ from __future__ import annotations
 import asyncio
 
 from fleet.errors import FleetTimeout, ProtocolError
+from fleet.meters.batches import StreamBatches
 from fleet.meters.chunk import MeterChunk
-from fleet.meters.ppk2_protocol import SAMPLE_RATE_HZ, Calibration, Command, SampleDecoder, regulator_bytes
+from fleet.meters.ppk2_protocol import SAMPLE_BYTES, SAMPLE_RATE_HZ, Calibration, Command, SampleDecoder, regulator_bytes
 from fleet.transport.base import Transport
 
 PERIOD_US = 1e6 / SAMPLE_RATE_HZ
+# Samples are decoded and reduced 50 ms at a time (20 kB; the tty hands over at most 4 KiB a
+# read): a third of the CPU of one read at a time. Energy and power events wait that long.
+BATCH_S = 0.05
+BATCH_BYTES = round(BATCH_S * SAMPLE_RATE_HZ) * SAMPLE_BYTES
+BATCH_MAX_WAIT_S = 0.1
 METADATA_TIMEOUT_S = 2.0
 
 
@@ -38,6 +44,7 @@ class Ppk2Driver:
         self.device_clock = None  # the marker is sampled with the current: windows need no clock mapping
         self.has_marker = marker_channel is not None
         self.decoder: SampleDecoder | None = None
+        self._batches: StreamBatches | None = None
 
     @property
     def lost(self) -> int:
@@ -51,6 +58,7 @@ class Ppk2Driver:
         await self.transport.write(bytes([Command.SET_POWER_MODE, power_mode, Command.REGULATOR_SET, b1, b2]))
         await self.transport.write(bytes([Command.DEVICE_RUNNING_SET, 1, Command.AVERAGE_START]))
         self.decoder = SampleDecoder(calibration, self.voltage_mv)
+        self._batches = StreamBatches(self.transport, BATCH_BYTES, BATCH_MAX_WAIT_S)
 
     async def _metadata(self) -> Calibration:
         await self.transport.write(bytes([Command.GET_META_DATA]))
@@ -67,12 +75,16 @@ class Ppk2Driver:
         return Calibration.parse(text[start:].decode("ascii", "replace"))
 
     async def read(self) -> MeterChunk:
-        assert self.decoder is not None, "start() first"
-        current, logic = self.decoder.feed(await self.transport.read())
+        """The samples of the next batch of the stream (at least BATCH_S of them while it flows)."""
+        assert self.decoder is not None and self._batches is not None, "start() first"
+        data, arrival = await self._batches.take()
+        current, logic = self.decoder.feed(data)
         # Lost samples (counter gaps) still took time: the next chunk starts after them.
         t0 = (self.decoder.samples + self.decoder.lost - len(current)) * PERIOD_US
-        marker = (logic & self.marker_bit).astype(bool) if self.marker_bit is not None else None
-        return MeterChunk(t0, PERIOD_US, current, self.voltage_mv / 1000, marker)
+        marker = (logic & self.marker_bit) != 0 if self.marker_bit is not None else None
+        return MeterChunk(t0, PERIOD_US, current, self.voltage_mv / 1000, marker, arrival)
 
     async def stop(self) -> None:
+        if self._batches is not None:
+            await self._batches.close()
         await self.transport.write(bytes([Command.AVERAGE_STOP]))

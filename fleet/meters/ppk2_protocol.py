@@ -126,7 +126,13 @@ class Calibration:
 
 @dataclass(slots=True)
 class SampleDecoder:
-    """PPK2 stream bytes to samples; keeps a partial sample between reads and counts lost samples."""
+    """PPK2 stream bytes to samples; keeps a partial sample between reads and counts lost samples.
+
+    Vectorised for 100,000 samples a second per meter: the current of every possible
+    (range, ADC value) pair is computed once (`_current`, 2**17 entries: 1 MiB), so a
+    sample costs one table look-up; the counter and the digital inputs are read as byte
+    columns of the stream, without shifting 32-bit words.
+    """
 
     calibration: Calibration
     vdd_mv: int
@@ -134,34 +140,39 @@ class SampleDecoder:
     samples: int = 0
     _rest: bytes = b""
     _counter: int | None = None
-    _tables: tuple[np.ndarray, ...] = field(init=False)
+    _current: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         c = self.calibration
-        self._tables = tuple(np.asarray(v, dtype=np.float64) for v in (c.r, c.gs, c.gi, c.o, c.s, c.i, c.ug))
+        # Bits 0-16 of a sample: ADC value and range; ranges 5-7 do not exist and read as range 4.
+        rng = np.minimum(np.arange(1 << 17) >> 14, RANGES - 1)
+        adc = (np.arange(1 << 17) & ADC_MAX).astype(np.float64) * 4
+        r, gs, gi, o, s, i, ug = (np.asarray(v, dtype=np.float64)[rng] for v in (c.r, c.gs, c.gi, c.o, c.s, c.i, c.ug))
+        x = (adc - o) * (ADC_MULT / r)
+        self._current = ug * (x * (gs * x + gi) + (s * (self.vdd_mv / 1000) + i))
 
     def feed(self, data: bytes) -> tuple[np.ndarray, np.ndarray]:
         """(current in amperes, digital inputs D0..D7 as uint8) of the whole samples in data."""
-        buf = self._rest + data
+        buf = self._rest + data if self._rest else data
         whole = len(buf) - len(buf) % SAMPLE_BYTES
         self._rest = buf[whole:]
-        raw = np.frombuffer(buf[:whole], dtype="<u4")
+        raw = np.frombuffer(buf, dtype="<u4", count=whole // SAMPLE_BYTES)
         self.samples += len(raw)
-        if len(raw):
-            self._count_lost(((raw >> 18) & 0x3F).astype(np.int64))
-        rng = np.minimum((raw >> 14) & 0x7, RANGES - 1).astype(np.intp)
-        adc = (raw & 0x3FFF).astype(np.float64) * 4
-        r, gs, gi, o, s, i, ug = (t[rng] for t in self._tables)
-        x = (adc - o) * (ADC_MULT / r)
-        current = ug * (x * (gs * x + gi) + (s * (self.vdd_mv / 1000) + i))
-        return current, (raw >> 24).astype(np.uint8)
+        if not len(raw):
+            return np.empty(0), np.empty(0, dtype=np.uint8)
+        columns = raw.view(np.uint8).reshape(-1, SAMPLE_BYTES)  # byte 2: counter << 2 (bits 18-23), byte 3: D0-D7
+        self._count_lost(columns[:, 2] >> 2)
+        return self._current.take(raw & 0x1FFFF), columns[:, 3]
 
     def _count_lost(self, counters: np.ndarray) -> None:
+        """Lost samples from the 6-bit counters (uint8), also across reads."""
+        first = int(counters[0])
         if self._counter is not None:
-            self.lost += int((counters[0] - self._counter - 1) % 64)
-        steps = (np.diff(counters) - 1) % 64
-        self.lost += int(steps.sum())
+            self.lost += (first - self._counter - 1) % 64
         self._counter = int(counters[-1])
+        steps = (counters[1:] - counters[:-1] - np.uint8(1)) & np.uint8(0x3F)  # uint8: wraps like the counter
+        if steps.any():
+            self.lost += int(steps.sum(dtype=np.int64))
 
 
 def encode_samples(current_a: np.ndarray, logic: np.ndarray, counter0: int, calibration: Calibration) -> bytes:

@@ -105,8 +105,7 @@ class MeterSession:
             self.driver = open_driver(self.candidate, transport)
             await self.driver.start()
             while True:
-                chunk = await self.driver.read()
-                self.on_chunk(chunk, time.time())
+                self.on_chunk(await self.driver.read())
         except FleetError as exc:
             self._fail(str(exc))
         finally:
@@ -115,10 +114,11 @@ class MeterSession:
                     await self.driver.stop()
             await transport.close()
 
-    def on_chunk(self, chunk: MeterChunk, arrival: float) -> None:
-        """Samples read at `arrival` (host wall clock)."""
+    def on_chunk(self, chunk: MeterChunk) -> None:
+        """Samples from the meter."""
         if not len(chunk.current_a):
             return
+        arrival = chunk.arrival
         self.clock.add(arrival, chunk.end_us)
         self.trace.feed(chunk.t0_us, chunk.period_us, chunk.current_a)
         self._publish(self.reducer.feed_samples(chunk.t0_us, chunk.period_us, chunk.current_a, chunk.volts,

@@ -189,3 +189,25 @@ def test_back_to_back_inferences_stay_apart_on_the_marker():
     exact = MODEL.active_mw * 2_000 / 1000
     for e in bench.out[1:]:  # the low time (10 µs) before each later pulse is in no window
         assert e.energy_uj == pytest.approx(exact * (2_000 - MARKER_LOW_US) / 2_000, rel=1e-3)
+
+
+def test_the_figures_do_not_depend_on_how_the_stream_is_cut_into_reads():
+    # The driver hands over 50 ms batches on a live port and single reads elsewhere: the same
+    # samples must give the same windows and energies, to the last rounding.
+    outs = []
+    for step_us in (97, 5_000, 50_000):
+        clock = FakeClock(T0)
+        spans = waveform(30, 1_503, 7_919, T0 + 10_011)
+        reducer = EnergyReducer("marker", baseline=True)
+        bench = Bench(playing(spans), reducer, clock)
+        for mark in marks(spans, host_error_us=1_000):
+            bench.out += reducer.feed_result(mark)
+        bench.run_until(spans[-1][1] + 60_000, step_us=step_us)
+        assert reducer.unmatched_results == reducer.unmatched_pulses == 0
+        outs.append(bench.out)
+    assert len(outs[0]) == 30
+    for out in outs[1:]:
+        assert [(e.start_us, e.end_us) for e in out] == [(e.start_us, e.end_us) for e in outs[0]]
+        for e, first in zip(out, outs[0], strict=True):
+            assert e.energy_uj == pytest.approx(first.energy_uj, rel=1e-9)
+            assert e.baseline_uj == pytest.approx(first.baseline_uj, rel=1e-9)

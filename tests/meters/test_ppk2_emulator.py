@@ -72,6 +72,27 @@ def test_a_decoder_counts_lost_samples_by_the_counter():
     assert decoder.lost == 10 and decoder.samples == 90
 
 
+def test_every_range_and_adc_value_decodes_by_the_ppk2_api_formula():
+    # A calibration with every term non-trivial, as a real PPK2's metadata has (R, GS, GI, O, S, I, UG).
+    calibration = Calibration(r=(1031.6, 101.7, 10.2, 0.94, 0.043), gs=(1e-4, 2e-4, 3e-4, 4e-4, 5e-4),
+                              gi=(0.98, 0.99, 1.01, 1.02, 1.03), o=(61.2, 73.4, 81.1, 90.5, 102.0),
+                              s=(1e-8, 2e-8, 3e-8, 4e-8, 5e-8), i=(1e-9, -2e-9, 3e-9, -4e-9, 5e-9),
+                              ug=(1.001, 0.999, 1.002, 0.998, 1.003))  # fmt: skip
+    rng = np.random.default_rng(5)
+    words = rng.integers(0, 1 << 32, size=20_000, dtype=np.uint64).astype(np.uint32)
+    words[:5] = [0, 0x3FFF, 0x4000 | 17, (4 << 14) | 0x3FFF, (7 << 14) | 123]  # edges; range 7 reads as range 4
+    counters = np.arange(len(words), dtype=np.uint32) % 64
+    words = (words & ~np.uint32(0x3F << 18)) | (counters << 18)  # an unbroken counter
+    current, logic = SampleDecoder(calibration, 3000).feed(words.astype("<u4").tobytes())
+    for word, amps, bits in zip(words.tolist(), current.tolist(), logic.tolist(), strict=True):
+        r = min((word >> 14) & 7, 4)
+        x = ((word & 0x3FFF) * 4 - calibration.o[r]) * (1.8 / 163840 / calibration.r[r])
+        expected = calibration.ug[r] * (x * (calibration.gs[r] * x + calibration.gi[r]) + calibration.s[r] * 3.0
+                                        + calibration.i[r])  # fmt: skip
+        assert amps == pytest.approx(expected, rel=1e-12, abs=1e-15)
+        assert bits == word >> 24
+
+
 def test_dut_power_off_reads_zero_in_source_mode():
     clock = FakeClock(0)
     device = Ppk2Device(Activity(MODEL), clock)
