@@ -5,6 +5,7 @@
     <prefix>/<board>/energy   a meter's energy for one inference: the `energy` event JSON
     <prefix>/<board>/state    connection state and identity: the `state` event JSON, retained
     <prefix>/<board>/log      board log lines: the `log` event JSON
+    <prefix>/meters/<kind>-<serial>/log   a meter's own log lines (why it is not read): the `log` event JSON
     <prefix>/exporter         {"state": "online"|"offline", ...}, retained; "offline" is the will
 
 Payloads are the same JSON objects `fleet monitor --json` prints, so one parser
@@ -18,6 +19,7 @@ import re
 from typing import NamedTuple
 
 from fleet.telemetry.events import EnergyEvent, LogEvent, PowerEvent, ResultEvent, StateEvent, TelemetryEvent
+from fleet.telemetry.power_source import source_kind
 
 _EXPORTED = {ResultEvent: "result", PowerEvent: "power", EnergyEvent: "energy", StateEvent: "state", LogEvent: "log"}
 _RETAINED = {"state"}
@@ -38,6 +40,19 @@ def board_level(name: str) -> str:
     return _UNSAFE.sub("_", name) or "_"
 
 
+def sender_levels(event: TelemetryEvent) -> str:
+    """Who an event is from, as topic levels: its board's name, or `meters/<kind>-<serial>`
+    for a meter's own event (of no board, `uid` empty, named by its label `meter:<kind> <serial>`:
+    `fleet.meters.attach.meter_note`), which no board's name can take."""
+    if not event.uid and event.board.startswith("meter:"):
+        try:
+            source_kind(event.board)
+        except ValueError:
+            return board_level(event.board)
+        return f"meters/{board_level(event.board.removeprefix('meter:').replace(' ', '-', 1))}"
+    return board_level(event.board)
+
+
 def status_topic(prefix: str) -> str:
     """The exporter's own retained online/offline topic."""
     return f"{prefix}/exporter"
@@ -48,4 +63,4 @@ def message_for(event: TelemetryEvent, prefix: str) -> Outgoing | None:
     kind = _EXPORTED.get(type(event))
     if kind is None:
         return None
-    return Outgoing(f"{prefix}/{board_level(event.board)}/{kind}", event.model_dump_json().encode(), kind in _RETAINED)
+    return Outgoing(f"{prefix}/{sender_levels(event)}/{kind}", event.model_dump_json().encode(), kind in _RETAINED)

@@ -9,6 +9,7 @@ is never probed as a board (fleet.discovery skips these ports).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -17,11 +18,13 @@ from serial.tools import list_ports
 
 from fleet.config import FleetConfig, Meter
 from fleet.meters.identity import is_ppk2
+from fleet.printable import printable
 
 if TYPE_CHECKING:
     from fleet.discovery import UsbIdentity
 
 MeterSource = Literal["config", "usb", "virtual"]
+_WHITESPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +40,10 @@ class MeterCandidate:
 
     @property
     def label(self) -> str:
-        """The power source label of its figures."""
-        return f"meter:{self.kind} {self.serial}"
+        """The power source label of its figures, `meter:<kind> <serial>`: its identity in every
+        event. A USB serial is the device's own text, so it is made one printable word
+        (control characters escaped, whitespace as `_`)."""
+        return f"meter:{self.kind} {_WHITESPACE.sub('_', printable(self.serial)) or '_'}"
 
     @property
     def uses_marker(self) -> bool:

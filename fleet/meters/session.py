@@ -36,7 +36,7 @@ from fleet.meters.energy import EnergyReducer, InferenceEnergy, ResultMark
 from fleet.meters.lpm01a_driver import Lpm01aDriver
 from fleet.meters.ppk2_driver import Ppk2Driver
 from fleet.meters.trace import TraceDecimator
-from fleet.telemetry.events import EnergyEvent, LogEvent, PowerEvent, ResultEvent, TraceEvent
+from fleet.telemetry.events import EnergyEvent, LogEvent, PowerEvent, ResultEvent, TraceEvent, trusted
 from fleet.transport.base import Transport
 from fleet.transport.serial import open_transport
 
@@ -131,16 +131,17 @@ class MeterSession:
             power_w = (total - e0) / (chunk.end_us - t0)  # µJ / µs
             self._last_power = (chunk.end_us, total)
             zero = self.clock.zero or arrival
-            self.manager.publish(PowerEvent(
-                board=self.board, uid=self.uid, host_time=zero + chunk.end_us / 1e6, device_time_us=round(chunk.end_us),
-                voltage_mv=round(chunk.volts * 1000), current_ua=round(power_w / chunk.volts * 1e6),
-                energy_uj=int(total), power_mw=power_w * 1000, source=self.label,
+            self.manager.publish(trusted(
+                PowerEvent, board=self.board, uid=self.uid, host_time=zero + chunk.end_us / 1e6,
+                device_time_us=round(chunk.end_us), voltage_mv=round(chunk.volts * 1000),
+                current_ua=round(power_w / chunk.volts * 1e6), energy_uj=int(total), power_mw=power_w * 1000,
+                source=self.label,
             ))  # fmt: skip
             trace = self.trace.take()
             if trace is not None:
                 start, lows, highs = trace
-                self.manager.publish(TraceEvent(
-                    board=self.board, uid=self.uid, host_time=zero + start / 1e6, device_time_us=round(start),
+                self.manager.publish(trusted(
+                    TraceEvent, board=self.board, uid=self.uid, host_time=zero + start / 1e6, device_time_us=round(start),
                     bucket_us=self.trace.bucket_us, min_ua=tuple(lows), max_ua=tuple(highs),
                     windows=tuple(self._windows), source=self.label,
                 ))  # fmt: skip
@@ -164,8 +165,9 @@ class MeterSession:
         zero = self.clock.zero or time.time()
         for e in energies:
             self._windows.append((round(e.start_us, 1), round(e.end_us, 1), round(e.energy_uj, 3)))
-            self.manager.publish(EnergyEvent(
-                board=self.board, uid=self.uid, host_time=zero + e.end_us / 1e6, device_time_us=e.device_time_us,
+            self.manager.publish(trusted(
+                EnergyEvent, board=self.board, uid=self.uid, host_time=zero + e.end_us / 1e6,
+                device_time_us=e.device_time_us,
                 inference_count=e.inference_count, energy_uj=e.energy_uj, duration_us=e.duration_us,
                 power_mw=e.power_mw, baseline_uj=e.baseline_uj, method=e.method, source=self.label,
             ))  # fmt: skip

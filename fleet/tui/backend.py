@@ -10,7 +10,6 @@ only `fleet sim`'s command module does (the layer contracts in pyproject.toml).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -18,9 +17,9 @@ from typing import Literal, Protocol
 from fleet.config import FleetConfig
 from fleet.connect import Plugins, memory_connector
 from fleet.manager import DEFAULT_STREAMS, FleetManager, StreamConfig
-from fleet.meters.attach import attach_meters
+from fleet.meters.attach import attach_meters, meter_note
+from fleet.meters.discovery import MeterCandidate
 from fleet.models.bundled import bundled_model
-from fleet.telemetry.events import LogEvent
 from fleet.tui.model_choices import ModelChoice, model_choices
 
 
@@ -66,9 +65,8 @@ class LiveBackend:
         # a meter is not read goes to the log pane (stderr is the screen).
         self.meters = await attach_meters(self.manager, report=self._meter_note)
 
-    def _meter_note(self, text: str) -> None:
-        self.manager.publish(LogEvent(board="meters", uid="", host_time=time.time(), device_time_us=0, level=2,
-                                      text=text))  # fmt: skip
+    def _meter_note(self, candidate: MeterCandidate, why: str) -> None:
+        self.manager.publish(meter_note(candidate, why))
 
     async def stop(self) -> None:
         if self.meters is not None:

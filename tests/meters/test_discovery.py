@@ -11,6 +11,7 @@ from fleet.config import parse_config
 from fleet.discovery import find_candidates
 from fleet.meters.discovery import MeterCandidate, find_meters
 from fleet.meters.registry import RegisteredMeter, register_meter, registered_meters, unregister_meter
+from fleet.telemetry.power_source import source_kind
 from tests.support.ports import FakePort
 
 PORTS = [
@@ -40,6 +41,14 @@ def test_meters_come_from_config_usb_and_the_sim_registry():
     ppk2 = found["/dev/ttyACM5"]
     assert (ppk2.label, ppk2.board, ppk2.uses_marker) == ("meter:ppk2 C3A1F0E2", None, True)  # feeds no board yet
     assert found["/dev/pts/7"].board == "0a0b"
+
+
+def test_a_meters_label_is_one_printable_word_whatever_its_usb_serial():
+    # A USB serial is the device's text: with a space or an escape in it, every figure's
+    # `source` would fail validation (the label is `meter:<kind> <serial>`).
+    for serial, word in (("AB 12", "AB_12"), ("X\x1b[2J", "X\\x1b[2J"), ("", "_"), ("C3A1F0E2", "C3A1F0E2")):
+        label = MeterCandidate("ppk2", "/dev/ttyACM0", serial, None, "usb", None).label
+        assert label == f"meter:ppk2 {word}" and source_kind(label) == "meter"
 
 
 def test_board_discovery_never_probes_a_meter():

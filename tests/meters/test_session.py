@@ -80,3 +80,43 @@ async def test_a_meter_that_cannot_be_opened_is_reported_and_no_longer_waited_fo
     log = next(e for e in events if isinstance(e, LogEvent) and e.level == 3)
     assert log.uid == uid and log.text.startswith(f"meter:ppk2 C3A1 on {tmp_path / 'ttyACM9'}: cannot open")
     assert not meters.feeds(uid) and meters.sessions[uid].error is not None
+
+
+class Collector:
+    """The manager's `publish`, and nothing else of it."""
+
+    def __init__(self) -> None:
+        self.events = []
+
+    def publish(self, event) -> None:  # noqa: ANN001
+        self.events.append(event)
+
+
+def test_a_sessions_events_equal_what_validation_builds():
+    # They are built with `trusted` (no validation, on the hot path): the same fields, types and JSON.
+    import numpy as np
+
+    from fleet.meters.chunk import MeterChunk
+    from fleet.meters.energy import ResultMark
+    from fleet.meters.session import MeterSession
+    from fleet.telemetry.events import TraceEvent
+
+    manager = Collector()
+    candidate = MeterCandidate("ppk2", "/dev/ttyACM0", "C3 A1", "b1", "usb", None)  # a serial with a space
+    session = MeterSession(manager, candidate, "b1", "0a", power_interval_s=0.02)
+    marker = np.zeros(5000, dtype=bool)
+    marker[1000:1444] = marker[3000:3444] = True
+    current = np.where(marker, 0.006, 0.002)
+    for k in range(0, 5000, 1250):
+        session.on_chunk(MeterChunk(k * 10.0, 10.0, current[k : k + 1250], 3.3, marker[k : k + 1250], 100.0 + k / 1e5))
+        if k == 2500:
+            session._publish(session.reducer.feed_result(ResultMark(1, 14_440, 4_440, 14_440.0)))
+            session._publish(session.reducer.feed_result(ResultMark(2, 34_440, 4_440, 34_440.0)))
+    kinds = {type(e) for e in manager.events}
+    assert kinds == {PowerEvent, EnergyEvent, TraceEvent}
+    for event in manager.events:
+        validated = type(event).model_validate(event.model_dump())
+        assert validated == event and validated.model_dump_json() == event.model_dump_json()
+        assert event.source == "meter:ppk2 C3_A1"
+    energies = [e for e in manager.events if isinstance(e, EnergyEvent)]
+    assert [e.energy_uj for e in energies] == pytest.approx([0.006 * 3.3 * 4440] * 2, rel=1e-9)

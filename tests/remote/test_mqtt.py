@@ -16,7 +16,7 @@ from fleet.config import parse_config, parse_mqtt_url
 from fleet.errors import ConfigError, ExportError
 from fleet.export.mqtt import MqttExporter, exporter_from
 from fleet.export.topics import board_level, message_for
-from fleet.telemetry.events import LinkEvent, PowerEvent, ResultEvent, StateEvent, parse_event
+from fleet.telemetry.events import LinkEvent, LogEvent, PowerEvent, ResultEvent, StateEvent, parse_event
 from fleet.telemetry.fanout import EventHub
 from tests.remote.commands import fleet
 from tests.remote.daemons import Mosquitto, Sim, free_port, make_test_pki, missing
@@ -67,6 +67,11 @@ def test_topics_and_payloads():
     assert message_for(POWER, "fleet").topic == "fleet/b1/power"
     assert message_for(LinkEvent(board="b1", uid="ab", host_time=1.0), "fleet") is None
     assert board_level("") == "_"
+    # A meter's own log (no board: uid empty) under meters/, where no board's name reaches.
+    note = LogEvent(board="meter:ppk2 C3/A1", uid="", host_time=1.0, device_time_us=0, level=2, text="not read")
+    assert message_for(note, "fleet").topic == "fleet/meters/ppk2-C3_A1/log"
+    board_log = LogEvent(board="meters", uid="ab", host_time=1.0, device_time_us=0, level=2, text="x")
+    assert message_for(board_log, "fleet").topic == "fleet/meters/log"
 
 
 async def test_without_a_broker_events_are_dropped_and_counted_never_waited_for():
