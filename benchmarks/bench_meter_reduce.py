@@ -1,0 +1,159 @@
+"""Meter reduction without I/O: a PPK2's stream through the host's code, stage by stage.
+
+    python benchmarks/bench_meter_reduce.py [--seconds 4] [--reads 4020 20000] [--repeat 3]
+
+A board's activity (444 µs inferences every 20 ms on the nano33ble power model, as the
+gesture model runs in `fleet sim`) is drawn by the PPK2 emulator's renderer and encoded as
+a PPK2 sends it, once; the host's code then consumes it in reads of each `--reads` size
+(4020 B: what a tty hands over per read; 20000 B: the driver's 50 ms batch), on this
+process's CPU (`time.process_time()`, best of `--repeat`), nothing else running in it:
+
+- decode: `SampleDecoder.feed` and the marker bit (what `Ppk2Driver.read` does per read);
+- reduce: `EnergyReducer.feed_samples` (integrate, cut marker pulses) and the results;
+- trace: `TraceDecimator.feed`, and `take` every 100 ms;
+- session: the whole of it as `MeterSession` does it per read (decode excluded): clock
+  map, trace, reduction, the power, trace and energy events built.
+
+Printed per stage: ns per sample and the cores 8 meters at 100,000 samples/s would take.
+The live benchmark (`bench_meters.py`) adds the port reads and the manager.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+
+from fleet.meters.chunk import MeterChunk  # noqa: E402
+from fleet.meters.discovery import MeterCandidate  # noqa: E402
+from fleet.meters.energy import EnergyReducer, ResultMark  # noqa: E402
+from fleet.meters.ppk2_protocol import Calibration, SampleDecoder, encode_samples  # noqa: E402
+from fleet.meters.session import MeterSession  # noqa: E402
+from fleet.meters.trace import TraceDecimator  # noqa: E402
+from fleet.profiles import get_profile  # noqa: E402
+from fleet.sim.meters.activity import Activity  # noqa: E402
+from fleet.sim.power import PowerModel  # noqa: E402
+
+PERIOD_US = 10.0
+LATENCY_US = 444
+EVERY_US = 20_000
+METERS, RATE = 8, 100_000
+
+
+class Events:
+    """The manager's `publish`: keeps the events."""
+
+    def __init__(self) -> None:
+        self.events: list[object] = []
+
+    def publish(self, event: object) -> None:
+        self.events.append(event)
+
+
+def stream(seconds: float) -> tuple[bytes, list[tuple[int, int]]]:
+    profile = get_profile("nano33ble")
+    activity = Activity(PowerModel(idle_mw=profile.idle_mw, active_mw=profile.active_mw, voltage_mv=3300))
+    spans = [(k * EVERY_US + 5_003, k * EVERY_US + 5_003 + LATENCY_US) for k in range(int(seconds * 1e6 / EVERY_US))]
+    for span in spans:
+        activity.add_span(*span)
+    count = int(seconds * 1e6 / PERIOD_US)
+    samples = activity.render(0.0, count, PERIOD_US, 3300, 10**15)
+    return encode_samples(samples.current_a, samples.marker.astype(np.uint8), 0, Calibration()), spans
+
+
+def chunks(data: bytes, size: int) -> list[MeterChunk]:
+    decoder = SampleDecoder(Calibration(), 3300)
+    out = []
+    for k in range(0, len(data), size):
+        current, logic = decoder.feed(data[k : k + size])
+        t0 = (decoder.samples - len(current)) * PERIOD_US
+        out.append(MeterChunk(t0, PERIOD_US, current, 3.3, (logic & 1) != 0, 1000.0 + (t0 + len(current) * PERIOD_US) / 1e6))
+    return out
+
+
+def results_due(spans: list[tuple[int, int]], chunk_list: list[MeterChunk]) -> list[list[ResultMark]]:
+    """The results a host has by the end of each chunk (2 ms after their inference ended)."""
+    due: list[list[ResultMark]] = [[] for _ in chunk_list]
+    i = 0
+    for n, (_, end) in enumerate(spans, 1):
+        while i < len(chunk_list) - 1 and chunk_list[i].end_us < end + 2_000:
+            i += 1
+        due[i].append(ResultMark(n, end, LATENCY_US, float(end)))
+    return due
+
+
+def best(run, repeat: int) -> float:  # noqa: ANN001
+    times = []
+    for _ in range(repeat):
+        t = time.process_time()
+        run()
+        times.append(time.process_time() - t)
+    return min(times)
+
+
+def measure(data: bytes, spans: list[tuple[int, int]], size: int, repeat: int) -> dict[str, float]:
+    chunk_list = chunks(data, size)
+    due = results_due(spans, chunk_list)
+
+    def decode() -> None:
+        decoder = SampleDecoder(Calibration(), 3300)
+        for k in range(0, len(data), size):
+            _, logic = decoder.feed(data[k : k + size])
+            _ = (logic & 1) != 0
+
+    def reduce() -> None:
+        reducer = EnergyReducer("marker")
+        for chunk, marks in zip(chunk_list, due, strict=True):
+            reducer.feed_samples(chunk.t0_us, chunk.period_us, chunk.current_a, chunk.volts, chunk.marker)
+            for mark in marks:
+                reducer.feed_result(mark)
+        assert reducer.unmatched_results == 0
+
+    def trace() -> None:
+        decimator = TraceDecimator()
+        next_take = 100_000.0
+        for chunk in chunk_list:
+            decimator.feed(chunk.t0_us, chunk.period_us, chunk.current_a)
+            if chunk.end_us >= next_take:
+                decimator.take()
+                next_take += 100_000.0
+
+    def session() -> None:
+        events = Events()
+        candidate = MeterCandidate("ppk2", "/dev/null", "BENCH", "b", "virtual", None)
+        s = MeterSession(events, candidate, "b", "0a")
+        for chunk, marks in zip(chunk_list, due, strict=True):
+            s.on_chunk(chunk)
+            for mark in marks:
+                s._publish(s.reducer.feed_result(mark))  # what on_result does once the host time is mapped
+        assert s.reducer.unmatched_results == 0 and len(events.events) > len(spans)
+
+    samples = len(data) // 4
+    return {name: best(run, repeat) / samples for name, run in
+            (("decode", decode), ("reduce", reduce), ("trace", trace), ("session", session))}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=4.0, help="of one meter's stream")
+    parser.add_argument("--reads", type=int, nargs="+", default=[4020, 20000], help="bytes per read")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    data, spans = stream(args.seconds)
+    print(f"one PPK2, {args.seconds:g} s ({len(data) // 4:,} samples, {len(spans)} inferences), best of {args.repeat}")
+    for size in args.reads:
+        per = measure(data, spans, size, args.repeat)
+        parts = ", ".join(f"{name} {s * 1e9:.0f} ns" for name, s in per.items())
+        total = per["decode"] + per["session"]
+        print(f"  reads of {size:>6} B: {parts} per sample; decode + session {total * 1e9:.0f} ns = "
+              f"{total * METERS * RATE:.3f} of a core for {METERS} meters x {RATE:,}/s")
+
+
+if __name__ == "__main__":
+    main()
