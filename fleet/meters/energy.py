@@ -21,7 +21,10 @@ Windows, by method:
 - `timestamp` (no marker line): the window is the result's own [finish - latency_us,
   finish], its host time mapped onto the meter's clock. Its error is the misalignment of
   the two clocks, ε: each edge of the window is off by up to ε, so
-  |ΔE| <= ε * (P_active - P_idle) per inference (docs/power.md gives ε's parts).
+  |ΔE| <= ε * (P_active - P_idle) per inference (docs/power.md gives ε's parts). When ε
+  is known (`ResultMark.search_us`: an LPM01A's clock locked by its edge timestamps), the
+  window is then moved, by at most ε, to where it holds the most energy
+  (`EnergyTimeline.heaviest`): onto the inference's own current pulse, found in the samples.
 
 Baseline: with `baseline=True` the idle power times the window's duration is subtracted,
 the idle power being the mean power over the latest gap between windows (one sample
@@ -31,6 +34,7 @@ trimmed at each side, at least `min_gap_samples` left), or `idle_mw` when given.
 from __future__ import annotations
 
 import bisect
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Literal
@@ -48,6 +52,7 @@ class ResultMark:
     device_time_us: int  # when the inference finished, board clock
     latency_us: int
     meter_end_us: float  # the same instant on the meter's clock, as the host estimates it
+    search_us: float = 0.0  # timestamp method: how far off meter_end_us may be (a locked clock's ε); 0: unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +140,31 @@ class EnergyTimeline:
         a, b = self.energy_at(start_us), self.energy_at(end_us)
         return None if a is None or b is None else b - a
 
+    def heaviest(self, start_us: float, end_us: float, radius_us: float) -> tuple[float, float]:
+        """The window as long as [start_us, end_us], moved by at most radius_us, that holds the
+        most energy (of equals, the least moved); the window as given when none is held.
+
+        With each sample's current spread evenly over it, a window's energy is linear in the
+        shift between the shifts that put one of its edges on a sample boundary: the most is
+        at one of those, or at ±radius_us.
+        """
+        period = self.period_us
+        if not period or radius_us <= 0 or not self._chunks:
+            return start_us, end_us
+        t0 = self._chunks[-1].t0_us  # the sample grid (lost samples aside)
+        shifts = {0.0, -radius_us, radius_us}
+        for edge in (start_us, end_us):
+            first = math.ceil((edge - radius_us - t0) / period)
+            last = math.floor((edge + radius_us - t0) / period)
+            shifts.update(t0 + k * period - edge for k in range(first, last + 1))
+        held = {shift: e for shift in shifts if (e := self.energy(start_us + shift, end_us + shift)) is not None}
+        if not held:
+            return start_us, end_us
+        most = max(held.values())
+        # Equal energies (a flat top: the window longer than the pulse) differ by rounding only.
+        shift = min((s for s, e in held.items() if e >= most - 1e-9 * abs(most)), key=lambda s: (abs(s), s))
+        return start_us + shift, end_us + shift
+
 
 @dataclass(slots=True)
 class _Pulse:
@@ -204,11 +234,13 @@ class EnergyReducer:
     def _window_next(self) -> InferenceEnergy | None | bool:
         mark = self._results[0]
         end = self.timeline.end_us
-        if end is None or end < mark.meter_end_us:
-            return None  # its samples have not all arrived
+        if end is None or end < mark.meter_end_us + mark.search_us:
+            return None  # its samples (and those it may move onto) have not all arrived
         self._results.popleft()
-        start = mark.meter_end_us - mark.latency_us
-        return self._measure(mark, start, mark.meter_end_us, "timestamp")
+        start, stop = mark.meter_end_us - mark.latency_us, mark.meter_end_us
+        if mark.search_us > 0:
+            start, stop = self.timeline.heaviest(start, stop, mark.search_us)
+        return self._measure(mark, start, stop, "timestamp")
 
     def _match_next(self) -> InferenceEnergy | None | bool:
         mark = self._results[0]

@@ -11,7 +11,8 @@ meter. A session:
   sample time) over the last `MAP_WINDOW_S` of reads, since no sample arrives before it
   was taken (the error is the meter's delivery latency: see docs/power.md); a meter with
   edge timestamps (the LPM01A's D7 `TimeStamp` lines) maps each result's board time
-  through its `device_clock` instead, once locked;
+  through its `device_clock` instead, once locked, and lets the reducer move the window by
+  up to the lock's ε onto the inference's current (`ResultMark.search_us`);
 - gives every `result` event of its board to the reducer, and publishes, through the
   manager (so states, recordings, MQTT and every view get them), a `power` event and a
   `trace` event (the current decimated to min/max per 2 ms, `fleet.meters.trace`) each
@@ -153,12 +154,15 @@ class MeterSession:
             self.results_early += 1
             return
         meter_end = (event.host_time - zero) * 1e6
+        search = 0.0
         edges = self.driver.device_clock if self.driver is not None else None
         if edges is not None:  # the board's own timestamp, once the meter's edges lock the two clocks
             edges.add_result(event.device_time_us, meter_end)
             aligned = edges.to_meter(event.device_time_us)
-            meter_end = aligned if aligned is not None else meter_end
-        mark = ResultMark(event.inference_count, event.device_time_us, event.latency_us, meter_end)
+            if aligned is not None and edges.error_us is not None:
+                # Within ε of the truth: the window may move that far onto the inference's current.
+                meter_end, search = aligned, edges.error_us + edges.sample_us
+        mark = ResultMark(event.inference_count, event.device_time_us, event.latency_us, meter_end, search)
         self._publish(self.reducer.feed_result(mark))
 
     def _publish(self, energies: list[InferenceEnergy]) -> None:

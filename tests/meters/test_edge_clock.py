@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from fleet.sim.meters.activity import Activity
 from fleet.meters.edge_clock import EdgeClock
 from fleet.meters.energy import EnergyReducer, ResultMark
@@ -98,3 +100,47 @@ async def test_the_driver_locks_the_board_clock_from_the_emulators_timestamp_lin
     assert len(out_aligned) == 40 and all(abs(e.energy_uj - exact) <= bound for e in later)
     # The host's mapping alone, 1.5 ms off: half of each window on idle time.
     assert all(e.energy_uj < 0.8 * exact for e in out_mapped[20:])
+
+
+async def test_a_periodic_boards_windows_move_onto_its_current_pulse():
+    # Every 20 ms exactly: each edge has the same sub-millisecond phase, so the lock stays
+    # about ±0.55 ms wide and a 444 µs window placed by it alone misses most of its inference.
+    clock = FakeClock(T0)
+    latency = 444
+    spans = [(T0 + 10_337 + k * 20_000, T0 + 10_337 + k * 20_000 + latency) for k in range(40)]
+    activity = Activity(MODEL)
+    for span in spans:
+        activity.add_span(*span)
+    driver = Lpm01aDriver(DeviceTransport(Lpm01aDevice(activity, clock), clock), "LPM42", freq="10k")
+    await driver.start()
+    refined, placed = EnergyReducer("timestamp"), EnergyReducer("timestamp")
+    out_refined, out_placed = [], []
+
+    async def read() -> None:
+        chunk = await driver.read()
+        out_refined.extend(refined.feed_samples(chunk.t0_us, chunk.period_us, chunk.current_a, 3.3))
+        out_placed.extend(placed.feed_samples(chunk.t0_us, chunk.period_us, chunk.current_a, 3.3))
+
+    for n, (_, end) in enumerate(spans):
+        while clock.now_us() < end + 2_000:
+            await read()
+        device = end - BOARD_BOOT
+        edges = driver.device_clock
+        edges.add_result(device, end - T0 + 1_500)  # the host's mapping: 1.5 ms late
+        meter_end = edges.to_meter(device)
+        search = edges.error_us + edges.sample_us
+        out_refined += refined.feed_result(ResultMark(n + 1, device, latency, meter_end, search))
+        out_placed += placed.feed_result(ResultMark(n + 1, device, latency, meter_end))
+    for _ in range(10):
+        await read()
+    edges = driver.device_clock
+    assert edges.locked and edges.error_us >= 400.0  # what a periodic board leaves the lock at
+    assert abs(edges.offset_us - OFFSET) <= edges.error_us
+    exact = MODEL.active_mw * latency / 1000
+    step = MODEL.active_mw - MODEL.idle_mw
+    assert len(out_refined) == len(out_placed) == 40
+    assert min(e.energy_uj for e in out_placed) < 0.8 * exact  # placed by the lock alone: up to ε off
+    # docs/power.md: moved onto the pulse, exact - (sample / 2) * (P_active - P_idle) <= E <= exact
+    for e in out_refined:
+        assert exact - driver.period_us / 2 * step / 1000 - 1e-9 <= e.energy_uj <= exact + 1e-9
+        assert e.duration_us == pytest.approx(latency)
