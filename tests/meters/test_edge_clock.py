@@ -63,33 +63,47 @@ class DeviceTransport:
         self.clock.advance(5_000)
         return self.device.collect()
 
-async def test_the_driver_locks_the_board_clock_from_the_emulators_timestamp_lines():
+async def two_reducers(spans, latency, marks):  # noqa: ANN001, ANN201
+    """The emulated LPM01A (10 kHz, D7 timestamp lines, on a fake clock) playing `spans`, read
+    by its driver into two timestamp reducers; `marks(n, device_time, host_estimate, edges)`
+    gives each result's two ResultMarks. Returns (driver, first reducer's, second's energies)."""
     clock = FakeClock(T0)
-    latency = 3_000
-    # Every 20.037 ms: the edges fall at sub-millisecond phases all over a millisecond.
-    spans = [(T0 + 10_000 + k * 20_037, T0 + 10_000 + k * 20_037 + latency) for k in range(40)]
     activity = Activity(MODEL)
     for span in spans:
         activity.add_span(*span)
     driver = Lpm01aDriver(DeviceTransport(Lpm01aDevice(activity, clock), clock), "LPM42", freq="10k")
     await driver.start()
-    aligned, mapped = EnergyReducer("timestamp"), EnergyReducer("timestamp")
-    out_aligned, out_mapped = [], []
+    reducers, outs = (EnergyReducer("timestamp"), EnergyReducer("timestamp")), ([], [])
+
+    async def read() -> None:
+        chunk = await driver.read()
+        for reducer, out in zip(reducers, outs, strict=True):
+            out += reducer.feed_samples(chunk.t0_us, chunk.period_us, chunk.current_a, 3.3)
+
     for n, (_, end) in enumerate(spans):
         while clock.now_us() < end + 2_000:
-            chunk = await driver.read()
-            out_aligned += aligned.feed_samples(chunk.t0_us, chunk.period_us, chunk.current_a, 3.3)
-            out_mapped += mapped.feed_samples(chunk.t0_us, chunk.period_us, chunk.current_a, 3.3)
+            await read()
         device = end - BOARD_BOOT
-        host_estimate = end - T0 + 1_500  # the host's mapping: 1.5 ms late (half the inference)
+        host_estimate = end - T0 + 1_500  # the host's mapping: 1.5 ms late
         driver.device_clock.add_result(device, host_estimate)
-        meter_end = driver.device_clock.to_meter(device)
-        out_aligned += aligned.feed_result(ResultMark(n + 1, device, latency, meter_end or host_estimate))
-        out_mapped += mapped.feed_result(ResultMark(n + 1, device, latency, host_estimate))
+        for reducer, out, mark in zip(reducers, outs, marks(n + 1, device, host_estimate, driver.device_clock),
+                                      strict=True):  # fmt: skip
+            out += reducer.feed_result(mark)
     for _ in range(10):
-        chunk = await driver.read()
-        out_aligned += aligned.feed_samples(chunk.t0_us, chunk.period_us, chunk.current_a, 3.3)
-        out_mapped += mapped.feed_samples(chunk.t0_us, chunk.period_us, chunk.current_a, 3.3)
+        await read()
+    return driver, outs[0], outs[1]
+
+
+async def test_the_driver_locks_the_board_clock_from_the_emulators_timestamp_lines():
+    latency = 3_000
+    # Every 20.037 ms: the edges fall at sub-millisecond phases all over a millisecond.
+    spans = [(T0 + 10_000 + k * 20_037, T0 + 10_000 + k * 20_037 + latency) for k in range(40)]
+
+    def marks(n, device, host_estimate, edges):  # noqa: ANN001, ANN202 - aligned by the lock, mapped by the host
+        meter_end = edges.to_meter(device)
+        return ResultMark(n, device, latency, meter_end or host_estimate), ResultMark(n, device, latency, host_estimate)
+
+    driver, out_aligned, out_mapped = await two_reducers(spans, latency, marks)
     edges = driver.device_clock
     assert edges.locked and edges.unmatched_results == 0
     assert abs(edges.offset_us - OFFSET) <= edges.error_us <= 100.0  # one 10 kHz sample
@@ -105,34 +119,14 @@ async def test_the_driver_locks_the_board_clock_from_the_emulators_timestamp_lin
 async def test_a_periodic_boards_windows_move_onto_its_current_pulse():
     # Every 20 ms exactly: each edge has the same sub-millisecond phase, so the lock stays
     # about ±0.55 ms wide and a 444 µs window placed by it alone misses most of its inference.
-    clock = FakeClock(T0)
     latency = 444
     spans = [(T0 + 10_337 + k * 20_000, T0 + 10_337 + k * 20_000 + latency) for k in range(40)]
-    activity = Activity(MODEL)
-    for span in spans:
-        activity.add_span(*span)
-    driver = Lpm01aDriver(DeviceTransport(Lpm01aDevice(activity, clock), clock), "LPM42", freq="10k")
-    await driver.start()
-    refined, placed = EnergyReducer("timestamp"), EnergyReducer("timestamp")
-    out_refined, out_placed = [], []
 
-    async def read() -> None:
-        chunk = await driver.read()
-        out_refined.extend(refined.feed_samples(chunk.t0_us, chunk.period_us, chunk.current_a, 3.3))
-        out_placed.extend(placed.feed_samples(chunk.t0_us, chunk.period_us, chunk.current_a, 3.3))
+    def marks(n, device, _host_estimate, edges):  # noqa: ANN001, ANN202 - moved within ε, placed by the lock
+        meter_end, search = edges.to_meter(device), edges.error_us + edges.sample_us
+        return ResultMark(n, device, latency, meter_end, search), ResultMark(n, device, latency, meter_end)
 
-    for n, (_, end) in enumerate(spans):
-        while clock.now_us() < end + 2_000:
-            await read()
-        device = end - BOARD_BOOT
-        edges = driver.device_clock
-        edges.add_result(device, end - T0 + 1_500)  # the host's mapping: 1.5 ms late
-        meter_end = edges.to_meter(device)
-        search = edges.error_us + edges.sample_us
-        out_refined += refined.feed_result(ResultMark(n + 1, device, latency, meter_end, search))
-        out_placed += placed.feed_result(ResultMark(n + 1, device, latency, meter_end))
-    for _ in range(10):
-        await read()
+    driver, out_refined, out_placed = await two_reducers(spans, latency, marks)
     edges = driver.device_clock
     assert edges.locked and edges.error_us >= 400.0  # what a periodic board leaves the lock at
     assert abs(edges.offset_us - OFFSET) <= edges.error_us
