@@ -61,7 +61,8 @@ async def measure(args: argparse.Namespace) -> dict:
     task = asyncio.create_task(consume())
     await manager.start()
     meters = None if args.no_meters else await attach_meters(manager)
-    assert args.no_meters or (meters is not None and len(meters.sessions) == args.meters), "every board should have its meter"
+    if not args.no_meters:
+        assert meters is not None and len(meters.sessions) == args.meters, "every board should have its meter"
     await asyncio.sleep(2.0)  # meters started, clocks mapped, pulses locked
     sessions = list(meters.sessions.values()) if meters is not None else []
 
@@ -126,7 +127,8 @@ def main() -> int:
     print(f"  load average:      {r['load']:.2f} (1 min, at the end of the window)")
     per_sample = f"; {r['cpu_s'] / r['samples'] * 1e9:.0f} ns per sample" if r["samples"] else ""
     print(f"  host CPU:          {r['cpu_cores']:.3f} of a core (CPU-s per wall s; target < 0.5){per_sample}")
-    print(f"  samples received:  {r['samples_per_s']:,.0f}/s of {r['expected_per_s']:,}/s; lost (counter gaps): {r['lost']}")
+    print(f"  samples received:  {r['samples_per_s']:,.0f}/s of {r['expected_per_s']:,}/s; "
+          f"lost (counter gaps): {r['lost']}")
     print(f"  results:           {r['results']}; energy events: {r['energies']}; unmatched: {r['unmatched_results']}")
     print(f"  consumer drops:    {r['dropped']}; meter errors: {r['errors'] or 'none'}")
     print(f"  simulator CPU:     {sim_cores:.3f} of a core")

@@ -44,8 +44,8 @@ def main() -> None:
         options = ["--meter", args.meter, "--seed", str(args.seed), "--model", str(gesture)]
         sim, _ = start_sim(args.boards, options, env=env)
         try:
-            monitor = subprocess.run([sys.executable, "-m", "fleet", "monitor", "--json", "--duration", str(args.duration)],
-                                     env=env, capture_output=True, text=True, check=True)  # fmt: skip
+            command = [sys.executable, "-m", "fleet", "monitor", "--json", "--duration", str(args.duration)]
+            monitor = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
         finally:
             sim.terminate()
             sim.wait(timeout=20)

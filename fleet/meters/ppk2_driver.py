@@ -15,7 +15,9 @@ import asyncio
 from fleet.errors import FleetTimeout, ProtocolError
 from fleet.meters.batches import StreamBatches
 from fleet.meters.chunk import MeterChunk
-from fleet.meters.ppk2_protocol import SAMPLE_BYTES, SAMPLE_RATE_HZ, Calibration, Command, SampleDecoder, regulator_bytes
+from fleet.meters.ppk2_protocol import (
+    SAMPLE_BYTES, SAMPLE_RATE_HZ, Calibration, Command, SampleDecoder, regulator_bytes,
+)  # fmt: skip
 from fleet.transport.base import Transport
 
 PERIOD_US = 1e6 / SAMPLE_RATE_HZ

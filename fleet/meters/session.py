@@ -34,6 +34,7 @@ from fleet.errors import FleetError
 from fleet.meters.chunk import MeterChunk, MeterDriver
 from fleet.meters.discovery import MeterCandidate, find_meters
 from fleet.meters.energy import EnergyReducer, InferenceEnergy, ResultMark
+from fleet.meters.identity import METER_KINDS
 from fleet.meters.lpm01a_driver import Lpm01aDriver
 from fleet.meters.ppk2_driver import Ppk2Driver
 from fleet.meters.trace import TraceDecimator
@@ -142,7 +143,8 @@ class MeterSession:
             if trace is not None:
                 start, lows, highs = trace
                 self.manager.publish(trusted(
-                    TraceEvent, board=self.board, uid=self.uid, host_time=zero + start / 1e6, device_time_us=round(start),
+                    TraceEvent, board=self.board, uid=self.uid, host_time=zero + start / 1e6,
+                    device_time_us=round(start),
                     bucket_us=self.trace.bucket_us, min_ua=tuple(lows), max_ua=tuple(highs),
                     windows=tuple(self._windows), source=self.label,
                 ))  # fmt: skip
@@ -207,7 +209,9 @@ class MeterSet:
         boards = self.manager.boards
         for candidate in candidates:
             state = next((b for b in boards.values() if candidate.board in (b.name, b.uid)), None)
-            if candidate.board is None:
+            if candidate.kind not in METER_KINDS:  # a registry entry fleet did not write: no driver, no label
+                self.skipped.append((candidate, f"unknown kind {candidate.kind!r}: one of {', '.join(METER_KINDS)}"))
+            elif candidate.board is None:
                 self.skipped.append((candidate, "feeds no board: name it in devices.toml [[meters]]"))
             elif state is None:
                 self.skipped.append((candidate, f"its board {candidate.board} is not managed"))

@@ -120,3 +120,13 @@ def test_a_sessions_events_equal_what_validation_builds():
         assert event.source == "meter:ppk2 C3_A1"
     energies = [e for e in manager.events if isinstance(e, EnergyEvent)]
     assert [e.energy_uj for e in energies] == pytest.approx([0.006 * 3.3 * 4440] * 2, rel=1e-9)
+
+
+async def test_a_meter_of_an_unknown_kind_is_skipped_not_read():
+    # The sim registry is a directory of JSON files: a kind fleet has no driver for (or one that
+    # could not label its figures) is said, never driven as some other meter.
+    manager = Collector()
+    manager.boards = {}
+    meters = await MeterSet.attach(manager, [MeterCandidate("PPK-3", "/dev/null", "X1", "b1", "virtual", None)])
+    assert [why for _, why in meters.skipped] == ["unknown kind 'PPK-3': one of ppk2, lpm01a"]
+    assert not meters.sessions
