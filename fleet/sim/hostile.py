@@ -19,7 +19,7 @@ import dataclasses
 from fleet.error_codes import ErrorCode
 from fleet.errors import ConfigError
 from fleet.protocol import (
-    BeginAck, ChunkAck, DataAck, Flags, Header, Info, Log, LogLevel, Message, ModelBegin, ModelCommit, MsgType, Power,
+    BeginAck, ChunkAck, CommitAck, DataAck, Flags, Header, Info, Log, LogLevel, Message, ModelBegin, ModelCommit, MsgType, Power,
     SlotInfo, SlotStatus, StreamConfig, encode_frame,
 )  # fmt: skip
 from fleet.protocol.framing import DELIMITER
@@ -159,10 +159,12 @@ class HostileEngine(BoardEngine):
             self._acked = ack.offset
             return BeginAck(ack.slot, request.size + 1) if "begin-offset" in self.kinds else ack
 
-        def lying_commit(request: ModelCommit) -> Message | None:
+        def lying_commit(request: ModelCommit) -> CommitAck | None:
             if "control" in self.kinds:
                 raise Refusal(ErrorCode.MODEL_INVALID, CONTROL_TEXT)
-            return commit(request)
+            ack = commit(request)
+            assert ack is None or isinstance(ack, CommitAck)  # None: parked for the test-load
+            return ack
 
         return handlers | {MsgType.MODEL_BEGIN: lying_begin, MsgType.MODEL_COMMIT: lying_commit}
 

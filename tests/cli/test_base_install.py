@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import REPO, env, fleet  # noqa: F401 - `env` is a fixture
+from tests.support.cli import REPO, fleet
 
 # The top-level packages of the optional extras (pyproject.toml).
 EXTRAS = ("numpy", "tflite_micro", "tensorflow", "keras", "ai_edge_litert", "matplotlib", "paho", "ppk2_api")

@@ -77,3 +77,26 @@ async def one_board(tmp_path: Path, sine: ModelFile) -> AsyncIterator[VirtualBoa
     """A nano33ble running sine from the factory, on an unpaced PTY."""
     async with SimFarm(farm_config(tmp_path, model=sine.data)) as farm:
         yield farm.boards[0]
+
+
+@pytest.fixture
+async def limited_board(tmp_path: Path, sine: ModelFile):  # noqa: ANN201 - yields a board factory
+    """Start a Pico whose firmware is built differently from the stock profile (`updates`)."""
+    from fleet.profiles import get_profile
+    from fleet.sim.factory import make_engine, program_model
+    from fleet.sim.pty import PtyTransport
+
+    boards = []
+
+    async def start(**updates):
+        profile = get_profile("pico").model_copy(update=updates)
+        engine = make_engine(profile, tmp_path / f"flash{len(boards)}", name=f"limited{len(boards)}")
+        program_model(engine, sine.data, name="factory")
+        board = VirtualBoard(engine, PtyTransport, LinkConfig(baud=None, turnaround_us=200))
+        await board.start()
+        boards.append(board)
+        return board
+
+    yield start
+    for board in boards:
+        await board.stop()

@@ -194,30 +194,6 @@ async def test_corrupted_chunks_are_resent_and_the_model_verifies(tmp_path, sine
         assert await running(farm.boards[0]) == (gesture.sha256, SlotState.ACTIVE)
 
 
-@pytest.fixture
-async def limited_board(tmp_path, sine):
-    """Start a Pico whose firmware is built differently from the stock profile (`updates`)."""
-    from fleet.profiles import get_profile
-    from fleet.sim.factory import make_engine, program_model
-    from fleet.sim.pty import PtyTransport
-    from fleet.sim.virtual_board import LinkConfig, VirtualBoard
-
-    boards = []
-
-    async def start(**updates):
-        profile = get_profile("pico").model_copy(update=updates)
-        engine = make_engine(profile, tmp_path / f"flash{len(boards)}", name=f"limited{len(boards)}")
-        program_model(engine, sine.data, name="factory")
-        board = VirtualBoard(engine, PtyTransport, LinkConfig(baud=None, turnaround_us=200))
-        await board.start()
-        boards.append(board)
-        return board
-
-    yield start
-    for board in boards:
-        await board.stop()
-
-
 # gesture needs a 3152 B arena (measured) and AVERAGE_POOL_2D; sine needs 2192 B and FULLY_CONNECTED.
 SMALL_ARENA = {"arena_bytes": 3072}
 NO_POOLING = {"ops": frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "RESHAPE", "SOFTMAX"})}
