@@ -76,8 +76,10 @@ class ModelLifecycle:
         return {
             MsgType.MODEL_BEGIN: self._begin,
             MsgType.MODEL_CHUNK: self._chunk,
-            MsgType.MODEL_STREAM: self._encoded.open,
-            MsgType.MODEL_DATA: self._encoded.data,
+            # Looked up at each request: a test makes a lying board by replacing EncodedUpload's
+            # methods while the board runs.
+            MsgType.MODEL_STREAM: lambda request: self._encoded.open(request),
+            MsgType.MODEL_DATA: lambda request: self._encoded.data(request),
             MsgType.MODEL_COMMIT: self._commit,
             MsgType.MODEL_ACTIVATE: self._activate,
             MsgType.MODEL_CONFIRM: self._confirm,
