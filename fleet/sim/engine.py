@@ -322,7 +322,7 @@ class BoardEngine:
         except FleetError as exc:  # no host interpreter to ask: say so rather than claim anything
             raise Refusal(ErrorCode.INTERNAL, f"cannot list operators: {exc}") from None
 
-    # --- the running model ------------------------------------------------------------
+    # --- the running model -----------------------------------------------------------
 
     def _model_changed(self, model: LoadedModel | None) -> None:
         """A model started (`model`) or stopped (None): the inference in progress ends, the
