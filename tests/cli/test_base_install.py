@@ -60,6 +60,13 @@ def test_model_inspect_json_on_the_base_install(base_env, tmp_path):
     assert report["fits"] == []
 
 
+def test_a_fit_that_cannot_be_checked_is_not_a_pass(base_env, tmp_path):
+    result = fleet(base_env, tmp_path, "model", "inspect", "--profile", "nano33ble", str(SINE))
+    assert result.returncode == 1
+    assert "tensor arena: not measured: " in result.stdout
+    assert f"fleet: cannot tell whether {SINE} fits nano33ble: the tensor arena was not measured" in result.stderr
+
+
 @pytest.mark.parametrize(("args", "expected"), [
     (("--help",), "usage: fleet"),
     (("model", "--help"), "inspect"),
