@@ -11,8 +11,9 @@ import pytest
 
 from tests.support.firmware_build import firmware_last, needs_firmware, wait_for_build
 
-# Fixtures every folder shares (the bundled models), from their one home in tests/support.
-pytest_plugins = ["tests.support.models"]
+# Fixtures every folder shares (the bundled models; `env` of the CLI in child processes),
+# from their one home in tests/support.
+pytest_plugins = ["tests.support.models", "tests.support.cli"]
 
 # Another process that takes a board's lock, holds it `seconds`, then lets it go and stays
 # alive. Arguments after the first three are only there to show up on its command line.

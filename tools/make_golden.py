@@ -20,10 +20,11 @@ from pathlib import Path
 from cobs import cobs
 
 from fleet.protocol import (
-    ActivateAck, ActivateMode, BeginAck, Boot, BootReason, Capability, ChunkAck, CommitAck, ConfirmAck, Error,
-    ErrorCode, Hello, InferResult, Info, Log, LogLevel, ModelActivate, ModelBegin, ModelChunk, ModelCommit,
-    ModelConfirm, ModelRollback, MsgType, OutputFormat, Ping, Pong, Power, Reboot, RebootAck, RollbackAck, Runtime, RuntimeInfo, SlotInfo,
-    SlotState, Stream, StreamConfig, StreamConfigAck, encode_error, encode_frame, encode_message,
+    ENCODING_BLOCKS, NO_SLOT, ActivateAck, ActivateMode, BeginAck, Boot, BootReason, Capability, ChunkAck, CommitAck,
+    ConfirmAck, DataAck, Error, ErrorCode, Hello, InferResult, Info, Log, LogLevel, ModelActivate, ModelBegin,
+    ModelChunk, ModelCommit, ModelConfirm, ModelData, ModelRollback, ModelStream, MsgType, OutputFormat, Ping, Pong,
+    Power, Reboot, RebootAck, RollbackAck, Runtime, RuntimeInfo, SlotInfo, SlotState, Stream, StreamAck, StreamConfig,
+    StreamConfigAck, encode_error, encode_frame, encode_message,
 )  # fmt: skip
 from fleet.protocol.fields import to_fields
 
@@ -82,6 +83,12 @@ VALID = [
     ("confirm_ack", ConfirmAck(1, (VALID_A, ACTIVE_B)), 16),
     ("model_rollback_empty", ModelRollback(), 17),
     ("rollback_ack", RollbackAck(0, (ACTIVE_A, SlotInfo(SlotState.VALID, 300568, 300568, SHA_B, "person_detect", "2.1"))), 17),
+    # encoded uploads (PROTOCOL.md section 10); their streams are in upload_streams.json
+    ("model_stream_delta", ModelStream(ENCODING_BLOCKS, 0, SHA_A), 30),
+    ("model_stream_no_base", ModelStream(ENCODING_BLOCKS, NO_SLOT, bytes(32)), 31),
+    ("stream_ack", StreamAck(16384), 31),
+    ("model_data", ModelData(0, bytes.fromhex("010004f201") + bytes(range(1, 200))), 32),
+    ("data_ack", DataAck(1016, 16384), 32),
     ("infer_result_raw", InferResult(1_000_000, 1234, 42, 7, SHA_A[:4], 9, OutputFormat.RAW, 0.0078125, -128, b"\x80\x7f\x00\x10"), 0),
     ("infer_result_topk", InferResult(2_000_000, 98765, 43, 8, SHA_B[:4], 9, OutputFormat.TOPK, 0.00390625, -128, b"\x01\x00\x7f\x00\x00\x80"), 1),
     ("power", Power(1_500_000, 3300, 6000, 29_700), 2),
@@ -96,6 +103,8 @@ ERRORS = [
     ("error_hash_mismatch", Error(ErrorCode.HASH_MISMATCH, 0, "sha256 of slot 1 does not match"), MsgType.MODEL_COMMIT, 14),
     ("error_arena_too_small", Error(ErrorCode.ARENA_TOO_SMALL, 145_000, "model needs 145000 B, arena is 131072 B"), MsgType.MODEL_COMMIT, 18),
     ("error_unknown_type_empty_text", Error(ErrorCode.UNKNOWN_TYPE, 0x1F, ""), 0x1F, 19),
+    ("error_base_mismatch", Error(ErrorCode.BASE_MISMATCH, 0, "slot 0 holds another model"), MsgType.MODEL_STREAM, 30),
+    ("error_decode_failed", Error(ErrorCode.DECODE_FAILED, 16384, "unknown block kind 0x09"), MsgType.MODEL_DATA, 32),
 ]  # fmt: skip
 
 

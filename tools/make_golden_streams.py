@@ -7,10 +7,9 @@ Each vector: `model` (hex) is the model being uploaded, of which the slot alread
 first `start` bytes; `base` (hex or null) is the model in the base slot; `stream` (hex) is
 the stream from `start`. `expect` is `"model"` (the slot then holds `model`) or
 `{"decode_failed_at": N}`: DECODE_FAILED with detail N, the slot holding `model[:N]`.
-`frames` holds the wire frames of MODEL_STREAM, MODEL_DATA, their acks and errors in the
-layout of tests/golden/frames.json (kept here until the C message codec knows them, so
-that file's C test, which decodes every frame it lists, keeps passing). Valid vectors come
-from the host encoder; the rest are built by hand here. Another zlib
+(The frames of MODEL_STREAM, MODEL_DATA, their acks and errors are in tests/golden/frames.json,
+tools/make_golden.py, with every other message's.) Valid vectors come from the host
+encoder; the rest are built by hand here. Another zlib
 build may encode the valid ones to other bytes that are just as valid: the vectors check
 decoders, and decoders must accept every one of them.
 """
@@ -22,9 +21,6 @@ import struct
 import zlib
 from pathlib import Path
 
-from fleet.error_codes import ErrorCode
-from fleet.protocol import DataAck, Error, ModelData, ModelStream, MsgType, StreamAck, encode_error, encode_message
-from fleet.protocol.fields import to_fields
 from fleet.upload_codec import encode
 from fleet.upload_codec.format import COPY_HEADER, DEFLATE_HEADER, BlockKind
 
@@ -132,37 +128,9 @@ def vectors() -> list[dict[str, object]]:
     return out
 
 
-def frames() -> list[dict[str, object]]:
-    """The section-10 messages as frames.json entries (same fields, same meaning)."""
-    sha_a = bytes(range(32))
-    messages = [
-        ("model_stream_delta", ModelStream(1, 0, sha_a), 30),
-        ("model_stream_no_base", ModelStream(1, 0xFF, bytes(32)), 31),
-        ("stream_ack", StreamAck(16384), 31),
-        ("model_data", ModelData(0, bytes.fromhex("010004f201") + bytes(range(1, 200))), 32),
-        ("data_ack", DataAck(1016, 16384), 32),
-    ]
-    errors = [
-        ("error_base_mismatch", Error(ErrorCode.BASE_MISMATCH, 0, "slot 0 holds another model"), MsgType.MODEL_STREAM, 30),
-        ("error_decode_failed", Error(ErrorCode.DECODE_FAILED, 16384, "unknown block kind 0x09"), MsgType.MODEL_DATA, 32),
-    ]
-    out: list[dict[str, object]] = [
-        {"name": name, "class": type(msg).__name__, "type": int(msg.TYPE), "seq": seq, "flags": 1 if msg.KIND == 1 else 0,
-         "fields": to_fields(msg), "hex": encode_message(msg, seq).hex()}
-        for name, msg, seq in messages
-    ]  # fmt: skip
-    out += [
-        {"name": name, "class": "Error", "type": int(request_type), "seq": seq, "flags": 3, "fields": to_fields(err),
-         "hex": encode_error(err, request_type, seq).hex()}
-        for name, err, request_type, seq in errors
-    ]  # fmt: skip
-    return out
-
-
 def main() -> None:
     document = {
         "comment": "Encoded upload streams (firmware/PROTOCOL.md section 10); written by tools/make_golden_streams.py",
-        "frames": frames(),
         "vectors": vectors(),
     }
     OUT.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")

@@ -1,4 +1,5 @@
-/* The golden vectors (tests/golden/frames.json, written by the Python reference):
+/* The golden vectors (tests/golden/frames.json, written by the Python reference; every
+ * message type, the encoded-upload ones included):
  * every valid frame is decoded by the C codec, its fields compared with Python's, and
  * re-encoded to the same bytes; every invalid one is refused as the spec says, and
  * the requests among them get the right error response from a board. */
@@ -194,6 +195,30 @@ static int decode_encode(const char *cls, const uint8_t *p, size_t n, fw_cur *c)
         num("active_slot", m.active_slot);
         slots(m.slots);
         fw_enc_slot_status(c, &m);
+    } else if (!strcmp(cls, "ModelStream")) {
+        fw_model_stream m;
+        if (fw_dec_model_stream(p, n, &m) != FW_OK)
+            return 0;
+        num("encoding", m.encoding), num("base_slot", m.base_slot), hex("base_sha256", m.base_sha256, 32);
+        fw_enc_model_stream(c, &m);
+    } else if (!strcmp(cls, "StreamAck")) {
+        fw_stream_ack m;
+        if (fw_dec_stream_ack(p, n, &m) != FW_OK)
+            return 0;
+        num("offset", m.offset);
+        fw_enc_stream_ack(c, &m);
+    } else if (!strcmp(cls, "ModelData")) {
+        fw_model_data m;
+        if (fw_dec_model_data(p, n, &m) != FW_OK)
+            return 0;
+        num("offset", m.offset), hex("data", m.data.data, m.data.len);
+        fw_enc_model_data(c, &m);
+    } else if (!strcmp(cls, "DataAck")) {
+        fw_data_ack m;
+        if (fw_dec_data_ack(p, n, &m) != FW_OK)
+            return 0;
+        num("next_offset", m.next_offset), num("received", m.received);
+        fw_enc_data_ack(c, &m);
     } else if (!strcmp(cls, "InferResult")) {
         fw_infer_result m;
         if (fw_dec_infer_result(p, n, &m) != FW_OK)
@@ -307,6 +332,6 @@ int main(void)
         check_valid(&k_frames[i]);
     for (size_t i = 0; i < COUNT(k_invalid); i++)
         check_invalid(&k_invalid[i]);
-    CHECK(COUNT(k_frames) >= 42);
+    CHECK(COUNT(k_frames) >= 50);
     return check_done("golden");
 }

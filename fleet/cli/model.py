@@ -91,6 +91,9 @@ def run_inspect(args: argparse.Namespace) -> int:
         print_json(report)
     else:
         _print_inspect(report)
+    if args.profile and not fits:  # unsure is not a yes
+        print(f"fleet: cannot tell whether {args.file} fits {args.profile}: the tensor arena was not measured",
+              file=sys.stderr)  # fmt: skip
     if args.profile and not (fits and fits[0].ok):
         return EXIT_FAILED
     return EXIT_OK

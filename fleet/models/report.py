@@ -5,12 +5,16 @@ They are the stable edge for scripts and CI; field names follow the dataclasses 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict
 
 from fleet.models.fit import FitCheck, FitReport
 from fleet.models.inspect import ModelInfo, TensorSpec
 from fleet.models.manifest import Manifest
-from fleet.models.parity import ParityResult
+
+if TYPE_CHECKING:  # parity needs numpy; `fleet model inspect` must run on the base install without it
+    from fleet.models.parity import ParityResult
 
 
 class _Report(BaseModel):

@@ -4,7 +4,8 @@ Frames are decoded as bytes arrive and queued; the engine takes them one at a ti
 (`handle`), which checks the protocol version, decodes the request and calls the handler of
 its type. A handler answers with a message, raises `Refusal` (an ERROR response), or
 returns None: the request is parked (`parked`) until slow work finishes and the engine
-answers it. Handler bugs are answered INTERNAL and logged, never allowed to kill the board.
+answers it (`answer_parked`). Handler bugs are answered INTERNAL and logged, never allowed
+to kill the board.
 """
 
 from __future__ import annotations
@@ -58,11 +59,14 @@ class RequestDispatcher:
         self.queue.clear()
         self.parked = None
 
-    def unpark(self) -> Header:
-        """The parked request's header, to answer it now."""
+    def answer_parked(self, answer: Message | Refusal) -> None:
+        """Answer the parked request now: a response, or a `Refusal` (its ERROR response)."""
         header, self.parked = self.parked, None
         assert header is not None
-        return header
+        if isinstance(answer, Refusal):
+            self.error(header, answer)
+        else:
+            self.respond(header, answer)
 
     def handle(self, frame: Frame) -> None:
         header = frame.header

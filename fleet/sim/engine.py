@@ -14,10 +14,12 @@ in `pending_work`, answers nothing more until `finish_work(result)` (requests re
 meanwhile are queued and answered in order, as a board busy in flash verification would),
 and lets the runner execute the work in a thread. `run_pending()` does it inline for tests.
 
-The engine holds the board's state and its request handlers, and composes the parts that
-each hold one concept: request dispatch (`dispatch.py`), the model slots in flash
-(`slots.py`), the inference schedule and busy time (`scheduling.py`), the POWER stream
-(`power.py`) and the applied STREAM_CONFIG (`streams.py`). Schedules live in the clock's
+The engine boots the board, dispatches requests, runs the streams and answers the small
+requests itself (HELLO, PING, STREAM_CONFIG, REBOOT, RUNTIME). It composes the parts that
+each hold one concept: request dispatch (`dispatch.py`), the model requests and the running
+model (`model_lifecycle.py`, over the slots in flash, `slots.py`, and encoded uploads,
+`encoded_upload.py`), the inference schedule and busy time (`scheduling.py`), the POWER
+stream (`power.py`) and the applied STREAM_CONFIG (`streams.py`). Schedules live in the clock's
 time, so a fake clock makes every figure exact; `max_lag_us` lets a board running on the
 real clock skip ahead instead of bursting when the host fell behind (a slow real invoke, a
 busy event loop).
@@ -33,15 +35,14 @@ from fleet.error_codes import ErrorCode
 from fleet.errors import FleetError
 from fleet.profiles import Profile
 from fleet.protocol import (
-    MAX_UID, PROTOCOL_VERSION, ActivateAck, ActivateMode, BeginAck, Boot, BootReason, Capability, ChunkAck,
-    CommitAck, ConfirmAck, Error, FrameDecoder, Header, Hello, InferResult, Info, Log, LogLevel, Message,
-    ModelActivate, ModelBegin, ModelChunk, ModelCommit, ModelConfirm, ModelRollback, MsgType, Ping, Pong, Power,
-    Reboot, RebootAck, RollbackAck, Runtime, RuntimeInfo, SlotState, StreamConfig, encode_error, encode_message,
+    MAX_UID, PROTOCOL_VERSION, Boot, BootReason, Capability, Error, FrameDecoder, Header, Hello, InferResult, Info,
+    Log, LogLevel, Message, MsgType, Ping, Pong, Power, Reboot, RebootAck, Runtime, RuntimeInfo, StreamConfig,
+    encode_error, encode_message,
 )  # fmt: skip
 from fleet.sim.clock import Clock
-from fleet.sim.dispatch import RequestDispatcher
-from fleet.sim.encoded_upload import EncodedUpload
+from fleet.sim.dispatch import Handler, RequestDispatcher
 from fleet.sim.loader import LoadedModel, ModelLoader, encode_output
+from fleet.sim.model_lifecycle import ModelLifecycle, PendingWork
 from fleet.sim.power import PowerModel, PowerStream
 from fleet.sim.refusal import Refusal
 from fleet.sim.runtime import board_runtime
@@ -87,21 +88,6 @@ class BoardStats:
     boots: int = 0
 
 
-@dataclass(slots=True)
-class PendingWork:
-    """A slow test-load parked off the event loop: call `run()` anywhere, then `finish_work`."""
-
-    slot: int
-    data: bytes
-    check: Callable[[bytes], LoadedModel]
-
-    def run(self) -> LoadedModel | Refusal:
-        try:
-            return self.check(self.data)
-        except Refusal as refusal:
-            return refusal
-
-
 class BoardEngine:
     """Device side of protocol v1 for one virtual board; see the module doc."""
 
@@ -113,27 +99,13 @@ class BoardEngine:
         self.loader = loader or ModelLoader(config.profile, seed=config.seed)
         self.power_model = PowerModel.from_profile(config.profile)
         self.stats = BoardStats()
-        self.pending_work: PendingWork | None = None
         # Called with (start_us, end_us), clock time, for every span of busy time as it is
         # accounted: what a marker line high during each inference shows an external meter.
         self.busy_listener: Callable[[int, int], None] | None = None
-        handlers: dict[int, Callable[[Message], Message | None]] = {
-            MsgType.HELLO: self._hello,
-            MsgType.PING: self._ping,
-            MsgType.STREAM_CONFIG: self._stream_config,
-            MsgType.REBOOT: self._reboot,
-            MsgType.RUNTIME: self._runtime,
-            MsgType.MODEL_BEGIN: self._begin,
-            MsgType.MODEL_CHUNK: self._chunk,
-            MsgType.MODEL_COMMIT: self._commit,
-            MsgType.MODEL_ACTIVATE: self._activate,
-            MsgType.MODEL_CONFIRM: self._confirm,
-            MsgType.MODEL_ROLLBACK: self._rollback,
-            MsgType.MODEL_STREAM: lambda request: self._encoded.open(request),
-            MsgType.MODEL_DATA: lambda request: self._encoded.data(request),
-        }
-        self.requests = RequestDispatcher(config.max_payload, handlers, self._respond, self._error, self.stats,
-                                          config.uid.hex())  # fmt: skip
+        self.models = ModelLifecycle(store, self.loader, self.capabilities, config.profile.slot_bytes, self._log,
+                                     self._model_changed)  # fmt: skip
+        self.requests = RequestDispatcher(config.max_payload, self._handlers(), self._respond, self._error,
+                                          self.stats, config.uid.hex())  # fmt: skip
         self._out: list[bytes] = []
         self._reset_ram()
 
@@ -147,11 +119,16 @@ class BoardEngine:
     @property
     def running(self) -> int | None:
         """The slot whose model runs now, or None."""
-        return self._running
+        return self.models.running
 
     @property
     def model(self) -> LoadedModel | None:
-        return self._model
+        return self.models.model
+
+    @property
+    def pending_work(self) -> PendingWork | None:
+        """The COMMIT test-load parked until `finish_work`, or None."""
+        return self.models.pending
 
     @property
     def settings(self) -> StreamSettings:
@@ -195,15 +172,10 @@ class BoardEngine:
         self.store.boot()
         self.stats.boots += 1
         self._event(Boot(int(reason), self.store.boot_count))
-        active = self.store.active
-        if active is not None:
-            try:
-                self._run_slot(active, self._load(active))
-            except Refusal as refusal:
-                # The slot keeps its state; the host sees active_slot 0xFF (PROTOCOL.md section 5).
-                self._log(LogLevel.ERROR, f"boot: slot {active} failed to load: {refusal.text}")
+        self.models.start_active()
+        running = self.models.running
         self._log(LogLevel.INFO, f"boot #{self.store.boot_count} ({reason.name.lower()}), "
-                  f"model: {'slot ' + str(self._running) if self._running is not None else 'none'}")  # fmt: skip
+                  f"model: {'slot ' + str(running) if running is not None else 'none'}")  # fmt: skip
 
     def receive(self, data: bytes) -> list[bytes]:
         """Bytes from the host; returns the frames to send back, in order."""
@@ -223,17 +195,7 @@ class BoardEngine:
         """Deliver the result of `work`; answers the parked COMMIT and the requests queued behind it."""
         if work is not self.pending_work:  # the board rebooted meanwhile: the work is void
             return []
-        self.pending_work = None
-        header = self.requests.unpark()
-        if isinstance(result, Refusal):
-            self._error(header, result)
-            self._log(LogLevel.WARN, f"commit slot {work.slot} refused: {result.code.name} {result.text}")
-        else:
-            self.store.mark_valid(work.slot, result.arena_used)
-            self._loaded[work.slot] = result
-            self._respond(header, CommitAck(work.slot, result.arena_used))
-            self._log(LogLevel.INFO, f"commit slot {work.slot}: verified, arena {result.arena_used} B, "
-                      f"latency {result.latency_us} us")  # fmt: skip
+        self.models.finish_commit(work, result, self.requests.answer_parked)
         self._drain_queue()
         return self._flush()
 
@@ -282,7 +244,7 @@ class BoardEngine:
 
     def _drain_queue(self) -> None:
         requests = self.requests
-        while requests.queue and self.pending_work is None:
+        while requests.queue and self.models.pending is None:
             requests.handle(requests.queue.popleft())
             if self._reboot_requested:
                 self._reboot_requested = False
@@ -300,10 +262,21 @@ class BoardEngine:
 
     # --- requests --------------------------------------------------------------------
 
+    def _handlers(self) -> dict[int, Handler]:
+        """Every request type's handler: the board's own small ones and the model requests."""
+        return {
+            MsgType.HELLO: self._hello,
+            MsgType.PING: self._ping,
+            MsgType.STREAM_CONFIG: self._stream_config,
+            MsgType.REBOOT: self._reboot,
+            MsgType.RUNTIME: self._runtime,
+            **self.models.handlers(),
+        }
+
     def _hello(self, _: Hello) -> Info:
         return Info(
             proto_version=PROTOCOL_VERSION,
-            active_slot=active_slot_byte(self._running),
+            active_slot=active_slot_byte(self.models.running),
             max_payload=self.config.max_payload,
             capabilities=self.capabilities,
             rx_window=self.config.rx_window,
@@ -349,91 +322,16 @@ class BoardEngine:
         except FleetError as exc:  # no host interpreter to ask: say so rather than claim anything
             raise Refusal(ErrorCode.INTERNAL, f"cannot list operators: {exc}") from None
 
-    def _begin(self, request: ModelBegin) -> BeginAck:
-        self._encoded.close()
-        offset = self.store.begin(
-            request.slot, request.size, request.sha256, request.name, request.version,
-            running=self._running, slot_bytes=self.profile.slot_bytes,
-        )  # fmt: skip
-        self._loaded.pop(request.slot, None)
-        what = "resume" if offset else "begin"
-        self._log(LogLevel.INFO, f"upload {what} slot {request.slot}: {request.name} {request.version}, "
-                  f"{request.size} B at offset {offset}")  # fmt: skip
-        return BeginAck(request.slot, offset)
+    # --- the running model -----------------------------------------------------------
 
-    def _chunk(self, request: ModelChunk) -> ChunkAck:
-        self._encoded.close()
-        _, received = self.store.write(request.offset, request.data)
-        return ChunkAck(received)
-
-    def _commit(self, request: ModelCommit) -> CommitAck | None:
-        self._encoded.close()
-        self.store.check_slot(request.slot)
-        slot = self.store.slots[request.slot]
-        if slot.state in (SlotState.VALID, SlotState.PENDING, SlotState.ACTIVE):
-            return CommitAck(request.slot, slot.arena_used)
-        data = self.store.verify(request.slot)
-        self.pending_work = PendingWork(request.slot, data, self.loader.check)
-        return None
-
-    def _activate(self, request: ModelActivate) -> ActivateAck:
-        self.store.check_slot(request.slot)
-        if request.mode not in (ActivateMode.TEST, ActivateMode.PERMANENT):
-            raise Refusal(ErrorCode.BAD_PAYLOAD, f"activate mode {request.mode}; 0 test or 1 permanent", request.mode)
-        if request.slot != self._running:
-            state = self.store.slots[request.slot].state
-            if state is not SlotState.VALID:
-                raise Refusal(ErrorCode.NOT_VERIFIED, f"slot {request.slot} is {state.name}, not VALID", request.slot)
-            model = self._load(request.slot)
-            if request.mode == ActivateMode.TEST:
-                self.store.activate_test(request.slot)
-            else:
-                self.store.activate_permanent(request.slot)
-            self._run_slot(request.slot, model)
-            mode = ActivateMode(request.mode).name.lower()
-            self._log(LogLevel.INFO, f"activate slot {request.slot} ({mode}): {self.store.slots[request.slot].name}")
-        return ActivateAck(active_slot_byte(self._running), self.store.infos())
-
-    def _confirm(self, request: ModelConfirm) -> ConfirmAck:
-        self.store.check_slot(request.slot)
-        was_pending = self.store.slots[request.slot].state is SlotState.PENDING
-        self.store.confirm(request.slot)
-        if was_pending:
-            self._log(LogLevel.INFO, f"confirm slot {request.slot}")
-        return ConfirmAck(active_slot_byte(self._running), self.store.infos())
-
-    def _rollback(self, _: ModelRollback) -> RollbackAck:
-        pending = self.store.pending
-        if self.store.rollback():
-            active = self.store.active
-            self._stop_model()
-            if active is not None:
-                self._run_slot(active, self._load(active))
-            self._log(LogLevel.WARN, f"rollback: slot {pending} abandoned, running "
-                      f"{'slot ' + str(active) if active is not None else 'no model'}")  # fmt: skip
-        return RollbackAck(active_slot_byte(self._running), self.store.infos())
-
-    # --- models ----------------------------------------------------------------------
-
-    def _load(self, index: int) -> LoadedModel:
-        model = self._loaded.get(index)
-        if model is None:
-            slot = self.store.slots[index]
-            model = self.loader.load(self.store.read(index), slot.arena_used)
-            self._loaded[index] = model
-        return model
-
-    def _run_slot(self, index: int, model: LoadedModel) -> None:
-        self._cut_inference(self.clock.now_us())
-        self._running, self._model = index, model
-        model.restart_inputs()
-        self._schedule.latency_us = model.latency_us
-        self._schedule.start(self.clock.now_us())
-
-    def _stop_model(self) -> None:
-        self._cut_inference(self.clock.now_us())
-        self._running, self._model = None, None
-        self._schedule.latency_us = None
+    def _model_changed(self, model: LoadedModel | None) -> None:
+        """A model started (`model`) or stopped (None): the inference in progress ends, the
+        next one is the new model's."""
+        now = self.clock.now_us()
+        self._cut_inference(now)
+        self._schedule.latency_us = None if model is None else model.latency_us
+        if model is not None:
+            self._schedule.start(now)
 
     # --- streams ---------------------------------------------------------------------
 
@@ -445,13 +343,13 @@ class BoardEngine:
             self.busy_listener(*span)
 
     def _infer(self, now: int) -> int:
-        model = self._model
+        model = self.models.model
         assert model is not None
         try:
             input_id, output = model.infer()
         except Exception as exc:  # noqa: BLE001 - TFLM raises RuntimeError; any failure stops the model
             self._log(LogLevel.ERROR, f"inference failed ({exc}); model stopped")
-            self._stop_model()
+            self.models.stop()
             return 0
         start, finish = self._schedule.complete(now, self._settings.result_interval_ms)
         self._report_busy((start, finish))
@@ -492,10 +390,6 @@ class BoardEngine:
         self._event_seq = 0
         self._schedule = InferenceSchedule(self._boot_us)
         self._power_stream = PowerStream(self.power_model, self._boot_us)
-        self._running: int | None = None
-        self._model: LoadedModel | None = None
-        self._loaded: dict[int, LoadedModel] = {}
         self._reboot_requested = False
-        self.pending_work = None
+        self.models.reset()
         self.requests.reset()
-        self._encoded = EncodedUpload(self.store, self.capabilities)

@@ -23,6 +23,7 @@ from fleet.protocol import (
     SlotInfo, SlotStatus, StreamConfig, encode_frame,
 )  # fmt: skip
 from fleet.protocol.framing import DELIMITER
+from fleet.sim.dispatch import Handler
 from fleet.sim.engine import BoardEngine
 from fleet.sim.refusal import Refusal
 
@@ -100,22 +101,6 @@ class HostileEngine(BoardEngine):
         if not self._silenced():
             super()._error(header, refusal)
 
-    def _begin(self, request: ModelBegin) -> BeginAck:
-        ack = super()._begin(request)
-        self._acked = ack.offset
-        return BeginAck(ack.slot, request.size + 1) if "begin-offset" in self.kinds else ack
-
-    def _stream_config(self, request: StreamConfig) -> Message:
-        applied = super()._stream_config(request)
-        if "control" in self.kinds:
-            self._log(LogLevel.WARN, CONTROL_TEXT)
-        return applied
-
-    def _commit(self, request: ModelCommit) -> CommitAck | None:
-        if "control" in self.kinds:
-            raise Refusal(ErrorCode.MODEL_INVALID, CONTROL_TEXT)
-        return super()._commit(request)
-
     def _tamper(self, response: Message) -> Message:
         if isinstance(response, SlotStatus):
             return dataclasses.replace(response, active_slot=self._active(response.active_slot),
@@ -161,6 +146,33 @@ class HostileEngine(BoardEngine):
         if "control" in self.kinds:
             first = dataclasses.replace(first, name=CONTROL_SHORT[2], version=CONTROL_SHORT[0])
         return first, second
+
+    # --- requests ----------------------------------------------------------------------
+
+    def _handlers(self) -> dict[int, Handler]:
+        handlers = super()._handlers()
+        begin, commit = handlers[MsgType.MODEL_BEGIN], handlers[MsgType.MODEL_COMMIT]
+
+        def lying_begin(request: ModelBegin) -> BeginAck:
+            ack = begin(request)
+            assert isinstance(ack, BeginAck)
+            self._acked = ack.offset
+            return BeginAck(ack.slot, request.size + 1) if "begin-offset" in self.kinds else ack
+
+        def lying_commit(request: ModelCommit) -> CommitAck | None:
+            if "control" in self.kinds:
+                raise Refusal(ErrorCode.MODEL_INVALID, CONTROL_TEXT)
+            ack = commit(request)
+            assert ack is None or isinstance(ack, CommitAck)  # None: parked for the test-load
+            return ack
+
+        return handlers | {MsgType.MODEL_BEGIN: lying_begin, MsgType.MODEL_COMMIT: lying_commit}
+
+    def _stream_config(self, request: StreamConfig) -> Message:
+        applied = super()._stream_config(request)
+        if "control" in self.kinds:
+            self._log(LogLevel.WARN, CONTROL_TEXT)
+        return applied
 
     # --- events ------------------------------------------------------------------------
 

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 
 from fleet.errors import PortVanished
 from fleet.protocol import BootReason
-from fleet.sim.engine import BoardEngine, PendingWork
+from fleet.sim.engine import BoardEngine
 from fleet.sim.faults import FaultSpec
+from fleet.sim.model_lifecycle import PendingWork
 from fleet.sim.wire import LineNoise, LinePacer
 from fleet.transport.base import Transport
 

@@ -16,19 +16,9 @@ from fleet.protocol import ModelBegin, MsgType, SlotState
 
 from tests.shared_models import shared_model_path as shared
 
-from .conftest import Events, record_requests, target_for
+from .conftest import Events, deploy_through_an_unplug, record_requests, running, target_for
 
 FAST = DeployOptions(health_inferences=2, health_timeout_s=5.0, reconnect_window_s=10.0)
-
-
-async def running(board) -> tuple[bytes, int]:
-    """(sha256, state) of the model the board runs, from a fresh HELLO."""
-    client = await target_for(board).connect()
-    try:
-        active = client.info.active
-        return (active.sha256, active.state) if active else (b"", SlotState.EMPTY)
-    finally:
-        await client.close()
 
 
 async def test_deploy_confirms_and_the_board_runs_the_new_model(one_board, gesture):
@@ -97,28 +87,10 @@ async def test_deploy_resumes_after_an_unplug(tmp_path, sine, gesture):
     from .conftest import farm_config
 
     async with SimFarm(farm_config(tmp_path, model=sine.data, baud=115200)) as farm:
-        board = farm.boards[0]
-        events = Events()
-
-        def watch(event):
-            events(event)
-            if event.phase == "uploading" and 2000 <= (event.bytes or 0) < len(gesture.data) and board.port:
-                asyncio.get_running_loop().create_task(replug(board))
-
         # Plain chunks: gesture compresses into one block, and this is about chunk-level resume
         # (tests/deploy/test_encoded_deploy.py resumes an encoded stream).
         every_chunk = dataclasses.replace(FAST, progress_every_s=0.0, compress=False)
-        result = await BoardDeploy(target_for(board), gesture, every_chunk, watch).run()
-        assert result.outcome == "confirmed", result
-        start = next(i for i, e in enumerate(events) if e.phase == "reconnecting")
-        assert next(e.bytes for e in events[start:] if e.phase == "uploading") >= 2000
-        assert await running(board) == (gesture.sha256, SlotState.ACTIVE)
-
-
-async def replug(board) -> None:
-    await board.unplug()
-    await asyncio.sleep(0.2)
-    await board.plug()
+        assert await deploy_through_an_unplug(farm.boards[0], gesture, every_chunk, unplug_at=2000) >= 2000
 
 
 async def test_reboot_before_confirm_comes_back_on_the_old_model(one_board, gesture, sine):
@@ -192,30 +164,6 @@ async def test_corrupted_chunks_are_resent_and_the_model_verifies(tmp_path, sine
         assert any((e.retransmits or 0) > 0 for e in events), "BER 1e-4 over 5.5 KB (seeded) corrupts some chunk"
         assert farm.boards[0].engine.store.active is not None
         assert await running(farm.boards[0]) == (gesture.sha256, SlotState.ACTIVE)
-
-
-@pytest.fixture
-async def limited_board(tmp_path, sine):
-    """Start a Pico whose firmware is built differently from the stock profile (`updates`)."""
-    from fleet.profiles import get_profile
-    from fleet.sim.factory import make_engine, program_model
-    from fleet.sim.pty import PtyTransport
-    from fleet.sim.virtual_board import LinkConfig, VirtualBoard
-
-    boards = []
-
-    async def start(**updates):
-        profile = get_profile("pico").model_copy(update=updates)
-        engine = make_engine(profile, tmp_path / f"flash{len(boards)}", name=f"limited{len(boards)}")
-        program_model(engine, sine.data, name="factory")
-        board = VirtualBoard(engine, PtyTransport, LinkConfig(baud=None, turnaround_us=200))
-        await board.start()
-        boards.append(board)
-        return board
-
-    yield start
-    for board in boards:
-        await board.stop()
 
 
 # gesture needs a 3152 B arena (measured) and AVERAGE_POOL_2D; sine needs 2192 B and FULLY_CONNECTED.

@@ -3,7 +3,6 @@ every failure ends with the old model still active or the new one verified."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from pathlib import Path
 
@@ -20,8 +19,7 @@ from fleet.sim.farm import SimFarm
 from fleet.upload_codec import EncodedModel
 from tests.shared_models import shared_model_path as shared
 
-from .conftest import Events, farm_config, record_requests, target_for
-from .test_board_deploy import replug, running
+from .conftest import Events, deploy_through_an_unplug, farm_config, record_requests, running, target_for
 
 FAST = DeployOptions(health_inferences=2, health_timeout_s=5.0, reconnect_window_s=10.0, progress_every_s=0.0)
 
@@ -143,19 +141,7 @@ async def test_encoded_deploy_resumes_after_an_unplug(tmp_path, sine):
     that block's end and the stream continues from there."""
     model = load_model_file(shared("micro_speech_quantized.tflite"))
     async with SimFarm(farm_config(tmp_path, model=sine.data, baud=115200)) as farm:
-        board = farm.boards[0]
-        events = Events()
-
-        def watch(event):
-            events(event)
-            if event.phase == "uploading" and 0 < (event.bytes or 0) < len(model.data) and board.port:
-                asyncio.get_running_loop().create_task(replug(board))
-
-        result = await BoardDeploy(target_for(board), model, FAST, watch).run()
-        assert result.outcome == "confirmed", result
-        start = next(i for i, e in enumerate(events) if e.phase == "reconnecting")
-        assert next(e.bytes for e in events[start:] if e.phase == "uploading") >= 16384
-        assert await running(board) == (model.sha256, SlotState.ACTIVE)
+        assert await deploy_through_an_unplug(farm.boards[0], model, FAST, unplug_at=1) >= 16384
 
 
 async def test_a_board_claiming_blocks_it_cannot_hold_is_refused(one_board, gesture, sine, monkeypatch):

@@ -5,10 +5,8 @@ nothing and has no profile gets a warning instead of "all supported"."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
-
 
 from fleet.deploy.board_deploy import BoardDeploy
 from fleet.deploy.preflight import preflight, runtime_operators
@@ -16,9 +14,10 @@ from fleet.models._schema_names import BUILTIN_OPS
 from fleet.protocol import NO_SLOT, Capability, Info, MsgType, RuntimeInfo, SlotInfo
 from fleet.sim import engine as sim_engine
 from fleet.sim.runtime import board_runtime
-from tests.deploy.test_board_deploy import FAST, NO_POOLING, limited_board  # noqa: F401 - a fixture
+from tests.deploy.test_board_deploy import FAST, NO_POOLING
 
 from .conftest import Events, record_requests, target_for
+
 
 async def test_the_boards_own_list_wins_over_its_profile(limited_board, gesture):
     # A pico whose firmware lacks AVERAGE_POOL_2D, which the stock pico profile lists.

@@ -10,11 +10,11 @@ import hashlib
 import pytest
 
 from fleet.protocol import (
-    ActivateMode, Boot, BootReason, ErrorCode, InferResult, Log, LogLevel, ModelActivate, ModelBegin, ModelChunk, ModelCommit,
-    Capability, ModelConfirm, ModelRollback, Ping, Power, Reboot, Runtime, RuntimeInfo, SlotState, Stream, StreamConfig,
+    ActivateMode, Boot, BootReason, Capability, ErrorCode, InferResult, Log, LogLevel, ModelActivate, ModelBegin,
+    ModelChunk, ModelCommit, Ping, Power, Runtime, RuntimeInfo, SlotState, Stream, StreamConfig,
 )  # fmt: skip
-from tests.support.board_link import BoardError, check_results, deploy, tflm_outputs
-from tests.firmware.models import gesture, hello_world, sine, variant
+from tests.support.board_link import BoardError, deploy, tflm_outputs
+from tests.firmware.models import gesture, sine
 
 NO_SLOT = 0xFF
 

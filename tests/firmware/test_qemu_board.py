@@ -18,7 +18,8 @@ import pytest
 from fleet.protocol import ActivateMode, Boot, BootReason, Capability, LogLevel, ModelActivate, ModelCommit, ModelConfirm
 from fleet.protocol import Power, Reboot, SlotState, Stream, StreamConfig
 from fleet.upload_codec import encode
-from tests.support.board_link import BoardLink, check_results, open_stream, send_stream
+from tests.support.board_link import BoardLink, check_results
+from tests.support.hosts import open_stream, send_stream
 from fleet.models.bundled import bundled_model
 from fleet.errors import FirmwareUnavailable
 from fleet.sim.firmware_boards import FirmwareTarget, QemuMachine, build, target
@@ -185,8 +186,8 @@ def test_encoded_uploads_to_qemu_m3():
         old, new = sine(), variant(7)
         for slot, model, base in ((0, old, None), (1, new, old)):
             base_slot, base_sha = (0xFF, bytes(32)) if base is None else (0, hashlib.sha256(base).digest())
-            assert open_stream(link, model, slot, base_slot, base_sha) == 0
-            assert send_stream(link, encode(model, 0, base).stream).received == len(model)
+            assert open_stream(link.request, model, slot, base_slot, base_sha) == 0
+            assert send_stream(link.request, encode(model, 0, base).stream, link.data_piece()).received == len(model)
             link.request(ModelCommit(slot))
             assert link.request(ModelActivate(slot, ActivateMode.PERMANENT)).active_slot == slot
             assert link.hello().slots[slot].sha256 == hashlib.sha256(model).digest()

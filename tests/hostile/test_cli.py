@@ -18,7 +18,7 @@ require_sim()  # runs virtual boards or models
 
 from fleet.models.bundled import bundled_model  # noqa: E402
 from fleet.transport.lock import holder_of  # noqa: E402
-from tests.support.cli import env, fleet  # noqa: F401 - `env` is a fixture
+from tests.support.cli import fleet
 
 RAW = ("\x1b", "\x07", "\x9b", "\u202e")  # what must never reach a terminal
 

@@ -14,7 +14,7 @@ require_sim()  # runs virtual boards
 
 from fleet.models.bundled import bundled_model  # noqa: E402
 from fleet.profiles import get_profile  # noqa: E402
-from tests.support.cli import env, fleet, sim_process  # noqa: F401 - env is a fixture
+from tests.support.cli import fleet, sim_process
 
 pytestmark = pytest.mark.slow
 

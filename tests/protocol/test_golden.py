@@ -14,9 +14,7 @@ from fleet.protocol.fields import from_fields, message_class, to_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = json.loads((ROOT / "tests" / "golden" / "frames.json").read_text())
-# The encoded-upload messages' frames live beside their streams until the C codec knows them.
-STREAM_FRAMES = json.loads((ROOT / "tests" / "golden" / "upload_streams.json").read_text())["frames"]
-VALID = GOLDEN["frames"] + STREAM_FRAMES
+VALID = GOLDEN["frames"]
 INVALID = GOLDEN["invalid"]
 
 

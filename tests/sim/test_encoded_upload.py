@@ -15,7 +15,7 @@ from fleet.protocol import (
 from fleet.models.variants import retrain_last_layer
 from fleet.sim.factory import make_engine
 from fleet.upload_codec import EncodedModel, encode
-from tests.support.hosts import EngineHost
+from tests.support.hosts import EngineHost, open_stream, send_stream
 
 
 # The bytes of the shared model fixtures (tests/support/models.py): every test here feeds them
@@ -34,18 +34,12 @@ def sha(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def send_stream(host: EngineHost, stream: bytes, chunk: int = 700) -> DataAck:
-    ack = None
-    for offset in range(0, len(stream), chunk):
-        ack = host.ok(ModelData(offset, stream[offset : offset + chunk]))
-    assert isinstance(ack, DataAck)
-    return ack
+PIECE = 700  # stream bytes per MODEL_DATA
 
 
-def open_stream(host: EngineHost, model: bytes) -> EncodedModel:
+def encoded_upload(host: EngineHost, model: bytes) -> EncodedModel:
     """BEGIN into slot 0 and open a stream without a base; the model encoded in 1 KiB blocks."""
-    host.ok(ModelBegin(0, len(model), sha(model)))
-    assert host.ok(ModelStream()) == StreamAck(0)
+    assert open_stream(host.ok, model) == 0
     return encode(model, block_output=1024)
 
 
@@ -58,10 +52,9 @@ def install(host: EngineHost, model: bytes, slot: int = 0) -> None:
 
 
 def test_compressed_upload_commits(host, gesture):
-    host.ok(ModelBegin(0, len(gesture), sha(gesture), "gesture", "1"))
-    assert host.ok(ModelStream()) == StreamAck(0)
+    assert open_stream(host.ok, gesture, name="gesture") == 0
     stream = encode(gesture, block_output=1024).stream
-    ack = send_stream(host, stream)
+    ack = send_stream(host.ok, stream, PIECE)
     assert ack == DataAck(len(stream), len(gesture))
     assert host.ok(ModelCommit(0)).slot == 0
     assert host.ok(Hello()).slots[0].state == SlotState.VALID
@@ -70,17 +63,16 @@ def test_compressed_upload_commits(host, gesture):
 def test_delta_from_the_active_slot(host, sine):
     install(host, sine, 0)
     new = retrain_last_layer(sine)
-    host.ok(ModelBegin(1, len(new), sha(new), "sine", "2"))
-    host.ok(ModelStream(1, 0, sha(sine)))
+    open_stream(host.ok, new, 1, 0, sha(sine), name="sine", version="2")
     stream = encode(new, base=sine).stream
     assert len(stream) < len(new) // 10
-    send_stream(host, stream)
+    send_stream(host.ok, stream, PIECE)
     host.ok(ModelCommit(1))
     assert host.engine.store.read(1) == new
 
 
 def test_received_moves_to_block_ends_only(host, gesture):
-    encoded = open_stream(host, gesture)
+    encoded = encoded_upload(host, gesture)
     second = encoded.stream_offsets[1]
     ack = host.ok(ModelData(0, encoded.stream[: second - 1]))
     assert ack == DataAck(second - 1, 0)
@@ -90,7 +82,7 @@ def test_received_moves_to_block_ends_only(host, gesture):
 
 
 def test_go_back_n_on_stream_offsets(host, gesture):
-    stream = open_stream(host, gesture).stream
+    stream = encoded_upload(host, gesture).stream
     host.ok(ModelData(0, stream[:500]))
     assert host.ok(ModelData(900, stream[900:1000])) == DataAck(500, 0)  # a gap: dropped
     assert host.ok(ModelData(100, stream[100:500])) == DataAck(500, 0)  # a retransmission: nothing decoded twice
@@ -101,8 +93,8 @@ def test_go_back_n_on_stream_offsets(host, gesture):
 
 def test_resume_after_reset_mid_stream(host, gesture):
     """The stream dies with the board's RAM; BEGIN and STREAM resume at the last block end."""
-    encoded = open_stream(host, gesture)
-    send_stream(host, encoded.stream[: encoded.stream_offsets[3] + 10])
+    encoded = encoded_upload(host, gesture)
+    send_stream(host.ok, encoded.stream[: encoded.stream_offsets[3] + 10], PIECE)
     host.ok(Reboot(0))
     host.boot()
     with pytest.raises(DeviceError) as lost:
@@ -112,14 +104,14 @@ def test_resume_after_reset_mid_stream(host, gesture):
     assert host.ok(ModelStream()) == StreamAck(3072)
     tail = encoded.tail(3072)
     assert tail is not None
-    send_stream(host, tail.stream)
+    send_stream(host.ok, tail.stream, PIECE)
     host.ok(ModelCommit(0))
     assert host.engine.store.read(0) == gesture
 
 
 def test_plain_chunks_continue_an_encoded_upload(host, gesture):
-    encoded = open_stream(host, gesture)
-    send_stream(host, encoded.stream[: encoded.stream_offsets[2]])
+    encoded = encoded_upload(host, gesture)
+    send_stream(host.ok, encoded.stream[: encoded.stream_offsets[2]], PIECE)
     for offset in range(2048, len(gesture), 1000):
         ack = host.ok(ModelChunk(offset, gesture[offset : offset + 1000]))
     assert ack.next_offset == len(gesture)
@@ -130,7 +122,7 @@ def test_plain_chunks_continue_an_encoded_upload(host, gesture):
 
 
 def test_decode_error_closes_the_stream_and_keeps_complete_blocks(host, gesture):
-    encoded = open_stream(host, gesture)
+    encoded = encoded_upload(host, gesture)
     bad = bytearray(encoded.stream[: encoded.stream_offsets[1] + 1])
     bad[-1] = 0x09  # the second block's kind
     host.ok(ModelData(0, bytes(bad[:700])))

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from fleet.error_codes import ErrorCode
 from fleet.models.bundled import bundled_model
 from fleet.protocol import (
-    NO_SLOT, ActivateMode, BeginAck, Boot, ChunkAck, CommitAck, Error, Hello, ModelActivate, ModelBegin, ModelChunk,
-    ModelCommit, ModelConfirm, ModelRollback, Reboot, RebootAck, SlotState,
+    NO_SLOT, ActivateMode, BeginAck, Boot, ChunkAck, CommitAck, Error, Hello, Info, ModelActivate, ModelBegin,
+    ModelChunk, ModelCommit, ModelConfirm, ModelRollback, Reboot, RebootAck, SlotState, SlotStatus,
 )  # fmt: skip
 from fleet.sim.factory import make_engine
 from tests.support.hosts import EngineHost
@@ -24,9 +24,13 @@ def sha(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
+def slot_states(status: Info | SlotStatus) -> tuple[int, int, int]:
+    """(active_slot, slot 0's state, slot 1's state) of an INFO or a slot status."""
+    return status.active_slot, status.slots[0].state, status.slots[1].state
+
+
 def states(host: EngineHost) -> tuple[int, int, int]:
-    info = host.ok(Hello())
-    return info.active_slot, info.slots[0].state, info.slots[1].state
+    return slot_states(host.ok(Hello()))
 
 
 def error_code(response) -> ErrorCode:
@@ -161,17 +165,14 @@ def test_test_activation_rollback_and_reactivate(host, sine):
     host.deploy(sine.data, slot=0, mode=ActivateMode.PERMANENT)
     host.upload(sine.data, slot=1)
     status = host.ok(ModelActivate(1, ActivateMode.TEST))
-    assert (status.active_slot, status.slots[0].state, status.slots[1].state) == (1, SlotState.ACTIVE,
-                                                                                  SlotState.PENDING)
+    assert slot_states(status) == (1, SlotState.ACTIVE, SlotState.PENDING)
     assert host.ok(ModelActivate(1, ActivateMode.TEST)) == status  # already running: status
     status = host.ok(ModelRollback())
-    assert (status.active_slot, status.slots[0].state, status.slots[1].state) == (0, SlotState.ACTIVE,
-                                                                                  SlotState.VALID)
+    assert slot_states(status) == (0, SlotState.ACTIVE, SlotState.VALID)
     assert host.ok(ModelRollback()) == status  # nothing pending: no change
     status = host.ok(ModelActivate(1, ActivateMode.TEST))
     status = host.ok(ModelConfirm(1))
-    assert (status.active_slot, status.slots[0].state, status.slots[1].state) == (1, SlotState.VALID,
-                                                                                  SlotState.ACTIVE)
+    assert slot_states(status) == (1, SlotState.VALID, SlotState.ACTIVE)
 
 
 def test_rollback_without_active_runs_nothing(host, sine):
@@ -185,8 +186,7 @@ def test_permanent_activation_demotes_previous(host, sine):
     host.deploy(sine.data, slot=0, mode=ActivateMode.PERMANENT)
     host.upload(sine.data, slot=1)
     status = host.ok(ModelActivate(1, ActivateMode.PERMANENT))
-    assert (status.active_slot, status.slots[0].state, status.slots[1].state) == (1, SlotState.VALID,
-                                                                                  SlotState.ACTIVE)
+    assert slot_states(status) == (1, SlotState.VALID, SlotState.ACTIVE)
 
 
 def test_reboot_before_confirm_reverts_to_old_model(host, sine):

@@ -16,8 +16,8 @@ import numpy as np  # noqa: E402
 import serial  # noqa: E402
 
 from fleet.protocol import (
-    ActivateMode, DataAck, Error, Frame, Hello, InferResult, Info, Message, ModelActivate, ModelBegin, ModelChunk,
-    ModelCommit, ModelConfirm, ModelData, ModelStream, SlotState, StreamAck,
+    ActivateMode, Error, Frame, Hello, InferResult, Info, Message, ModelActivate, ModelBegin, ModelChunk, ModelCommit,
+    ModelConfirm, SlotState,
 )  # fmt: skip
 from tests.support.hosts import HostCodec  # noqa: E402
 
@@ -82,6 +82,10 @@ class BoardLink:
         info = self.request(Hello(1, 4096))
         assert isinstance(info, Info)
         return info
+
+    def data_piece(self) -> int:
+        """The most model bytes one MODEL_CHUNK or MODEL_DATA carries: max_payload less the offset."""
+        return self.hello().max_payload - 4
 
     def take_events(self, kind: type, count: int, timeout: float = 10.0) -> list:
         """Wait for `count` events of class `kind`; returns and removes them."""
@@ -152,26 +156,6 @@ def tflm_outputs(model: bytes, input_ids) -> dict[int, bytes]:
         interp.invoke()
         out[k] = interp.get_output(0).tobytes()
     return out
-
-
-def open_stream(link: BoardLink, model: bytes, slot: int, base_slot: int = 0xFF, base_sha256: bytes = bytes(32)) -> int:
-    """MODEL_BEGIN and MODEL_STREAM: the model offset the stream starts at."""
-    begin = link.request(ModelBegin(slot, len(model), hashlib.sha256(model).digest(), "enc", "1"))
-    ack = link.request(ModelStream(1, base_slot, base_sha256))
-    assert isinstance(ack, StreamAck) and ack.offset == begin.offset
-    return ack.offset
-
-
-def send_stream(link: BoardLink, stream: bytes, stop_at: int | None = None) -> DataAck:
-    """The stream in payloads of max_payload - 4, each acknowledged before the next."""
-    piece = link.hello().max_payload - 4
-    ack = DataAck(0, 0)
-    end = len(stream) if stop_at is None else stop_at
-    while ack.next_offset < end:
-        at = ack.next_offset
-        ack = link.request(ModelData(at, stream[at : min(at + piece, end)]))
-        assert ack.next_offset == min(at + piece, end)
-    return ack
 
 
 def deploy(link: BoardLink, model: bytes, slot: int, confirm: bool = True):

@@ -1,6 +1,6 @@
 """Running fleet as a user does, in child processes: `fleet sim` in one, commands in others.
 
-    from tests.support.cli import env, fleet  # noqa: F401 - `env` is a fixture
+    from tests.support.cli import fleet  # `env`, a fixture, is registered for every test (tests/conftest.py)
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ at a time and sorts what comes back into responses and events, on one codec.
 - `EngineHost`: drives a `BoardEngine` synchronously (no event loop, fake clock).
 - `AsyncHost`: talks to a board over any `Transport`.
 - `tests/support/board_link.py`'s `BoardLink`: a serial port, for the C firmware.
+- `open_stream`, `send_stream`: an encoded upload (PROTOCOL.md section 10) step by step,
+  through any of them (`EngineHost.ok`, `BoardLink.request`).
 
 They use only `fleet.protocol`, never `fleet.client`: the board is what is under test.
 """
@@ -13,13 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from fleet.errors import DeviceError
 from fleet.protocol import (
-    EVENTS, Error, Frame, FrameDecoder, Message, ModelActivate, ModelBegin, ModelChunk, ModelCommit, decode_message,
-    encode_message,
+    ENCODING_BLOCKS, EVENTS, NO_SLOT, DataAck, Error, Frame, FrameDecoder, Message, ModelActivate, ModelBegin,
+    ModelChunk, ModelCommit, ModelData, ModelStream, StreamAck, decode_message, encode_message,
 )  # fmt: skip
+
+# A host's request that returns the response and raises on an ERROR response.
+Ask = Callable[[Message], Message]
 
 
 class HostCodec:
@@ -47,6 +52,28 @@ def raise_error(response: Message) -> Message:
     if isinstance(response, Error):
         raise DeviceError.from_response(response.code, response.detail, response.text)
     return response
+
+
+def open_stream(ask: Ask, model: bytes, slot: int = 0, base_slot: int = NO_SLOT, base_sha256: bytes = bytes(32),
+                name: str = "enc", version: str = "1") -> int:  # fmt: skip
+    """MODEL_BEGIN of `model` into `slot`, then MODEL_STREAM (with a base when `base_slot` is
+    one): the model offset the stream starts at, which the STREAM_ACK and BEGIN ack agree on."""
+    begin = ask(ModelBegin(slot, len(model), hashlib.sha256(model).digest(), name, version))
+    ack = ask(ModelStream(ENCODING_BLOCKS, base_slot, base_sha256))
+    assert isinstance(ack, StreamAck) and ack.offset == begin.offset
+    return ack.offset
+
+
+def send_stream(ask: Ask, stream: bytes, piece: int, stop_at: int | None = None) -> DataAck:
+    """`stream` from its start in MODEL_DATAs of `piece` bytes, each acknowledged in full before
+    the next; up to `stop_at` stream bytes if given (a host that goes away). The last DATA_ACK."""
+    ack = DataAck(0, 0)
+    end = len(stream) if stop_at is None else stop_at
+    while ack.next_offset < end:
+        at = ack.next_offset
+        ack = ask(ModelData(at, stream[at : min(at + piece, end)]))
+        assert isinstance(ack, DataAck) and ack.next_offset == min(at + piece, end)
+    return ack
 
 
 class EngineHost:
