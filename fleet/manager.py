@@ -20,6 +20,10 @@ What it does:
   consumer, drops counted per consumer. The per-board readers never wait for consumers.
 - Records sessions (`start_recording`) and runs deploys through its own connections
   (`deploy`), publishing every deploy step as an event.
+- Treats a uid as a claim: when it answers on two ports at once (one a scan probed, the
+  other a scan probed or a live connection), the board goes `conflict` naming both ports,
+  its connection is dropped, and `deploy`/`wait_online` raise `UidConflict` for it, until
+  a scan hears that uid on one port only (docs/architecture.md, "Board identity").
 """
 
 from __future__ import annotations
@@ -42,8 +46,8 @@ from fleet.deploy.events import DeployEvent
 from fleet.deploy.model_file import ModelFile, load_model_file
 from fleet.deploy.preflight import Preflight, preflight
 from fleet.deploy.rollout import Strategy, run_rollout
-from fleet.discovery import ScanResult, board_for_uid, default_name, find_candidates, probe
-from fleet.errors import ConfigError, FleetError, FleetTimeout, RecordingError
+from fleet.discovery import ScanResult, board_for_uid, default_name, find_candidates, flag_conflicts, probe
+from fleet.errors import ConfigError, FleetError, FleetTimeout, RecordingError, UidConflict
 from fleet.models.manifest import Manifest
 from fleet.protocol import LogLevel, Stream, StreamConfig
 from fleet.targets import select
@@ -108,6 +112,7 @@ class FleetManager:
         self._sessions: dict[str, BoardSession] = {}
         self._boards: dict[str, BoardState] = {}
         self._probe_after: dict[str, float] = {}
+        self._conflicts: dict[str, UidConflict] = {}  # uids answering on several ports, not managed
         self._scanner: asyncio.Task[None] | None = None
         self._scan_now = asyncio.Event()  # a board dropped off: look for it without waiting
         self._started = False
@@ -242,10 +247,15 @@ class FleetManager:
         todo = [c for c in candidates if _port_key(c.port) not in held and self._probe_after.get(c.port, 0) <= now]
         results = await asyncio.gather(*(probe(c, self.config) for c in todo))
         self.last_scan = list(results)
+        live = {uid: s.state.port for uid, s in self._sessions.items() if s.client is not None}
+        conflicts = flag_conflicts(self.last_scan, live)
+        for conflict in conflicts.values():
+            await self._enter_conflict(conflict, results)
+        self._leave_conflicts(results, conflicts)
         for result in results:
             port = result.candidate.port
-            if result.status == "busy":
-                continue  # held for a moment (maybe by one of our sessions): look again next scan
+            if result.status in ("busy", "conflict") or result.uid in self._conflicts:
+                continue  # held for a moment (maybe by one of our sessions), or ambiguous: look again next scan
             if result.status != "ok" or result.uid is None:
                 self._probe_after[port] = now + PROBE_BACKOFF_S  # not a fleet board, or not answering
                 continue
@@ -258,8 +268,34 @@ class FleetManager:
                 self._probe_after[port] = now + PROBE_BACKOFF_S
                 continue
             self._probe_after.pop(port, None)
-            state = BoardState(name=result.name, uid=result.uid, port=port, tags=result.tags)
+            state = self._boards.get(result.uid) or BoardState(name=result.name, uid=result.uid, port=port,
+                                                               tags=result.tags)  # fmt: skip
+            state.port = port  # a conflict that ended keeps its row
             self._start_session(state, PortConnector(self.config, state, result.candidate))
+
+    async def _enter_conflict(self, conflict: UidConflict, results: list[ScanResult]) -> None:
+        """One uid answers on several ports: stop treating any of them as that board."""
+        uid = conflict.uid
+        session = self._sessions.pop(uid, None)
+        if session is not None:
+            await session.stop()  # its events may have come from either board
+        state = self._boards.get(uid)
+        if state is None:
+            first = next(r for r in results if r.uid == uid)
+            state = self._boards[uid] = BoardState(name=first.name, uid=uid, port=conflict.ports[0], tags=first.tags)
+        self._conflicts[uid] = conflict
+        state.state = "conflict"
+        self.publish(state.state_event(time.time(), reason=str(conflict)))
+
+    def _leave_conflicts(self, results: list[ScanResult], ongoing: dict[str, UidConflict]) -> None:
+        """A conflicting uid that answered on one port only this scan (no port of the conflict
+        busy, so unseen) is one board again: the adoption below manages it anew."""
+        status = {r.port: r.status for r in results}
+        for uid, conflict in list(self._conflicts.items()):
+            if uid in ongoing or any(status.get(port) == "busy" for port in conflict.ports):
+                continue
+            if sum(1 for r in results if r.status == "ok" and r.uid == uid) == 1:
+                del self._conflicts[uid]
 
     def _selected(self, result: ScanResult) -> bool:
         if self.target == "all":
@@ -333,13 +369,17 @@ class FleetManager:
         devices.toml's `[rollout]` (`fleet.deploy.compose`). Every DeployEvent is published as a
         `DeployNotice`. Streams stay as the manager set them (results are on during the
         health check). Raises ModelError for an unusable model file, ConfigError for a
-        target that names no managed board.
+        target that names no managed board, UidConflict for one whose uid answers on
+        several ports.
         """
         model = load_model_file(model_path)
         if model.manifest is not None:
             self.catalog.add(model.manifest)
         options = options or deploy_options(self.config.rollout)
         chosen = select(list(self._boards.values()), self.config, target)
+        for board in chosen:
+            if board.uid in self._conflicts:  # neither board may get a model meant for "that uid"
+                raise self._conflicts[board.uid]
         health = StreamConfig(self.streams.streams | Stream.RESULTS, self.streams.log_level,
                               self.streams.result_interval_ms, self.streams.power_interval_ms, self.streams.top_k)  # fmt: skip
         targets = [
@@ -370,7 +410,7 @@ class FleetManager:
             return None
         reasons = [f"{b.name}: {b.reason}" for b in self._boards.values() if b.reason]
         # Ports the last scan could not use (busy, not answering) say why too.
-        reasons += [r.error for r in self.last_scan if r.status != "ok" and r.error]
+        reasons += [r.error for r in self.last_scan if r.status not in ("ok", "conflict") and r.error]
         why = "; ".join(reasons)
         return FleetError(
             "no board could be reached" + (f" ({why})" if why else ""),
@@ -379,6 +419,8 @@ class FleetManager:
 
     async def wait_online(self, uid: str, timeout_s: float) -> BoardClient:
         """The board's live client, waiting up to `timeout_s` for it to (re)connect."""
+        if uid in self._conflicts:
+            raise self._conflicts[uid]
         session = self._sessions.get(uid)
         if session is None:
             raise FleetError(f"board {uid} is not managed by this fleet")
