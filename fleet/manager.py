@@ -378,8 +378,8 @@ class FleetManager:
         options = options or deploy_options(self.config.rollout)
         chosen = select(list(self._boards.values()), self.config, target)
         for board in chosen:
-            if board.uid in self._conflicts:  # neither board may get a model meant for "that uid"
-                raise self._conflicts[board.uid]
+            if (conflict := self._conflicts.get(board.uid)) is not None:  # neither may get a model meant for it
+                raise UidConflict(conflict.uid, conflict.ports)
         health = StreamConfig(self.streams.streams | Stream.RESULTS, self.streams.log_level,
                               self.streams.result_interval_ms, self.streams.power_interval_ms, self.streams.top_k)  # fmt: skip
         targets = [
@@ -419,8 +419,8 @@ class FleetManager:
 
     async def wait_online(self, uid: str, timeout_s: float) -> BoardClient:
         """The board's live client, waiting up to `timeout_s` for it to (re)connect."""
-        if uid in self._conflicts:
-            raise self._conflicts[uid]
+        if (conflict := self._conflicts.get(uid)) is not None:
+            raise UidConflict(conflict.uid, conflict.ports)
         session = self._sessions.get(uid)
         if session is None:
             raise FleetError(f"board {uid} is not managed by this fleet")

@@ -133,4 +133,4 @@ class SimFarm:
 
     def _registry_key(self, board: VirtualBoard) -> str:
         # Unique per board even when boards share a uid (`clone_uid`, or two farms cloning one).
-        return f"{board.uid}-{os.getpid()}-{self.boards.index(board)}"
+        return f"{board.uid}-{os.getpid()}-{id(board):x}"

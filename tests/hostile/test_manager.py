@@ -4,14 +4,20 @@ named and its lie as the reason, and the board is not hammered with reconnects."
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
+from fleet.config import FleetConfig
 from fleet.connect import connect_port, memory_connector
-from fleet.errors import BoardRefused
+from fleet.errors import BoardRefused, UidConflict
 from fleet.manager import FleetManager
-from fleet.connect import memory_connector
+from fleet.models.bundled import bundled_model
+from fleet.sim.farm import FarmConfig, SimFarm
+from fleet.sim.virtual_board import LinkConfig
+from fleet.telemetry.events import StateEvent
 from tests.hostile.farm import hostile_farm
+from tests.support.events import collect
 
 
 
@@ -32,3 +38,37 @@ async def test_a_board_lying_in_events_waits_a_rescan_interval_between_tries(tmp
             assert state.reason is not None and "refused: Power: payload is 20 bytes, expected 22" in state.reason
             # Each connection lives until the first POWER (10 ms); without a pause it would reconnect ~100 times.
             assert state.reconnects <= 3
+
+
+async def test_a_board_claiming_a_managed_boards_uid_makes_both_a_conflict(tmp_path, monkeypatch):
+    """An honest board is online; a clone of its uid appears on another port. The manager
+    drops the board to `conflict` naming both ports and refuses to deploy to or wait for it;
+    once the clone is gone the board is managed again, on its own port. Before, the clone was
+    ignored while the board was connected, and adopted in its place (`rehome`) when not."""
+    monkeypatch.setenv("FLEET_SIM_REGISTRY", str(tmp_path / "registry"))
+    monkeypatch.setenv("FLEET_LOCK_DIR", str(tmp_path / "locks"))
+    link = LinkConfig(baud=921_600, turnaround_us=500)
+    honest = FarmConfig(boards=1, seed=5, state_dir=tmp_path / "honest", link=link, register=True)
+    async with SimFarm(honest) as real:
+        uid, port = real.boards[0].uid, real.boards[0].port
+        async with FleetManager(FleetConfig(), rescan_interval_s=0.2) as manager:
+            await manager.wait_online(uid, 30)
+            consumer = manager.subscribe()
+            clone = dataclasses.replace(honest, seed=6, state_dir=tmp_path / "clone", clone_uid=bytes.fromhex(uid))
+            async with SimFarm(clone) as fake:
+                events = await collect(consumer, lambda seen: any(_state(e) == "conflict" for e in seen), 60)
+                conflict = next(e for e in events if _state(e) == "conflict")
+                assert conflict.uid == uid and port in conflict.reason and fake.boards[0].port in conflict.reason
+                assert manager.boards[uid].state == "conflict" and manager.client(uid) is None
+                with pytest.raises(UidConflict, match=f"uid {uid} answers on 2 ports at once"):
+                    await manager.wait_online(uid, 1)
+                with pytest.raises(UidConflict):
+                    await manager.deploy(bundled_model("sine"), uid)
+            await collect(consumer, lambda seen: bool(seen) and _state(seen[-1]) == "online", 60)
+            assert manager.boards[uid].state == "online" and manager.boards[uid].port == port
+            await manager.wait_online(uid, 1)
+            assert list(manager.boards) == [uid]
+
+
+def _state(event: object) -> str | None:
+    return event.state if isinstance(event, StateEvent) else None
