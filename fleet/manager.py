@@ -313,8 +313,9 @@ class FleetManager:
 
     async def _scan_loop(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._scan_now.wait(), self.rescan_interval_s)
+            with contextlib.suppress(TimeoutError):  # not wait_for: see BoardSession._sleep
+                async with asyncio.timeout(self.rescan_interval_s):
+                    await self._scan_now.wait()
             self._scan_now.clear()
             try:
                 await self.scan_once()
