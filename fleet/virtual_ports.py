@@ -1,8 +1,9 @@
 """Where running virtual boards announce their ports, so discovery finds them unconfigured.
 
 One JSON file per board, named by uid (a farm adds its pid and the board object's id: two
-boards may claim one uid, and neither may overwrite or remove the other's entry), in the registry directory: `$FLEET_SIM_REGISTRY`,
-else `$XDG_RUNTIME_DIR/fleet/sim`, else `/tmp/fleet-$UID/sim`. Files are written
+boards may claim one uid, and neither may overwrite or remove the other's entry), in the
+registry directory: `$FLEET_SIM_REGISTRY`, else `$XDG_RUNTIME_DIR/fleet/sim`, else
+`/tmp/fleet-$UID/sim`. Files are written
 atomically (temporary file + `os.replace`), so a reader never sees half an entry. An
 entry whose process is gone is stale: readers skip it and delete it. An entry without a
 port, or whose port does not exist right now (a board unplugged by fault injection), is

@@ -1,5 +1,6 @@
 """The fleet manager over a board that lies in its events: the link ends with the board
-named and its lie as the reason, and the board is not hammered with reconnects."""
+named and its lie as the reason, and the board is not hammered with reconnects; and over
+a board that lies about who it is (another board's uid): a conflict, not that board."""
 
 from __future__ import annotations
 
@@ -8,17 +9,17 @@ import dataclasses
 
 import pytest
 
-from fleet.config import FleetConfig
-from fleet.connect import connect_port, memory_connector
-from fleet.errors import BoardRefused, UidConflict
-from fleet.manager import FleetManager
-from fleet.models.bundled import bundled_model
-from fleet.sim.farm import FarmConfig, SimFarm
-from fleet.sim.virtual_board import LinkConfig
-from fleet.telemetry.events import StateEvent
-from tests.hostile.farm import hostile_farm
-from tests.support.events import collect
+from tests.hostile.farm import hostile_farm  # first: skips the module without the simulator extra
 
+from fleet.config import FleetConfig  # noqa: E402
+from fleet.connect import connect_port, memory_connector  # noqa: E402
+from fleet.errors import BoardRefused, UidConflict  # noqa: E402
+from fleet.manager import FleetManager  # noqa: E402
+from fleet.models.bundled import bundled_model  # noqa: E402
+from fleet.sim.farm import FarmConfig, SimFarm  # noqa: E402
+from fleet.sim.virtual_board import LinkConfig  # noqa: E402
+from fleet.telemetry.events import StateEvent  # noqa: E402
+from tests.support.events import collect  # noqa: E402
 
 
 async def test_a_board_lying_at_hello_is_not_added(tmp_path):
