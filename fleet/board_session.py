@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from fleet.cancel import cancel_and_wait
 from fleet.client import BoardClient
 from fleet.config import FleetConfig
 from fleet.connect import Connector, connect_port
@@ -98,9 +99,7 @@ class BoardSession:
             with contextlib.suppress(FleetError, OSError):
                 await client.request(StreamConfig(Stream.NONE), timeout=0.5, retries=0)
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
         if self._first_client is not None:
             await self._first_client.close()
 

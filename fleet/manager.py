@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from fleet.board_session import CONNECT_TIMEOUT_S, BoardSession, PortConnector, SessionContext
+from fleet.cancel import cancel_and_wait
 from fleet.client import BoardClient
 from fleet.config import FleetConfig
 from fleet.connect import Connector
@@ -156,9 +157,7 @@ class FleetManager:
         """Stop recording, disconnect every board, end every consumer."""
         self._stopping = True
         if self._scanner is not None:
-            self._scanner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._scanner
+            await cancel_and_wait(self._scanner)
             self._scanner = None
         await asyncio.gather(*(s.stop() for s in self._sessions.values()))
         try:
@@ -249,8 +248,9 @@ class FleetManager:
         self.last_scan = list(results)
         live = {uid: s.state.port for uid, s in self._sessions.items() if s.client is not None}
         conflicts = flag_conflicts(self.last_scan, live)
-        for conflict in conflicts.values():
-            await self._enter_conflict(conflict, results)
+        for uid, conflict in conflicts.items():
+            if uid in self._sessions or any(self._selected(r) for r in results if r.uid == uid):
+                await self._enter_conflict(conflict, results)
         self._leave_conflicts(results, conflicts)
         for result in results:
             port = result.candidate.port
@@ -276,6 +276,9 @@ class FleetManager:
     async def _enter_conflict(self, conflict: UidConflict, results: list[ScanResult]) -> None:
         """One uid answers on several ports: stop treating any of them as that board."""
         uid = conflict.uid
+        known = self._conflicts.get(uid)
+        if known is not None and set(known.ports) == set(conflict.ports):
+            return  # already said, each rescan would only repeat it
         session = self._sessions.pop(uid, None)
         if session is not None:
             await session.stop()  # its events may have come from either board

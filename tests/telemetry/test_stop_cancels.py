@@ -1,5 +1,7 @@
 """`FleetManager.stop()` and `BoardSession.stop()` end their tasks even when the stop lands
-in the loop step where what the task waited for has just happened.
+in the loop step where what the task waited for has just happened; and a stop that is
+itself cancelled (Ctrl-C; a manager stopped while its scanner stops a session) ends
+cancelled instead of swallowing that (`fleet.cancel.cancel_and_wait`).
 
 On Python 3.11 `asyncio.wait_for` returns the inner result and drops a cancellation that
 arrives in that step; a board session then served on (or a scanner scanned on) and stop()
@@ -29,7 +31,8 @@ async def stops(stop) -> None:  # noqa: ANN001 - a coroutine
     stopping.result()
 
 
-async def test_a_session_stopped_as_its_wake_up_comes_stops():
+async def pausing_session() -> BoardSession:
+    """A session whose board is not there, in the pause before it tries again."""
     retried = asyncio.Event()
 
     async def no_board():
@@ -43,6 +46,11 @@ async def test_a_session_stopped_as_its_wake_up_comes_stops():
     session = BoardSession(context, BoardState("b", "01", "/dev/gone"), no_board, None)
     session.start()
     await retried.wait()
+    return session
+
+
+async def test_a_session_stopped_as_its_wake_up_comes_stops():
+    session = await pausing_session()
     session.wake.set()  # a rescan found the board...
     await asyncio.sleep(0)  # ...the pause has seen it...
     await stops(session.stop())  # ...and the manager stops
@@ -57,3 +65,30 @@ async def test_a_manager_stopped_as_a_rescan_is_requested_stops(monkeypatch):
     manager.request_scan()
     await asyncio.sleep(0)
     await stops(manager.stop())
+
+
+async def cancelled_midway(stop) -> asyncio.Task[None]:  # noqa: ANN001 - a coroutine
+    """Start `stop`, let it reach the wait for what it stops, cancel it there; its task, ended."""
+    stopping = asyncio.ensure_future(stop)
+    await asyncio.sleep(0)
+    stopping.cancel()
+    await asyncio.wait({stopping}, timeout=GUARD_S)
+    assert stopping.done(), "stop() did not end"
+    return stopping
+
+
+async def test_a_session_stop_that_is_cancelled_ends_cancelled():
+    session = await pausing_session()
+    assert (await cancelled_midway(session.stop())).cancelled()
+    assert session._task is not None
+    await asyncio.wait({session._task}, timeout=GUARD_S)
+    assert session._task.cancelled()  # the session was told to stop all the same
+
+
+async def test_a_manager_stop_that_is_cancelled_ends_cancelled(monkeypatch):
+    monkeypatch.setattr("fleet.manager.find_candidates", lambda config: [])
+    manager = FleetManager(FleetConfig(), rescan_interval_s=60.0)
+    await manager.start()
+    await asyncio.sleep(0)
+    assert (await cancelled_midway(manager.stop())).cancelled()
+    await stops(manager.stop())  # stopping again finishes the job
