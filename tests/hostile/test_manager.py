@@ -65,6 +65,10 @@ async def test_a_board_claiming_a_managed_boards_uid_makes_both_a_conflict(tmp_p
                     await manager.wait_online(uid, 1)
                 with pytest.raises(UidConflict):
                     await manager.deploy(bundled_model("sine"), uid)
+                consumer.take(1 << 16)
+                await manager.scan_once()  # hears both ports again: nothing new to say
+                assert not [e for e in consumer.take(1 << 16) if _state(e) == "conflict"]
+                assert manager.boards[uid].state == "conflict"
             await collect(consumer, lambda seen: bool(seen) and _state(seen[-1]) == "online", 60)
             assert manager.boards[uid].state == "online" and manager.boards[uid].port == port
             await manager.wait_online(uid, 1)
@@ -73,3 +77,15 @@ async def test_a_board_claiming_a_managed_boards_uid_makes_both_a_conflict(tmp_p
 
 def _state(event: object) -> str | None:
     return event.state if isinstance(event, StateEvent) else None
+
+
+async def test_a_conflict_outside_the_target_is_not_the_managers_business(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLEET_SIM_REGISTRY", str(tmp_path / "registry"))
+    monkeypatch.setenv("FLEET_LOCK_DIR", str(tmp_path / "locks"))
+    honest = FarmConfig(boards=1, seed=5, state_dir=tmp_path / "honest", link=LinkConfig(baud=921_600), register=True)
+    async with SimFarm(honest) as real:
+        uid = real.boards[0].uid
+        clone = dataclasses.replace(honest, seed=6, state_dir=tmp_path / "clone", clone_uid=bytes.fromhex(uid))
+        async with SimFarm(clone), FleetManager(FleetConfig(), target="ffff0000") as manager:
+            assert sorted(r.status for r in manager.last_scan) == ["conflict", "conflict"]
+            assert not manager.boards  # `--to ffff0000` names neither board
