@@ -212,11 +212,23 @@ class FleetManager:
         Connects once now to learn the board's uid; a uid already managed keeps its entry
         (and from now on reconnects through this connector). For tests and for callers that
         bring their own transports: no discovery is involved.
+
+        Raises UidConflict, and puts the board in `conflict`, when the uid is connected
+        through another connection right now (or already in conflict): two boards claim it.
         """
         client = await connector()
         assert client.info is not None
         uid = client.info.uid.hex()
         session = self._sessions.get(uid)
+        elsewhere = session.client if session is not None else None
+        # One board cannot answer on a second connection while its first is up (a port it is
+        # connected on is locked): a live first connection means a second board.
+        if uid in self._conflicts or (elsewhere is not None and elsewhere.connected):
+            ports = (elsewhere.transport.name, client.transport.name) if elsewhere else (client.transport.name,)
+            await client.close()
+            conflict = self._conflicts.get(uid) or UidConflict(uid, ports)
+            await self._enter_conflict(conflict, [])
+            raise UidConflict(conflict.uid, conflict.ports)
         if session is not None:
             session.connector = connector
             await client.close()

@@ -89,3 +89,20 @@ async def test_a_conflict_outside_the_target_is_not_the_managers_business(tmp_pa
         async with SimFarm(clone), FleetManager(FleetConfig(), target="ffff0000") as manager:
             assert sorted(r.status for r in manager.last_scan) == ["conflict", "conflict"]
             assert not manager.boards  # `--to ffff0000` names neither board
+
+
+async def test_add_board_of_a_uid_connected_elsewhere_is_a_conflict(tmp_path):
+    """Before: the second board's connector silently replaced the first's."""
+    honest = FarmConfig(boards=1, seed=5, state_dir=tmp_path / "honest", transport="memory",
+                        link=LinkConfig(baud=None, turnaround_us=0))  # fmt: skip
+    async with SimFarm(honest) as real, FleetManager(discover=False) as manager:
+        uid = real.boards[0].uid
+        await manager.add_board(memory_connector(real.memory_ports[0]))
+        await manager.wait_online(uid, 30)
+        clone = dataclasses.replace(honest, seed=6, state_dir=tmp_path / "clone", clone_uid=bytes.fromhex(uid))
+        async with SimFarm(clone) as fake:
+            with pytest.raises(UidConflict, match=f"uid {uid} answers on 2 ports at once"):
+                await manager.add_board(memory_connector(fake.memory_ports[0]))
+            assert manager.boards[uid].state == "conflict" and manager.client(uid) is None
+            with pytest.raises(UidConflict):
+                await manager.wait_online(uid, 1)
