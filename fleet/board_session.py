@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from fleet.cancel import cancel_and_wait
 from fleet.client import BoardClient
 from fleet.config import FleetConfig
 from fleet.connect import Connector, connect_port
@@ -98,9 +99,7 @@ class BoardSession:
             with contextlib.suppress(FleetError, OSError):
                 await client.request(StreamConfig(Stream.NONE), timeout=0.5, retries=0)
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
         if self._first_client is not None:
             await self._first_client.close()
 
@@ -121,7 +120,8 @@ class BoardSession:
             client, self._first_client = self._first_client, None
             if client is None:
                 try:
-                    client = await asyncio.wait_for(self.connector(), CONNECT_TIMEOUT_S)
+                    async with asyncio.timeout(CONNECT_TIMEOUT_S):  # not wait_for: see `_sleep`
+                        client = await self.connector()
                     self._check_identity(client)
                 except (FleetError, OSError, TimeoutError) as exc:
                     if client is not None:
@@ -161,8 +161,11 @@ class BoardSession:
 
     async def _sleep(self, seconds: float) -> None:
         self.wake.clear()
+        # Not asyncio.wait_for: on 3.11 it drops a cancellation that comes in the step the
+        # wake-up does, and a session stopped then would run on (stop() waiting forever).
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.wake.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await self.wake.wait()
 
     async def _serve(self, client: BoardClient) -> str:
         """Set up and read one connection until it drops; returns why it dropped."""

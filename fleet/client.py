@@ -225,7 +225,10 @@ class BoardClient:
                 self.stats.retries += 1
             fut = await self.send(msg)
             try:
-                return await asyncio.wait_for(fut, timeout)
+                # Not asyncio.wait_for: on 3.11 it returns an answer that arrives in the step a
+                # cancellation does and drops the cancellation (a stopped session then served on).
+                async with asyncio.timeout(timeout):
+                    return await fut
             except TimeoutError:
                 self.stats.timeouts += 1
         raise RequestTimeout(

@@ -8,6 +8,10 @@ registered by `fleet sim`. Every other port is left alone, not even opened.
 A probe opens the port, says HELLO with a short timeout (and RUNTIME, to a board that
 declares it), and closes it. Boards are known
 by the uid they report, never by their port name, which changes on re-enumeration.
+
+A uid is a board's claim, not a proof: when one scan hears the same uid on two ports, both
+results become `conflict` (`flag_conflicts`), naming the other ports, and nothing treats
+either of them as that board.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from serial.tools import list_ports
 
 from fleet.client import BoardClient
 from fleet.config import Board, FleetConfig, UsbMatch
-from fleet.errors import FleetError, PortBusy, RequestTimeout
+from fleet.errors import FleetError, PortBusy, RequestTimeout, UidConflict
 from fleet.meters.discovery import is_meter_port
 from fleet.profiles import load_profiles
 from fleet.protocol import Info, RuntimeInfo
@@ -76,15 +80,18 @@ class Candidate:
 
 @dataclass(slots=True)
 class ScanResult:
-    """What a probe found on one candidate."""
+    """What a probe found on one candidate. A `conflict` answered, but with a uid that
+    another port of the same scan answered with too (`info` is what it claimed)."""
 
     candidate: Candidate
-    status: Literal["ok", "no answer", "busy", "error"]
+    status: Literal["ok", "no answer", "busy", "error", "conflict"]
     info: Info | None = None
     error: str | None = None
     name: str = ""
     runtime: RuntimeInfo | None = None  # what it can run, if it declares RUNTIME
     tags: tuple[str, ...] = field(default=())
+
+    conflict: UidConflict | None = None  # with `conflict`: the uid and every port claiming it
 
     @property
     def uid(self) -> str | None:
@@ -211,8 +218,34 @@ async def probe(candidate: Candidate, config: FleetConfig) -> ScanResult:
     return result
 
 
+def flag_conflicts(results: list[ScanResult], elsewhere: dict[str, str] | None = None) -> dict[str, UidConflict]:
+    """Turn every `ok` result whose uid answered on another port too into a `conflict`.
+
+    `elsewhere` maps uids to a port where they are known to answer right now although this
+    scan did not probe it (the manager's live connections). Returns the conflicts by uid.
+    """
+    ports: dict[str, list[str]] = {}
+    for r in results:
+        if r.status == "ok" and r.uid is not None:
+            ports.setdefault(r.uid, []).append(r.port)
+    conflicts: dict[str, UidConflict] = {}
+    for uid, where in ports.items():
+        if elsewhere and uid in elsewhere:
+            where = [elsewhere[uid], *where]
+        if len(where) > 1:
+            conflicts[uid] = UidConflict(uid, tuple(where))
+    for r in results:
+        if r.status == "ok" and r.uid in conflicts:
+            r.status, r.conflict = "conflict", conflicts[r.uid]
+            r.error = str(r.conflict)
+    return conflicts
+
+
 async def scan(config: FleetConfig, candidates: list[Candidate] | None = None) -> list[ScanResult]:
-    """Probe every candidate concurrently; one entry per candidate, in candidate order."""
+    """Probe every candidate concurrently; one entry per candidate, in candidate order.
+    Ports that answer with the same uid are flagged `conflict` (`flag_conflicts`)."""
     if candidates is None:
         candidates = find_candidates(config)
-    return list(await asyncio.gather(*(probe(c, config) for c in candidates)))
+    results = list(await asyncio.gather(*(probe(c, config) for c in candidates)))
+    flag_conflicts(results)
+    return results

@@ -116,6 +116,21 @@ class BoardRebooted(TransportError):
     """The board reset while requests were outstanding; their answers will never come."""
 
 
+class UidConflict(FleetError):
+    """Two or more ports answer as the same board (one uid): `uid`, and the `ports` it
+    answers on. fleet cannot tell such boards apart, so it acts on neither as that uid; one
+    of them is misconfigured (a cloned id) or lies about who it is."""
+
+    def __init__(self, uid: str, ports: tuple[str, ...]) -> None:
+        super().__init__(
+            f"uid {uid} answers on {len(ports)} ports at once ({', '.join(ports)}): two boards claim one identity, "
+            "fleet cannot tell which is which",
+            hint="unplug or reflash one of them; a board that copies another's uid is misconfigured or hostile",
+        )
+        self.uid = uid
+        self.ports = ports
+
+
 class FleetTimeout(FleetError, TimeoutError):
     """Something did not happen in time."""
 

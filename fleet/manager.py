@@ -20,6 +20,10 @@ What it does:
   consumer, drops counted per consumer. The per-board readers never wait for consumers.
 - Records sessions (`start_recording`) and runs deploys through its own connections
   (`deploy`), publishing every deploy step as an event.
+- Treats a uid as a claim: when it answers on two ports at once (one a scan probed, the
+  other a scan probed or a live connection), the board goes `conflict` naming both ports,
+  its connection is dropped, and `deploy`/`wait_online` raise `UidConflict` for it, until
+  a scan hears that uid on one port only (docs/architecture.md, "Board identity").
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from fleet.board_session import CONNECT_TIMEOUT_S, BoardSession, PortConnector, SessionContext
+from fleet.cancel import cancel_and_wait
 from fleet.client import BoardClient
 from fleet.config import FleetConfig
 from fleet.connect import Connector
@@ -42,8 +47,8 @@ from fleet.deploy.events import DeployEvent
 from fleet.deploy.model_file import ModelFile, load_model_file
 from fleet.deploy.preflight import Preflight, preflight
 from fleet.deploy.rollout import Strategy, run_rollout
-from fleet.discovery import ScanResult, board_for_uid, default_name, find_candidates, probe
-from fleet.errors import ConfigError, FleetError, FleetTimeout, RecordingError
+from fleet.discovery import ScanResult, board_for_uid, default_name, find_candidates, flag_conflicts, probe
+from fleet.errors import ConfigError, FleetError, FleetTimeout, RecordingError, UidConflict
 from fleet.models.manifest import Manifest
 from fleet.protocol import LogLevel, Stream, StreamConfig
 from fleet.targets import select
@@ -108,6 +113,7 @@ class FleetManager:
         self._sessions: dict[str, BoardSession] = {}
         self._boards: dict[str, BoardState] = {}
         self._probe_after: dict[str, float] = {}
+        self._conflicts: dict[str, UidConflict] = {}  # uids answering on several ports, not managed
         self._scanner: asyncio.Task[None] | None = None
         self._scan_now = asyncio.Event()  # a board dropped off: look for it without waiting
         self._started = False
@@ -151,9 +157,7 @@ class FleetManager:
         """Stop recording, disconnect every board, end every consumer."""
         self._stopping = True
         if self._scanner is not None:
-            self._scanner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._scanner
+            await cancel_and_wait(self._scanner)
             self._scanner = None
         await asyncio.gather(*(s.stop() for s in self._sessions.values()))
         try:
@@ -208,11 +212,23 @@ class FleetManager:
         Connects once now to learn the board's uid; a uid already managed keeps its entry
         (and from now on reconnects through this connector). For tests and for callers that
         bring their own transports: no discovery is involved.
+
+        Raises UidConflict, and puts the board in `conflict`, when the uid is connected
+        through another connection right now (or already in conflict): two boards claim it.
         """
         client = await connector()
         assert client.info is not None
         uid = client.info.uid.hex()
         session = self._sessions.get(uid)
+        elsewhere = session.client if session is not None else None
+        # One board cannot answer on a second connection while its first is up (a port it is
+        # connected on is locked): a live first connection means a second board.
+        if uid in self._conflicts or (elsewhere is not None and elsewhere.connected):
+            ports = (elsewhere.transport.name, client.transport.name) if elsewhere else (client.transport.name,)
+            await client.close()
+            conflict = self._conflicts.get(uid) or UidConflict(uid, ports)
+            await self._enter_conflict(conflict, [])
+            raise UidConflict(conflict.uid, conflict.ports)
         if session is not None:
             session.connector = connector
             await client.close()
@@ -242,10 +258,16 @@ class FleetManager:
         todo = [c for c in candidates if _port_key(c.port) not in held and self._probe_after.get(c.port, 0) <= now]
         results = await asyncio.gather(*(probe(c, self.config) for c in todo))
         self.last_scan = list(results)
+        live = {uid: s.state.port for uid, s in self._sessions.items() if s.client is not None}
+        conflicts = flag_conflicts(self.last_scan, live)
+        for uid, conflict in conflicts.items():
+            if uid in self._sessions or any(self._selected(r) for r in results if r.uid == uid):
+                await self._enter_conflict(conflict, results)
+        self._leave_conflicts(results, conflicts)
         for result in results:
             port = result.candidate.port
-            if result.status == "busy":
-                continue  # held for a moment (maybe by one of our sessions): look again next scan
+            if result.status in ("busy", "conflict") or result.uid in self._conflicts:
+                continue  # held for a moment (maybe by one of our sessions), or ambiguous: look again next scan
             if result.status != "ok" or result.uid is None:
                 self._probe_after[port] = now + PROBE_BACKOFF_S  # not a fleet board, or not answering
                 continue
@@ -258,8 +280,37 @@ class FleetManager:
                 self._probe_after[port] = now + PROBE_BACKOFF_S
                 continue
             self._probe_after.pop(port, None)
-            state = BoardState(name=result.name, uid=result.uid, port=port, tags=result.tags)
+            state = self._boards.get(result.uid) or BoardState(name=result.name, uid=result.uid, port=port,
+                                                               tags=result.tags)  # fmt: skip
+            state.port = port  # a conflict that ended keeps its row
             self._start_session(state, PortConnector(self.config, state, result.candidate))
+
+    async def _enter_conflict(self, conflict: UidConflict, results: list[ScanResult]) -> None:
+        """One uid answers on several ports: stop treating any of them as that board."""
+        uid = conflict.uid
+        known = self._conflicts.get(uid)
+        if known is not None and set(known.ports) == set(conflict.ports):
+            return  # already said, each rescan would only repeat it
+        session = self._sessions.pop(uid, None)
+        if session is not None:
+            await session.stop()  # its events may have come from either board
+        state = self._boards.get(uid)
+        if state is None:
+            first = next(r for r in results if r.uid == uid)
+            state = self._boards[uid] = BoardState(name=first.name, uid=uid, port=conflict.ports[0], tags=first.tags)
+        self._conflicts[uid] = conflict
+        state.state = "conflict"
+        self.publish(state.state_event(time.time(), reason=str(conflict)))
+
+    def _leave_conflicts(self, results: list[ScanResult], ongoing: dict[str, UidConflict]) -> None:
+        """A conflicting uid that answered on one port only this scan (no port of the conflict
+        busy, so unseen) is one board again: the adoption below manages it anew."""
+        status = {r.port: r.status for r in results}
+        for uid, conflict in list(self._conflicts.items()):
+            if uid in ongoing or any(status.get(port) == "busy" for port in conflict.ports):
+                continue
+            if sum(1 for r in results if r.status == "ok" and r.uid == uid) == 1:
+                del self._conflicts[uid]
 
     def _selected(self, result: ScanResult) -> bool:
         if self.target == "all":
@@ -277,8 +328,9 @@ class FleetManager:
 
     async def _scan_loop(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._scan_now.wait(), self.rescan_interval_s)
+            with contextlib.suppress(TimeoutError):  # not wait_for: see BoardSession._sleep
+                async with asyncio.timeout(self.rescan_interval_s):
+                    await self._scan_now.wait()
             self._scan_now.clear()
             try:
                 await self.scan_once()
@@ -333,13 +385,17 @@ class FleetManager:
         devices.toml's `[rollout]` (`fleet.deploy.compose`). Every DeployEvent is published as a
         `DeployNotice`. Streams stay as the manager set them (results are on during the
         health check). Raises ModelError for an unusable model file, ConfigError for a
-        target that names no managed board.
+        target that names no managed board, UidConflict for one whose uid answers on
+        several ports.
         """
         model = load_model_file(model_path)
         if model.manifest is not None:
             self.catalog.add(model.manifest)
         options = options or deploy_options(self.config.rollout)
         chosen = select(list(self._boards.values()), self.config, target)
+        for board in chosen:
+            if (conflict := self._conflicts.get(board.uid)) is not None:  # neither may get a model meant for it
+                raise UidConflict(conflict.uid, conflict.ports)
         health = StreamConfig(self.streams.streams | Stream.RESULTS, self.streams.log_level,
                               self.streams.result_interval_ms, self.streams.power_interval_ms, self.streams.top_k)  # fmt: skip
         targets = [
@@ -370,7 +426,7 @@ class FleetManager:
             return None
         reasons = [f"{b.name}: {b.reason}" for b in self._boards.values() if b.reason]
         # Ports the last scan could not use (busy, not answering) say why too.
-        reasons += [r.error for r in self.last_scan if r.status != "ok" and r.error]
+        reasons += [r.error for r in self.last_scan if r.status not in ("ok", "conflict") and r.error]
         why = "; ".join(reasons)
         return FleetError(
             "no board could be reached" + (f" ({why})" if why else ""),
@@ -379,6 +435,8 @@ class FleetManager:
 
     async def wait_online(self, uid: str, timeout_s: float) -> BoardClient:
         """The board's live client, waiting up to `timeout_s` for it to (re)connect."""
+        if (conflict := self._conflicts.get(uid)) is not None:
+            raise UidConflict(conflict.uid, conflict.ports)
         session = self._sessions.get(uid)
         if session is None:
             raise FleetError(f"board {uid} is not managed by this fleet")

@@ -7,6 +7,8 @@ reports success while that board keeps its old model. So the roster is:
 
 - every board that answered the scan (`ok`),
 - every port held by another fleet process (`busy`; the lock names the holder),
+- every port of a uid that answered on more than one port (`conflict`: fleet cannot tell
+  those boards apart, so a deploy refuses them; `fleet.discovery.flag_conflicts`),
 - every board devices.toml names, every virtual board `fleet sim` runs (its registry entry
   stays while the board is unplugged) and every USB board a scan saw answer in the last
   `RECENT_S` seconds (`fleet scan`, `fleet deploy`; kept in the cache directory) that did
@@ -28,11 +30,11 @@ from pathlib import Path
 from typing import Literal
 
 from fleet.config import FleetConfig
-from fleet.discovery import ScanResult, board_for_uid, default_name, find_candidates, scan
+from fleet.discovery import Candidate, ScanResult, board_for_uid, default_name, find_candidates, scan
 from fleet.models.arena import cache_dir
 from fleet.virtual_ports import registered_boards
 
-Status = Literal["ok", "busy", "absent"]
+Status = Literal["ok", "busy", "absent", "conflict"]
 # A board a scan saw answer within this long is still expected: gone for good is the user's
 # call (it is reported unreachable until then), not a silent guess.
 RECENT_S = 600.0
@@ -136,24 +138,25 @@ async def known_boards(
         if board.uid:
             uids.add(board.uid)
 
+    # One entry per port claiming a conflicting uid, all under that uid: `--to` the uid, its
+    # name or either port finds them, and nothing else stands in for that board.
+    conflicts = [r for r in results if r.status == "conflict"]
+    roster.extend(KnownBoard(r.name, r.uid, r.port, r.candidate.baud, "conflict", r.tags, r.error) for r in conflicts)
+    names.update(r.name for r in conflicts)
+    uids.update(r.uid for r in conflicts if r.uid)
     for r in results:
         if r.status == "ok":
             add(KnownBoard(r.name, r.uid, r.port, r.candidate.baud, "ok", r.tags))
 
     virtual = registry()
     sightings = sorted(recent(), key=lambda s: -s.at)
-    by_port = {v.port: v for v in virtual if v.port}
-    seen_on = {s.port: s for s in reversed(sightings)}  # the latest sighting per port wins
+    names_for = _Identities(config, virtual, sightings)
     for r in results:
-        if r.status == "ok":
+        if r.status in ("ok", "conflict"):
             continue
         c = r.candidate
-        entry = by_port.get(c.port)
-        configured = config.boards.get(c.name) if c.name else None
-        uid = entry.uid if entry else (configured.uid.lower() if configured and configured.uid else None)
-        name = c.name or _name_for(config, uid, entry.profile if entry else c.profile)
-        if name is None and c.port in seen_on:  # not configured, not virtual: a board seen there lately
-            uid, name = seen_on[c.port].uid, seen_on[c.port].name
+        known = names_for(c)
+        name, uid = (known.name, known.uid) if known else (None, None)
         if r.status == "busy":  # another fleet process drives it: a board, even if we cannot name it
             add(KnownBoard(name or c.port, uid, c.port, c.baud, "busy", c.tags, r.error))
         elif name is not None:  # a configured or virtual board that did not answer this time
@@ -170,6 +173,57 @@ async def known_boards(
     for s in sightings:
         add(KnownBoard(s.name, s.uid, s.port, s.baud, "absent", s.tags, f"seen on {s.port} lately, not answering now"))
     return roster
+
+
+IdentitySource = Literal["devices.toml", "fleet sim", "seen lately"]
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who is expected on a port that did not answer, and who says so (never the board)."""
+
+    name: str
+    uid: str | None
+    source: IdentitySource
+
+
+class _Identities:
+    """Names ports that did not answer from what fleet knows without asking the board: the
+    devices.toml board the port matched, the `fleet sim` board registered on it (named as
+    devices.toml names its uid, else as a scan would), or the board a scan saw there lately."""
+
+    def __init__(self, config: FleetConfig, virtual: list[Registered], sightings: list[Seen]) -> None:
+        self.config = config
+        self.by_port = {v.port: v for v in virtual if v.port}
+        self.seen_on = {s.port: s for s in reversed(sightings)}  # the latest sighting per port wins
+
+    def __call__(self, c: Candidate) -> Identity | None:
+        entry = self.by_port.get(c.port)
+        configured = self.config.boards.get(c.name) if c.name else None
+        uid = entry.uid if entry else (configured.uid.lower() if configured and configured.uid else None)
+        if c.name:
+            return Identity(c.name, uid, "devices.toml")
+        if entry is not None:
+            named = board_for_uid(self.config, entry.uid)
+            if named is not None:
+                return Identity(named[0], uid, "devices.toml")
+            return Identity(default_name(entry.profile, entry.uid), uid, "fleet sim")
+        if c.port in self.seen_on:  # not configured, not virtual: a board seen there lately
+            seen = self.seen_on[c.port]
+            return Identity(seen.name, seen.uid, "seen lately")
+        return None
+
+
+def identities(
+    config: FleetConfig, results: Iterable[ScanResult], *,
+    registry: Callable[[], list[Registered]] = _registry, recent: Callable[[], list[Seen]] = recent_boards,
+) -> dict[str, Identity]:  # fmt: skip
+    """By port, who is expected on each port that did not answer (busy, silent, failing),
+    from devices.toml, the `fleet sim` registry and recent sightings: `fleet scan` shows
+    a busy port's board this way, labelled with its source."""
+    names_for = _Identities(config, registry(), sorted(recent(), key=lambda s: -s.at))
+    found = {r.port: names_for(r.candidate) for r in results if r.status not in ("ok", "conflict")}
+    return {port: known for port, known in found.items() if known is not None}
 
 
 def _name_for(config: FleetConfig, uid: str | None, kind: str | None) -> str | None:

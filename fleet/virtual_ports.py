@@ -1,7 +1,9 @@
 """Where running virtual boards announce their ports, so discovery finds them unconfigured.
 
-One JSON file per board, named by uid, in the registry directory: `$FLEET_SIM_REGISTRY`,
-else `$XDG_RUNTIME_DIR/fleet/sim`, else `/tmp/fleet-$UID/sim`. Files are written
+One JSON file per board, named by uid (a farm adds its pid and the board object's id: two
+boards may claim one uid, and neither may overwrite or remove the other's entry), in the
+registry directory: `$FLEET_SIM_REGISTRY`, else `$XDG_RUNTIME_DIR/fleet/sim`, else
+`/tmp/fleet-$UID/sim`. Files are written
 atomically (temporary file + `os.replace`), so a reader never sees half an entry. An
 entry whose process is gone is stale: readers skip it and delete it. An entry without a
 port, or whose port does not exist right now (a board unplugged by fault injection), is
@@ -75,14 +77,14 @@ def live_entries(pattern: str, cls: type[_Entry], directory: Path | None = None)
     return entries
 
 
-def register(board: RegisteredBoard, directory: Path | None = None) -> Path:
-    """Add or update a board's entry; returns its path."""
-    return write_entry(board, f"{board.uid}.json", directory)
+def register(board: RegisteredBoard, directory: Path | None = None, *, key: str | None = None) -> Path:
+    """Add or update a board's entry, the file `KEY.json` (`key` defaults to the uid); returns its path."""
+    return write_entry(board, f"{key or board.uid}.json", directory)
 
 
-def unregister(uid: str, directory: Path | None = None) -> None:
-    """Remove a board's entry (no error if it is already gone)."""
-    ((directory or registry_dir()) / f"{uid}.json").unlink(missing_ok=True)
+def unregister(key: str, directory: Path | None = None) -> None:
+    """Remove the entry `register` wrote under `key` (no error if it is already gone)."""
+    ((directory or registry_dir()) / f"{key}.json").unlink(missing_ok=True)
 
 
 def remove_if_empty(directory: Path | None = None) -> None:

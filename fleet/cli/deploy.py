@@ -3,6 +3,8 @@
 `--to all` means every board fleet knows: those that answer, those devices.toml names,
 those `fleet sim` runs (even unplugged for a moment) and those another fleet process holds;
 one that does not answer in time is reported unreachable, one held elsewhere busy.
+A target whose uid answers on two ports at once (a cloned or lying board) stops the deploy
+before anything is sent: fleet cannot tell which board is which.
 
 Exit codes: 0 every target runs the model, confirmed (now, or it already did); 1 a board
 failed, rolled back or was stopped, or was refused while others took the model; 2 usage or
@@ -26,7 +28,7 @@ from fleet.deploy.events import DeployEvent
 from fleet.deploy.model_file import load_model_file
 from fleet.deploy.preflight import preflight_board
 from fleet.deploy.rollout import RolloutPlan, exit_code, run_rollout
-from fleet.errors import ConfigError, ModelError
+from fleet.errors import ConfigError, ModelError, UidConflict
 from fleet.roster import known_boards
 from fleet.targets import select
 
@@ -36,6 +38,10 @@ async def _targets(args: argparse.Namespace, config) -> list[DeployTarget]:  # n
     if not roster:
         raise ConfigError("no boards found to deploy to", hint="start `fleet sim`, plug a board in, or list boards in devices.toml")
     chosen = select(roster, config, args.to)
+    for board in chosen:
+        if board.status == "conflict":  # neither board may get a model meant for "that uid"
+            ports = tuple(b.port for b in roster if b.status == "conflict" and b.uid == board.uid)
+            raise UidConflict(board.uid or "", ports)
     return [
         DeployTarget(b.name, b.uid or "", b.port, board_connector(b.name, b.uid, b.port, b.baud, config))
         for b in chosen

@@ -1,4 +1,11 @@
-"""`fleet scan`: find the boards fleet can reach and say what each is running."""
+"""`fleet scan`: find the boards fleet can reach and say what each is running.
+
+A port that cannot be opened (busy) or does not answer still shows the board devices.toml,
+the `fleet sim` registry or a recent scan expects there, marked as such ("lab-1
+(devices.toml)"; `name_from` in JSON): that name is fleet's expectation, not the board's
+answer. A uid that answers on two ports is a `conflict` on both, and the exit code is 1:
+fleet cannot tell those boards apart (docs/architecture.md, "Board identity").
+"""
 
 from __future__ import annotations
 
@@ -7,13 +14,14 @@ import asyncio
 
 from pydantic import BaseModel
 
+from fleet.cli.main import EXIT_FAILED, report
 from fleet.cli.output import print_json, print_table
 from fleet.config import load_config
 from fleet.deploy.preflight import runtime_operators
 from fleet.discovery import ScanResult, scan
 from fleet.meters.discovery import MeterCandidate, find_meters
 from fleet.protocol import SlotState
-from fleet.roster import remember, seen_in
+from fleet.roster import Identity, identities, remember, seen_in
 
 
 class ScanRow(BaseModel):
@@ -24,7 +32,10 @@ class ScanRow(BaseModel):
     kind: str | None
     port: str
     source: str
-    status: str
+    status: str  # ok, busy, no answer, error, conflict (its uid answers on another port too)
+    # Where the name (and uid) of a board that did not answer come from: devices.toml, fleet sim
+    # (its registry) or "seen lately" (a recent scan); None: the board's own answer.
+    name_from: str | None = None
     firmware: str | None = None
     protocol: int | None = None
     model: str | None = None
@@ -58,13 +69,16 @@ def meter_rows(candidates: list[MeterCandidate], rows: list[ScanRow]) -> list[Me
                      board=names.get(c.board, c.board) if c.board else None) for c in candidates]  # fmt: skip
 
 
-def row_for(result: ScanResult) -> ScanRow:
+def row_for(result: ScanResult, expected: Identity | None = None) -> ScanRow:
+    """`result` as a row; `expected` names a board that did not answer (`fleet.roster.identities`)."""
     info = result.info
     row = ScanRow(
         name=result.name, uid=result.uid, kind=info.board_kind if info else result.candidate.profile,
         port=result.candidate.port, source=result.candidate.source, status=result.status, tags=list(result.tags),
         error=result.error,
     )  # fmt: skip
+    if expected is not None:
+        row.name, row.uid, row.name_from = expected.name, expected.uid, expected.source
     if info is not None:
         row.firmware, row.protocol = info.firmware_version, info.proto_version
         if result.runtime is not None:
@@ -76,10 +90,14 @@ def row_for(result: ScanResult) -> ScanRow:
     return row
 
 
+def _name_cell(row: ScanRow) -> str:
+    return f"{row.name} ({row.name_from})" if row.name_from else row.name
+
+
 def _model_cell(row: ScanRow) -> str | None:
     """The model's name; one still on trial (PENDING, not confirmed) says so: after a reset
     the board boots its previous model instead."""
-    if row.status != "ok":
+    if row.status not in ("ok", "conflict"):
         return None
     if not row.model:
         return "(none)"
@@ -90,26 +108,29 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     results = asyncio.run(scan(config))
     remember(seen_in(results))  # `fleet deploy --to all` expects these boards for a while
-    rows = [row_for(r) for r in results]
+    expected = identities(config, results)
+    rows = [row_for(r, expected.get(r.port)) for r in results]
     meters = meter_rows(find_meters(config), rows)
+    conflicts = {r.conflict.uid: r.conflict for r in results if r.conflict is not None}
     if args.json:
         print_json(ScanReport(boards=rows, meters=meters))
-        return 0
-    if not rows and not meters:
+    elif not rows and not meters:
         print("no boards found: none on known USB ports, none in devices.toml, no `fleet sim` running")
-        return 0
-    print_table(
-        ["NAME", "UID", "KIND", "PORT", "FIRMWARE", "MODEL", "VERSION", "STATUS"],
-        [
-            [r.name, r.uid, r.kind, r.port, r.firmware, _model_cell(r), r.model_version,
-             r.status if r.status == "ok" else r.error or r.status]
-            for r in rows
-        ],
-    )  # fmt: skip
-    if meters:
-        print()
-        print_table(["METER", "PORT", "SOURCE", "FEEDS"], [[m.meter, m.port, m.source, m.board or "(no board)"] for m in meters])
-    return 0
+    else:
+        print_table(
+            ["NAME", "UID", "KIND", "PORT", "FIRMWARE", "MODEL", "VERSION", "STATUS"],
+            [
+                [_name_cell(r), r.uid, r.kind, r.port, r.firmware, _model_cell(r), r.model_version,
+                 r.status if r.status in ("ok", "conflict") else r.error or r.status]
+                for r in rows
+            ],
+        )  # fmt: skip
+        if meters:
+            print()
+            print_table(["METER", "PORT", "SOURCE", "FEEDS"], [[m.meter, m.port, m.source, m.board or "(no board)"] for m in meters])
+    for conflict in conflicts.values():  # what was found is printed; that it is not one board is an error
+        report(conflict)
+    return EXIT_FAILED if conflicts else 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:

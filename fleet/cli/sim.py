@@ -82,6 +82,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="boards that break the protocol, to test the host: max-payload, active-slot, slot-state, "
                    "slot-size, received, long-string, bad-utf8, control, bad-events, malformed, oversize, "
                    "begin-offset, ack-backwards, ack-beyond, silent (docs/virtual-boards.md)")  # fmt: skip
+    p.add_argument("--clone-uid", metavar="HEX",
+                   help="every board claims this uid, another board's: fleet must flag the uid as a conflict "
+                   "(docs/virtual-boards.md)")  # fmt: skip
     p.add_argument(
         "--firmware", choices=["posix", "qemu-m4", "qemu-m3"],
         help="run the C firmware instead of virtual boards: POSIX processes, or QEMU mps2-an386 (Cortex-M4, "
@@ -106,7 +109,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from fleet.sim.farm import FarmConfig
     from fleet.sim.faults import FaultSpec
-    from fleet.sim.hostile import parse_kinds
+    from fleet.sim.hostile import parse_kinds, parse_uid
     from fleet.sim.virtual_board import LinkConfig
 
     if args.boards < 1:
@@ -135,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
         link=LinkConfig(baud=args.baud, turnaround_us=round(args.turnaround_ms * 1000),
                         faults=FaultSpec.parse(args.faults)),
         register=True, hostile=parse_kinds(args.hostile),
+        clone_uid=parse_uid(args.clone_uid) if args.clone_uid is not None else None,
     )  # fmt: skip
     return asyncio.run(_serve(config, args.json, args.meter))
 
@@ -235,7 +239,7 @@ def _run_firmware(args: argparse.Namespace) -> int:
 
     virtual_only = {"--profile": args.profile, "--baud": args.baud, "--turnaround-ms": args.turnaround_ms,
                     "--faults": args.faults, "--model": args.model, "--hostile": args.hostile,
-                    "--meter": args.meter}  # fmt: skip
+                    "--clone-uid": args.clone_uid, "--meter": args.meter}  # fmt: skip
     if given := [name for name, value in virtual_only.items() if value]:
         raise ConfigError(f"{', '.join(given)}: for virtual boards only, not with --firmware")
     t = target(args.firmware)

@@ -51,6 +51,7 @@ class FarmConfig:
     register: bool = False
     registry_dir: Path | None = None
     hostile: tuple[str, ...] = ()  # every board lies in these ways (fleet.sim.hostile.KINDS)
+    clone_uid: bytes | None = None  # every board claims this uid, another board's (fleet.sim.hostile)
 
     def profile_names(self) -> list[str]:
         """The profile of each board, in order."""
@@ -91,10 +92,10 @@ class SimFarm:
                 )  # fmt: skip
                 if config.model is not None:
                     program_model(engine, config.model, name=config.model_name, version=config.model_version)
-                if config.hostile:
+                if config.hostile or config.clone_uid is not None:
                     from fleet.sim.hostile import HostileEngine
 
-                    engine = HostileEngine.wrapping(engine, config.hostile)
+                    engine = HostileEngine.wrapping(engine, config.hostile, uid=config.clone_uid)
                 if config.transport == "memory":
                     ports = MemoryPorts(f"sim{index}")
                     self.memory_ports.append(ports)
@@ -115,7 +116,7 @@ class SimFarm:
         for board in self.boards:
             await board.stop()
             if self.config.register:
-                registry.unregister(board.uid, self.config.registry_dir)
+                registry.unregister(self._registry_key(board), self.config.registry_dir)
         if self.config.register:
             registry.remove_if_empty(self.config.registry_dir)
         if self._temp_state is not None:
@@ -128,4 +129,8 @@ class SimFarm:
         # number may already belong to someone else's terminal, which must not be probed.
         entry = registry.RegisteredBoard(port=board.port or "", uid=board.uid, profile=board.profile, pid=os.getpid(),
                                          baud=board.link.baud)  # fmt: skip
-        registry.register(entry, self.config.registry_dir)
+        registry.register(entry, self.config.registry_dir, key=self._registry_key(board))
+
+    def _registry_key(self, board: VirtualBoard) -> str:
+        # Unique per board even when boards share a uid (`clone_uid`, or two farms cloning one).
+        return f"{board.uid}-{os.getpid()}-{id(board):x}"

@@ -6,6 +6,11 @@ malformed frames, MODEL_ACKs that go backwards or beyond what was sent, silence 
 HELLO). Everything else it does honestly, so each kind tests one lie.
 
     fleet sim --hostile max-payload,control
+    fleet sim --clone-uid 0123456789abcdef      # claims another board's identity
+
+A clone (`uid=`) reports another board's uid in INFO and is honest otherwise: the host must
+notice that one uid answers on two ports and act on neither as that board (a `conflict`,
+fleet.discovery.flag_conflicts).
 
 The host must refuse each such board with an error naming the board and what was wrong,
 in bounded time and memory, and never let a board's bytes reach a terminal raw
@@ -19,7 +24,7 @@ import dataclasses
 from fleet.error_codes import ErrorCode
 from fleet.errors import ConfigError
 from fleet.protocol import (
-    BeginAck, ChunkAck, CommitAck, DataAck, Flags, Header, Info, Log, LogLevel, Message, ModelBegin, ModelCommit, MsgType, Power,
+    MAX_UID, BeginAck, ChunkAck, CommitAck, DataAck, Flags, Header, Info, Log, LogLevel, Message, ModelBegin, ModelCommit, MsgType, Power,
     SlotInfo, SlotStatus, StreamConfig, encode_frame,
 )  # fmt: skip
 from fleet.protocol.framing import DELIMITER
@@ -55,6 +60,17 @@ OVERSIZE_JUNK = 40 * 1024  # with the frame below, within the sim's 64 KiB trans
 OVERSIZE_PAYLOAD = 8000  # beyond the host's 4096
 
 
+def parse_uid(text: str) -> bytes:
+    """`--clone-uid HEX` to bytes; ConfigError for text that is not 1..16 bytes of hex."""
+    try:
+        uid = bytes.fromhex(text)
+    except ValueError:
+        uid = b""
+    if not 0 < len(uid) <= MAX_UID:
+        raise ConfigError(f"--clone-uid {text!r}: a board uid is 1..{MAX_UID} bytes of hex, e.g. 0123456789abcdef")
+    return uid
+
+
 def parse_kinds(text: str) -> tuple[str, ...]:
     """`KIND[,KIND...]` to a tuple; ConfigError naming an unknown kind and the known ones."""
     return checked_kinds(tuple(k.strip() for k in text.split(",") if k.strip()))
@@ -77,9 +93,11 @@ class HostileEngine(BoardEngine):
         self._acked = 0  # the highest MODEL_ACK sent (`ack-backwards`)
 
     @classmethod
-    def wrapping(cls, engine: BoardEngine, kinds: tuple[str, ...]) -> HostileEngine:
-        """A hostile engine on `engine`'s configuration, flash, clock and model loader."""
-        return cls(engine.config, engine.store, engine.clock, engine.loader, kinds=kinds)
+    def wrapping(cls, engine: BoardEngine, kinds: tuple[str, ...], *, uid: bytes | None = None) -> HostileEngine:
+        """A hostile engine on `engine`'s configuration, flash, clock and model loader;
+        with `uid`, one that claims that uid (another board's) as its own."""
+        config = engine.config if uid is None else dataclasses.replace(engine.config, uid=uid)
+        return cls(config, engine.store, engine.clock, engine.loader, kinds=kinds)
 
     # --- responses ---------------------------------------------------------------------
 

@@ -19,7 +19,8 @@ from fleet.deploy.events import DeployEvent
 from fleet.printable import printable
 from fleet.telemetry.power_source import MODELLED, source_kind
 
-ConnectionState = Literal["connecting", "online", "reconnecting", "offline"]
+# conflict: its uid answers on several ports at once; fleet stays off all of them (fleet.manager).
+ConnectionState = Literal["connecting", "online", "reconnecting", "offline", "conflict"]
 # Text that came from a board. Live events get it printable from decoding already (a no-op
 # here); a recording read back is a file anyone can hand over, so it passes again.
 BoardText = Annotated[str, AfterValidator(printable)]

@@ -7,7 +7,8 @@ from fleet.telemetry.state import BoardState
 
 DASH = "-"
 
-STATE_STYLE = {"online": "green", "connecting": "yellow", "reconnecting": "yellow", "offline": "red"}
+STATE_STYLE = {"online": "green", "connecting": "yellow", "reconnecting": "yellow", "offline": "red",
+               "conflict": "bold red"}  # fmt: skip
 
 
 def number(value: float | None, digits: int = 1) -> str:

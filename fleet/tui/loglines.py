@@ -29,7 +29,7 @@ class LogLine:
 
     @classmethod
     def from_state(cls, event: StateEvent) -> LogLine:
-        level = {"online": 1, "connecting": 1, "reconnecting": 2, "offline": 3}[event.state]
+        level = {"online": 1, "connecting": 1, "reconnecting": 2, "offline": 3, "conflict": 3}[event.state]
         text = f"{event.state} on {event.port}" if event.port else event.state
         if event.reason and event.state != "online":
             text += f": {event.reason}"

@@ -13,7 +13,7 @@ from fleet.protocol import (
     Capability, Error, ErrorCode, Flags, FrameDecoder, Info, Log, ModelCommit, MsgType, Ping, Pong, RuntimeInfo, SlotInfo,
     decode_message, encode_error, encode_frame, encode_message,
 )  # fmt: skip
-from fleet.transport.memory import memory_pipe
+from fleet.transport.memory import MemoryTransport, memory_pipe
 
 INFO = Info(1, 0xFF, 1024, 0x1F, 4096, 1000, 2000, 1_000_000, b"\x01\x02", "test", "scripted", (SlotInfo(), SlotInfo()))
 
@@ -213,4 +213,31 @@ async def test_a_malformed_answer_fails_its_request_at_once_naming_the_fault():
     with pytest.raises(MalformedMessage, match="refused: RuntimeInfo: builtin operator code 9 is listed twice"):
         await client.runtime()
     assert client.stats.timeouts == 0
+    await client.close()
+
+
+class FedHost(MemoryTransport):
+    """A host end whose bytes can also be handed to the client at once, as a serial port's
+    reader callback does (`feed_to`): a response resolves its request within the caller's step."""
+
+    def feed_to(self, receiver):
+        self.deliver = receiver
+
+
+async def test_a_request_cancelled_as_its_answer_arrives_ends_cancelled():
+    """Before: `asyncio.wait_for` (Python 3.11) returned the answer and dropped the
+    cancellation when both came in one loop step, so a `BoardSession` stopped then served
+    on and `FleetManager.stop()` waited for it forever (seen with a meter attached)."""
+    host, board = FedHost("mem:host"), MemoryTransport("mem:board")
+    host._peer, board._peer = board, host
+    dev = Scripted(board, hello_then(lambda seq, msg: None))
+    client = await BoardClient.connect(host, timeout=60)
+    asking = asyncio.get_running_loop().create_task(client.ping())
+    while not any(isinstance(msg, Ping) for _, msg in dev.requests):
+        await asyncio.sleep(0)
+    seq, ping = next((seq, msg) for seq, msg in dev.requests if isinstance(msg, Ping))
+    host.deliver(encode_message(Pong(1234, ping.data), seq))  # the answer resolves the request...
+    asking.cancel()  # ...and the stop comes in the same step
+    with pytest.raises(asyncio.CancelledError):
+        await asking
     await client.close()

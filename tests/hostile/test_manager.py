@@ -1,18 +1,25 @@
 """The fleet manager over a board that lies in its events: the link ends with the board
-named and its lie as the reason, and the board is not hammered with reconnects."""
+named and its lie as the reason, and the board is not hammered with reconnects; and over
+a board that lies about who it is (another board's uid): a conflict, not that board."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
-from fleet.connect import connect_port, memory_connector
-from fleet.errors import BoardRefused
-from fleet.manager import FleetManager
-from fleet.connect import memory_connector
-from tests.hostile.farm import hostile_farm
+from tests.hostile.farm import hostile_farm  # first: skips the module without the simulator extra
 
+from fleet.config import FleetConfig  # noqa: E402
+from fleet.connect import connect_port, memory_connector  # noqa: E402
+from fleet.errors import BoardRefused, UidConflict  # noqa: E402
+from fleet.manager import FleetManager  # noqa: E402
+from fleet.models.bundled import bundled_model  # noqa: E402
+from fleet.sim.farm import FarmConfig, SimFarm  # noqa: E402
+from fleet.sim.virtual_board import LinkConfig  # noqa: E402
+from fleet.telemetry.events import StateEvent  # noqa: E402
+from tests.support.events import collect  # noqa: E402
 
 
 async def test_a_board_lying_at_hello_is_not_added(tmp_path):
@@ -32,3 +39,70 @@ async def test_a_board_lying_in_events_waits_a_rescan_interval_between_tries(tmp
             assert state.reason is not None and "refused: Power: payload is 20 bytes, expected 22" in state.reason
             # Each connection lives until the first POWER (10 ms); without a pause it would reconnect ~100 times.
             assert state.reconnects <= 3
+
+
+async def test_a_board_claiming_a_managed_boards_uid_makes_both_a_conflict(tmp_path, monkeypatch):
+    """An honest board is online; a clone of its uid appears on another port. The manager
+    drops the board to `conflict` naming both ports and refuses to deploy to or wait for it;
+    once the clone is gone the board is managed again, on its own port. Before, the clone was
+    ignored while the board was connected, and adopted in its place (`rehome`) when not."""
+    monkeypatch.setenv("FLEET_SIM_REGISTRY", str(tmp_path / "registry"))
+    monkeypatch.setenv("FLEET_LOCK_DIR", str(tmp_path / "locks"))
+    link = LinkConfig(baud=921_600, turnaround_us=500)
+    honest = FarmConfig(boards=1, seed=5, state_dir=tmp_path / "honest", link=link, register=True)
+    async with SimFarm(honest) as real:
+        uid, port = real.boards[0].uid, real.boards[0].port
+        async with FleetManager(FleetConfig(), rescan_interval_s=0.2) as manager:
+            await manager.wait_online(uid, 30)
+            consumer = manager.subscribe()
+            clone = dataclasses.replace(honest, seed=6, state_dir=tmp_path / "clone", clone_uid=bytes.fromhex(uid))
+            async with SimFarm(clone) as fake:
+                events = await collect(consumer, lambda seen: any(_state(e) == "conflict" for e in seen), 60)
+                conflict = next(e for e in events if _state(e) == "conflict")
+                assert conflict.uid == uid and port in conflict.reason and fake.boards[0].port in conflict.reason
+                assert manager.boards[uid].state == "conflict" and manager.client(uid) is None
+                with pytest.raises(UidConflict, match=f"uid {uid} answers on 2 ports at once"):
+                    await manager.wait_online(uid, 1)
+                with pytest.raises(UidConflict):
+                    await manager.deploy(bundled_model("sine"), uid)
+                consumer.take(1 << 16)
+                await manager.scan_once()  # hears both ports again: nothing new to say
+                assert not [e for e in consumer.take(1 << 16) if _state(e) == "conflict"]
+                assert manager.boards[uid].state == "conflict"
+            await collect(consumer, lambda seen: bool(seen) and _state(seen[-1]) == "online", 60)
+            assert manager.boards[uid].state == "online" and manager.boards[uid].port == port
+            await manager.wait_online(uid, 1)
+            assert list(manager.boards) == [uid]
+
+
+def _state(event: object) -> str | None:
+    return event.state if isinstance(event, StateEvent) else None
+
+
+async def test_a_conflict_outside_the_target_is_not_the_managers_business(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLEET_SIM_REGISTRY", str(tmp_path / "registry"))
+    monkeypatch.setenv("FLEET_LOCK_DIR", str(tmp_path / "locks"))
+    honest = FarmConfig(boards=1, seed=5, state_dir=tmp_path / "honest", link=LinkConfig(baud=921_600), register=True)
+    async with SimFarm(honest) as real:
+        uid = real.boards[0].uid
+        clone = dataclasses.replace(honest, seed=6, state_dir=tmp_path / "clone", clone_uid=bytes.fromhex(uid))
+        async with SimFarm(clone), FleetManager(FleetConfig(), target="ffff0000") as manager:
+            assert sorted(r.status for r in manager.last_scan) == ["conflict", "conflict"]
+            assert not manager.boards  # `--to ffff0000` names neither board
+
+
+async def test_add_board_of_a_uid_connected_elsewhere_is_a_conflict(tmp_path):
+    """Before: the second board's connector silently replaced the first's."""
+    honest = FarmConfig(boards=1, seed=5, state_dir=tmp_path / "honest", transport="memory",
+                        link=LinkConfig(baud=None, turnaround_us=0))  # fmt: skip
+    async with SimFarm(honest) as real, FleetManager(discover=False) as manager:
+        uid = real.boards[0].uid
+        await manager.add_board(memory_connector(real.memory_ports[0]))
+        await manager.wait_online(uid, 30)
+        clone = dataclasses.replace(honest, seed=6, state_dir=tmp_path / "clone", clone_uid=bytes.fromhex(uid))
+        async with SimFarm(clone) as fake:
+            with pytest.raises(UidConflict, match=f"uid {uid} answers on 2 ports at once"):
+                await manager.add_board(memory_connector(fake.memory_ports[0]))
+            assert manager.boards[uid].state == "conflict" and manager.client(uid) is None
+            with pytest.raises(UidConflict):
+                await manager.wait_online(uid, 1)

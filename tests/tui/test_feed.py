@@ -55,6 +55,15 @@ def test_feed_reports_state_changes_logs_and_deploys_but_not_results():
     assert changes.deploys and changes.logs[0].level == 2 and "health check failed" in changes.logs[0].text
 
 
+def test_a_uid_conflict_is_an_error_line_naming_both_ports():
+    board = BoardState("b", "01", "/dev/x")
+    feed = Feed(Boards(board))
+    why = "uid 01 answers on 2 ports at once (/dev/x, /dev/y): two boards claim one identity"
+    changes = feed.ingest([StateEvent(board="b", uid="01", host_time=1.0, state="conflict", port="/dev/x", reason=why)])
+    (line,) = changes.logs
+    assert (line.level_name, line.text) == (LogLine(0, "", 3, "").level_name, f"conflict on /dev/x: {why}")
+
+
 def test_filter_matches_tags_groups_and_text_and_rows_sort():
     a = BoardState("lab-nano", "aa", "/dev/ttyACM0", profile="nano33ble", tags=("audio",))
     b = BoardState("pico-2", "bb", "/dev/ttyACM1", profile="pico")
