@@ -10,7 +10,7 @@ from tests.support.sim import require_sim
 require_sim()  # runs a virtual board
 
 from fleet.transport.lock import BoardLock  # noqa: E402
-from tests.support.cli import env, fleet, sim_process  # noqa: E402, F401 - `env` is a fixture
+from tests.support.cli import fleet, sim_process  # noqa: E402
 
 
 def test_a_busy_port_shows_the_board_devices_toml_names_for_it(env, tmp_path):

@@ -14,7 +14,7 @@ from tests.support.sim import require_sim
 require_sim()  # runs virtual boards
 
 from fleet.models.bundled import bundled_model  # noqa: E402
-from tests.support.cli import env, fleet, sim_process  # noqa: E402, F401 - `env` is a fixture
+from tests.support.cli import fleet, sim_process  # noqa: E402
 
 SINE = str(bundled_model("sine"))
 
