@@ -8,12 +8,14 @@ own, and the loop watches only that selector. When it becomes ready:
 
 - if the last pass over the ports was at least `interval_s` ago, every ready port is read
   now (an idle link is not delayed: a PING's answer is read as soon as it arrives);
-- otherwise the poller stops watching until `interval_s` after that pass, then reads every
-  ready port in one pass and watches again.
+- otherwise every ready port is read in one pass `interval_s` after the last one.
 
-So a busy fleet is read at most 1/`interval_s` times a second, each pass taking whatever
-all boards sent in the meantime, and the events of one pass reach consumers in one
-wake-up. The cost is at most `interval_s` of added latency while the ports are busy.
+After a pass that read something the next one is simply timed `interval_s` later (ports
+that keep sending do not wake the loop themselves); a pass that finds nothing hands back
+to the loop's watch. So a busy fleet is read at most 1/`interval_s` times a second, each
+pass taking whatever all boards sent in the meantime, the events of one pass reach
+consumers in one wake-up, and the cost is at most `interval_s` of added latency while the
+ports are busy.
 """
 
 from __future__ import annotations
@@ -69,30 +71,37 @@ class PortPoller:
             self._watching = False
 
     def _on_ready(self) -> None:
+        self._unwatch()  # the selector stays ready (level-triggered) until a pass reads it
         now = self._loop.time()
         due = self._last + self.interval_s
         if now >= due:
-            self._pass(now)
-            return
-        self._unwatch()  # the selector stays ready (level-triggered) until the pass reads it
-        self._timer = self._loop.call_at(due, self._on_timer)
+            self._on_timer()
+        else:
+            self._timer = self._loop.call_at(due, self._on_timer)
 
     def _on_timer(self) -> None:
+        # While ports keep sending, passes follow each other on the timer alone; a pass that
+        # finds nothing hands back to the loop's watch, which wakes us at the next byte.
         self._timer = None
-        try:
-            self._pass(self._loop.time())
-        finally:
-            if self._selector.get_map():
-                self._watch()
+        found = self._pass(self._loop.time())  # a port's failure is the loop's to report, not ours
+        if not self._selector.get_map():
+            return  # the last port went during the pass: this poller is closed
+        if found:
+            self._timer = self._loop.call_at(self._last + self.interval_s, self._on_timer)
+        else:
+            self._watch()
 
-    def _pass(self, now: float) -> None:
+    def _pass(self, now: float) -> bool:
+        """Read every ready port; whether any was."""
         self._last = now
         self.passes += 1
-        for key, _events in self._selector.select(0):
+        ready = self._selector.select(0)
+        for key, _events in ready:
             try:
                 key.data()
             except Exception as exc:  # noqa: BLE001 - one port's failure must not stop the others' reads
                 self._loop.call_exception_handler({"message": "port reader failed", "exception": exc})
+        return bool(ready)
 
     def _close(self) -> None:
         self._unwatch()
