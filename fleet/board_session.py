@@ -227,12 +227,13 @@ class BoardSession:
         if event is None:
             return
         self.context.publish(event)
-        if isinstance(msg, Boot):
+        kind = type(msg)
+        if kind is Boot:
             # The board reset: streams are off, its clock restarted, a test model reverted.
             self.state.resets += 1
             self.ingest.clock.invalidate()
             self._spawn(self._after_reset(client))
-        elif isinstance(msg, InferResult) and self.ingest.unknown_prefix is not None:
+        elif kind is InferResult and self.ingest.unknown_prefix is not None:
             self.refresh_info()
 
     async def _after_reset(self, client: BoardClient) -> None:
