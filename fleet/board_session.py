@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -187,7 +188,7 @@ class BoardSession:
                     raise
                 # The board reset during setup: its BOOT, among the early events, sets it up again.
             remove()
-            remove = client.add_listener(lambda msg: self._on_message(client, msg))
+            remove = client.add_listener(functools.partial(self._on_message, client))  # no Python frame of its own
             for msg in early:
                 self._on_message(client, msg)
             self.settled.set()

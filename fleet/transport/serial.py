@@ -1,8 +1,9 @@
 """pyserial-backed transports: local ports (/dev/ttyACM0, a PTY) and URLs (rfc2217://, socket://).
 
 Local ports are driven from the event loop through their file descriptor (no thread per
-board), all of a loop's ports read in shared passes (`fleet.transport.poller`); URL ports, whose pyserial handlers keep their own sockets and threads, are read by
-one small thread each. Either way the layers above see the same `Transport`.
+board), all of a loop's ports read in shared passes (`fleet.transport.poller`); URL ports,
+whose pyserial handlers keep their own sockets and threads, are read by one small thread
+each. Either way the layers above see the same `Transport`.
 
 `SerialTransport.open` takes the board's lock (`fleet.transport.lock`) before it opens
 the port, so a board driven by another fleet process is refused with `PortBusy` naming

@@ -50,8 +50,8 @@ def _maker(cls: type[Message]) -> Callable[[tuple[Any, ...]], Message]:
         return _MAKERS.setdefault(cls, lambda values: cls(*values))
     args = "".join(f", _s{i}=_setters[{i}]" for i in range(len(names)))
     body = "".join(f"    _s{i}(m, v[{i}])\n" for i in range(len(names)))
-    scope: dict[str, Any] = {"_setters": setters}
-    exec(f"def make(v, _cls=_cls, _new=_new{args}):\n    m = _new(_cls)\n{body}    return m\n", {"_cls": cls, "_new": object.__new__}, scope)  # noqa: S102
+    scope: dict[str, Any] = {"_setters": setters, "_cls": cls, "_new": object.__new__}
+    exec(f"def make(v, _cls=_cls, _new=_new{args}):\n    m = _new(_cls)\n{body}    return m\n", scope)  # noqa: S102
     return _MAKERS.setdefault(cls, scope["make"])
 
 
