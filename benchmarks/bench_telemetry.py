@@ -9,8 +9,9 @@ only the host side is measured here: a `FleetManager` discovers and connects to 
 board, turns on RESULTS at `--rate` per second and POWER at `--power-hz`, and one consumer
 takes every event. Reported: this process's CPU (`time.process_time()`) over the window,
 as a fraction of one core (and the kernel's part of it, `cpu_system_cores`), per event;
-events per second; the port poller's passes per second (its wake-ups, `fleet.transport.poller`); and the latency from the board's timestamp
-(its device time mapped to the host clock with the PING estimate) to the consumer, p50/p99.
+events per second; the port poller's passes per second (its wake-ups,
+`fleet.transport.poller`); and the latency from the board's timestamp (its device time
+mapped to the host clock with the PING estimate) to the consumer, p50/p99.
 The latency includes the board's serial turnaround and transmit batching, the PTY and the
 manager's decode/convert/fan-out, and, on a machine too busy for the virtual boards to
 keep their schedule, their own lateness; `host_latency_*` is the host's share alone (from
