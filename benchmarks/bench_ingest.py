@@ -1,6 +1,6 @@
 """Host CPU per telemetry event, without PTYs or a simulator: the manager's own cost.
 
-    python benchmarks/bench_ingest.py [--boards 32] [--seconds 2] [--batch 1]
+    python benchmarks/bench_ingest.py [--boards 32] [--seconds 2 | --rounds N] [--batch 1] [--tui]
 
 Each board connects through the manager's API (`add_board`, over an in-memory pipe whose
 far end answers like a replay board: HELLO, PING, STREAM_CONFIG). Then pre-encoded
@@ -14,6 +14,10 @@ the fan-out and one consumer that takes every event (`--tui`: and folds it into 
 the figure is pure CPU per event, so it stays comparable on a machine that other work
 keeps busy, where bench_telemetry's wall-clock figures do not. What it leaves out (the
 event loop's wake-ups per read, and the PTY) is what bench_telemetry adds.
+
+`--rounds N` does a fixed amount of work instead (N times every board's stream), for
+counting instructions: `bench_instructions.py` runs it under valgrind, whose counts do not
+depend on what else the machine is doing.
 """
 
 from __future__ import annotations
@@ -120,7 +124,7 @@ async def measure(args: argparse.Namespace) -> dict:
     cpu0 = time.process_time()
     rounds = 0
     deadline = time.monotonic() + args.seconds
-    while time.monotonic() < deadline:
+    while rounds < args.rounds if args.rounds else time.monotonic() < deadline:
         for client, chunks in feeds:
             for chunk in chunks:
                 receive(client, chunk)
@@ -146,6 +150,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--boards", type=int, default=32)
     p.add_argument("--seconds", type=float, default=2.0)
+    p.add_argument("--rounds", type=int, default=0, help="a fixed number of rounds instead of --seconds")
     p.add_argument("--results", type=int, default=200, help="results per board in the repeated stream")
     p.add_argument("--batch", type=int, default=1, help="frames per transport read (1: a board's frames one by one)")
     p.add_argument("--tui", action="store_true", help="the consumer is the TUI's feed (charts, logs), not a counter")

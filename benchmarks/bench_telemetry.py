@@ -8,8 +8,10 @@ pinned to a core of its own and this process to the others (`--no-pin` shares th
 only the host side is measured here: a `FleetManager` discovers and connects to every
 board, turns on RESULTS at `--rate` per second and POWER at `--power-hz`, and one consumer
 takes every event. Reported: this process's CPU (`time.process_time()`) over the window,
-as a fraction of one core; events per second; and the latency from the board's timestamp
-(its device time mapped to the host clock with the PING estimate) to the consumer, p50/p99.
+as a fraction of one core (and the kernel's part of it, `cpu_system_cores`), per event;
+events per second; the port poller's passes per second (its wake-ups,
+`fleet.transport.poller`); and the latency from the board's timestamp (its device time
+mapped to the host clock with the PING estimate) to the consumer, p50/p99.
 The latency includes the board's serial turnaround and transmit batching, the PTY and the
 manager's decode/convert/fan-out, and, on a machine too busy for the virtual boards to
 keep their schedule, their own lateness; `host_latency_*` is the host's share alone (from
@@ -46,6 +48,7 @@ async def measure(args: argparse.Namespace, record: Path | None) -> dict:
     from fleet.manager import FleetManager
     from fleet.protocol import LogLevel, Stream, StreamConfig
     from fleet.telemetry.events import PowerEvent, ResultEvent
+    from fleet.transport.poller import poller_for
 
     wanted = Stream.RESULTS | (Stream.POWER if args.power_hz else Stream.NONE)
     streams = StreamConfig(wanted, LogLevel.WARN, round(1000 / args.rate),
@@ -92,9 +95,11 @@ async def measure(args: argparse.Namespace, record: Path | None) -> dict:
         await manager.start_recording(record, force=True)
     await asyncio.sleep(args.warmup)
     measuring = True
-    cpu0, wall0 = time.process_time(), time.monotonic()
+    poller = poller_for(asyncio.get_running_loop())
+    times0, cpu0, wall0, passes0 = os.times(), time.process_time(), time.monotonic(), poller.passes
     await asyncio.sleep(args.duration)
-    cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
+    cpu, wall, times1 = time.process_time() - cpu0, time.monotonic() - wall0, os.times()
+    passes = poller.passes - passes0
     measuring = False
     reader_drops = sum(b.link.events_dropped for b in manager.boards.values() if b.link)
     lost = sum(b.link.events_lost for b in manager.boards.values() if b.link)
@@ -104,10 +109,14 @@ async def measure(args: argparse.Namespace, record: Path | None) -> dict:
     return {
         "boards_online": online,
         "cpu_cores": round(cpu / wall, 3),
+        # The kernel's share (reads, polls, wake-ups) apart from the interpreter's.
+        "cpu_system_cores": round((times1.system - times0.system) / wall, 3),
         # Comparable when the machine is busy: a starved process gets fewer reads with more
         # frames each, so its cores figure drops while its cost per event does not.
         "cpu_us_per_event": round(cpu / max(1, sum(counts.values())) * 1e6, 1),
         "results_per_s": round(counts["result"] / wall, 1),
+        # Passes of the port poller over the ready ports (fleet.transport.poller): wake-ups.
+        "reader_passes_per_s": round(passes / wall, 1),
         "results_asked_per_s": round(online * args.rate, 1),
         "power_per_s": round(counts["power"] / wall, 1),
         "power_asked_per_s": round(online * args.power_hz, 1),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -190,7 +191,7 @@ class BoardSession:
                     raise
                 # The board reset during setup: its BOOT, among the early events, sets it up again.
             remove()
-            remove = client.add_listener(lambda msg: self._on_message(client, msg))
+            remove = client.add_listener(functools.partial(self._on_message, client))  # no Python frame of its own
             for msg in early:
                 self._on_message(client, msg)
             self.settled.set()
@@ -230,12 +231,13 @@ class BoardSession:
         if event is None:
             return
         self.context.publish(event)
-        if isinstance(msg, Boot):
+        kind = type(msg)
+        if kind is Boot:
             # The board reset: streams are off, its clock restarted, a test model reverted.
             self.state.resets += 1
             self.ingest.clock.invalidate()
             self._spawn(self._after_reset(client))
-        elif isinstance(msg, InferResult) and self.ingest.unknown_prefix is not None:
+        elif kind is InferResult and self.ingest.unknown_prefix is not None:
             self.refresh_info()
 
     async def _after_reset(self, client: BoardClient) -> None:

@@ -78,28 +78,52 @@ class MinMaxDecimator:
         # Samples before this time surely belong to the newest bucket (a hair before its end,
         # clear of _bucket_index's rounding): most samples skip the index computation.
         self._surely_newest = -math.inf
+        self._pending: list[float] = []  # samples of the newest bucket not yet in it (see _fold)
 
     def add(self, t: float, value: float) -> None:
         """One sample; times should not go back (a sample older than the newest bucket joins it)."""
         self.samples += 1
         if t < self._surely_newest:
-            self._buckets[-1].add(value)
+            self._pending.append(value)
             return
         index = _bucket_index(t, self.width)
         if self._buckets and index <= self._newest:
-            self._buckets[-1].add(value)  # the current bucket, or a late sample counted in it
+            self._pending.append(value)  # the current bucket, or a late sample counted in it
             return
+        self._fold()
         self._newest = index
         self._surely_newest = (index + 1 - 1e-6) * self.width
         self._buckets.append(Bucket(index * self.width, 1, value, value, value, value))
 
+    def _fold(self) -> None:
+        # The newest bucket's samples wait in a list and are folded when it is read or a new
+        # bucket starts: an append per sample, and min/max over the list at C speed.
+        pending = self._pending
+        if not pending:
+            return
+        bucket = self._buckets[-1]
+        low, high = min(pending), max(pending)
+        if low != low or high != high:  # a NaN: min/max of a list depend on where it is
+            for value in pending:
+                bucket.add(value)
+        else:
+            bucket.count += len(pending)
+            if low < bucket.min:
+                bucket.min = low
+            if high > bucket.max:
+                bucket.max = high
+            bucket.last = pending[-1]
+        pending.clear()
+
     def buckets(self, since: float | None = None) -> list[Bucket]:
         """Buckets oldest first (only those starting at or after `since`, if given)."""
+        self._fold()
         if since is None:
             return list(self._buckets)
         return [b for b in self._buckets if b.start >= since]
 
     def clear(self) -> None:
+        self._pending.clear()
         self._buckets.clear()
         self._surely_newest = -math.inf
 

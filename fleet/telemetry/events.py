@@ -11,6 +11,7 @@ estimate, so events from different boards line up on one axis; for events the ho
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, field_validator
@@ -230,42 +231,51 @@ def parse_event(text: str | bytes) -> TelemetryEvent:
 
 _new = object.__new__
 _set = object.__setattr__
+_TRUSTED: dict[type, Callable[..., _Event]] = {}
 
 
-class _Template:
-    """Every field of one event class in declaration order (the order JSON shows them in),
-    with its default (required fields: a placeholder a complete event overwrites)."""
-
-    __slots__ = ("fields", "names", "size")
-
-    def __init__(self, cls: type[BaseModel]) -> None:
-        self.fields = {name: f.default for name, f in cls.model_fields.items()}
-        self.names = set(self.fields)  # shared by the events built, which are frozen: never changed
-        self.size = len(self.fields)
-
-
-_TEMPLATES: dict[type, _Template] = {}
-
-
-def trusted(cls: type[E], /, **values: object) -> E:
-    """An event built without validation, for the host's hot path.
+def trusted(cls: type[E], /) -> Callable[..., E]:
+    """The constructor of `cls` without validation, for the host's hot path: call it with
+    the event's fields as keywords.
 
     Only for values the host computed itself from board input that decoding has already
     checked (`fleet.protocol` limits, printable text) or from its own configuration: then
     validating again (4 µs an event with pydantic) checks nothing. Everything else, recordings
-    read back above all, goes through the model's constructor or `parse_event`. Callers give
-    every field without a default; the result equals, field for field and in its JSON, what
-    the constructor would have built (tests/telemetry/test_trusted.py)."""
-    template = _TEMPLATES.get(cls)
-    if template is None:
-        template = _TEMPLATES[cls] = _Template(cls)
-    fields = template.fields.copy()
-    fields.update(values)  # an existing key keeps its place: the JSON's field order
-    if len(fields) != template.size:
-        raise TypeError(f"{cls.__name__} has no field {sorted(set(fields) - template.names)}")
-    event = _new(cls)
-    _set(event, "__dict__", fields)
-    _set(event, "__pydantic_fields_set__", template.names)
-    _set(event, "__pydantic_extra__", None)
-    _set(event, "__pydantic_private__", None)
-    return event
+    read back above all, goes through the model's constructor or `parse_event`. The result
+    equals, field for field and in its JSON, what the constructor would have built
+    (tests/telemetry/test_trusted.py); a field the class does not have, or a missing one
+    without a default, is a TypeError."""
+    make = _TRUSTED.get(cls)
+    if make is None:
+        make = _TRUSTED[cls] = _trusted_constructor(cls)
+    return make  # type: ignore[return-value]
+
+
+def _trusted_constructor(cls: type[E]) -> Callable[..., E]:
+    # One function per class with a keyword-only parameter per field (defaults as the model's)
+    # that builds the event's dict in one step, in the order of the model's fields (the order
+    # its JSON shows them in), as `dataclasses` generates `__init__`.
+    names = tuple(cls.model_fields)
+    # `_names` is shared by every event made: all their fields are set, so a copy's update adds nothing to it.
+    scope: dict[str, object] = {"_cls": cls, "_new": _new, "_set": _set, "_names": set(names)}
+    params = []
+    for i, (name, info) in enumerate(cls.model_fields.items()):
+        if info.is_required():
+            params.append(name)
+        else:
+            scope[f"_default{i}"] = info.default
+            params.append(f"{name}=_default{i}")
+    fields = ", ".join(f"{name!r}: {name}" for name in names)
+    exec(  # noqa: S102 - the source is built from the model's own field names
+        f"def make(*, {', '.join(params)}):\n"
+        f"    _event = _new(_cls)\n"
+        f"    _set(_event, '__dict__', {{{fields}}})\n"
+        f"    _set(_event, '__pydantic_fields_set__', _names)\n"
+        f"    _set(_event, '__pydantic_extra__', None)\n"
+        f"    _set(_event, '__pydantic_private__', None)\n"
+        f"    return _event\n",
+        scope,
+    )  # fmt: skip
+    make = scope["make"]
+    make.__qualname__ = f"{cls.__name__}.trusted"  # what a TypeError names
+    return make  # type: ignore[return-value]

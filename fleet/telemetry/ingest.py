@@ -25,6 +25,8 @@ from fleet.telemetry.outputs import decode_output, top
 from fleet.telemetry.power_source import MODELLED, SENSOR
 
 _ZERO_SHA = bytes(32)
+_result_event, _power_event = trusted(ResultEvent), trusted(PowerEvent)
+_log_event, _boot_event = trusted(LogEvent), trusted(BootEvent)
 
 
 class BoardClock:
@@ -107,16 +109,16 @@ class BoardIngest:
         if kind is InferResult:
             return self.result(msg)  # type: ignore[arg-type]
         if kind is Power:
-            return trusted(
-                PowerEvent, board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
+            return _power_event(
+                board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
                 device_time_us=msg.device_time_us, voltage_mv=msg.voltage_mv, current_ua=msg.current_ua,
                 energy_uj=msg.energy_uj, power_mw=msg.voltage_mv * msg.current_ua / 1e6, source=self.power_source,
             )  # fmt: skip
         if kind is Log:
-            return trusted(LogEvent, board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
+            return _log_event(board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
                            device_time_us=msg.device_time_us, level=msg.level, text=msg.text)  # fmt: skip
         if kind is Boot:
-            return trusted(BootEvent, board=self.name, uid=self.uid, host_time=time.time(), reason=msg.reason,
+            return _boot_event(board=self.name, uid=self.uid, host_time=time.time(), reason=msg.reason,
                            boot_count=msg.boot_count)  # fmt: skip
         return None
 
@@ -126,8 +128,8 @@ class BoardIngest:
         prefix = msg.model_prefix.hex()
         labels = self.labels[prefix] if prefix in self.labels else self._labels_for(prefix)
         label = labels[index] if labels is not None and index is not None and index < len(labels) else None
-        return trusted(
-            ResultEvent, board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
+        return _result_event(
+            board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
             device_time_us=msg.device_time_us, latency_us=msg.latency_us, inference_count=msg.inference_count,
             input_id=msg.input_id, model=prefix, dtype=dtype, values=values,
             indices=indices, top_index=index, score=score, label=label,

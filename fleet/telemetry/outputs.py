@@ -60,6 +60,23 @@ def _shape(dtype: int, fmt: int, size: int) -> tuple[str, struct.Struct, bool]:
     return shape
 
 
+# 8-bit outputs: every value a code can have, computed once per quantization, so a result's
+# values are lookups instead of a Python expression each. Indexed by the code itself: an
+# int8 code below zero reads from the end of the table, where its value is.
+_BYTE_CODES = {3: False, 9: True}  # uint8, int8 (signed?)
+_TABLES: dict[tuple[int, float, int], tuple[float, ...]] = {}
+_MAX_TABLES = 64
+
+
+def _table(dtype: int, scale: float, zero: int) -> tuple[float, ...]:
+    signed = _BYTE_CODES[dtype]
+    if len(_TABLES) >= _MAX_TABLES:  # a board that changes its quantization every result: bounded
+        _TABLES.clear()
+    table = _TABLES[(dtype, scale, zero)] = tuple(((i - 256 if signed and i > 127 else i) - zero) * scale
+                                                  for i in range(256))  # fmt: skip
+    return table
+
+
 def decode_output(msg: InferResult) -> tuple[str, tuple[float, ...], tuple[int, ...] | None]:
     """(dtype name, dequantized values, output indices for top-k results or None)."""
     data = msg.data
@@ -69,7 +86,10 @@ def decode_output(msg: InferResult) -> tuple[str, tuple[float, ...], tuple[int, 
     indices: tuple[int, ...] | None = flat[0::2] if topk else None
     raw = flat[1::2] if topk else flat
     scale, zero = msg.scale, msg.zero_point
-    if scale:
+    if scale and msg.dtype in _BYTE_CODES and scale == scale:  # 8-bit, the usual quantized output (not a NaN scale)
+        table = _TABLES.get((msg.dtype, scale, zero)) or _table(msg.dtype, scale, zero)
+        values = tuple(map(table.__getitem__, raw))
+    elif scale:
         values = tuple([(q - zero) * scale for q in raw])  # a float: scale is one
     else:
         values = tuple([float(q) for q in raw])

@@ -5,7 +5,8 @@ file descriptors or sockets. Bytes may be lost or corrupted on the way (that is 
 framing and CRC are for); a pipe that ends raises `PortVanished`.
 
 A transport may also offer `feed_to(receiver)` (the serial one does): received bytes are
-then handed to `receiver` as they arrive, in the event loop's reader callback, and
+then handed to `receiver` as they arrive, in the reader callback (for local ports: in a pass
+of the loop's port poller, `fleet.transport.poller`), and
 `read()` only raises (why the pipe ended, or what `receiver` raised). The client uses it
 when it is there: no queue and no task wake-up per chunk (docs/telemetry.md, "The hot path").
 """

@@ -1,8 +1,9 @@
 """pyserial-backed transports: local ports (/dev/ttyACM0, a PTY) and URLs (rfc2217://, socket://).
 
 Local ports are driven from the event loop through their file descriptor (no thread per
-board); URL ports, whose pyserial handlers keep their own sockets and threads, are read by
-one small thread each. Either way the layers above see the same `Transport`.
+board), all of a loop's ports read in shared passes (`fleet.transport.poller`); URL ports,
+whose pyserial handlers keep their own sockets and threads, are read by one small thread
+each. Either way the layers above see the same `Transport`.
 
 `SerialTransport.open` takes the board's lock (`fleet.transport.lock`) before it opens
 the port, so a board driven by another fleet process is refused with `PortBusy` naming
@@ -33,6 +34,7 @@ import serial
 from fleet.errors import PortBusy, PortNotFound, PortVanished
 from fleet.printable import printable
 from fleet.transport.lock import PROBE, BoardLock
+from fleet.transport.poller import PortPoller, poller_for
 
 _READ_SIZE = 65536
 _URL_POLL_S = 0.05  # how often a URL port's reader thread looks at `closed`
@@ -133,12 +135,14 @@ class SerialTransport:
         self._receiver: Callable[[bytes], None] | None = None
         self._closed = False
         self._fd: int | None = None
+        self._poller: PortPoller | None = None  # reads the fd while we read it
         self._thread: threading.Thread | None = None
         fd = getattr(ser, "fd", None)
         if isinstance(fd, int) and not _is_url(port):
             self._fd = fd
             os.set_blocking(fd, False)
-            loop.add_reader(fd, self._on_readable)
+            self._poller = poller_for(loop)
+            self._poller.add(fd, self._on_readable)
         else:
             if ser.timeout != _URL_POLL_S:
                 ser.timeout = _URL_POLL_S
@@ -164,7 +168,8 @@ class SerialTransport:
     # --- reading ---------------------------------------------------------------------
 
     def _on_readable(self) -> None:
-        assert self._fd is not None
+        if self._poller is None or self._fd is None:
+            return  # reading ended during the pass that called us
         try:
             data = os.read(self._fd, _READ_SIZE)
         except BlockingIOError:
@@ -188,8 +193,8 @@ class SerialTransport:
             self._end(exc)
 
     def feed_to(self, receiver: Callable[[bytes], None]) -> None:
-        """Hand every received chunk to `receiver` as it arrives (in the event loop's reader
-        callback) instead of queueing it for `read()`: no task wake-up per chunk. `read()`
+        """Hand every received chunk to `receiver` as it arrives (in the poller's pass over
+        the ready ports) instead of queueing it for `read()`: no task wake-up per chunk. `read()`
         then only raises: why the port ended, or what `receiver` raised (reading stops)."""
         early = []
         while not self._inbox.empty():
@@ -224,9 +229,13 @@ class SerialTransport:
     def _vanish(self, why: str) -> None:
         self._end(PortVanished(why))
 
+    def _stop_reading(self) -> None:
+        if self._poller is not None and self._fd is not None:
+            self._poller.remove(self._fd)
+        self._poller = None
+
     def _end(self, why: Exception) -> None:
-        if self._fd is not None:
-            self._loop.remove_reader(self._fd)
+        self._stop_reading()
         self._receiver = None  # nothing more is delivered after an end
         self._inbox.put_nowait(why)
 
@@ -291,8 +300,7 @@ class SerialTransport:
         if self._closed:
             return
         self._closed = True
-        if self._fd is not None:
-            self._loop.remove_reader(self._fd)
+        self._stop_reading()
         self._inbox.put_nowait(PortVanished(f"{self.name}: closed"))
         ser = self.serial
         try:

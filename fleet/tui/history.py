@@ -32,6 +32,11 @@ class BoardHistory:
     model: str = ""  # hash prefix of the model the output series belong to
     power_source: str | None = None  # a meter's label once one feeds the board: its samples alone are charted
     trace: PowerTrace = field(default_factory=PowerTrace)  # current and inference windows, at the meter's resolution
+    # Labels results taught (index -> label), for outputs whose model's labels are unknown.
+    _learned: dict[int, str] = field(default_factory=dict)
+    # The series of outputs 0..n-1 in order, while the model and labels stay the same.
+    _dense: list[MinMaxDecimator] | None = None
+    _dense_labels: tuple[str, ...] | None = None
 
     def add_result(self, event: ResultEvent, labels: tuple[str, ...] | None = None) -> None:
         t = event.host_time
@@ -39,23 +44,41 @@ class BoardHistory:
             # Another model (a deploy, a rollback): its outputs mean something else; start over.
             self.model = event.model
             self.outputs.clear()
-        self.newest = max(self.newest, t)
+            self._learned.clear()
+            self._dense = None
+        if t > self.newest:
+            self.newest = t
         self.latency_ms.add(t, event.latency_us / 1000)
         self.recent.append(event)
-        indices = event.indices if event.indices is not None else range(len(event.values))
-        for index, value in zip(indices, event.values, strict=False):
-            name = labels[index] if labels and index < len(labels) else f"#{index}"
-            series = self.outputs.get(name)
-            if series is None:
-                series = self.outputs[name] = MinMaxDecimator(BUCKET_S, CAPACITY)
-            series.add(t, value)
-        if event.label is not None and event.top_index is not None:
-            self._learn_label(event.top_index, event.label)
+        label = event.label
+        if label is not None and event.top_index is not None and label not in self.outputs:
+            self._learn_label(event.top_index, label)
+        values = event.values
+        if event.indices is None:
+            # Every output in order (not top-k): the same series each time, looked up once.
+            dense = self._dense
+            if dense is None or len(dense) != len(values) or labels is not self._dense_labels:
+                dense = self._dense = [self._series(i, labels) for i in range(len(values))]
+                self._dense_labels = labels
+            for series, value in zip(dense, values):
+                series.add(t, value)
+        else:
+            for index, value in zip(event.indices, values, strict=False):
+                self._series(index, labels).add(t, value)
+
+    def _series(self, index: int, labels: tuple[str, ...] | None) -> MinMaxDecimator:
+        name = labels[index] if labels and index < len(labels) else self._learned.get(index, f"#{index}")
+        series = self.outputs.get(name)
+        if series is None:
+            series = self.outputs[name] = MinMaxDecimator(BUCKET_S, CAPACITY)
+        return series
 
     def _learn_label(self, index: int, label: str) -> None:
         # Results name only their top class; once a label is known, its "#i" series is renamed.
+        self._learned[index] = label
+        self._dense = None
         old = self.outputs.pop(f"#{index}", None)
-        if old is not None and label not in self.outputs:
+        if old is not None:
             self.outputs[label] = old
 
     def add_power(self, event: PowerEvent) -> None:

@@ -81,3 +81,20 @@ def test_the_newest_bucket_shortcut_puts_every_sample_where_the_index_does():
         expected.setdefault(index * 0.1, []).append(float(i))
     got = {b.start: (b.count, b.min, b.max) for b in fast.buckets()}
     assert got == {start: (len(v), min(v), max(v)) for start, v in expected.items()}
+
+
+def test_samples_folded_later_give_the_bucket_each_sample_would():
+    # The newest bucket's samples are folded when it is read or a new one starts; a NaN
+    # (a float output can be one) must leave min and max as adding each sample would.
+    series = [5.0, 1.0, math.nan, 9.0, 3.0]
+    dec = MinMaxDecimator(width=1.0)
+    for i, value in enumerate(series):
+        dec.add(10 + i / 10, value)
+    (bucket,) = dec.buckets()
+    assert (bucket.count, bucket.min, bucket.max, bucket.first, bucket.last) == (5, 1.0, 9.0, 5.0, 3.0)
+    dec.add(10.6, math.nan)  # read, then a NaN first in the list of the next fold
+    dec.add(10.7, 0.5)
+    dec.add(11.2, 7.0)  # a new bucket: the last one's samples are folded into it
+    first, second = dec.buckets()
+    assert (first.count, first.min, first.max, first.last) == (7, 0.5, 9.0, 0.5)
+    assert (second.start, second.count, second.min, second.max) == (11.0, 1, 7.0, 7.0)

@@ -51,6 +51,21 @@ def test_trusted_events_are_frozen_and_copy_like_validated_ones():
 
 
 def test_an_unknown_field_is_refused():
-    with pytest.raises(TypeError, match="no field"):
-        trusted(ResultEvent, board="b", uid="u", host_time=0.0, device_time_us=0, latency_us=0, inference_count=0,
+    with pytest.raises(TypeError, match="ResultEvent.trusted.. got an unexpected keyword argument 'colour'"):
+        trusted(ResultEvent)(board="b", uid="u", host_time=0.0, device_time_us=0, latency_us=0, inference_count=0,
                 input_id=0, model="00", dtype="int8", values=(), colour="red")  # fmt: skip
+
+
+def test_a_missing_field_is_refused():
+    with pytest.raises(TypeError, match="ResultEvent.trusted.. missing 1 required keyword-only argument: 'uid'"):
+        trusted(ResultEvent)(board="b", host_time=0.0, device_time_us=0, latency_us=0, inference_count=0,
+                             input_id=0, model="00", dtype="int8", values=())  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype, fmt", [(9, "<256b"), (3, "<256B")], ids=["int8", "uint8"])
+def test_8_bit_outputs_read_from_a_table_equal_the_formula(dtype, fmt):
+    codes = list(range(-128, 128)) if dtype == 9 else list(range(256))
+    for scale, zero in ((1 / 256, -128), (0.0390625, 7), (3.5, 0)):
+        msg = InferResult(1, 1, 1, 1, SHA[:4], dtype, OutputFormat.RAW, scale, zero, struct.pack(fmt, *codes))
+        event = _ingest().convert(msg)
+        assert event.values == tuple((q - zero) * scale for q in codes)

@@ -39,6 +39,16 @@ def test_history_buckets_samples_and_starts_outputs_over_when_the_model_changes(
     assert set(history.outputs) == {"#0"}
 
 
+def test_a_label_learned_from_results_names_its_series_from_then_on():
+    # Results name their top class even when this host has no labels for the model (a
+    # replay of another host's recording): the "#1" series becomes "yes" and keeps growing.
+    history = BoardHistory()
+    for i in range(10):
+        history.add_result(result(i * 100_000, i + 1, values=(0.1, 0.9), label="yes"))
+    assert set(history.outputs) == {"#0", "yes"}
+    assert history.outputs["yes"].samples == 10 and history.outputs["#0"].samples == 10
+
+
 def test_feed_reports_state_changes_logs_and_deploys_but_not_results():
     board = BoardState("b", "01", "/dev/x")
     feed = Feed(Boards(board))
