@@ -30,7 +30,6 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from fleet.telemetry.events import EnergyEvent, PowerEvent, ResultEvent
-from fleet.telemetry.power_source import MODELLED
 
 DEFAULT_WINDOW_S = 5.0
 DEFAULT_LATENCY_N = 200
