@@ -133,8 +133,8 @@ class MeterSession:
             power_w = (total - e0) / (chunk.end_us - t0)  # µJ / µs
             self._last_power = (chunk.end_us, total)
             zero = self.clock.zero or arrival
-            self.manager.publish(trusted(
-                PowerEvent, board=self.board, uid=self.uid, host_time=zero + chunk.end_us / 1e6,
+            self.manager.publish(trusted(PowerEvent)(
+                board=self.board, uid=self.uid, host_time=zero + chunk.end_us / 1e6,
                 device_time_us=round(chunk.end_us), voltage_mv=round(chunk.volts * 1000),
                 current_ua=round(power_w / chunk.volts * 1e6), energy_uj=int(total), power_mw=power_w * 1000,
                 source=self.label,
@@ -142,8 +142,8 @@ class MeterSession:
             trace = self.trace.take()
             if trace is not None:
                 start, lows, highs = trace
-                self.manager.publish(trusted(
-                    TraceEvent, board=self.board, uid=self.uid, host_time=zero + start / 1e6,
+                self.manager.publish(trusted(TraceEvent)(
+                    board=self.board, uid=self.uid, host_time=zero + start / 1e6,
                     device_time_us=round(start),
                     bucket_us=self.trace.bucket_us, min_ua=tuple(lows), max_ua=tuple(highs),
                     windows=tuple(self._windows), source=self.label,
@@ -171,8 +171,8 @@ class MeterSession:
         zero = self.clock.zero or time.time()
         for e in energies:
             self._windows.append((round(e.start_us, 1), round(e.end_us, 1), round(e.energy_uj, 3)))
-            self.manager.publish(trusted(
-                EnergyEvent, board=self.board, uid=self.uid, host_time=zero + e.end_us / 1e6,
+            self.manager.publish(trusted(EnergyEvent)(
+                board=self.board, uid=self.uid, host_time=zero + e.end_us / 1e6,
                 device_time_us=e.device_time_us,
                 inference_count=e.inference_count, energy_uj=e.energy_uj, duration_us=e.duration_us,
                 power_mw=e.power_mw, baseline_uj=e.baseline_uj, method=e.method, source=self.label,
