@@ -129,6 +129,27 @@ def test_timestamp_method_stays_within_its_documented_bound(epsilon_us):
     assert max(errors) == pytest.approx(bound, abs=1e-3 * exact)  # the bound is what a shift costs
 
 
+def test_the_lock_finds_the_true_pulse_among_bursts_of_back_to_back_inferences():
+    # A loaded host runs a fast board in bursts (back to back, then waiting on its serial
+    # port), and its estimate of where a result ends is off by a few inferences. The nearest
+    # pulse is then a neighbour, and with that offset every burst's edge pairs with nothing.
+    clock = FakeClock(T0)
+    spans, t = [], T0 + 10_000
+    for _ in range(12):
+        for _ in range(3):
+            spans.append((t, t + 444))
+            t += 444
+        t += 2_617
+    reducer = EnergyReducer("marker")
+    bench = Bench(playing(spans), reducer, clock)
+    for mark in marks(spans, host_error_us=900):  # the third pulse of the burst is the nearest
+        bench.out += reducer.feed_result(mark)
+    bench.run_until(spans[-1][1] + 30_000)
+    assert [e.inference_count for e in bench.out] == list(range(1, 37))
+    assert reducer.unmatched_pulses == reducer.unmatched_results == 0
+    assert reducer.offset_us == pytest.approx(BOARD_BOOT, abs=PERIOD_US)
+
+
 def test_results_and_pulses_that_do_not_pair_are_counted_not_guessed():
     clock = FakeClock(T0)
     spans = waveform(6, 2_000, 10_000, T0 + 10_000)
@@ -189,3 +210,38 @@ def test_back_to_back_inferences_stay_apart_on_the_marker():
     exact = MODEL.active_mw * 2_000 / 1000
     for e in bench.out[1:]:  # the low time (10 µs) before each later pulse is in no window
         assert e.energy_uj == pytest.approx(exact * (2_000 - MARKER_LOW_US) / 2_000, rel=1e-3)
+
+
+@pytest.mark.parametrize("late_us", [3_000, 150_000])  # within the board's max lag
+def test_a_board_ticked_late_is_drawn_where_it_ran(tmp_path, gesture, late_us):
+    # On the real clock a loaded host ticks a board late. Back to back, the next inference
+    # ran from the end of the last one; a meter that drew that time as idle before the board
+    # accounted it lost the pulse, and a measurement waiting for its energies never ended.
+    clock = FakeClock(BOARD_BOOT)
+    engine = make_engine("nano33ble", tmp_path, clock=clock, seed=3, max_lag_us=200_000)
+    host = EngineHost(engine)
+    host.boot()
+    host.deploy(gesture.data)
+    activity = Activity(engine.power_model)
+    activity.attach(engine)
+    clock.set(T0)
+    reducer = EnergyReducer("marker")
+    bench = Bench(activity, reducer, clock)
+    host.ok(StreamConfig(Stream.RESULTS, result_interval_ms=0))
+    results: list[InferResult] = []
+    for _ in range(100):
+        if len(bench.out) >= 30:
+            break
+        bench.run_until(clock.now_us() + late_us, step_us=97)  # the meter reads on; the board's tick is late
+        for r in (m for m in host.tick() if isinstance(m, InferResult)):
+            results.append(r)
+            bench.out += reducer.feed_result(ResultMark(r.inference_count, r.device_time_us, r.latency_us,
+                                                        r.device_time_us + BOARD_BOOT))  # fmt: skip
+    measured = [e.inference_count for e in bench.out]
+    assert len(measured) >= 30 and measured == [r.inference_count for r in results[: len(measured)]]
+    assert reducer.unmatched_results == 0
+    latency = results[0].latency_us
+    # Each later pulse starts MARKER_LOW_US after its inference; its window's edges fall on samples.
+    exact = engine.power_model.active_mw * (latency - MARKER_LOW_US) / 1000
+    for e in bench.out[1:]:
+        assert e.energy_uj == pytest.approx(exact, abs=engine.power_model.active_mw * PERIOD_US / 1000)
