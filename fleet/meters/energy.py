@@ -11,10 +11,12 @@ Windows, by method:
 - `marker`: the window is a marker pulse, from the start of the first sample that saw the
   line high to the start of the first that saw it low again (sample-exact: at 100 kS/s,
   edges land within 10 µs). Pulses are matched to results in order: the first result is
-  paired with the pulse ending nearest to where the host expects it (the result's host
-  time mapped onto the meter's clock, within `coarse_tolerance_us`; that estimate must be
-  off by less than half the time between inferences, or the lock takes a neighbour), which locks the offset between
-  the board's clock and the meter's; every later result is paired with the pulse ending
+  paired with one of the pulses ending within `coarse_tolerance_us` of where the host
+  expects it (the result's host time mapped onto the meter's clock): the one whose offset
+  pairs the most of the results queued behind it, then the nearest (inferences back to
+  back put many pulses within the host's error; when they come evenly spaced, a neighbour
+  measures the same, and when in bursts, only the true offset lines them all up). That
+  locks the offset between the board's clock and the meter's; every later result is paired with the pulse ending
   within `lock_tolerance_us` of `device_time_us + offset`, and the offset follows each match
   (so crystal drift is tracked). A pulse no result claims, or a result no pulse ends near,
   is counted (`unmatched_pulses`, `unmatched_results`), never guessed.
@@ -31,6 +33,7 @@ trimmed at each side, at least `min_gap_samples` left), or `idle_mw` when given.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Literal
@@ -38,6 +41,7 @@ from typing import Literal
 import numpy as np
 
 Method = Literal["marker", "timestamp"]
+LOCK_RESULTS = 32  # results weighed when the marker method locks the two clocks
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,17 +216,39 @@ class EnergyReducer:
         if end is None or end < expected + tolerance:
             return None  # a pulse may still end within the tolerance
         candidates = [p for p in self._pulses if abs(p.end_us - expected) <= tolerance]
-        self._results.popleft()
         if not candidates:
+            self._results.popleft()
             self.unmatched_results += 1
             return False
-        pulse = min(candidates, key=lambda p: abs(p.end_us - expected))
+        pulse = min(candidates, key=lambda p: abs(p.end_us - expected)) if locked else self._lock_pulse(candidates)
+        self._results.popleft()
         while self._pulses[0] is not pulse:  # pulses before it belong to no result
             self._pulses.popleft()
             self.unmatched_pulses += 1
         self._pulses.popleft()
         self.offset_us = pulse.end_us - mark.device_time_us
         return self._measure(mark, pulse.start_us, pulse.end_us, "marker")
+
+    def _lock_pulse(self, candidates: list[_Pulse]) -> _Pulse:
+        """The first result's pulse: the candidate whose offset pairs the most of the results
+        queued behind it with a pulse (then the nearest to the host's estimate). Inferences back to back, in bursts as a loaded host ticks them, put many
+        pulses within the host's error; only the true offset lines up the whole sequence."""
+        first = self._results[0]
+        ends = [p.end_us for p in self._pulses]
+        covered = self.timeline.end_us or 0.0
+        later = [m.device_time_us - first.device_time_us for m in itertools.islice(self._results, 1, LOCK_RESULTS)]
+
+        def score(pulse: _Pulse) -> tuple[int, float]:
+            paired = 0
+            for delta in later:
+                t = pulse.end_us + delta
+                if t + self.lock_tolerance_us > covered:
+                    break  # its pulse may not have arrived yet
+                i = bisect.bisect_left(ends, t)
+                paired += any(abs(ends[j] - t) <= self.lock_tolerance_us for j in (i - 1, i) if 0 <= j < len(ends))
+            return -paired, abs(pulse.end_us - first.meter_end_us)
+
+        return min(candidates, key=score)
 
     def _measure(self, mark: ResultMark, start: float, end: float, method: Method) -> InferenceEnergy | bool:
         energy = self.timeline.energy(start, end)
