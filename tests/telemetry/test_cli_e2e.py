@@ -6,10 +6,8 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from fleet.models.bundled import bundled_model, find_bundled_manifest  # noqa: E
 from fleet.models.inspect import inspect_model  # noqa: E402
 from fleet.profiles import get_profile  # noqa: E402
 from tests.closed_stdout import run_with_closed_stdout  # noqa: E402
-from tests.support.wait import DEADLINE_S  # noqa: E402
+from tests.support.cli import LiveMonitor  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -57,43 +55,6 @@ def sim(env, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-
-
-class LiveMonitor:
-    """`fleet monitor --json ARGS` in a child process, its lines read as they come."""
-
-    def __init__(self, env, cwd, *args: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "fleet", "monitor", "--json", *args], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)  # fmt: skip
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True)
-        self._reader.start()
-
-    def wait_until(self, condition, what: str, timeout: float = DEADLINE_S) -> int:
-        """How many lines had come when `condition(events)` first held."""
-        deadline = time.monotonic() + timeout
-        events: list[dict] = []
-        while True:
-            events += [json.loads(line) for line in self.lines[len(events) :]]
-            if condition(events):
-                return len(events)
-            assert self.proc.poll() is None, f"monitor exited {self.proc.returncode}: {self.proc.stderr.read()}"
-            assert time.monotonic() < deadline, f"not within {timeout:g} s: {what}"
-            time.sleep(0.2)
-
-    def stop(self) -> tuple[int, str, str]:
-        """Ctrl-C, as a user stops it: (exit code, every stdout line, stderr)."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(timeout=60)
-            err = self.proc.stderr.read()
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
-        self._reader.join(timeout=10)
-        return self.proc.returncode, "".join(self.lines), err
 
 
 def _recovered(events, boot_index: int) -> bool:
