@@ -131,17 +131,24 @@ def test_timestamp_method_stays_within_its_documented_bound(epsilon_us):
     assert max(errors) == pytest.approx(bound, abs=1e-3 * exact)  # the bound is what a shift costs
 
 
+def bursts(n: int) -> list[tuple[int, int]]:
+    """n bursts of three 444 µs inferences back to back, an irregular wait after each (as
+    long as its serial port keeps a board running on a loaded host waiting)."""
+    spans, t, waits = [], T0 + 10_000, random.Random(7)
+    for _ in range(n):
+        for _ in range(3):
+            spans.append((t, t + 444))
+            t += 444
+        t += waits.randrange(1_000, 6_000)
+    return spans
+
+
 def test_the_lock_finds_the_true_pulse_among_bursts_of_back_to_back_inferences():
     # A loaded host runs a fast board in bursts (back to back, then waiting on its serial
     # port), and its estimate of where a result ends is off by a few inferences. The nearest
     # pulse is then a neighbour, and with that offset every burst's edge pairs with nothing.
     clock = FakeClock(T0)
-    spans, t, waits = [], T0 + 10_000, random.Random(7)
-    for _ in range(12):
-        for _ in range(3):
-            spans.append((t, t + 444))
-            t += 444
-        t += waits.randrange(1_000, 6_000)  # as long as the serial port keeps the board waiting
+    spans = bursts(12)
     reducer = EnergyReducer("marker")
     bench = Bench(playing(spans), reducer, clock)
     for mark in marks(spans, host_error_us=900):  # the third pulse of the burst is the nearest
@@ -156,12 +163,7 @@ def test_a_wrong_lock_is_taken_again():
     # A loaded host delayed the first results by more than the coarse tolerance: the lock
     # took a wrong pulse, and with it a third of the results never paired.
     clock = FakeClock(T0)
-    spans, t, waits = [], T0 + 10_000, random.Random(7)
-    for _ in range(20):
-        for _ in range(3):
-            spans.append((t, t + 444))
-            t += 444
-        t += waits.randrange(1_000, 6_000)  # as long as the serial port keeps the board waiting
+    spans = bursts(20)
     reducer = EnergyReducer("marker")
     bench = Bench(playing(spans), reducer, clock)
     late = marks(spans[:3], host_error_us=25_000)  # the first burst's results, 25 ms late
@@ -189,17 +191,23 @@ def test_results_and_pulses_that_do_not_pair_are_counted_not_guessed():
     assert reducer.unmatched_pulses == 1 and reducer.unmatched_results == 1
 
 
-def test_a_virtual_boards_inferences_measured_through_the_emulated_meter(tmp_path, gesture):
+def metered_board(tmp_path, model: bytes, max_lag_us: int | None = None):  # noqa: ANN201
+    """A virtual board running `model` on a fake clock, its activity read by a PPK2 emulator
+    (from T0) into a marker reducer: (clock, engine, host, reducer, bench)."""
     clock = FakeClock(BOARD_BOOT)
-    engine = make_engine("nano33ble", tmp_path, clock=clock, seed=3)
+    engine = make_engine("nano33ble", tmp_path, clock=clock, seed=3, max_lag_us=max_lag_us)
     host = EngineHost(engine)
     host.boot()
-    host.deploy(gesture.data)
+    host.deploy(model)
     activity = Activity(engine.power_model)
     activity.attach(engine)
     clock.set(T0)
     reducer = EnergyReducer("marker")
-    bench = Bench(activity, reducer, clock)
+    return clock, engine, host, reducer, Bench(activity, reducer, clock)
+
+
+def test_a_virtual_boards_inferences_measured_through_the_emulated_meter(tmp_path, gesture):
+    clock, engine, host, reducer, bench = metered_board(tmp_path, gesture.data)
     host.ok(StreamConfig(Stream.RESULTS, result_interval_ms=7))
     results: list[InferResult] = []
 
@@ -240,16 +248,7 @@ def test_a_board_ticked_late_is_drawn_where_it_ran(tmp_path, gesture, late_us):
     # On the real clock a loaded host ticks a board late. Back to back, the next inference
     # ran from the end of the last one; a meter that drew that time as idle before the board
     # accounted it lost the pulse, and a measurement waiting for its energies never ended.
-    clock = FakeClock(BOARD_BOOT)
-    engine = make_engine("nano33ble", tmp_path, clock=clock, seed=3, max_lag_us=200_000)
-    host = EngineHost(engine)
-    host.boot()
-    host.deploy(gesture.data)
-    activity = Activity(engine.power_model)
-    activity.attach(engine)
-    clock.set(T0)
-    reducer = EnergyReducer("marker")
-    bench = Bench(activity, reducer, clock)
+    clock, engine, host, reducer, bench = metered_board(tmp_path, gesture.data, max_lag_us=200_000)
     host.ok(StreamConfig(Stream.RESULTS, result_interval_ms=0))
     results: list[InferResult] = []
     for _ in range(100):
