@@ -11,12 +11,16 @@ Windows, by method:
 - `marker`: the window is a marker pulse, from the start of the first sample that saw the
   line high to the start of the first that saw it low again (sample-exact: at 100 kS/s,
   edges land within 10 µs). Pulses are matched to results in order: the first result is
-  paired with the pulse ending nearest to where the host expects it (the result's host
-  time mapped onto the meter's clock, within `coarse_tolerance_us`; that estimate must be
-  off by less than half the time between inferences, or the lock takes a neighbour), which locks the offset between
-  the board's clock and the meter's; every later result is paired with the pulse ending
+  paired with one of the pulses ending within `coarse_tolerance_us` of where the host
+  expects it (the result's host time mapped onto the meter's clock): the one whose offset
+  pairs the most of the results queued behind it, then the nearest (inferences back to
+  back put many pulses within the host's error; when they come evenly spaced, a neighbour
+  measures the same, and when in bursts, only the true offset lines them all up). That
+  locks the offset between the board's clock and the meter's; every later result is paired with the pulse ending
   within `lock_tolerance_us` of `device_time_us + offset`, and the offset follows each match
-  (so crystal drift is tracked). A pulse no result claims, or a result no pulse ends near,
+  (so crystal drift is tracked); a quarter of the latest `RELOCK_WINDOW` results pairing
+  with nothing undoes the lock (a host estimate further off than the tolerance locked a
+  wrong pulse), and the next result locks again. A pulse no result claims, or a result no pulse ends near,
   is counted (`unmatched_pulses`, `unmatched_results`), never guessed.
 - `timestamp` (no marker line): the window is the result's own [finish - latency_us,
   finish], its host time mapped onto the meter's clock. Its error is the misalignment of
@@ -34,6 +38,7 @@ trimmed at each side, at least `min_gap_samples` left), or `idle_mw` when given.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -42,6 +47,8 @@ from typing import Literal
 import numpy as np
 
 Method = Literal["marker", "timestamp"]
+LOCK_RESULTS = 32  # results weighed when the marker method locks the two clocks
+RELOCK_WINDOW = 16  # a quarter of these latest results without a pulse make it lock again
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +199,9 @@ class EnergyReducer:
     _results: deque[ResultMark] = field(default_factory=deque)
     _last_end_us: float | None = None
     _gap_mw: float | None = None
+    _recent: deque[bool] = field(default_factory=lambda: deque(maxlen=RELOCK_WINDOW))  # latest results paired?
+    # the latest pulses taken off `_pulses` (and whether as unpaired), given back when a lock is undone
+    _taken: deque[tuple[_Pulse, bool]] = field(default_factory=lambda: deque(maxlen=2 * RELOCK_WINDOW))
 
     def feed_samples(self, t0_us: float, period_us: float, current_a: np.ndarray, volts: float,
                      marker: np.ndarray | None = None) -> list[InferenceEnergy]:  # fmt: skip
@@ -248,20 +258,67 @@ class EnergyReducer:
         expected = mark.device_time_us + self.offset_us if locked else mark.meter_end_us
         tolerance = self.lock_tolerance_us if locked else self.coarse_tolerance_us
         end = self.timeline.end_us
-        if end is None or end < expected + tolerance:
-            return None  # a pulse may still end within the tolerance
+        # A pulse may still end within the tolerance; to lock, the results in the tolerance's
+        # span behind it must have their pulses too, whichever candidate is the true one.
+        if end is None or end < expected + (tolerance if locked else 2 * tolerance):
+            return None
         candidates = [p for p in self._pulses if abs(p.end_us - expected) <= tolerance]
-        self._results.popleft()
         if not candidates:
+            self._results.popleft()
             self.unmatched_results += 1
+            self._paired_recently(False)
             return False
-        pulse = min(candidates, key=lambda p: abs(p.end_us - expected))
+        if locked:
+            self._paired_recently(True)
+        pulse = min(candidates, key=lambda p: abs(p.end_us - expected)) if locked else self._lock_pulse(candidates)
+        self._results.popleft()
         while self._pulses[0] is not pulse:  # pulses before it belong to no result
-            self._pulses.popleft()
+            self._taken.append((self._pulses.popleft(), True))
             self.unmatched_pulses += 1
-        self._pulses.popleft()
+        self._taken.append((self._pulses.popleft(), False))
         self.offset_us = pulse.end_us - mark.device_time_us
         return self._measure(mark, pulse.start_us, pulse.end_us, "marker")
+
+    def _paired_recently(self, paired: bool) -> None:
+        """Undo the lock when too many of the latest results paired with no pulse: a host
+        estimate further off than the coarse tolerance locked a wrong pulse."""
+        if self.offset_us is None:
+            return
+        self._recent.append(paired)
+        if len(self._recent) == RELOCK_WINDOW and self._recent.count(False) >= RELOCK_WINDOW // 4:
+            self.offset_us = None
+            self._recent.clear()
+            # The wrong lock took the pulses of the results that follow: offer them again.
+            self._pulses.extendleft(p for p, _ in reversed(self._taken))
+            self.unmatched_pulses -= sum(unpaired for _, unpaired in self._taken)
+            self._taken.clear()
+
+    def _lock_pulse(self, candidates: list[_Pulse]) -> _Pulse:
+        """The first result's pulse: the candidate whose offset puts a pulse end closest (within
+        a quarter of the lock's tolerance) to the most of the results queued behind it (then
+        the nearest to the host's estimate). Inferences
+        back to back, in bursts as a loaded host ticks them, put many pulses within the
+        host's error; only the true offset lines up the whole sequence."""
+        first = self._results[0]
+        ends = [p.end_us for p in self._pulses]
+        # Every candidate is judged on the same results: those whose pulse has arrived by now
+        # whichever candidate is the true one.
+        reach = (self.timeline.end_us or 0.0) - self.lock_tolerance_us - max(p.end_us for p in candidates)
+        later = [d for m in itertools.islice(self._results, 1, LOCK_RESULTS)
+                 if (d := m.device_time_us - first.device_time_us) <= reach]  # fmt: skip
+
+        # Closer than the lock's tolerance, which admits a neighbour of inferences back to back.
+        close = self.lock_tolerance_us / 4
+
+        def score(pulse: _Pulse) -> tuple[int, float]:
+            paired = 0
+            for delta in later:
+                t = pulse.end_us + delta
+                i = bisect.bisect_left(ends, t)
+                paired += any(abs(ends[j] - t) <= close for j in (i - 1, i) if 0 <= j < len(ends))
+            return -paired, abs(pulse.end_us - first.meter_end_us)
+
+        return min(candidates, key=score)
 
     def _measure(self, mark: ResultMark, start: float, end: float, method: Method) -> InferenceEnergy | bool:
         energy = self.timeline.energy(start, end)

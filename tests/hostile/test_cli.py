@@ -18,7 +18,7 @@ require_sim()  # runs virtual boards or models
 
 from fleet.models.bundled import bundled_model  # noqa: E402
 from fleet.transport.lock import holder_of  # noqa: E402
-from tests.support.cli import fleet
+from tests.support.cli import LiveMonitor, fleet  # noqa: E402
 
 RAW = ("\x1b", "\x07", "\x9b", "\u202e")  # what must never reach a terminal
 
@@ -86,9 +86,14 @@ def test_board_text_reaches_the_terminal_escaped(hostile, env, tmp_path):
     assert deploy.returncode == 1
     assert "\\x1b]0;pwned\\x07\\x1b[2J" in deploy.stdout  # the board's COMMIT refusal, visible
     assert_clean(deploy)
-    monitor = fleet(env, tmp_path, "monitor", "--json", "--duration", "2", "--log-level", "debug", timeout=30)
-    assert_clean(monitor)
-    logs = [e for e in map(json.loads, monitor.stdout.splitlines()) if e.get("kind") == "log"]
+    live = LiveMonitor(env, tmp_path, "--log-level", "debug")
+    try:
+        live.wait_until(lambda events: any(e["kind"] == "log" for e in events), "a log line of the board")
+    finally:
+        code, stdout, stderr = live.stop()
+    assert code == 0, stderr
+    assert_clean(subprocess.CompletedProcess(live.proc.args, code, stdout, stderr))
+    logs = [e for e in map(json.loads, stdout.splitlines()) if e.get("kind") == "log"]
     assert logs and all("\\x1b]0;pwned\\x07" in e["text"] for e in logs)
 
 

@@ -14,7 +14,7 @@ require_sim()  # runs virtual boards
 
 from fleet.models.bundled import bundled_model  # noqa: E402
 from fleet.profiles import get_profile  # noqa: E402
-from tests.support.cli import fleet, sim_process
+from tests.support.cli import LiveMonitor, fleet, sim_process  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -36,9 +36,19 @@ def test_each_virtual_board_is_measured_by_its_own_emulated_ppk2(sim, env, tmp_p
     assert {m["meter"]: m["board"] for m in report["meters"]} == {labels[u]: names[u] for u in labels}
     assert {b["port"] for b in report["boards"]}.isdisjoint(m["port"] for m in report["meters"])
 
-    out = fleet(env, tmp_path, "monitor", "--json", "--duration", "6")
-    assert out.returncode == 0, out.stderr
-    events = [json.loads(line) for line in out.stdout.splitlines()]
+    def enough(events) -> bool:  # each board's POWER and its meter's, and 20 energies per board
+        seen = {(e["uid"], e["kind"], e.get("source")) for e in events}
+        energies = [e["uid"] for e in events if e["kind"] == "energy"]
+        return all((u, "power", "modelled") in seen and (u, "power", label) in seen and energies.count(u) >= 20
+                   for u, label in labels.items())  # fmt: skip
+
+    monitor = LiveMonitor(env, tmp_path)
+    try:
+        monitor.wait_until(enough, "power from board and meter, 20 energies per board")
+    finally:
+        code, stdout, err = monitor.stop()
+    assert code == 0, err
+    events = [json.loads(line) for line in stdout.splitlines()]
     latency = next(e["latency_us"] for e in events if e["kind"] == "result")
     profile = get_profile("nano33ble")
     for uid, label in labels.items():

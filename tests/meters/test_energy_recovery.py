@@ -6,6 +6,8 @@ Pa * L / 1000 µJ (Pa - Pi with the idle baseline subtracted).
 
 from __future__ import annotations
 
+import random
+
 from tests.support.sim import require_sim
 
 require_sim()  # runs virtual boards
@@ -129,6 +131,50 @@ def test_timestamp_method_stays_within_its_documented_bound(epsilon_us):
     assert max(errors) == pytest.approx(bound, abs=1e-3 * exact)  # the bound is what a shift costs
 
 
+def bursts(n: int) -> list[tuple[int, int]]:
+    """n bursts of three 444 µs inferences back to back, an irregular wait after each (as
+    long as its serial port keeps a board running on a loaded host waiting)."""
+    spans, t, waits = [], T0 + 10_000, random.Random(7)
+    for _ in range(n):
+        for _ in range(3):
+            spans.append((t, t + 444))
+            t += 444
+        t += waits.randrange(1_000, 6_000)
+    return spans
+
+
+def test_the_lock_finds_the_true_pulse_among_bursts_of_back_to_back_inferences():
+    # A loaded host runs a fast board in bursts (back to back, then waiting on its serial
+    # port), and its estimate of where a result ends is off by a few inferences. The nearest
+    # pulse is then a neighbour, and with that offset every burst's edge pairs with nothing.
+    clock = FakeClock(T0)
+    spans = bursts(12)
+    reducer = EnergyReducer("marker")
+    bench = Bench(playing(spans), reducer, clock)
+    for mark in marks(spans, host_error_us=900):  # the third pulse of the burst is the nearest
+        bench.out += reducer.feed_result(mark)
+    bench.run_until(spans[-1][1] + 30_000)
+    assert [e.inference_count for e in bench.out] == list(range(1, 37))
+    assert reducer.unmatched_pulses == reducer.unmatched_results == 0
+    assert reducer.offset_us == pytest.approx(BOARD_BOOT, abs=PERIOD_US)
+
+
+def test_a_wrong_lock_is_taken_again():
+    # A loaded host delayed the first results by more than the coarse tolerance: the lock
+    # took a wrong pulse, and with it a third of the results never paired.
+    clock = FakeClock(T0)
+    spans = bursts(20)
+    reducer = EnergyReducer("marker")
+    bench = Bench(playing(spans), reducer, clock)
+    late = marks(spans[:3], host_error_us=25_000)  # the first burst's results, 25 ms late
+    for mark in [*late, *marks(spans)[3:]]:
+        bench.out += reducer.feed_result(mark)
+    bench.run_until(spans[-1][1] + 30_000)
+    measured = [e.inference_count for e in bench.out]
+    assert measured[-24:] == list(range(37, 61))  # locked again, within two RELOCK_WINDOWs
+    assert reducer.offset_us == pytest.approx(BOARD_BOOT, abs=PERIOD_US)
+
+
 def test_results_and_pulses_that_do_not_pair_are_counted_not_guessed():
     clock = FakeClock(T0)
     spans = waveform(6, 2_000, 10_000, T0 + 10_000)
@@ -145,17 +191,23 @@ def test_results_and_pulses_that_do_not_pair_are_counted_not_guessed():
     assert reducer.unmatched_pulses == 1 and reducer.unmatched_results == 1
 
 
-def test_a_virtual_boards_inferences_measured_through_the_emulated_meter(tmp_path, gesture):
+def metered_board(tmp_path, model: bytes, max_lag_us: int | None = None):  # noqa: ANN201
+    """A virtual board running `model` on a fake clock, its activity read by a PPK2 emulator
+    (from T0) into a marker reducer: (clock, engine, host, reducer, bench)."""
     clock = FakeClock(BOARD_BOOT)
-    engine = make_engine("nano33ble", tmp_path, clock=clock, seed=3)
+    engine = make_engine("nano33ble", tmp_path, clock=clock, seed=3, max_lag_us=max_lag_us)
     host = EngineHost(engine)
     host.boot()
-    host.deploy(gesture.data)
+    host.deploy(model)
     activity = Activity(engine.power_model)
     activity.attach(engine)
     clock.set(T0)
     reducer = EnergyReducer("marker")
-    bench = Bench(activity, reducer, clock)
+    return clock, engine, host, reducer, Bench(activity, reducer, clock)
+
+
+def test_a_virtual_boards_inferences_measured_through_the_emulated_meter(tmp_path, gesture):
+    clock, engine, host, reducer, bench = metered_board(tmp_path, gesture.data)
     host.ok(StreamConfig(Stream.RESULTS, result_interval_ms=7))
     results: list[InferResult] = []
 
@@ -211,3 +263,29 @@ def test_the_figures_do_not_depend_on_how_the_stream_is_cut_into_reads():
         for e, first in zip(out, outs[0], strict=True):
             assert e.energy_uj == pytest.approx(first.energy_uj, rel=1e-9)
             assert e.baseline_uj == pytest.approx(first.baseline_uj, rel=1e-9)
+
+
+@pytest.mark.parametrize("late_us", [3_000, 150_000])  # within the board's max lag
+def test_a_board_ticked_late_is_drawn_where_it_ran(tmp_path, gesture, late_us):
+    # On the real clock a loaded host ticks a board late. Back to back, the next inference
+    # ran from the end of the last one; a meter that drew that time as idle before the board
+    # accounted it lost the pulse, and a measurement waiting for its energies never ended.
+    clock, engine, host, reducer, bench = metered_board(tmp_path, gesture.data, max_lag_us=200_000)
+    host.ok(StreamConfig(Stream.RESULTS, result_interval_ms=0))
+    results: list[InferResult] = []
+    for _ in range(100):
+        if len(bench.out) >= 30:
+            break
+        bench.run_until(clock.now_us() + late_us, step_us=97)  # the meter reads on; the board's tick is late
+        for r in (m for m in host.tick() if isinstance(m, InferResult)):
+            results.append(r)
+            bench.out += reducer.feed_result(ResultMark(r.inference_count, r.device_time_us, r.latency_us,
+                                                        r.device_time_us + BOARD_BOOT))  # fmt: skip
+    measured = [e.inference_count for e in bench.out]
+    assert len(measured) >= 30 and measured == [r.inference_count for r in results[: len(measured)]]
+    assert reducer.unmatched_results == 0
+    latency = results[0].latency_us
+    # Each later pulse starts MARKER_LOW_US after its inference; its window's edges fall on samples.
+    exact = engine.power_model.active_mw * (latency - MARKER_LOW_US) / 1000
+    for e in bench.out[1:]:
+        assert e.energy_uj == pytest.approx(exact, abs=engine.power_model.active_mw * PERIOD_US / 1000)

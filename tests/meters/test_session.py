@@ -104,10 +104,11 @@ def test_a_sessions_events_equal_what_validation_builds():
     manager = Collector()
     candidate = MeterCandidate("ppk2", "/dev/ttyACM0", "C3 A1", "b1", "usb", None)  # a serial with a space
     session = MeterSession(manager, candidate, "b1", "0a", power_interval_s=0.02)
-    marker = np.zeros(5000, dtype=bool)
+    # 100 ms: a first result locks once the stream runs twice the coarse tolerance past it.
+    marker = np.zeros(10_000, dtype=bool)
     marker[1000:1444] = marker[3000:3444] = True
     current = np.where(marker, 0.006, 0.002)
-    for k in range(0, 5000, 1250):
+    for k in range(0, 10_000, 1250):
         session.on_chunk(MeterChunk(k * 10.0, 10.0, current[k : k + 1250], 3.3, marker[k : k + 1250], 100.0 + k / 1e5))
         if k == 2500:
             session._publish(session.reducer.feed_result(ResultMark(1, 14_440, 4_440, 14_440.0)))

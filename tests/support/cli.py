@@ -1,4 +1,5 @@
-"""Running fleet as a user does, in child processes: `fleet sim` in one, commands in others.
+"""Running fleet as a user does, in child processes: `fleet sim` in one, commands in others,
+`fleet monitor` read live (`LiveMonitor`).
 
     from tests.support.cli import fleet  # `env`, a fixture, is registered for every test (tests/conftest.py)
 """
@@ -8,12 +9,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support.wait import DEADLINE_S
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -46,3 +52,41 @@ def sim_process(env: dict[str, str], cwd: Path, boards: int, *options: str) -> I
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+class LiveMonitor:
+    """`fleet monitor --json ARGS` in a child process, its lines read as they come: a test
+    stops it once what it checks has come (`wait_until`), not after a guessed duration."""
+
+    def __init__(self, env, cwd, *args: str) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "fleet", "monitor", "--json", *args], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)  # fmt: skip
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True)
+        self._reader.start()
+
+    def wait_until(self, condition, what: str, timeout: float = DEADLINE_S) -> int:
+        """How many events had come when `condition(events)` first held (fails after `timeout` s)."""
+        deadline = time.monotonic() + timeout
+        events: list[dict] = []
+        while True:
+            events += [json.loads(line) for line in self.lines[len(events) :]]
+            if condition(events):
+                return len(events)
+            assert self.proc.poll() is None, f"monitor exited {self.proc.returncode}: {self.proc.stderr.read()}"
+            assert time.monotonic() < deadline, f"not within {timeout:g} s: {what}"
+            time.sleep(0.2)
+
+    def stop(self) -> tuple[int, str, str]:
+        """Ctrl-C, as a user stops it: (exit code, every stdout line, stderr)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=60)
+            err = self.proc.stderr.read()
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+        self._reader.join(timeout=10)
+        return self.proc.returncode, "".join(self.lines), err

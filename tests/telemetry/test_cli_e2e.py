@@ -21,6 +21,7 @@ from fleet.models.bundled import bundled_model, find_bundled_manifest  # noqa: E
 from fleet.models.inspect import inspect_model  # noqa: E402
 from fleet.profiles import get_profile  # noqa: E402
 from tests.closed_stdout import run_with_closed_stdout  # noqa: E402
+from tests.support.cli import LiveMonitor  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -56,40 +57,51 @@ def sim(env, tmp_path):
         proc.wait(timeout=20)
 
 
+def _recovered(events, boot_index: int) -> bool:
+    """The board reset at events[boot_index] came back online and streamed results again."""
+    uid = events[boot_index]["uid"]
+    later = [e for e in events[boot_index:] if e["uid"] == uid]
+    online = next((i for i, e in enumerate(later) if e["kind"] == "state" and e["state"] == "online"), None)
+    return online is not None and any(e["kind"] == "result" for e in later[online:])
+
+
 def test_monitor_shows_live_values_survives_resets_and_replays_identically(sim, env, tmp_path):
     record = tmp_path / "session.fleetrec"
-    out = fleet(env, tmp_path, "monitor", "--json", "--duration", "6", "--record", str(record))
-    assert out.returncode == 0, out.stderr
-    events = [json.loads(line) for line in out.stdout.splitlines()]
+    uids = {b["uid"] for b in sim}
+
+    def enough(events) -> bool:
+        # Every board streamed results and power, some board was reset, and every reset so
+        # far is over: the board came back online and streams again.
+        kinds = [(e["uid"], e["kind"]) for e in events]
+        boots = [i for i, e in enumerate(events) if e["kind"] == "boot"]
+        return (all(kinds.count((u, "result")) > 30 and kinds.count((u, "power")) > 20 for u in uids)
+                and bool(boots) and all(_recovered(events, i) for i in boots))  # fmt: skip
+
+    monitor = LiveMonitor(env, tmp_path, "--record", str(record))
+    try:
+        judged = monitor.wait_until(enough, "results, power and a reset survived, on every board")
+    finally:
+        code, stdout, err = monitor.stop()
+    assert code == 0, err
+    events = [json.loads(line) for line in stdout.splitlines()]
     labels = find_bundled_manifest(inspect_model(bundled_model("gesture").read_bytes()).sha256).labels
     profile = get_profile("nano33ble")
-    uids = {b["uid"] for b in sim}
     for uid in uids:
         mine = [e for e in events if e["uid"] == uid]
         results = [e for e in mine if e["kind"] == "result"]
-        assert len(results) > 30
         assert all(e["label"] in labels and e["label"] == labels[e["top_index"]] for e in results)
         # 50 ms between results (the default), each inference busy for latency_us:
         latency = results[-1]["latency_us"]
         expected_mw = profile.idle_mw + (profile.active_mw - profile.idle_mw) * latency / 50_000
         powers = [e["power_mw"] for e in mine if e["kind"] == "power"]
-        assert len(powers) > 20
         assert sorted(powers)[len(powers) // 2] == pytest.approx(expected_mw, rel=0.01)
-    boots = [e for e in events if e["kind"] == "boot"]
-    # A reset in the last moments of the window may not be over when monitor stops: judge
-    # only the resets with 2 s or more of the window left after them.
-    end = max(e["host_time"] for e in events)
-    judged = [b for b in boots if end - b["host_time"] >= 2.0]
-    assert judged, "no reset was injected early enough in 6 s"
-    for boot in judged:  # every reset board came back online and streamed again
-        later = events[events.index(boot):]
-        assert any(e["kind"] == "state" and e["uid"] == boot["uid"] and e["state"] == "online" for e in later)
-    last_boot = max(events.index(b) for b in boots)
-    assert any(e["kind"] == "result" for e in events[last_boot:])
+    # The resets before the stop was decided each recovered (a later one may still be under way).
+    boots = [i for i, e in enumerate(events[:judged]) if e["kind"] == "boot"]
+    assert boots and all(_recovered(events[:judged], i) for i in boots)
 
     replay = fleet(env, tmp_path, "replay", "--json", "--fast", str(record))
     assert replay.returncode == 0, replay.stderr
-    assert replay.stdout == out.stdout
+    assert replay.stdout == stdout
 
 
 def test_monitor_table_lists_every_board(sim, env, tmp_path):
@@ -100,7 +112,8 @@ def test_monitor_table_lists_every_board(sim, env, tmp_path):
                                 "LINK", "ERR", "DROPS"]  # fmt: skip
     for board in sim:
         rows = [line for line in table if line.startswith(f"nano33ble-{board['uid'][-4:]}")]
-        assert rows and "gesture" in rows[-1] and "online" in rows[-1]
+        # Any of the tables printed: a board's reset may be under way at the last one.
+        assert any("gesture" in row and "online" in row for row in rows)
 
 
 def test_monitor_without_boards_exits_1(env, tmp_path):

@@ -11,7 +11,9 @@ Between back-to-back inferences the modelled firmware holds the marker low for
 next inference's pulse starts that much after the inference does.
 
 Spans come from a virtual board's engine (`attach`) or are given by hand (tests play a
-known waveform). Vectorised with numpy: a meter at 100 kS/s renders 100,000 samples a
+known waveform). A meter renders only time the board has decided (`known_until`): on the
+real clock a board's tick can come late, and what follows an inference whose end is past
+but not yet accounted (the next inference, back to back, or idle time) is known only then. Vectorised with numpy: a meter at 100 kS/s renders 100,000 samples a
 second per board.
 """
 
@@ -44,6 +46,9 @@ class Activity:
         self.model = model
         # (start, scheduled end) of the busy span in progress, not reported yet
         self._in_progress = in_progress or (lambda: None)
+        # How long a board may leave an inference's end unaccounted; past that it skips ahead,
+        # idle until its late tick (BoardEngine's max_lag_us). None: it never skips.
+        self._max_lag_us: int | None = None
         self._starts: list[int] = []
         self._ends: list[int] = []
 
@@ -56,6 +61,7 @@ class Activity:
             return None if start is None or model is None else (start, start + model.latency_us)
 
         self._in_progress = in_progress
+        self._max_lag_us = engine.config.max_lag_us
 
     def add_span(self, start_us: int, end_us: int) -> None:
         """The board was busy over [start_us, end_us) (spans arrive in time order)."""
@@ -67,6 +73,17 @@ class Activity:
                 return
         self._starts.append(start_us)
         self._ends.append(end_us)
+
+    def known_until(self, now_us: int) -> int:
+        """Clock time up to which the board's activity is decided: `now_us`, or the scheduled
+        end of the inference in progress when that is past (the board has yet to account it),
+        unless the board skips ahead by now."""
+        running = self._in_progress()
+        if running is None or now_us <= running[1]:
+            return now_us
+        if self._max_lag_us is not None and now_us - running[1] > self._max_lag_us:
+            return now_us  # its tick will cut the inference there and idle until then
+        return running[1]
 
     def forget_before(self, t_us: float) -> None:
         """Drop spans that ended before t_us (already rendered)."""

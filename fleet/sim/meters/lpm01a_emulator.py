@@ -30,11 +30,10 @@ class _Refused(Exception):
 class Lpm01aDevice:
     """One emulated LPM01A; `receive` host bytes, `collect` the stream due by now."""
 
-    def __init__(self, activity: Activity, clock: Clock, *, serial: str = "0000000000", lag_us: int = 0) -> None:
+    def __init__(self, activity: Activity, clock: Clock, *, serial: str = "0000000000") -> None:
         self.activity = activity
         self.clock = clock
         self.serial = serial
-        self.lag_us = lag_us
         self.controlled = False
         self.voltage_mv = 3300
         self.freq_hz = 100
@@ -199,7 +198,7 @@ class Lpm01aDevice:
         if not self.acquiring:
             return b""
         period = 1e6 / self.freq_hz
-        now = self.clock.now_us() - self.lag_us
+        now = self.activity.known_until(self.clock.now_us())
         if self._armed and not self._triggered(now, period):
             return b""
         total = int((now - self._t0_us) // period)

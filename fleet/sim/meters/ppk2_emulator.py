@@ -27,16 +27,13 @@ class Ppk2Device:
     """One emulated PPK2; `receive` host bytes, `collect` the samples due by now."""
 
     def __init__(self, activity: Activity, clock: Clock, *, marker_channel: int = 0,
-                 calibration: Calibration = Calibration(), lag_us: int = 0) -> None:  # fmt: skip
+                 calibration: Calibration = Calibration()) -> None:  # fmt: skip
         if not 0 <= marker_channel <= 7:
             raise ValueError(f"marker channel D{marker_channel}: the PPK2 has D0..D7")
         self.activity = activity
         self.clock = clock
         self.marker_bit = 1 << marker_channel
         self.calibration = calibration
-        # Samples are rendered this far behind the clock, so a board driven by a real event loop
-        # has accounted the inferences that ended (its tick may come a little late).
-        self.lag_us = lag_us
         self.vdd_mv = 3300
         self.mode = 2
         self.dut_on = False
@@ -86,10 +83,11 @@ class Ppk2Device:
         return self._t0_us
 
     def collect(self) -> bytes:
-        """Stream bytes of every sample finished by now (nothing when not measuring)."""
+        """Stream bytes of every sample finished by now, as far as the board's activity is
+        decided (nothing when not measuring)."""
         if not self.measuring:
             return b""
-        now = self.clock.now_us() - self.lag_us
+        now = self.activity.known_until(self.clock.now_us())
         due = int((now - self._t0_us) // PERIOD_US) - self.sent
         if due <= 0:
             return b""

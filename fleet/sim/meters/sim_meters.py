@@ -18,11 +18,6 @@ from fleet.sim.meters.ppk2_emulator import Ppk2Device
 from fleet.sim.meters.pty_meter import PtyMeter
 from fleet.meters.registry import RegisteredMeter, register_meter, unregister_meter
 
-# A PPK2's samples are rendered this far behind the board's clock, so an inference the
-# board's event loop accounts a little late is still drawn where it ran. The LPM01A's are
-# not: without a marker its windows are placed through the host's clock mapping, which
-# a delivery delay would offset (docs/power.md).
-RENDER_LAG_US = 2_000
 _PREFIX = {"ppk2": "PPK", "lpm01a": "LPM"}
 
 
@@ -56,7 +51,7 @@ class SimMeters:
             activity.attach(engine)
             serial = f"{_PREFIX[self.kind]}{board.uid[-8:].upper()}"
             if self.kind == "ppk2":
-                device = Ppk2Device(activity, engine.clock, lag_us=RENDER_LAG_US)
+                device = Ppk2Device(activity, engine.clock)
             else:
                 device = Lpm01aDevice(activity, engine.clock, serial=serial)
             meter = PtyMeter(device)
