@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from fleet.cancel import cancel_and_wait
 from fleet.errors import (
     BoardRebooted, BoardRefused, DeviceError, PortBusy, PortVanished, ProtocolError, RequestTimeout, UnknownMessageType,
     UnsupportedVersion,
@@ -168,13 +169,14 @@ class BoardClient:
             self._reader = asyncio.get_running_loop().create_task(self._read_loop(), name=f"read {self.name}")
 
     async def close(self) -> None:
-        """Stop reading and close the transport; pending requests fail with PortVanished."""
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        self._fail_all(PortVanished(f"{self.name}: connection closed"))
-        await self.transport.close()
+        """Stop reading and close the transport; pending requests fail with PortVanished.
+        A close that is cancelled itself still closes the port, then ends cancelled."""
+        try:
+            if self._reader is not None:
+                await cancel_and_wait(self._reader)
+        finally:
+            self._fail_all(PortVanished(f"{self.name}: connection closed"))
+            await self.transport.close()
 
     async def __aenter__(self) -> BoardClient:
         return self

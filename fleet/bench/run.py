@@ -26,6 +26,7 @@ from fleet import __version__
 from fleet.bench.collector import BoardCollector
 from fleet.bench.figures import duty_cycle, energy_figures, inference_rate, latency_figures, meter_energy_figures
 from fleet.bench.report import BenchReport, BenchSettings, BoardBench, ModelRef
+from fleet.cancel import cancel_and_wait
 from fleet.deploy.board_deploy import DeployOptions
 from fleet.deploy.model_file import ModelFile, load_model_file
 from fleet.manager import FleetManager
@@ -114,9 +115,7 @@ async def run_bench(
         await _wait_done(collectors.values(), changed, options.timeout_s)
     finally:
         consumer.close()
-        pump.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await pump
+        await cancel_and_wait(pump)
     rows = [
         _row(manager, c, model, outcomes[c.uid].outcome, arena_used.get(c.uid), options.timeout_s)
         for c in collectors.values()

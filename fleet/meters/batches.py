@@ -14,9 +14,9 @@ without `feed_to` is read one `read()` at a time.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 
+from fleet.cancel import cancel_and_wait
 from fleet.transport.base import Transport
 
 
@@ -73,6 +73,4 @@ class StreamBatches:
     async def close(self) -> None:
         """Stop waiting for the stream's end (the transport is the caller's to close)."""
         if self._end is not None and not self._end.done():
-            self._end.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._end
+            await cancel_and_wait(self._end)

@@ -30,6 +30,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from fleet.cancel import cancel_and_wait
 from fleet.errors import FleetError
 from fleet.meters.chunk import MeterChunk, MeterDriver
 from fleet.meters.discovery import MeterCandidate, find_meters
@@ -234,9 +235,5 @@ class MeterSet:
     async def stop(self) -> None:
         if self._consumer is not None:
             self._consumer.close()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        tasks, self._tasks = self._tasks, []
+        await cancel_and_wait(*tasks)

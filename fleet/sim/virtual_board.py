@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from fleet.cancel import cancel_and_wait
 from fleet.errors import PortVanished
 from fleet.protocol import BootReason
 from fleet.sim.engine import BoardEngine
@@ -126,12 +127,8 @@ class VirtualBoard:
     async def stop(self) -> None:
         """Unplug for good."""
         self._stopped = True
-        for task in self._fault_tasks:
-            task.cancel()
-        for task in self._fault_tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._fault_tasks.clear()
+        tasks, self._fault_tasks = self._fault_tasks, []
+        await cancel_and_wait(*tasks)
         await self.unplug()
 
     async def plug(self) -> None:

@@ -17,7 +17,6 @@ An existing file is never overwritten unless asked (`force`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gzip
 import json
 import os
@@ -30,6 +29,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from fleet import __version__
+from fleet.cancel import cancel_and_wait
 from fleet.errors import RecordingCorrupt, RecordingDamaged, RecordingError, RecordingExists, RecordingTruncated
 from fleet.telemetry.events import StateEvent, TelemetryEvent, parse_event
 
@@ -88,6 +88,7 @@ class RecordingWriter:
         self._buffered = 0
         self._lock = asyncio.Lock()
         self._closed = False
+        self._closing: asyncio.Task[None] | None = None
         self._flush_interval_s = flush_interval_s
         self._flusher = asyncio.get_running_loop().create_task(self._flush_loop(), name=f"record {path}")
 
@@ -149,15 +150,18 @@ class RecordingWriter:
             await self.flush()
 
     async def close(self) -> None:
-        """Write the trailer, end the gzip stream, fsync and close. Raises the first disk error."""
-        if self._closed:
-            if self.error is not None:
-                raise self.error
-            return
+        """Write the trailer, end the gzip stream, fsync and close. Raises the first disk error.
+
+        A close that is cancelled itself (Ctrl-C while stopping) ends cancelled at once, and
+        the file is finished all the same; closing again waits for that and raises its error.
+        """
         self._closed = True
-        self._flusher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._flusher
+        if self._closing is None:
+            self._closing = asyncio.get_running_loop().create_task(self._finish(), name=f"close {self.path}")
+        await asyncio.shield(self._closing)
+
+    async def _finish(self) -> None:
+        await cancel_and_wait(self._flusher)
         end = RecordingEnd(events=self.events, dropped=self.dropped, stopped=time.time())
         self._buffer.append(end.model_dump_json().encode() + b"\n")
         await self.flush()

@@ -241,3 +241,16 @@ async def test_a_request_cancelled_as_its_answer_arrives_ends_cancelled():
     with pytest.raises(asyncio.CancelledError):
         await asking
     await client.close()
+
+
+async def test_a_close_that_is_cancelled_ends_cancelled_and_still_closes_the_port():
+    """Before: the close swallowed its own cancellation while it waited for the reader."""
+    client, board = await board_answering_hello_only()
+    closing = asyncio.get_running_loop().create_task(client.close())
+    await asyncio.sleep(0)  # the close waits for the reader to end
+    closing.cancel()
+    await asyncio.wait({closing})
+    assert closing.cancelled()
+    assert client.transport._closed and not client.connected
+    with pytest.raises(PortVanished):
+        await board.write(b"\x00")  # the other end sees the port closed

@@ -1,5 +1,6 @@
 """Recordings: round trip, no silent overwrite or truncation, clear errors for bad files."""
 
+import asyncio
 import gzip
 import json
 import re
@@ -242,3 +243,21 @@ def test_replay_stops_quietly_when_its_output_is_closed(tmp_path):
     path = tmp_path / "big.fleetrec"
     path.write_bytes(_recording_bytes(10_000, level=1))
     assert run_with_closed_stdout(["replay", "--json", "--fast", str(path)]) == (141, "")
+
+
+async def test_a_close_that_is_cancelled_ends_cancelled_and_still_finishes_the_file(tmp_path):
+    """Before: the close swallowed its own cancellation (Ctrl-C while stopping ran on)."""
+    path = tmp_path / "s.fleetrec"
+    writer = await RecordingWriter.create(path, [_events()[0]])
+    for e in _events():
+        writer.write(e)
+    closing = asyncio.create_task(writer.close())
+    await asyncio.sleep(0)  # the close is under way
+    closing.cancel()
+    await asyncio.wait({closing})
+    assert closing.cancelled()
+    writer.write(_events()[1])  # closed: dropped, not written after the trailer
+    await writer.close()  # waits for the finishing the cancelled close started
+    rec = open_recording(path)
+    assert len(list(rec.events())) == len(_events())
+    assert rec.end is not None and rec.end.events == len(_events()) and rec.end.dropped == 1
