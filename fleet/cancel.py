@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 
 
-async def cancel_and_wait(*tasks: asyncio.Future[object]) -> None:
+async def cancel_and_wait(*tasks: asyncio.Future[object], expected: tuple[type[Exception], ...] = ()) -> None:
     """Cancel every one of `tasks` and wait until all have ended; then raise the first
-    exception (in argument order) one of them ended with, other than being cancelled.
+    exception (in argument order) one of them ended with, other than being cancelled or
+    one of `expected` (how they may end anyway, e.g. PortVanished once their port closes).
 
     `with suppress(CancelledError): await task` would also swallow a cancellation of the
     caller arriving meanwhile (Ctrl-C, a manager stopped while its scanner stops a session),
@@ -23,6 +24,6 @@ async def cancel_and_wait(*tasks: asyncio.Future[object]) -> None:
     if pending:
         await asyncio.wait(pending)
     failures = [task.exception() for task in tasks if not task.cancelled()]
-    first = next((exc for exc in failures if exc is not None), None)
+    first = next((exc for exc in failures if exc is not None and not isinstance(exc, expected)), None)
     if first is not None:
         raise first

@@ -150,8 +150,9 @@ class FleetManager:
         """Wait until every board has connected or failed at least once (or the timeout)."""
         waits = [s.settled.wait() for s in self._sessions.values()]
         if waits:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.gather(*waits), timeout_s)
+            with contextlib.suppress(TimeoutError):  # not wait_for: see BoardSession._sleep
+                async with asyncio.timeout(timeout_s):
+                    await asyncio.gather(*waits)
 
     async def stop(self) -> None:
         """Stop recording, disconnect every board, end every consumer."""
@@ -448,8 +449,9 @@ class FleetManager:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise FleetTimeout(f"{session.state.name}: not online within {timeout_s:g} s ({session.state.state})")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(session.online.wait(), remaining)
+            with contextlib.suppress(TimeoutError):  # not wait_for: see BoardSession._sleep
+                async with asyncio.timeout(remaining):
+                    await session.online.wait()
 
 
 def _port_key(port: str) -> str:

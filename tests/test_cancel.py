@@ -106,3 +106,16 @@ async def test_tasks_already_done_are_fine_and_a_failure_among_them_is_raised():
     assert running.cancelled() and done_ok.result() == 1
     await cancel_and_wait(done_ok, done_cancelled, running)  # nothing failed: nothing raised
     await cancel_and_wait()  # no tasks: nothing to wait for
+
+
+async def test_expected_failures_are_not_raised_but_others_still_are():
+    class PortGone(Exception):
+        pass
+
+    tasks = [asyncio.create_task(_fails_when_cancelled(PortGone("closed under it"))) for _ in range(2)]
+    await asyncio.sleep(0)
+    await cancel_and_wait(*tasks, expected=(PortGone,))  # how they end when their port closes
+    failing = asyncio.create_task(_fails_when_cancelled(OSError("disk full")))
+    await asyncio.sleep(0)
+    with pytest.raises(OSError, match="disk full"):
+        await cancel_and_wait(*tasks, failing, expected=(PortGone,))

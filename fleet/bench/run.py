@@ -146,8 +146,9 @@ async def _wait_done(collectors, changed: asyncio.Event, timeout_s: float) -> No
         if remaining <= 0:
             return
         changed.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(changed.wait(), min(remaining, 1.0))
+        with contextlib.suppress(TimeoutError):  # not wait_for: docs/architecture.md, cancellation
+            async with asyncio.timeout(min(remaining, 1.0)):
+                await changed.wait()
 
 
 def _row(manager: FleetManager, c: BoardCollector, model: ModelFile, deploy: str, arena_board: int | None,

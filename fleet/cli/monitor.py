@@ -191,8 +191,9 @@ async def _monitor(args: argparse.Namespace) -> int:
         tasks.append(asyncio.create_task(view.draw_forever(
             lambda: manager.boards.values(), consumer, lambda: footer_text(consumer, manager.recording))))  # fmt: skip
         stop_on_failure(stop, tasks)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), args.duration)
+        with contextlib.suppress(TimeoutError):  # not wait_for: docs/architecture.md, cancellation
+            async with asyncio.timeout(args.duration):
+                await stop.wait()
     finally:
         for task in tasks[1:]:
             task.cancel()

@@ -352,7 +352,8 @@ class BoardDeploy:
         while len(latencies) < want:
             remaining = deadline - time.monotonic()
             try:
-                event = await asyncio.wait_for(sub.get(), max(remaining, 0))
+                async with asyncio.timeout(max(remaining, 0)):  # not wait_for: see upload's _Sender.run
+                    event = await sub.get()
             except TimeoutError:
                 detail = f"; board said: {last_error}" if last_error else ""
                 raise _HealthFailed(

@@ -290,7 +290,10 @@ class _Sender:
             await self._fill()
             head = self.inflight[0]
             try:
-                ack = await asyncio.wait_for(asyncio.shield(head.future), max(0.0, head.sent + timer.rto - time.monotonic()))
+                # Not wait_for: on 3.11 it returns an ACK that comes in the step a cancellation
+                # (Ctrl-C) does and drops the cancellation, and the deploy goes on to CONFIRM.
+                async with asyncio.timeout(max(0.0, head.sent + timer.rto - time.monotonic())):
+                    ack = await asyncio.shield(head.future)
             except TimeoutError:
                 ack = None
                 timer.backoff()

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fleet.cancel import cancel_and_wait
 from fleet.config import BrokerAddress
 from fleet.errors import ConfigError, ExportError
 from fleet.export.topics import message_for, status_topic
@@ -142,14 +143,22 @@ class MqttExporter:
             self.publish_event(event)
 
     async def stop(self, timeout_s: float = 5.0) -> None:
-        """Publish what is queued (within `timeout_s`), say offline, disconnect."""
-        if self._task is not None:
+        """Publish what is queued (within `timeout_s`), say offline, disconnect.
+
+        A stop that is cancelled itself ends cancelled (the publishing task with it, the
+        broker connection left for a later stop(), or for the will to say offline).
+        """
+        task, self._task = self._task, None
+        if task is not None:
             if self.consumer is not None and not self.consumer.ended:
                 self.consumer.close()  # the manager still runs: stop taking its events
-                self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(self._task, timeout_s)
-            self._task = None
+                task.cancel()
+            try:
+                await asyncio.wait({task}, timeout=timeout_s)  # what is queued is published
+            except asyncio.CancelledError:
+                task.cancel()
+                raise
+            await cancel_and_wait(task)  # time is up (or it ended): raises what it raised
         client, self._client = self._client, None
         if client is None:
             return

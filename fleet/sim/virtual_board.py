@@ -14,7 +14,6 @@ board off, and after `reconnect_after` plug it back on a new port with the same 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections import deque
@@ -156,9 +155,7 @@ class VirtualBoard:
             task.cancel()
         transport, self.transport = self.transport, None
         await transport.close()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, PortVanished):
-                await task
+        await cancel_and_wait(*tasks, expected=(PortVanished,))
         self._notify()
 
     def reset(self, reason: BootReason = BootReason.WATCHDOG) -> None:

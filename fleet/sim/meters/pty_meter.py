@@ -9,9 +9,9 @@ opens `port` like the meter's `/dev/ttyACM*`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Protocol
 
+from fleet.cancel import cancel_and_wait
 from fleet.errors import PortVanished
 from fleet.sim.pty import PtyTransport
 
@@ -43,12 +43,10 @@ class PtyMeter:
                        loop.create_task(self._stream(), name=f"meter {self.port} tx")]  # fmt: skip
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, PortVanished):
-                await task
-        await self.transport.close()
+        try:
+            await cancel_and_wait(*self._tasks, expected=(PortVanished,))
+        finally:
+            await self.transport.close()
 
     async def _answer(self) -> None:
         while True:
