@@ -19,7 +19,7 @@ from fleet.deploy.board_deploy import BoardDeploy, DeployOptions, DeployTarget
 from fleet.deploy.upload import ModelImage, upload
 from fleet.protocol import BeginAck, ChunkAck, Log, ModelBegin, ModelChunk, encode_message
 from fleet.transport.memory import MemoryTransport
-from tests.client.test_client_unit import INFO, FedHost, Scripted, hello_then
+from tests.client.test_client_unit import INFO, FedHost, Scripted
 from tests.support.steps import STEPS, Canceller
 
 # Plain uploads only, one chunk in flight (the window is one chunk), as slow as need be.

@@ -12,10 +12,11 @@ import time
 
 import pytest
 
-from fleet.config import parse_config, parse_mqtt_url
+from fleet.config import FleetConfig, parse_config, parse_mqtt_url
 from fleet.errors import ConfigError, ExportError
 from fleet.export.mqtt import MqttExporter, exporter_from
 from fleet.export.topics import board_level, message_for
+from fleet.manager import FleetManager
 from fleet.telemetry.events import LinkEvent, LogEvent, PowerEvent, ResultEvent, StateEvent, parse_event
 from fleet.telemetry.fanout import EventHub
 from tests.remote.commands import fleet
@@ -296,3 +297,19 @@ def test_a_tls_file_that_is_not_pem_is_named(tmp_path):
     exporter = exporter_from("mqtts://broker", None, ca_file=bad)
     with pytest.raises(ExportError, match=rf"mqtts://broker:8883: cannot use the TLS files \({bad}\)"):
         exporter.start()
+
+
+async def test_a_stop_that_is_cancelled_ends_cancelled_and_a_later_stop_finishes():
+    """Before: stop() swallowed its own cancellation and went on to say goodbye."""
+    manager = FleetManager(FleetConfig(), discover=False)
+    exporter = MqttExporter(parse_mqtt_url(f"mqtt://127.0.0.1:{free_port()}"))  # nothing listens there
+    exporter.attach(manager)
+    stopping = asyncio.create_task(exporter.stop(timeout_s=3600.0))
+    await asyncio.sleep(0)  # it has cancelled its publishing task and waits for it to end
+    stopping.cancel()
+    await asyncio.wait({stopping})
+    assert stopping.cancelled()
+    assert exporter._client is not None  # not disconnected: that is left to...
+    await exporter.stop(timeout_s=1.0)  # ...a later stop
+    assert exporter._client is None
+    await manager.stop()
