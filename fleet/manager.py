@@ -38,6 +38,7 @@ from types import MappingProxyType
 
 from fleet.board_session import CONNECT_TIMEOUT_S, BoardSession, PortConnector, SessionContext
 from fleet.cancel import cancel_and_wait
+from fleet.claims import Claims
 from fleet.client import BoardClient
 from fleet.config import FleetConfig
 from fleet.connect import Connector
@@ -114,6 +115,8 @@ class FleetManager:
         self._boards: dict[str, BoardState] = {}
         self._probe_after: dict[str, float] = {}
         self._conflicts: dict[str, UidConflict] = {}  # uids answering on several ports, not managed
+        self._claims: dict[str, Claims] = {}  # conflicts add_board met: watched without discovery
+        self._claim_tasks: dict[str, asyncio.Task[None]] = {}
         self._scanner: asyncio.Task[None] | None = None
         self._scan_now = asyncio.Event()  # a board dropped off: look for it without waiting
         self._started = False
@@ -160,6 +163,7 @@ class FleetManager:
         if self._scanner is not None:
             await cancel_and_wait(self._scanner)
             self._scanner = None
+        await cancel_and_wait(*self._claim_tasks.values())
         await asyncio.gather(*(s.stop() for s in self._sessions.values()))
         try:
             await self.stop_recording()
@@ -225,10 +229,7 @@ class FleetManager:
         # One board cannot answer on a second connection while its first is up (a port it is
         # connected on is locked): a live first connection means a second board.
         if uid in self._conflicts or (elsewhere is not None and elsewhere.connected):
-            ports = (elsewhere.transport.name, client.transport.name) if elsewhere else (client.transport.name,)
-            await client.close()
-            conflict = self._conflicts.get(uid) or UidConflict(uid, ports)
-            await self._enter_conflict(conflict, [])
+            conflict = await self._claim(uid, connector, client)
             raise UidConflict(conflict.uid, conflict.ports)
         if session is not None:
             session.connector = connector
@@ -242,6 +243,40 @@ class FleetManager:
         )  # fmt: skip
         self._start_session(state, connector, first_client=client)
         return state
+
+    async def _claim(self, uid: str, connector: Connector, client: BoardClient) -> UidConflict:
+        """`client` answers as `uid`, which is connected elsewhere or in conflict: the uid's
+        conflict, entered (or widened), with every claimant watched until one is left."""
+        known, claims = self._conflicts.get(uid), self._claims.get(uid)
+        if known is not None and claims is None:
+            await client.close()  # a conflict a scan heard: scans end it
+            return known
+        port = client.transport.name
+        if known is None:  # the uid's session is connected: its board is the first claimant
+            session = self._sessions[uid]
+            assert session.client is not None
+            conflict = UidConflict(uid, (session.client.transport.name, port))
+            claims = self._claims[uid] = Claims(uid, self.rescan_interval_s, CONNECT_TIMEOUT_S)
+            claims.add(session.connector)
+            self._claim_tasks[uid] = asyncio.get_running_loop().create_task(self._settle_claims(claims),
+                                                                            name=f"claims on {uid}")  # fmt: skip
+        else:
+            conflict = known if port in known.ports else UidConflict(uid, (*known.ports, port))
+        assert claims is not None
+        claims.add(connector, client)
+        await self._enter_conflict(conflict, [])
+        return conflict
+
+    async def _settle_claims(self, claims: Claims) -> None:
+        """Without discovery: once one board is left claiming the uid, manage it again."""
+        winner = await claims.settle()
+        uid = claims.uid
+        del self._claims[uid], self._claim_tasks[uid]
+        self._conflicts.pop(uid, None)
+        assert winner.client is not None
+        state = self._boards[uid]
+        state.port = winner.client.transport.name
+        self._start_session(state, winner.connector, first_client=winner.client)
 
     def _start_session(self, state: BoardState, connector: Connector, first_client: BoardClient | None = None) -> None:
         self._boards[state.uid] = state

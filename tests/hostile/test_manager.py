@@ -106,3 +106,51 @@ async def test_add_board_of_a_uid_connected_elsewhere_is_a_conflict(tmp_path):
             assert manager.boards[uid].state == "conflict" and manager.client(uid) is None
             with pytest.raises(UidConflict):
                 await manager.wait_online(uid, 1)
+
+
+def _pty_connector(manager: FleetManager, port: str, name: str):  # noqa: ANN202 - a Connector
+    return lambda: connect_port(port, 921_600, manager.config, name)
+
+
+async def test_without_discovery_a_conflict_ends_when_the_clone_goes(tmp_path, monkeypatch):
+    """`add_board` of a clone puts the board in `conflict`; once the clone's port goes, the
+    board left is managed again, on its own port. Before, a manager without discovery kept
+    the conflict until restarted: nothing looked again."""
+    monkeypatch.setenv("FLEET_LOCK_DIR", str(tmp_path / "locks"))
+    honest = FarmConfig(boards=1, seed=5, state_dir=tmp_path / "honest", link=LinkConfig(baud=921_600))
+    async with SimFarm(honest) as real, FleetManager(discover=False, rescan_interval_s=0.2) as manager:
+        uid, port = real.boards[0].uid, real.boards[0].port
+        await manager.add_board(_pty_connector(manager, port, "real"))
+        await manager.wait_online(uid, 30)
+        consumer = manager.subscribe()
+        clone = dataclasses.replace(honest, seed=6, state_dir=tmp_path / "clone", clone_uid=bytes.fromhex(uid))
+        async with SimFarm(clone) as fake:
+            with pytest.raises(UidConflict, match=f"uid {uid} answers on 2 ports at once"):
+                await manager.add_board(_pty_connector(manager, fake.boards[0].port, "fake"))
+            assert manager.boards[uid].state == "conflict" and manager.client(uid) is None
+            with pytest.raises(UidConflict):
+                await manager.wait_online(uid, 1)
+            consumer.take(1 << 16)
+        await collect(consumer, lambda seen: bool(seen) and _state(seen[-1]) == "online", 60)
+        assert manager.boards[uid].state == "online" and manager.boards[uid].port == port
+        client = await manager.wait_online(uid, 1)
+        assert client.transport.name == port and list(manager.boards) == [uid]
+
+
+async def test_without_discovery_a_conflict_stays_while_both_boards_answer(tmp_path, monkeypatch):
+    """Neither board going, the conflict holds across the watch's rounds (each round hears
+    both again: the board that the conflict disconnected answers again)."""
+    monkeypatch.setenv("FLEET_LOCK_DIR", str(tmp_path / "locks"))
+    honest = FarmConfig(boards=1, seed=5, state_dir=tmp_path / "honest", link=LinkConfig(baud=921_600))
+    async with SimFarm(honest) as real, FleetManager(discover=False, rescan_interval_s=0.2) as manager:
+        uid, port = real.boards[0].uid, real.boards[0].port
+        await manager.add_board(_pty_connector(manager, port, "real"))
+        await manager.wait_online(uid, 30)
+        clone = dataclasses.replace(honest, seed=6, state_dir=tmp_path / "clone", clone_uid=bytes.fromhex(uid))
+        async with SimFarm(clone) as fake:
+            with pytest.raises(UidConflict):
+                await manager.add_board(_pty_connector(manager, fake.boards[0].port, "fake"))
+            claims = manager._claims[uid]
+            while not all(c.client is not None for c in claims.claimants):  # both held: both answer
+                await asyncio.sleep(0.05)
+            assert manager.boards[uid].state == "conflict" and uid in manager._claim_tasks
