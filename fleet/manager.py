@@ -23,7 +23,8 @@ What it does:
 - Treats a uid as a claim: when it answers on two ports at once (one a scan probed, the
   other a scan probed or a live connection), the board goes `conflict` naming both ports,
   its connection is dropped, and `deploy`/`wait_online` raise `UidConflict` for it, until
-  a scan hears that uid on one port only (docs/architecture.md, "Board identity").
+  a scan hears that uid on one port only (or, for a conflict `add_board` met, until one of
+  the boards is left: fleet/claims.py; docs/architecture.md, "Board identity").
 """
 
 from __future__ import annotations
