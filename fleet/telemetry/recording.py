@@ -135,10 +135,19 @@ class RecordingWriter:
             data = b"".join(self._buffer)
             self._buffer.clear()
             self._buffered = 0
+            writing = asyncio.ensure_future(asyncio.to_thread(self._write_sync, data))
             try:
-                await asyncio.to_thread(self._write_sync, data)
-            except OSError as exc:
-                self.error = RecordingError(f"{self.path}: writing the recording failed: {exc.strerror or exc}")
+                await asyncio.shield(writing)
+            except asyncio.CancelledError:
+                # Close stops the flusher, but the thread writes on: hold the lock until it is
+                # done, or the trailer would go into the gzip stream at the same time.
+                await asyncio.wait({writing})
+                raise
+            except OSError:
+                pass  # told below
+            finally:
+                if writing.done() and isinstance(exc := writing.exception(), OSError):
+                    self.error = RecordingError(f"{self.path}: writing the recording failed: {exc.strerror or exc}")
 
     def _write_sync(self, data: bytes) -> None:
         self._gz.write(data)

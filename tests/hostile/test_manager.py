@@ -5,6 +5,7 @@ a board that lies about who it is (another board's uid): a conflict, not that bo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 
 import pytest
@@ -112,11 +113,10 @@ def _pty_connector(manager: FleetManager, port: str, name: str):  # noqa: ANN202
     return lambda: connect_port(port, 921_600, manager.config, name)
 
 
-async def test_without_discovery_a_conflict_ends_when_the_clone_goes(tmp_path, monkeypatch):
-    """`add_board` of a clone puts the board in `conflict`; once the clone's port goes, the
-    board left is managed again, on its own port. Before, a manager without discovery kept
-    the conflict until restarted: nothing looked again."""
-    monkeypatch.setenv("FLEET_LOCK_DIR", str(tmp_path / "locks"))
+@contextlib.asynccontextmanager
+async def _cloned_without_discovery(tmp_path):  # noqa: ANN202 - yields (manager, uid, port, consumer, clone)
+    """A board online in a manager without discovery, then `add_board` of its clone (a
+    --clone-uid board on another PTY, its farm yielded): UidConflict."""
     honest = FarmConfig(boards=1, seed=5, state_dir=tmp_path / "honest", link=LinkConfig(baud=921_600))
     async with SimFarm(honest) as real, FleetManager(discover=False, rescan_interval_s=0.2) as manager:
         uid, port = real.boards[0].uid, real.boards[0].port
@@ -128,9 +128,19 @@ async def test_without_discovery_a_conflict_ends_when_the_clone_goes(tmp_path, m
             with pytest.raises(UidConflict, match=f"uid {uid} answers on 2 ports at once"):
                 await manager.add_board(_pty_connector(manager, fake.boards[0].port, "fake"))
             assert manager.boards[uid].state == "conflict" and manager.client(uid) is None
-            with pytest.raises(UidConflict):
-                await manager.wait_online(uid, 1)
-            consumer.take(1 << 16)
+            yield manager, uid, port, consumer, fake
+
+
+async def test_without_discovery_a_conflict_ends_when_the_clone_goes(tmp_path, monkeypatch):
+    """`add_board` of a clone puts the board in `conflict`; once the clone's port goes, the
+    board left is managed again, on its own port. Before, a manager without discovery kept
+    the conflict until restarted: nothing looked again."""
+    monkeypatch.setenv("FLEET_LOCK_DIR", str(tmp_path / "locks"))
+    async with _cloned_without_discovery(tmp_path) as (manager, uid, port, consumer, fake):
+        with pytest.raises(UidConflict):
+            await manager.wait_online(uid, 1)
+        consumer.take(1 << 16)
+        await fake.stop()  # the clone goes
         await collect(consumer, lambda seen: bool(seen) and _state(seen[-1]) == "online", 60)
         assert manager.boards[uid].state == "online" and manager.boards[uid].port == port
         client = await manager.wait_online(uid, 1)
@@ -141,16 +151,8 @@ async def test_without_discovery_a_conflict_stays_while_both_boards_answer(tmp_p
     """Neither board going, the conflict holds across the watch's rounds (each round hears
     both again: the board that the conflict disconnected answers again)."""
     monkeypatch.setenv("FLEET_LOCK_DIR", str(tmp_path / "locks"))
-    honest = FarmConfig(boards=1, seed=5, state_dir=tmp_path / "honest", link=LinkConfig(baud=921_600))
-    async with SimFarm(honest) as real, FleetManager(discover=False, rescan_interval_s=0.2) as manager:
-        uid, port = real.boards[0].uid, real.boards[0].port
-        await manager.add_board(_pty_connector(manager, port, "real"))
-        await manager.wait_online(uid, 30)
-        clone = dataclasses.replace(honest, seed=6, state_dir=tmp_path / "clone", clone_uid=bytes.fromhex(uid))
-        async with SimFarm(clone) as fake:
-            with pytest.raises(UidConflict):
-                await manager.add_board(_pty_connector(manager, fake.boards[0].port, "fake"))
-            claims = manager._claims[uid]
-            while not all(c.client is not None for c in claims.claimants):  # both held: both answer
-                await asyncio.sleep(0.05)
-            assert manager.boards[uid].state == "conflict" and uid in manager._claim_tasks
+    async with _cloned_without_discovery(tmp_path) as (manager, uid, *_):
+        claims = manager._claims[uid]
+        while not all(c.client is not None for c in claims.claimants):  # both held: both answer
+            await asyncio.sleep(0.05)
+        assert manager.boards[uid].state == "conflict" and uid in manager._claim_tasks

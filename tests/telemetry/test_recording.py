@@ -261,3 +261,36 @@ async def test_a_close_that_is_cancelled_ends_cancelled_and_still_finishes_the_f
     rec = open_recording(path)
     assert len(list(rec.events())) == len(_events())
     assert rec.end is not None and rec.end.events == len(_events()) and rec.end.dropped == 1
+
+
+async def test_a_flush_stopped_mid_write_holds_the_file_until_its_write_is_done(tmp_path, monkeypatch):
+    """Before: close() cancelled the flusher while its thread was writing; the lock was let
+    go at once and close's trailer went into the gzip stream alongside that write."""
+    import threading
+
+    path = tmp_path / "s.fleetrec"
+    writer = await RecordingWriter.create(path, flush_interval_s=0.0)
+    release, started, writes = threading.Event(), asyncio.Event(), []
+    real_write, loop = RecordingWriter._write_sync, asyncio.get_running_loop()
+
+    def slow_write(self, data):  # noqa: ANN001, ANN202
+        writes.append(data)
+        if len(writes) == 1:
+            loop.call_soon_threadsafe(started.set)
+            release.wait()  # a slow disk: the first write takes until the test lets it go
+        real_write(self, data)
+
+    monkeypatch.setattr(RecordingWriter, "_write_sync", slow_write)
+    writer.write(_events()[1])
+    await started.wait()  # the flusher's thread is in the first write
+    closing = asyncio.create_task(writer.close())
+    try:
+        for _ in range(20):  # close cancels the flusher; it must not end before its write has
+            await asyncio.sleep(0)
+            assert not writer._flusher.done() and len(writes) == 1
+    finally:
+        release.set()  # never leave the thread waiting
+    await closing
+    assert len(writes) == 2 and writer._flusher.cancelled()
+    rec = open_recording(path)
+    assert list(rec.events()) == [_events()[1]] and rec.end is not None and rec.end.events == 1
