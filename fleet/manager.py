@@ -221,6 +221,8 @@ class FleetManager:
 
         Raises UidConflict, and puts the board in `conflict`, when the uid is connected
         through another connection right now (or already in conflict): two boards claim it.
+        The conflict ends, and the board is managed again, once one claimant is left
+        (fleet/claims.py; a conflict a scan heard, when a scan hears the uid on one port).
         """
         client = await connector()
         assert client.info is not None

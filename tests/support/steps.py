@@ -42,7 +42,8 @@ class Canceller:
         assert self.victim is not None
         fired = asyncio.ensure_future(self.fired.wait())
         await asyncio.wait({fired}, timeout=GUARD_S)
-        assert fired.done(), "the cancellation never came (fire() was not called)"
+        fired.cancel()
+        assert self.fired.is_set(), "the cancellation never came (fire() was not called)"
         await asyncio.wait({self.victim}, timeout=GUARD_S)
         assert self.victim.done(), "the cancelled task did not end: its cancellation was lost"
         if self.accepted:
