@@ -4,12 +4,21 @@ Each series is a `MinMaxDecimator` (fixed-width buckets, bounded capacity), so a
 streaming 200 results/s costs O(1) per sample and a chart of 60 columns reads 60 buckets,
 never the raw samples. Time is the events' `host_time`, and "now" is the newest sample
 seen, not the wall clock, so a replay (or a test) draws the same chart every time.
+
+Results and power samples are held (`BoardHistory.pending_*`) and folded in bulk when a
+reader asks (`Histories.get`) or `FOLD_AT` are held: one board's results share a model and
+its outputs' layout, so a few hundred fold with a bisection per bucket and C-speed list work
+per sample, instead of seven Python calls per result. Folding in bulk gives exactly what
+folding each event in turn gives (tests/tui/test_feed.py); whatever could change the
+series (another model, a label learned, a meter taking over) folds one by one.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from fleet.telemetry.decimate import Bucket, MinMaxDecimator
 from fleet.telemetry.events import PowerEvent, ResultEvent
@@ -18,6 +27,11 @@ from fleet.tui.power_trace import PowerTrace
 BUCKET_S = 0.5
 CAPACITY = 240  # buckets: two minutes at BUCKET_S
 RECENT = 50  # results kept as they came, for the "recent results" list
+FOLD_AT = 256  # events a board holds before they are folded without a reader asking
+
+Labels = Mapping[str, tuple[str, ...]]  # a model's output labels, by model hash (BoardState.model_labels)
+_TIME, _VALUES, _MODEL = attrgetter("host_time"), attrgetter("values"), attrgetter("model")
+_INDICES, _LABEL, _SOURCE = attrgetter("indices"), attrgetter("label"), attrgetter("source")
 
 
 @dataclass(slots=True)
@@ -37,6 +51,49 @@ class BoardHistory:
     # The series of outputs 0..n-1 in order, while the model and labels stay the same.
     _dense: list[MinMaxDecimator] | None = None
     _dense_labels: tuple[str, ...] | None = None
+    # Events not folded yet (see the module doc); results and power feed separate series, so
+    # only the order within each list matters.
+    pending_results: list[ResultEvent] = field(default_factory=list)
+    pending_powers: list[PowerEvent] = field(default_factory=list)
+
+    def fold(self, labels: Labels) -> None:
+        """Fold the pending events, with each result's labels looked up in `labels` by its model."""
+        results, powers = self.pending_results, self.pending_powers
+        if results:
+            self.add_results(results, labels)
+            self.trace.add_results(results)
+            results.clear()
+        if powers:
+            self.add_powers(powers)
+            self.trace.add_powers(powers)
+            powers.clear()
+
+    def add_results(self, events: Sequence[ResultEvent], labels: Labels) -> None:
+        """`add_result` of each event in turn (with its model's labels), in bulk when nothing in
+        them changes which series there are: one model, already charted, every output in
+        order, and no top label still to learn."""
+        # Checks over the whole list at C speed, and no tuple per event: each is an allocation
+        # the collector counts towards its next young-generation pass.
+        models = set(map(_MODEL, events))
+        dense = self._dense
+        if len(models) == 1 and dense is not None and set(map(_INDICES, events)) == {None}:
+            (model,) = models
+            values = list(map(_VALUES, events))
+            top = set(map(_LABEL, events))
+            top.discard(None)
+            if (model == self.model and labels.get(model) is self._dense_labels
+                    and set(map(len, values)) == {len(dense)} and self.outputs.keys() >= top):  # fmt: skip
+                times = list(map(_TIME, events))
+                newest = max(times)
+                if newest > self.newest:
+                    self.newest = newest
+                self.latency_ms.extend(times, [e.latency_us / 1000 for e in events])
+                self.recent.extend(events[-RECENT:])
+                for series, column in zip(dense, zip(*values)):
+                    series.extend(times, column)
+                return
+        for event in events:
+            self.add_result(event, labels.get(event.model))
 
     def add_result(self, event: ResultEvent, labels: tuple[str, ...] | None = None) -> None:
         t = event.host_time
@@ -81,6 +138,17 @@ class BoardHistory:
         if old is not None:
             self.outputs[label] = old
 
+    def add_powers(self, events: Sequence[PowerEvent]) -> None:
+        """`add_power` of each event in turn; in bulk unless a meter's samples are among them."""
+        if any(source.startswith("meter:") for source in set(map(_SOURCE, events))):
+            for event in events:
+                self.add_power(event)
+        elif self.power_source is None and events:
+            times = list(map(_TIME, events))
+            self.newest = max(self.newest, max(times))
+            self.power_mw.extend(times, [e.power_mw for e in events])
+        # else: a meter feeds this board; the board's own figures are not charted
+
     def add_power(self, event: PowerEvent) -> None:
         if event.source.startswith("meter:"):
             self.power_source = event.source
@@ -96,13 +164,32 @@ class BoardHistory:
 
 
 class Histories:
-    """`BoardHistory` by board uid, created on first sight."""
+    """`BoardHistory` by board uid, created on first sight; `labels(uid)` gives a board's
+    labels by model (the source's `BoardState.model_labels`) when its results are folded."""
 
-    def __init__(self) -> None:
+    def __init__(self, labels: Callable[[str], Labels] = lambda uid: {}) -> None:
         self._by_uid: dict[str, BoardHistory] = {}
+        self._labels = labels
 
     def get(self, uid: str) -> BoardHistory:
+        """A board's history with every event received so far folded in: what a chart reads."""
+        history = self.held(uid)
+        self.fold(uid, history)
+        return history
+
+    def held(self, uid: str) -> BoardHistory:
+        """A board's history as it is, events maybe pending: what the feed appends to."""
         history = self._by_uid.get(uid)
         if history is None:
             history = self._by_uid[uid] = BoardHistory()
         return history
+
+    def fold(self, uid: str, history: BoardHistory) -> None:
+        if history.pending_results or history.pending_powers:
+            history.fold(self._labels(uid))
+
+    def fold_full(self) -> None:
+        """Fold the boards holding `FOLD_AT` events or more, so what is held stays bounded."""
+        for uid, history in self._by_uid.items():
+            if len(history.pending_results) + len(history.pending_powers) >= FOLD_AT:
+                history.fold(self._labels(uid))

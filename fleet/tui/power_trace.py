@@ -13,13 +13,17 @@ same. No Textual here: tested without a terminal.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import attrgetter
 from typing import NamedTuple
 
 from fleet.telemetry.events import EnergyEvent, PowerEvent, ResultEvent, TraceEvent
 
 BUCKETS = 1024  # enough for the widest terminal
 WINDOWS = 256
+_TIME, _CURRENT, _SOURCE = attrgetter("host_time"), attrgetter("current_ua"), attrgetter("source")
 
 
 class Window(NamedTuple):
@@ -82,6 +86,38 @@ class PowerTrace:
         start = self._last_power if self._last_power is not None else event.host_time
         self._last_power = event.host_time
         self.buckets.append((start, event.host_time, event.current_ua, event.current_ua))
+
+    def add_powers(self, events: Sequence[PowerEvent]) -> None:
+        """`add_power` of each event in turn; only the newest `BUCKETS` are built."""
+        if self.metered:
+            return
+        kept = events
+        if any(source.startswith("meter:") for source in set(map(_SOURCE, events))):
+            kept = [e for e in events if not e.source.startswith("meter:")]
+        if not kept:
+            return
+        tail = kept[-BUCKETS:]
+        if len(tail) < len(kept):
+            first = kept[-len(tail) - 1].host_time
+        else:
+            first = self._last_power if self._last_power is not None else tail[0].host_time
+        times = list(map(_TIME, tail))
+        currents = list(map(_CURRENT, tail))
+        self.buckets.extend(zip([first, *times[:-1]], times, currents, currents))
+        self.source = tail[-1].source
+        self._last_power = times[-1]
+
+    def add_results(self, events: Sequence[ResultEvent]) -> None:
+        """`add_result` of each event in turn; only the newest `WINDOWS` are built."""
+        if self.metered or not events:
+            return
+        self.method = "latency"
+        tail = events[-WINDOWS:]
+        ends = list(map(_TIME, tail))
+        starts = [e.host_time - e.latency_us / 1e6 for e in tail]
+        # What Window(start, end) builds (a named tuple's __new__ is tuple.__new__), without a
+        # Python call per window.
+        self.windows.extend(map(tuple.__new__, repeat(Window), zip(starts, ends, repeat(None))))
 
     def add_result(self, event: ResultEvent) -> None:
         if self.metered:
