@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import operator
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -102,7 +101,9 @@ class MinMaxDecimator:
         n = len(times)
         if len(values) != n:
             raise ValueError("times and values differ in length")
-        if not all(map(operator.le, times, times[1:])):  # times going back (or a NaN): one by one
+        times = times if isinstance(times, list) else list(times)
+        total = sum(times)
+        if total != total or times != sorted(times):  # a NaN (or infinities), or going back: one by one
             for t, value in zip(times, values):
                 self.add(t, value)
             return

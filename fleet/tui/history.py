@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
 
 from fleet.telemetry.decimate import Bucket, MinMaxDecimator
 from fleet.telemetry.events import PowerEvent, ResultEvent
+from fleet.tui import event_fields as f
 from fleet.tui.power_trace import PowerTrace
 
 BUCKET_S = 0.5
@@ -30,8 +30,6 @@ RECENT = 50  # results kept as they came, for the "recent results" list
 FOLD_AT = 256  # events a board holds before they are folded without a reader asking
 
 Labels = Mapping[str, tuple[str, ...]]  # a model's output labels, by model hash (BoardState.model_labels)
-_TIME, _VALUES, _MODEL = attrgetter("host_time"), attrgetter("values"), attrgetter("model")
-_INDICES, _LABEL, _SOURCE = attrgetter("indices"), attrgetter("label"), attrgetter("source")
 
 
 @dataclass(slots=True)
@@ -74,20 +72,21 @@ class BoardHistory:
         order, and no top label still to learn."""
         # Checks over the whole list at C speed, and no tuple per event: each is an allocation
         # the collector counts towards its next young-generation pass.
-        models = set(map(_MODEL, events))
+        rows = f.rows(events)
+        models = set(map(f.MODEL, rows))
         dense = self._dense
-        if len(models) == 1 and dense is not None and set(map(_INDICES, events)) == {None}:
+        if len(models) == 1 and dense is not None and set(map(f.INDICES, rows)) == {None}:
             (model,) = models
-            values = list(map(_VALUES, events))
-            top = set(map(_LABEL, events))
+            values = list(map(f.VALUES, rows))
+            top = set(map(f.LABEL, rows))
             top.discard(None)
             if (model == self.model and labels.get(model) is self._dense_labels
                     and set(map(len, values)) == {len(dense)} and self.outputs.keys() >= top):  # fmt: skip
-                times = list(map(_TIME, events))
+                times = list(map(f.TIME, rows))
                 newest = max(times)
                 if newest > self.newest:
                     self.newest = newest
-                self.latency_ms.extend(times, [e.latency_us / 1000 for e in events])
+                self.latency_ms.extend(times, [us / 1000 for us in map(f.LATENCY, rows)])
                 self.recent.extend(events[-RECENT:])
                 for series, column in zip(dense, zip(*values)):
                     series.extend(times, column)
@@ -140,13 +139,14 @@ class BoardHistory:
 
     def add_powers(self, events: Sequence[PowerEvent]) -> None:
         """`add_power` of each event in turn; in bulk unless a meter's samples are among them."""
-        if any(source.startswith("meter:") for source in set(map(_SOURCE, events))):
+        rows = f.rows(events)
+        if any(source.startswith("meter:") for source in set(map(f.SOURCE, rows))):
             for event in events:
                 self.add_power(event)
-        elif self.power_source is None and events:
-            times = list(map(_TIME, events))
+        elif self.power_source is None and rows:
+            times = list(map(f.TIME, rows))
             self.newest = max(self.newest, max(times))
-            self.power_mw.extend(times, [e.power_mw for e in events])
+            self.power_mw.extend(times, list(map(f.POWER, rows)))
         # else: a meter feeds this board; the board's own figures are not charted
 
     def add_power(self, event: PowerEvent) -> None:

@@ -15,22 +15,20 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import attrgetter
 from typing import NamedTuple
 
 from fleet.telemetry.events import EnergyEvent, PowerEvent, ResultEvent, TraceEvent
+from fleet.tui import event_fields as f
 
 BUCKETS = 1024  # enough for the widest terminal
 WINDOWS = 256
-_TIME, _CURRENT, _SOURCE = attrgetter("host_time"), attrgetter("current_ua"), attrgetter("source")
 
 
 class Window(NamedTuple):
     """One inference (meter seconds, or host seconds without a meter); `energy_uj` when a meter measured it.
 
-    A named tuple: one is made per result (200 a second per board), a frozen dataclass costs
-    several times as much to build."""
+    A named tuple: the detail screen builds up to `WINDOWS` of them at each redraw, and a
+    frozen dataclass costs several times as much to build."""
 
     start: float
     end: float
@@ -57,24 +55,34 @@ class PowerTrace:
     buckets: deque[tuple[float, float, float | None, float | None]] = field(
         default_factory=lambda: deque(maxlen=BUCKETS)
     )  # (start, end, min µA, max µA)
-    windows: deque[Window] = field(default_factory=lambda: deque(maxlen=WINDOWS))
+    _metered_windows: deque[Window] = field(default_factory=lambda: deque(maxlen=WINDOWS))
+    # Without a meter, the newest results: their windows are built when read (4 times a second
+    # for the board on screen), not for each of the 200 results a second of every board.
+    _timed: deque[ResultEvent] = field(default_factory=lambda: deque(maxlen=WINDOWS))
     _last_power: float | None = None
 
     @property
     def metered(self) -> bool:
         return self.source is not None and self.source.startswith("meter:")
 
+    @property
+    def windows(self) -> list[Window]:
+        """The newest `WINDOWS` inference windows, oldest first."""
+        if self.metered:
+            return list(self._metered_windows)
+        return [Window(e.host_time - e.latency_us / 1e6, e.host_time) for e in self._timed]
+
     def add_trace(self, event: TraceEvent) -> None:
         if not self.metered:
             self.buckets.clear()  # the board's own coarse samples (host clock) give way to the meter's
-            self.windows.clear()
+            self._timed.clear()
         self.source = event.source
         width = event.bucket_us / 1e6
         for i, (lo, hi) in enumerate(zip(event.min_ua, event.max_ua, strict=True)):
             start = event.device_time_us / 1e6 + i * width
             self.buckets.append((start, start + width, lo, hi))
         for start_us, end_us, uj in event.windows:
-            self.windows.append(Window(start_us / 1e6, end_us / 1e6, uj))
+            self._metered_windows.append(Window(start_us / 1e6, end_us / 1e6, uj))
 
     def add_energy(self, event: EnergyEvent) -> None:
         self.method = event.method  # the window itself comes with the trace, on the meter's clock
@@ -91,39 +99,34 @@ class PowerTrace:
         """`add_power` of each event in turn; only the newest `BUCKETS` are built."""
         if self.metered:
             return
-        kept = events
-        if any(source.startswith("meter:") for source in set(map(_SOURCE, events))):
-            kept = [e for e in events if not e.source.startswith("meter:")]
+        kept = f.rows(events)
+        if any(source.startswith("meter:") for source in set(map(f.SOURCE, kept))):
+            kept = [row for row in kept if not row["source"].startswith("meter:")]
         if not kept:
             return
         tail = kept[-BUCKETS:]
+        times = list(map(f.TIME, tail))
         if len(tail) < len(kept):
-            first = kept[-len(tail) - 1].host_time
+            first = kept[-len(tail) - 1]["host_time"]
         else:
-            first = self._last_power if self._last_power is not None else tail[0].host_time
-        times = list(map(_TIME, tail))
-        currents = list(map(_CURRENT, tail))
+            first = self._last_power if self._last_power is not None else times[0]
+        currents = list(map(f.CURRENT, tail))
         self.buckets.extend(zip([first, *times[:-1]], times, currents, currents))
-        self.source = tail[-1].source
+        self.source = tail[-1]["source"]
         self._last_power = times[-1]
 
     def add_results(self, events: Sequence[ResultEvent]) -> None:
-        """`add_result` of each event in turn; only the newest `WINDOWS` are built."""
+        """`add_result` of each event in turn."""
         if self.metered or not events:
             return
         self.method = "latency"
-        tail = events[-WINDOWS:]
-        ends = list(map(_TIME, tail))
-        starts = [e.host_time - e.latency_us / 1e6 for e in tail]
-        # What Window(start, end) builds (a named tuple's __new__ is tuple.__new__), without a
-        # Python call per window.
-        self.windows.extend(map(tuple.__new__, repeat(Window), zip(starts, ends, repeat(None))))
+        self._timed.extend(events[-WINDOWS:])
 
     def add_result(self, event: ResultEvent) -> None:
         if self.metered:
             return  # the meter's windows, with their energy
         self.method = "latency"
-        self.windows.append(Window(event.host_time - event.latency_us / 1e6, event.host_time))
+        self._timed.append(event)
 
     def columns(self, width: int) -> list[Column]:
         """The newest `width` buckets, oldest first."""
