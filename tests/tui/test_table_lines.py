@@ -29,7 +29,8 @@ async def test_a_changed_row_is_redrawn_and_the_others_are_left_alone():
         assert sum("1.0.0" in line for line in screen_lines(app)) == 3
         boards["2"].firmware = "2.0.0-new"
         drawn = []
-        table.render_line = lambda y, _draw=table.render_line: drawn.append(y) or _draw(y)  # type: ignore[method-assign]
+        draw = table.render_line
+        table.render_line = lambda y: drawn.append(y) or draw(y)  # type: ignore[method-assign]
         table.show(boards)
         await pilot.pause()
         lines = screen_lines(app)
