@@ -11,6 +11,7 @@ from fleet.telemetry.events import EnergyEvent, PowerEvent, ResultEvent, Telemet
 from fleet.telemetry.state import BoardState
 from fleet.tui.feed import Feed
 from fleet.tui.history import FOLD_AT, BoardHistory
+from fleet.tui.power_trace import BUCKETS, PowerTrace
 from tests.support.events import power, result
 
 METER = "meter:ppk2 C3A1F0E2"
@@ -124,3 +125,19 @@ def test_a_reader_sees_every_event_and_what_is_held_stays_bounded():
     assert not held.pending_results
     feed.ingest(events * 2)  # more than FOLD_AT in one batch: folded by the end of it
     assert not held.pending_results and held.latency_ms.samples == 3 * (FOLD_AT - 1)
+
+
+def test_the_trace_keeps_the_newest_power_buckets_each_starting_where_the_one_before_ended():
+    samples = [power(i * 100_000, i, mw=1 + i % 7) for i in range(3000)]
+    one, bulk = PowerTrace(), PowerTrace()
+    one.add_power(samples[0])
+    assert one.buckets == [(0.0, 0.0, samples[0].current_ua, samples[0].current_ua)]  # the first: no width
+    for event in samples[1:]:
+        one.add_power(event)
+    for i in range(0, len(samples), 333):
+        bulk.add_powers(samples[i : i + 333])
+    buckets = one.buckets
+    assert bulk.buckets == buckets and len(buckets) == BUCKETS
+    ends = [e.host_time for e in samples[-BUCKETS - 1 :]]
+    assert [b[0] for b in buckets] == ends[:-1] and [b[1] for b in buckets] == ends[1:]
+    assert [b[2] for b in buckets] == [e.current_ua for e in samples[-BUCKETS:]]
