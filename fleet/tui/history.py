@@ -9,8 +9,10 @@ Results and power samples are held (`BoardHistory.pending_*`) and folded in bulk
 reader asks (`Histories.get`) or `FOLD_AT` are held: one board's results share a model and
 its outputs' layout, so a few hundred fold with a bisection per bucket and C-speed list work
 per sample, instead of seven Python calls per result. Folding in bulk gives exactly what
-folding each event in turn gives (tests/tui/test_feed.py); whatever could change the
-series (another model, a label learned, a meter taking over) folds one by one.
+folding each event in turn gives (tests/tui/test_feed_batches.py); whatever could change the
+series (another model, a label learned, a meter taking over) folds one by one. A result's
+labels are those its board's state holds when it is folded, a fraction of a second after
+it arrived: labels that became known meanwhile name its series at once.
 """
 
 from __future__ import annotations
@@ -174,7 +176,8 @@ class Histories:
     def get(self, uid: str) -> BoardHistory:
         """A board's history with every event received so far folded in: what a chart reads."""
         history = self.held(uid)
-        self.fold(uid, history)
+        if history.pending_results or history.pending_powers:
+            history.fold(self._labels(uid))
         return history
 
     def held(self, uid: str) -> BoardHistory:
@@ -183,10 +186,6 @@ class Histories:
         if history is None:
             history = self._by_uid[uid] = BoardHistory()
         return history
-
-    def fold(self, uid: str, history: BoardHistory) -> None:
-        if history.pending_results or history.pending_powers:
-            history.fold(self._labels(uid))
 
     def fold_full(self) -> None:
         """Fold the boards holding `FOLD_AT` events or more, so what is held stays bounded."""
