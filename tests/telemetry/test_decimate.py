@@ -98,3 +98,22 @@ def test_samples_folded_later_give_the_bucket_each_sample_would():
     first, second = dec.buckets()
     assert (first.count, first.min, first.max, first.last) == (7, 0.5, 9.0, 0.5)
     assert (second.start, second.count, second.min, second.max) == (11.0, 1, 7.0, 7.0)
+
+
+def test_extend_buckets_exactly_as_adding_one_by_one():
+    # In chunks of every size, at and around bucket edges, with late samples and a NaN: the
+    # bulk path (bisecting ascending times) and its one-by-one fallback both match `add`.
+    times = sorted({round(k * 0.05 + d, 12) for k in range(200) for d in (-1e-12, 0.0, 1e-12, 0.013)})
+    times[300:300] = [times[299] - 0.4]  # going back: that chunk falls back to `add`
+    values = [float((i * 37) % 101) for i in range(len(times))]
+    values[500] = math.nan
+    for chunk in (1, 2, 7, 64, len(times)):
+        one, bulk = MinMaxDecimator(0.1, capacity=10_000), MinMaxDecimator(0.1, capacity=10_000)
+        for t, v in zip(times, values):
+            one.add(t, v)
+        for i in range(0, len(times), chunk):
+            bulk.extend(times[i : i + chunk], values[i : i + chunk])
+        assert bulk.samples == one.samples == len(times)
+        assert repr(bulk.buckets()) == repr(one.buckets())  # repr: NaN != NaN, but prints alike
+    with pytest.raises(ValueError):
+        MinMaxDecimator(0.1).extend([0.0, 1.0], [1.0])

@@ -14,7 +14,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -103,10 +103,12 @@ class FleetTable(ScrollView, can_focus=True):
         wanted = rows(boards, words=self.words, sort=self.sort_key, reverse=self.reverse, config=self.config)
         selected = self.selected_uid
         order = [uid for uid, _ in wanted]
-        for uid, cells in wanted:
+        changed = []  # rows whose cells changed, by position
+        for row, (uid, cells) in enumerate(wanted):
             if self._cells.get(uid) != cells:
                 self._cells[uid] = cells
                 self._strips.pop(uid, None)
+                changed.append(row)
         if order != self._order:
             self._order = order
             self.virtual_size = Size(self._width, len(order) + 1)
@@ -114,7 +116,14 @@ class FleetTable(ScrollView, can_focus=True):
                 self.cursor_row = order.index(selected)
             else:
                 self.cursor_row = min(self.cursor_row, max(len(order) - 1, 0))
-        self.refresh()
+            self.refresh()
+            return
+        # Only the lines that changed are drawn again (and composited): a board whose figures
+        # held still since the last tick costs nothing. Line 0 is the header; rows scroll under it.
+        top, width = int(self.scroll_y), self.size.width
+        for row in changed:
+            if top <= row < top + self.size.height - 1:
+                self.refresh(Region(0, row - top + 1, width, 1))
 
     def cycle_sort(self) -> str:
         """Sort by the next sortable column; returns its title."""
