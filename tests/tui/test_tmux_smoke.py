@@ -21,7 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
     pytest.mark.system,
-    pytest.mark.timeout(150),
+    pytest.mark.timeout(480),
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)"),
 ]
 
@@ -49,7 +49,9 @@ class Terminal:
             subprocess.run([*self.tmux, "send-keys", "-t", self.name, key], check=True)
             time.sleep(0.15)  # one key at a time, like a person, so each lands on the screen it is meant for
 
-    def wait_for(self, *texts: str, timeout: float = 30.0) -> str:
+    def wait_for(self, *texts: str, timeout: float = 60.0) -> str:
+        # Deadlines only bound a failure: a loaded CI machine (the firmware builds beside the
+        # tests) took over 40 s for the deploy below; nothing here measures time.
         deadline = time.monotonic() + timeout
         while True:
             screen = self.screen()
@@ -68,7 +70,7 @@ def test_demo_deploy_to_two_boards_one_rolls_back(tmp_path):
            "TERM": "xterm-256color", "PATH": os.environ.get("PATH", "")}  # fmt: skip
     term = Terminal(f"{shlex.quote(sys.executable)} -m fleet demo --seed 5", env)
     try:
-        screen = term.wait_for("4 boards, 4 online", "4 confirmed", timeout=60)
+        screen = term.wait_for("4 boards, 4 online", "4 confirmed", timeout=150)
         assert "sine 1.0.0" in screen and "pico" in screen and "esp32s3" in screen
         term.keys("d")
         term.wait_for("Deploy a model", "gesture")
@@ -77,9 +79,9 @@ def test_demo_deploy_to_two_boards_one_rolls_back(tmp_path):
         term.keys("Down", "Down", "Space", "C-d")  # esp32s3 is preselected (the table's cursor); add the pico
         # All at once: a capture can land between two writes of the same frame.
         term.wait_for("finished: 1 confirmed, 1 rolled back", "exceeds the 0.5 ms budget", "rolled back to sine 1.0.0",
-                      timeout=40)  # fmt: skip
+                      timeout=150)  # fmt: skip
         term.keys("q")
-        term.wait_for("FLEET-EXITED-0", timeout=20)
+        term.wait_for("FLEET-EXITED-0", timeout=60)
         assert not list((tmp_path / "registry").glob("*.json"))  # the virtual boards were unplugged
     finally:
         term.close()
