@@ -12,7 +12,7 @@ from textual.widgets import DataTable
 from fleet.tui.screens.board import BoardScreen
 from fleet.tui.screens.deploy import DeployScreen
 from fleet.tui.widgets.log_pane import LogPane
-from tests.support.tui import demo_app, fleet_screen, text_of, wait_for
+from tests.support.tui import demo_app, fleet_screen, raised, text_of, wait_for
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -27,7 +27,7 @@ async def test_board_text_renders_literally_everywhere():
         await wait_for(pilot, lambda: screen.feed.deploy.summary is not None and not screen.deploying,
                        what="the opening deploy")  # fmt: skip
         assert screen.feed.deploy.summary == {"failed": 1}
-        notes = [n for n in app._notifications if MARKUP in n.message]
+        notes = [n for n in raised(app) if MARKUP in n.message]
         assert notes and not any(n.markup for n in notes)
         assert app.is_running
 
@@ -60,8 +60,8 @@ async def test_a_board_lying_at_hello_is_an_error_naming_it():
     async with demo_app(boards=1, profiles=("nano33ble",), hostile=("slot-state",), deploy_first=False) as (
         app, _session, pilot,
     ):  # fmt: skip
-        await wait_for(pilot, lambda: any(n.severity == "error" for n in app._notifications), what="an error")
-        note = next(n for n in app._notifications if n.severity == "error")
+        await wait_for(pilot, lambda: any(n.severity == "error" for n in raised(app)), what="an error")
+        note = next(n for n in raised(app) if n.severity == "error")
         assert "refused: Info: slot 0 state is 9; slot states are 0..4" in note.message
         assert note.title == "BoardRefused" and "→" in note.message  # with the hint
         assert app.is_running

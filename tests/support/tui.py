@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 from rich.console import Console
+from textual.notifications import Notification, Notifications
 
 from tests.support.sim import require_sim
 
@@ -27,7 +28,7 @@ async def demo_app(**options: object) -> AsyncIterator[tuple[FleetApp, DemoBacke
     """The demo app over virtual boards on memory pipes; yields (app, backend, pilot)."""
     opts = DemoOptions(**{"transport": "memory", "baud": None, "seed": 7, **options})  # type: ignore[arg-type]
     session = DemoBackend(opts, demo_farm(opts))
-    app = FleetApp(session)
+    app = keep_notifications(FleetApp(session))
     try:
         async with app.run_test(size=SIZE) as pilot:
             yield app, session, pilot
@@ -43,6 +44,31 @@ async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 30.0, 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         await pilot.pause(0.1)
+
+
+class _Kept(Notifications):
+    """The app's notifications, which also keeps every one raised: Textual drops a toast
+    once its timeout has passed on the wall clock, and on a loaded machine a test can look
+    later than that (what the screen shows is unchanged)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.raised: list[Notification] = []
+
+    def add(self, notification: Notification) -> Notifications:
+        self.raised.append(notification)
+        return super().add(notification)
+
+
+def keep_notifications(app: FleetApp) -> FleetApp:
+    """Have `app` keep every notification it raises, for `raised` (before it runs)."""
+    app._notifications = _Kept()
+    return app
+
+
+def raised(app: FleetApp) -> list[Notification]:
+    """Every notification `app` has raised so far, shown or expired (see keep_notifications)."""
+    return list(app._notifications.raised)
 
 
 def fleet_screen(app: FleetApp) -> FleetScreen:

@@ -24,7 +24,7 @@ from fleet.tui.table_model import INDEX  # noqa: E402
 from fleet.tui.widgets.fleet_table import FleetTable  # noqa: E402
 from fleet.tui.widgets.log_pane import LogPane  # noqa: E402
 from fleet.tui.widgets.power_trace import PowerTraceView  # noqa: E402
-from tests.support.tui import by_profile, demo_app, fleet_screen, settled, text_of, wait_for  # noqa: E402
+from tests.support.tui import by_profile, demo_app, fleet_screen, keep_notifications, raised, settled, text_of, wait_for  # noqa: E402
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -273,8 +273,8 @@ async def test_an_unusable_model_file_is_an_error_notification_with_a_hint(tmp_p
         await pilot.press("tab")
         app.screen.query_one("#path", Input).value = str(bad)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: any(n.severity == "error" for n in app._notifications), what="an error")
-        note = next(n for n in app._notifications if n.severity == "error")
+        await wait_for(pilot, lambda: any(n.severity == "error" for n in raised(app)), what="an error")
+        note = next(n for n in raised(app) if n.severity == "error")
         assert "bad.tflite" in note.message and "→" in note.message
 
 
@@ -285,13 +285,13 @@ async def test_a_live_session_without_boards_says_what_to_do(tmp_path, monkeypat
 
     monkeypatch.setenv("FLEET_SIM_REGISTRY", str(tmp_path / "empty-registry"))
     session = LiveBackend(FleetConfig())
-    app = FleetApp(session)
+    app = keep_notifications(FleetApp(session))
     try:
         async with app.run_test() as pilot:
             screen = fleet_screen(app)
             await wait_for(pilot, lambda: screen.ready, what="the session")
             await pilot.pause()
-            assert any("No boards found yet" in n.message for n in app._notifications)
+            assert any("No boards found yet" in n.message for n in raised(app))
             assert screen.sub_title.startswith("0 boards, 0 online")
     finally:
         await session.stop()
