@@ -13,7 +13,7 @@ from fleet.models.bundled import bundled_model
 from fleet.protocol import Hello, Info, SlotState
 from fleet.virtual_ports import registered_boards
 from tests.sim.test_pty import ask
-from tests.support.cli import LiveMonitor, sim_process
+from tests.support.cli import monitor_until, sim_process
 
 
 def start_sim(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, dict[str, str]]:
@@ -121,13 +121,7 @@ def test_sim_streams_results_without_a_model_given(env, tmp_path):
             results = [e["uid"] for e in events if e["kind"] == "result"]
             return all(results.count(uid) >= 5 for uid in uids)
 
-        monitor = LiveMonitor(env, tmp_path)
-        try:
-            monitor.wait_until(each_board_streams, "5 results from each board")
-        finally:
-            code, stdout, err = monitor.stop()
-    assert code == 0, err
-    events = [json.loads(line) for line in stdout.splitlines()]
+        events = monitor_until(env, tmp_path, each_board_streams, "5 results from each board")
     online = {e["uid"]: e["active"]["name"] for e in events if e["kind"] == "state" and e["state"] == "online"}
     assert online == dict.fromkeys(uids, "sine")
 
