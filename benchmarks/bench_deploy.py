@@ -54,8 +54,7 @@ class Sim:
     def __init__(self, boards: int, baud: int, model: Path | None = None) -> None:
         self.registry = tempfile.mkdtemp(prefix="fleet-bench-reg-")
         options = ["--baud", str(baud), "--turnaround-ms", "1", "--seed", "7"]
-        if model is not None:
-            options += ["--model", str(model)]
+        options += ["--model", str(model)] if model is not None else ["--no-model"]
         self.proc, up = start_sim(boards, options, env={**os.environ, "FLEET_SIM_REGISTRY": self.registry})
         self.ports = [board["port"] for board in up]
 

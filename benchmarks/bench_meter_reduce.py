@@ -1,6 +1,7 @@
-"""Meter reduction without I/O: a PPK2's stream through the host's code, stage by stage.
+"""Meter reduction without I/O: a PPK2's (or an LPM01A's) stream through the host's code, stage by stage.
 
     python benchmarks/bench_meter_reduce.py [--seconds 4] [--reads 4020 20000] [--repeat 3]
+    python benchmarks/bench_meter_reduce.py --meter lpm01a [--seconds 4] [--reads 900 4500] [--repeat 3]
 
 A board's activity (444 µs inferences every 20 ms on the nano33ble power model, as the
 gesture model runs in `fleet sim`) is drawn by the PPK2 emulator's renderer and encoded as
@@ -16,6 +17,12 @@ process's CPU (`time.process_time()`, best of `--repeat`), nothing else running 
 
 Printed per stage: ns per sample and the cores 8 meters at 100,000 samples/s would take.
 The live benchmark (`bench_meters.py`) adds the port reads and the manager.
+
+`--meter lpm01a`: the same board drawn by the LPM01A emulator as `fleet sim --meter lpm01a`
+sets it up (10 kHz `ascii_dec` lines, a `TimeStamp` line per inference), decoded in reads of
+each size (900 B: ~10 ms of the stream; 4500 B: the driver's 50 ms batch) two ways:
+`AsciiDecoder.feed` (what `Lpm01aDriver.read` does) and `parse_lines`, one line at a time
+(what it did before). Its reduction is the PPK2's stages' code.
 """
 
 from __future__ import annotations
@@ -33,11 +40,14 @@ import numpy as np  # noqa: E402
 from fleet.meters.chunk import MeterChunk  # noqa: E402
 from fleet.meters.discovery import MeterCandidate  # noqa: E402
 from fleet.meters.energy import EnergyReducer, ResultMark  # noqa: E402
+from fleet.meters.lpm01a_protocol import AsciiDecoder, parse_lines  # noqa: E402
 from fleet.meters.ppk2_protocol import Calibration, SampleDecoder, encode_samples  # noqa: E402
 from fleet.meters.session import MeterSession  # noqa: E402
 from fleet.meters.trace import TraceDecimator  # noqa: E402
 from fleet.profiles import get_profile  # noqa: E402
+from fleet.sim.clock import FakeClock  # noqa: E402
 from fleet.sim.meters.activity import Activity  # noqa: E402
+from fleet.sim.meters.lpm01a_emulator import Lpm01aDevice  # noqa: E402
 from fleet.sim.power import PowerModel  # noqa: E402
 
 PERIOD_US = 10.0
@@ -56,12 +66,18 @@ class Events:
         self.events.append(event)
 
 
-def stream(seconds: float) -> tuple[bytes, list[tuple[int, int]]]:
+def board(seconds: float) -> tuple[Activity, list[tuple[int, int]]]:
+    """The board's activity: a 444 µs inference every 20 ms for `seconds`."""
     profile = get_profile("nano33ble")
     activity = Activity(PowerModel(idle_mw=profile.idle_mw, active_mw=profile.active_mw, voltage_mv=3300))
     spans = [(k * EVERY_US + 5_003, k * EVERY_US + 5_003 + LATENCY_US) for k in range(int(seconds * 1e6 / EVERY_US))]
     for span in spans:
         activity.add_span(*span)
+    return activity, spans
+
+
+def stream(seconds: float) -> tuple[bytes, list[tuple[int, int]]]:
+    activity, spans = board(seconds)
     count = int(seconds * 1e6 / PERIOD_US)
     samples = activity.render(0.0, count, PERIOD_US, 3300, 10**15)
     return encode_samples(samples.current_a, samples.marker.astype(np.uint8), 0, Calibration()), spans
@@ -147,12 +163,60 @@ def measure(data: bytes, spans: list[tuple[int, int]], size: int, repeat: int) -
     return {name: best(run, repeat) / samples for name, run in stages.items()}
 
 
+def lpm01a_stream(seconds: float) -> bytes:
+    """What the LPM01A emulator sends for `seconds` of the board, set up as the driver sets it up."""
+    clock = FakeClock(0)
+    device = Lpm01aDevice(board(seconds)[0], clock)
+    setup = ("htc", "volt 3300m", "freq 10k", "acqtime inf", "output current", "format ascii_dec", "trigsrc sw",
+             "eventsrc d7 fal", "pwr on", "start")  # fmt: skip
+    device.receive("".join(f"{c}\n" for c in setup).encode())
+    clock.advance(round(seconds * 1e6))
+    return device.collect()
+
+
+def per_line(data: bytes, size: int) -> tuple[int, int]:
+    """The driver's decoding before batches: each read's whole lines, one line at a time."""
+    rest, samples, stamps = b"", 0, 0
+    for k in range(0, len(data), size):
+        buf = rest + data[k : k + size]
+        whole = buf.rfind(b"\n") + 1
+        values, found = parse_lines(buf[:whole])
+        rest, samples, stamps = buf[whole:], samples + len(values), stamps + len(found)
+    return samples, stamps
+
+
+def lpm01a_main(args: argparse.Namespace) -> None:
+    data = lpm01a_stream(args.seconds)
+    samples, stamps = per_line(data, len(data))
+    print(f"one LPM01A at 10 kHz, {args.seconds:g} s ({samples:,} samples, {stamps} timestamps, {len(data):,} B), "
+          f"best of {args.repeat}")  # fmt: skip
+
+    def vectorised(size: int) -> None:
+        decoder = AsciiDecoder()
+        found = sum(len(decoder.feed(data[k : k + size])[0]) for k in range(0, len(data), size))
+        assert found == samples
+
+    nothing = lambda: None  # noqa: E731
+    for size in args.reads:
+        ways = {"decode (AsciiDecoder)": best((nothing, lambda _: vectorised(size)), args.repeat),
+                "per line (before)": best((nothing, lambda _: per_line(data, size)), args.repeat)}  # fmt: skip
+        parts = ", ".join(f"{name} {s / samples * 1e9:.0f} ns" for name, s in ways.items())
+        cores = ways["decode (AsciiDecoder)"] / samples * 8 * 10_000
+        print(f"  reads of {size:>6} B: {parts} per sample; decode for 8 meters x 10,000/s: {cores:.4f} of a core")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--meter", choices=("ppk2", "lpm01a"), default="ppk2")
     parser.add_argument("--seconds", type=float, default=4.0, help="of one meter's stream")
-    parser.add_argument("--reads", type=int, nargs="+", default=[4020, 20000], help="bytes per read")
+    parser.add_argument("--reads", type=int, nargs="+", help="bytes per read (default 4020 20000; lpm01a 900 4500)")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    if args.meter == "lpm01a":
+        args.reads = args.reads or [900, 4500]
+        lpm01a_main(args)
+        return
+    args.reads = args.reads or [4020, 20000]
     data, spans = stream(args.seconds)
     print(f"one PPK2, {args.seconds:g} s ({len(data) // 4:,} samples, {len(spans)} inferences), best of {args.repeat}")
     for size in args.reads:

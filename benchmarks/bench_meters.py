@@ -1,6 +1,7 @@
-"""Meter ingest: 8 emulated PPK2s at 100,000 samples/s each, read and reduced to energy per inference.
+"""Meter ingest: 8 emulated PPK2s at 100,000 samples/s each (or LPM01As at 10,000), reduced to energy per inference.
 
-    python benchmarks/bench_meters.py [--meters 8] [--duration 10] [--rate 50] [--no-pin] [--no-meters]
+    python benchmarks/bench_meters.py [--meter ppk2|lpm01a] [--meters 8] [--duration 10] [--rate 50] [--no-pin]
+                                      [--no-meters]
 
 `fleet sim --meter ppk2` runs the virtual boards and their emulated meters in a child
 process (on PTYs, private registry), pinned to a core of its own and this process to the
@@ -19,6 +20,9 @@ meters' sample clock (100,000/s each), samples lost (6-bit counter gaps), result
 energy events matched to them, results no pulse ended near (`unmatched`: the simulator
 drawing a pulse late when its core is short), events dropped by the consumer, the load
 average. Target (issue 18): < 0.5 of a core, nothing dropped.
+
+`--meter lpm01a`: the meters are emulated LPM01As (10,000 ascii lines a second, a D7
+timestamp line per inference; energy by the timestamp method, no counter to lose samples by).
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from sim_process import cpu_seconds, pin_host, start_sim  # noqa: E402
+
+RATES = {"ppk2": 100_000, "lpm01a": 10_000}  # samples/s of each meter (the LPM01A driver's default 10k)
 
 
 async def measure(args: argparse.Namespace) -> dict:
@@ -67,8 +73,8 @@ async def measure(args: argparse.Namespace) -> dict:
     sessions = list(meters.sessions.values()) if meters is not None else []
 
     def sampled() -> tuple[int, int]:
-        decoders = [s.driver.decoder for s in sessions if s.driver is not None and s.driver.decoder is not None]
-        return sum(d.samples for d in decoders), sum(d.lost for d in decoders)
+        drivers = [s.driver for s in sessions if s.driver is not None and s.driver.decoder is not None]
+        return sum(d.decoder.samples for d in drivers), sum(d.lost for d in drivers)
 
     samples0, lost0 = sampled()
     unmatched0 = sum(s.reducer.unmatched_results for s in sessions)
@@ -85,7 +91,7 @@ async def measure(args: argparse.Namespace) -> dict:
         "samples": samples1 - samples0,
         "load": os.getloadavg()[0],
         "samples_per_s": (samples1 - samples0) / (t1 - t0),
-        "expected_per_s": 100_000 * args.meters,
+        "expected_per_s": RATES[args.meter] * args.meters,
         "lost": lost1 - lost0,
         "results": counts["result"],
         "energies": counts["energy"],
@@ -102,6 +108,7 @@ async def measure(args: argparse.Namespace) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--meter", choices=tuple(RATES), default="ppk2", help="the emulated meter (default ppk2)")
     parser.add_argument("--meters", type=int, default=8)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=50.0, help="results per second per board")
@@ -113,7 +120,7 @@ def main() -> int:
         env = dict(os.environ, FLEET_SIM_REGISTRY=str(Path(tmp) / "registry"), PYTHONPATH=str(REPO))
         os.environ["FLEET_SIM_REGISTRY"] = env["FLEET_SIM_REGISTRY"]
         gesture = REPO / "fleet" / "models" / "examples" / "gesture.tflite"
-        proc, _ = start_sim(args.meters, ["--meter", "ppk2", "--model", str(gesture), "--seed", "1"], env=env,
+        proc, _ = start_sim(args.meters, ["--meter", args.meter, "--model", str(gesture), "--seed", "1"], env=env,
                             sim_cpus=pinning.sim_cpus)  # fmt: skip
         try:
             sim_cpu0, t0 = cpu_seconds(proc.pid), time.monotonic()
@@ -123,7 +130,8 @@ def main() -> int:
             proc.terminate()
             proc.wait(timeout=20)
     print(f"pinning: {pinning.text}")
-    print(f"{args.meters} meters x 100 kS/s, {args.rate:g} results/s per board, {args.duration:g} s")
+    print(f"{args.meters} {args.meter} meters x {RATES[args.meter] // 1000} kS/s, {args.rate:g} results/s per board, "
+          f"{args.duration:g} s")
     print(f"  load average:      {r['load']:.2f} (1 min, at the end of the window)")
     per_sample = f"; {r['cpu_s'] / r['samples'] * 1e9:.0f} ns per sample" if r["samples"] else ""
     print(f"  host CPU:          {r['cpu_cores']:.3f} of a core (CPU-s per wall s; target < 0.5){per_sample}")

@@ -26,14 +26,14 @@ static uint32_t capabilities(const fw_device *d)
            (fw_streams_measured(&d->streams) ? FW_CAP_POWER_SENSOR : 0);
 }
 
-/* Short texts for people, used when the failing layer gave no specific one. */
-static const char *const k_text[] = {
-    "", "unsupported protocol version", "unknown request type", "payload does not match the layout",
-    "busy", "bad slot", "no upload in progress", "chunk beyond the model size", "model does not fit a slot",
-    "sha256 mismatch", "not a usable TFLite model", "unsupported operator", "tensor arena too small",
-    "upload incomplete", "slot is not verified", "slot is not pending", "inference failed",
-    "slot storage failed", "internal error", "base slot does not hold that model", "encoded stream broken",
-};
+/* Short texts for people, used when the failing layer gave no specific one: error code e's
+ * is the e-th of these NUL-separated strings (one string, not a table of pointers: 84 B less). */
+static const char k_text[] =
+    "\0unsupported protocol version\0unknown request type\0payload does not match the layout"
+    "\0busy\0bad slot\0no upload in progress\0chunk beyond the model size\0model does not fit a slot"
+    "\0sha256 mismatch\0not a usable TFLite model\0unsupported operator\0tensor arena too small"
+    "\0upload incomplete\0slot is not verified\0slot is not pending\0inference failed"
+    "\0slot storage failed\0internal error\0base slot does not hold that model\0encoded stream broken";
 
 static void put_str(fw_str *dst, const char *src)
 {
@@ -254,7 +254,8 @@ static fw_err dispatch(fw_device *d, const fw_frame *f, fw_cur *c, uint32_t *det
 static void handle(fw_device *d, const fw_frame *f)
 {
     uint32_t detail = 0;
-    char why[FW_WHY_SIZE] = "";
+    char why[FW_WHY_SIZE];
+    why[0] = 0; /* writers leave a C string: no need to zero all of it (8 B of code) */
     const char *log = NULL;
     fw_cur c = payload(d);
     fw_err e;
@@ -274,7 +275,10 @@ static void handle(fw_device *d, const fw_frame *f)
             fw_device_log(d, FW_LOG_INFO, log);
         return;
     }
-    const char *text = why[0] ? why : k_text[e];
+    const char *text = why;
+    if (!text[0])
+        for (unsigned i = (text = k_text, e); i; i--)
+            text += strlen(text) + 1;
     fw_error_msg err = {(uint16_t)e, detail, {(const uint8_t *)text, strlen(text)}};
     c = payload(d);
     fw_enc_error_msg(&c, &err);

@@ -37,12 +37,6 @@ void fw_put_le(fw_cur *c, uint32_t v, unsigned bytes)
             p[i] = (uint8_t)v;
 }
 
-void fw_put_u64(fw_cur *c, uint64_t v)
-{
-    fw_put_le(c, (uint32_t)v, 4);
-    fw_put_le(c, (uint32_t)(v >> 32), 4);
-}
-
 void fw_put_bytes(fw_cur *c, const void *src, size_t n)
 {
     uint8_t *p = fw_cur_take(c, n);

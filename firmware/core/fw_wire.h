@@ -25,7 +25,6 @@ uint8_t *fw_cur_take(fw_cur *c, size_t n);
 uint32_t fw_get_le(fw_cur *c, unsigned bytes); /* u8/u16/u32 */
 uint64_t fw_get_u64(fw_cur *c);
 void fw_put_le(fw_cur *c, uint32_t v, unsigned bytes);
-void fw_put_u64(fw_cur *c, uint64_t v);
 void fw_put_bytes(fw_cur *c, const void *src, size_t n);
 void fw_get_bytes(fw_cur *c, void *dst, size_t n);
 

@@ -18,6 +18,16 @@ done
 echo "== per object (arm-none-eabi-size, Cortex-M4 -Os) =="
 arm-none-eabi-size -t "$OUT"/fw_*.o
 
+# Framing, codec and dispatcher against their 4 KB flash target (firmware/README.md, Size).
+protocol=$(for o in cobs crc32 frame wire msg layouts device; do echo "$OUT/fw_$o.o"; done |
+    xargs arm-none-eabi-size | awk 'NR > 1 { n += $1 + $2 } END { print n }')
+echo
+echo "framing + codec + dispatcher: $protocol B of flash (target 4096 B)"
+if [ "$protocol" -gt 4096 ]; then
+    echo "size: framing + codec + dispatcher are over their 4 KB" >&2
+    exit 1
+fi
+
 # Link only what a board reaches from its calls into the core (gc-sections), with
 # newlib-nano's memcpy/memset/strlen/memcmp/memmove, the only library calls it makes.
 $CC $FLAGS -nostartfiles --specs=nano.specs -Wl,--gc-sections -Wl,-e,fw_size_probe \

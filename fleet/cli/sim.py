@@ -2,7 +2,10 @@
 
 Prints each board's port, uid and profile (a table, or one JSON line per board with
 `--json`, and another whenever a board's port changes under fault injection), and
-registers the boards so `fleet scan` in another terminal finds them. With `--firmware`
+registers the boards so `fleet scan` in another terminal finds them. Boards boot running
+the bundled sine model (so `fleet monitor` has results to show at once) unless given
+`--model FILE`, or `--no-model` for the blank flash a board has before its first deploy.
+With `--firmware`
 the boards are the C firmware instead: POSIX processes or QEMU machines
 (fleet/sim/firmware_boards.py), registered the same way.
 
@@ -28,11 +31,16 @@ from pydantic import BaseModel
 from fleet.cli.output import print_json, print_table
 from fleet.config import load_config
 from fleet.errors import ConfigError, FirmwareBoardError
+from fleet.models.bundled import bundled_model
 from fleet.profiles import load_profiles
 
 if TYPE_CHECKING:
     from fleet.sim.farm import SimFarm
     from fleet.tui.backend import DemoOptions
+
+
+# What a virtual board runs when `fleet sim` is given no --model: the model `fleet demo` deploys.
+DEFAULT_MODEL = "sine"
 
 
 class SimBoardLine(BaseModel):
@@ -74,7 +82,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, help="makes uids, inputs and faults reproducible")
     p.add_argument("--state", type=Path, metavar="DIR", help="keep the boards' flash here across runs "
                    "(default: a temporary directory removed on exit)")  # fmt: skip
-    p.add_argument("--model", type=Path, metavar="FILE", help="program this .tflite into every board's slot 0")
+    boot = p.add_mutually_exclusive_group()
+    boot.add_argument("--model", type=Path, metavar="FILE",
+                      help=f"program this .tflite into every board's slot 0 (default: the bundled {DEFAULT_MODEL} "
+                      "model, into boards whose flash is blank)")  # fmt: skip
+    boot.add_argument("--no-model", action="store_true",
+                      help="boot every board with blank flash, no model running (as a board fresh from the factory)")
     p.add_argument("--meter", choices=("ppk2", "lpm01a"),
                    help="put an emulated power meter on its own PTY in each board's supply (docs/power.md)")
     p.add_argument("--json", action="store_true", help="one JSON line per board (and per port change)")
@@ -122,19 +135,20 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--baud {args.baud}: a positive line rate is expected")
     profiles = _profiles(args.profile or ["nano33ble"])
     model, name, version = None, "", ""
-    if args.model is not None:
+    if not args.no_model:
+        path = args.model or bundled_model(DEFAULT_MODEL)
         try:
-            model = args.model.read_bytes()
+            model = path.read_bytes()
         except OSError as exc:
-            raise ConfigError(f"--model {args.model}: {exc.strerror}") from None
+            raise ConfigError(f"--model {path}: {exc.strerror}") from None
         # Boards report the name and version a deploy would have given them: the manifest's.
         from fleet.models.manifest import load_manifest_for
 
-        manifest = load_manifest_for(args.model, model)
-        name, version = (manifest.name, manifest.version) if manifest else (args.model.stem, "")
+        manifest = load_manifest_for(path, model)
+        name, version = (manifest.name, manifest.version) if manifest else (path.stem, "")
     config = FarmConfig(
         boards=args.boards, profiles=profiles, seed=args.seed, state_dir=args.state, model=model,
-        model_name=name, model_version=version,
+        model_name=name, model_version=version, model_if_blank=args.model is None,
         link=LinkConfig(baud=args.baud, turnaround_us=round(args.turnaround_ms * 1000),
                         faults=FaultSpec.parse(args.faults)),
         register=True, hostile=parse_kinds(args.hostile),

@@ -19,9 +19,19 @@ import time
 from fleet.cancel import cancel_and_wait
 from fleet.transport.base import Transport
 
+# A meter's samples are decoded and reduced this much at a time (a third of the CPU of one
+# tty read at a time, for a PPK2); energy and power events wait that long.
+BATCH_S = 0.05
+BATCH_MAX_WAIT_S = 0.1
+
 
 class StreamBatches:
     """Bytes of `transport` in batches; see the module doc. `close()` when done."""
+
+    @classmethod
+    def timed(cls, transport: Transport, bytes_per_s: float) -> StreamBatches:
+        """Batches of BATCH_S of a stream that flows at `bytes_per_s`, or what came within BATCH_MAX_WAIT_S."""
+        return cls(transport, max(1, round(BATCH_S * bytes_per_s)), BATCH_MAX_WAIT_S)
 
     def __init__(self, transport: Transport, min_bytes: int, max_wait_s: float) -> None:
         self.transport = transport

@@ -21,11 +21,6 @@ from fleet.meters.ppk2_protocol import (
 from fleet.transport.base import Transport
 
 PERIOD_US = 1e6 / SAMPLE_RATE_HZ
-# Samples are decoded and reduced 50 ms at a time (20 kB; the tty hands over at most 4 KiB a
-# read): a third of the CPU of one read at a time. Energy and power events wait that long.
-BATCH_S = 0.05
-BATCH_BYTES = round(BATCH_S * SAMPLE_RATE_HZ) * SAMPLE_BYTES
-BATCH_MAX_WAIT_S = 0.1
 METADATA_TIMEOUT_S = 2.0
 
 
@@ -60,7 +55,8 @@ class Ppk2Driver:
         await self.transport.write(bytes([Command.SET_POWER_MODE, power_mode, Command.REGULATOR_SET, b1, b2]))
         await self.transport.write(bytes([Command.DEVICE_RUNNING_SET, 1, Command.AVERAGE_START]))
         self.decoder = SampleDecoder(calibration, self.voltage_mv)
-        self._batches = StreamBatches(self.transport, BATCH_BYTES, BATCH_MAX_WAIT_S)
+        # 50 ms batches (20 kB; the tty hands over at most 4 KiB a read).
+        self._batches = StreamBatches.timed(self.transport, SAMPLE_RATE_HZ * SAMPLE_BYTES)
 
     async def _metadata(self) -> Calibration:
         await self.transport.write(bytes([Command.GET_META_DATA]))
@@ -77,7 +73,7 @@ class Ppk2Driver:
         return Calibration.parse(text[start:].decode("ascii", "replace"))
 
     async def read(self) -> MeterChunk:
-        """The samples of the next batch of the stream (at least BATCH_S of them while it flows)."""
+        """The samples of the next batch of the stream (at least `batches.BATCH_S` of them while it flows)."""
         assert self.decoder is not None and self._batches is not None, "start() first"
         data, arrival = await self._batches.take()
         current, logic = self.decoder.feed(data)

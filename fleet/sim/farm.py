@@ -47,6 +47,9 @@ class FarmConfig:
     model: bytes | None = None  # programmed into slot 0 of every board as ACTIVE
     model_name: str = ""
     model_version: str = ""
+    # Program `model` only into boards whose flash holds no model yet (a factory image): a
+    # --state directory keeps what was deployed there across runs.
+    model_if_blank: bool = False
     transport: Literal["pty", "memory"] = "pty"
     register: bool = False
     registry_dir: Path | None = None
@@ -90,7 +93,7 @@ class SimFarm:
                     name=f"{config.seed}:{index}" if config.seed is not None else None,
                     seed=seed + index, max_lag_us=MAX_LAG_US,
                 )  # fmt: skip
-                if config.model is not None:
+                if config.model is not None and (engine.store.blank or not config.model_if_blank):
                     program_model(engine, config.model, name=config.model_name, version=config.model_version)
                 if config.hostile or config.clone_uid is not None:
                     from fleet.sim.hostile import HostileEngine

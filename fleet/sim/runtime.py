@@ -18,7 +18,7 @@ from fleet.errors import FleetError
 from fleet.models._schema_names import BUILTIN_OPS
 from fleet.models.host_ops import host_ops
 from fleet.profiles import Profile
-from fleet.protocol import MAX_NAME, RuntimeInfo
+from fleet.protocol import MAX_OP_NAME, RuntimeInfo
 
 _probing = threading.Lock()
 
@@ -45,5 +45,5 @@ def warm(profiles: Iterable[Profile]) -> None:
 def _answer(profile: Profile) -> RuntimeInfo:
     found = host_ops(sorted(profile.ops))
     builtins = sorted(BUILTIN_OPS.index(op) for op in found.registered if op in BUILTIN_OPS)
-    customs = sorted(op for op in found.registered if op not in BUILTIN_OPS and len(op.encode()) <= MAX_NAME)
+    customs = sorted(op for op in found.registered if op not in BUILTIN_OPS and len(op.encode()) <= MAX_OP_NAME)
     return RuntimeInfo(found.runtime, tuple(builtins), tuple(customs))

@@ -70,6 +70,11 @@ class SlotStore:
     def receiving(self) -> int | None:
         return next((i for i, s in enumerate(self.slots) if s.state is SlotState.RECEIVING), None)
 
+    @property
+    def blank(self) -> bool:
+        """No slot holds anything, not even part of an upload: flash as it left the factory."""
+        return all(s.state is SlotState.EMPTY for s in self.slots)
+
     def infos(self) -> tuple[SlotInfo, SlotInfo]:
         return (self.slots[0].info(), self.slots[1].info())
 

@@ -82,7 +82,7 @@ class VirtualBoard(Board):
     def _start(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "fleet", "sim", "--boards", "1", "--profile", "nano33ble", "--seed", str(VIRTUAL_SEED),
-             "--baud", "921600", "--state", str(self.state), "--json"],
+             "--baud", "921600", "--state", str(self.state), "--json", "--no-model"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env,
         )  # fmt: skip
         line = self.proc.stdout.readline()

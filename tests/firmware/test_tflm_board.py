@@ -15,7 +15,6 @@ Skipped, with the reason, where the TFLM tree (or ../shared/models) is absent.""
 from __future__ import annotations
 
 import hashlib
-import re
 import shutil
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import pytest
 from fleet.models.inspect import inspect_model
 from fleet.protocol import ActivateMode, ErrorCode, InferResult, LogLevel, ModelActivate, Stream, StreamConfig
 from tests.support.board_link import BoardError, tflm_outputs
-from tests.support.firmware import FIRMWARE, TFLM_TREE, PosixBoard, model_bytes
+from tests.support.firmware import FIRMWARE, TFLM_TREE, PosixBoard, model_bytes, tflm_registered_ops
 from tests.firmware.models import gesture, sine, variant
 from tests.firmware.tf_models import OP_MODELS, tf_model
 
@@ -33,7 +32,6 @@ from tests.firmware.tf_models import OP_MODELS, tf_model
 pytestmark = pytest.mark.timeout(3000)
 
 SHARED = ("hello_world_int8", "hello_world_float", "micro_speech_quantized", "audio_preprocessor_int8", "person_detect")
-OPS_INC = FIRMWARE / "runner" / "tflm" / "fw_tflm_ops.inc"
 # Room for person_detect (300 KB flatbuffer, ~80 KB arena).
 BIG_BOARD = ("--slot-bytes", "524288", "--arena-bytes", "262144")
 
@@ -42,12 +40,6 @@ def schema():
     from tflite_micro.tensorflow.lite.micro.python import schema_py_generated
 
     return schema_py_generated
-
-
-def registered() -> tuple[list[str], list[str]]:
-    """(builtin names, custom names) in fw_tflm_ops.inc."""
-    text = OPS_INC.read_text()
-    return re.findall(r"^FW_TFLM_BUILTIN\(\w+, (\w+)\)", text, re.M), re.findall(r'^FW_TFLM_CUSTOM\(\w+, "(\w+)"\)', text, re.M)
 
 
 def fw_run(binary, model: bytes, tmp_path, first: int = 0, count: int = 256) -> dict[int, bytes] | str:
@@ -77,7 +69,7 @@ def test_runtime_reports_exactly_what_the_resolver_registers(tflm_build):
     assert lines[0] == "runtime tflm 90b983c reference"
     builtins = [int(line.split()[1]) for line in lines if line.startswith("builtin ")]
     customs = [line.split()[1] for line in lines if line.startswith("custom ")]
-    names, custom_names = registered()
+    names, custom_names = tflm_registered_ops()
     codes = vars(schema().BuiltinOperator)
     assert builtins == [codes[name] for name in names]
     assert customs == custom_names
@@ -225,7 +217,7 @@ def with_builtin(model: bytes, old: str, new: str) -> bytes:
 
 
 def test_an_operator_the_firmware_lacks_is_refused_at_commit(tflm_board):
-    builtins, _ = registered()
+    builtins, _ = tflm_registered_ops()
     lacking = next(name for name in ("LSH_PROJECTION", "SKIP_GRAM", "HASHTABLE_LOOKUP") if name not in builtins)
     model = with_builtin(sine(), "FULLY_CONNECTED", lacking)
     link = tflm_board.link()

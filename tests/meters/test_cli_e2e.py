@@ -14,7 +14,7 @@ require_sim()  # runs virtual boards
 
 from fleet.models.bundled import bundled_model  # noqa: E402
 from fleet.profiles import get_profile  # noqa: E402
-from tests.support.cli import LiveMonitor, fleet, sim_process  # noqa: E402
+from tests.support.cli import fleet, monitor_until, sim_process  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -42,13 +42,7 @@ def test_each_virtual_board_is_measured_by_its_own_emulated_ppk2(sim, env, tmp_p
         return all((u, "power", "modelled") in seen and (u, "power", label) in seen and energies.count(u) >= 20
                    for u, label in labels.items())  # fmt: skip
 
-    monitor = LiveMonitor(env, tmp_path)
-    try:
-        monitor.wait_until(enough, "power from board and meter, 20 energies per board")
-    finally:
-        code, stdout, err = monitor.stop()
-    assert code == 0, err
-    events = [json.loads(line) for line in stdout.splitlines()]
+    events = monitor_until(env, tmp_path, enough, "power from board and meter, 20 energies per board")
     latency = next(e["latency_us"] for e in events if e["kind"] == "result")
     profile = get_profile("nano33ble")
     for uid, label in labels.items():

@@ -15,7 +15,10 @@ from fleet.errors import ProtocolError  # noqa: E402
 from fleet.sim.meters.activity import Activity  # noqa: E402
 from fleet.meters.lpm01a_driver import Lpm01aDriver  # noqa: E402
 from fleet.sim.meters.lpm01a_emulator import Lpm01aDevice  # noqa: E402
-from fleet.meters.lpm01a_protocol import decode_bin_hexa, encode_bin_hexa, format_ascii, parse_ascii, parse_number  # noqa: E402
+from fleet.meters import lpm01a_protocol  # noqa: E402
+from fleet.meters.lpm01a_protocol import (  # noqa: E402
+    AsciiDecoder, decode_bin_hexa, encode_bin_hexa, format_ascii, parse_ascii, parse_number,
+)  # fmt: skip
 from fleet.sim.meters.pty_meter import PtyMeter  # noqa: E402
 from fleet.sim.clock import FakeClock, MonotonicClock  # noqa: E402
 from fleet.sim.power import PowerModel  # noqa: E402
@@ -95,6 +98,9 @@ async def test_the_driver_reads_the_emulator_over_a_pty():
     transport = await open_transport(meter.port, 115200)
     try:
         driver = Lpm01aDriver(transport, "LPM42", freq="10k")
+        await driver.command("htc")
+        with pytest.raises(ProtocolError, match="refused 'volt 9': voltage out of range"):
+            await asyncio.wait_for(driver.command("volt 9"), 2)
         await driver.start()
         chunks = []
         while sum(len(c.current_a) for c in chunks) < 2000:
@@ -103,8 +109,45 @@ async def test_the_driver_reads_the_emulator_over_a_pty():
         current = np.concatenate([c.current_a for c in chunks])
         assert current == pytest.approx(MODEL.idle_mw / 3300, rel=1e-3)
         await driver.stop()
-        with pytest.raises(ProtocolError, match="refused 'volt 9': voltage out of range"):
-            await asyncio.wait_for(driver.command("volt 9"), 2)
     finally:
         await transport.close()
         await meter.stop()
+
+
+def _decoded(stream: bytes, size: int) -> tuple[list[float], list[int], int]:
+    decoder = AsciiDecoder()
+    parts = [decoder.feed(stream[k : k + size]) for k in range(0, len(stream), size)]
+    return np.concatenate([p[0] for p in parts]).tolist(), [ms for p in parts for ms in p[1]], decoder.samples
+
+
+def test_the_ascii_decoder_reads_the_meters_lines_as_parse_ascii_does(monkeypatch):
+    rng = np.random.default_rng(3)
+    values = np.concatenate(([0.0, 1.234e-30, 1.0, 640.9e-6], rng.uniform(1e-7, 0.05, 400)))
+    lines = [format_ascii(v) for v in values]
+    lines.insert(7, b"TimeStamp: 12ms, buff 00%")
+    lines.insert(300, b"TimeStamp: 345ms, buff 07%")
+    stream = b"".join(line + b"\r\n" for line in lines)  # as the meter (and the emulator) sends them
+    expected = [parse_ascii(line) for line in lines if not line.startswith(b"TimeStamp")]
+
+    def line_by_line(buf):
+        raise AssertionError(f"not read as rows: {buf[:40]!r}")
+
+    monkeypatch.setattr(lpm01a_protocol, "parse_lines", line_by_line)
+    for size in (1, 9, 100, 4500, len(stream)):
+        assert _decoded(stream, size) == (expected, [12, 345], len(expected))  # the same floats, bit for bit
+
+
+def test_the_ascii_decoder_reads_any_other_formparse_lines():
+    lines = [format_ascii(v) for v in (1e-3, 2e-3, 3e-3, 4e-3)]
+    lines.insert(1, b"TimeStamp: 12ms, buff 00%")
+    lines.insert(2, b"PowerShield > ack start")
+    lines.insert(3, b" 1234+01")  # not the meter's form, still a sample line to parse_ascii
+    lines.insert(4, b"12a4-05")  # a garbled sample: neither
+    lines.insert(5, b"TimeStamp: 7")  # a garbled timestamp: neither
+    stream = b"".join(line + (b"\r\n" if k % 3 else b"\n") for k, line in enumerate(lines))
+    expected = [v for v in map(parse_ascii, lines) if v is not None]
+    assert len(expected) == 5
+    for size in (1, 7, len(stream)):
+        assert _decoded(stream, size) == (expected, [12], 5)
+    decoder = AsciiDecoder()
+    assert decoder.feed(b"6409-0")[0].size == 0 and decoder.feed(b"7\r\n")[0].tolist() == [parse_ascii(b"6409-07")]

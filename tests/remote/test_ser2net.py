@@ -114,7 +114,7 @@ def test_a_plain_tcp_port_with_another_client_is_reported_busy(env, tmp_path):
     fleet's HELLO can race that close and lose the text to a TCP reset, so both paths count."""
     if reason := missing("ser2net"):
         pytest.skip(reason)
-    sim = Sim(tmp_path, 115200)
+    sim = Sim(tmp_path, 115200, "--no-model")
     daemon = Ser2Net(tmp_path, sim.port, 115200, rfc2217=False)
     try:
         daemon.start()

@@ -13,6 +13,7 @@ from fleet.models.bundled import bundled_model
 from fleet.protocol import Hello, Info, SlotState
 from fleet.virtual_ports import registered_boards
 from tests.sim.test_pty import ask
+from tests.support.cli import monitor_until, sim_process
 
 
 def start_sim(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, dict[str, str]]:
@@ -59,7 +60,8 @@ def test_sim_json_registry_hello_and_clean_exit(tmp_path):
         for line in lines:
             info = ask(line["port"], Hello())
             assert isinstance(info, Info) and info.uid.hex() == line["uid"] and info.board_kind == line["profile"]
-            assert info.active_slot == 0xFF
+            # No --model: every board boots running the bundled sine model, as `fleet demo`'s do.
+            assert info.active_slot == 0 and (info.slots[0].name, info.slots[0].version) == ("sine", "1.0.0")
     finally:
         code = stop(proc)
     assert code == 0, proc.stderr.read()
@@ -86,11 +88,51 @@ def test_sim_model_and_persistent_state_survive_restart(tmp_path):
     assert (state / "board00" / "state.json").exists()
 
 
+def test_sim_no_model_boots_blank_boards(tmp_path):
+    proc, _ = start_sim(tmp_path, "--json", "--no-model")
+    try:
+        (line,) = read_lines(proc, 1)
+        info = ask(line["port"], Hello())
+        assert info.active_slot == 0xFF and {s.state for s in info.slots} == {SlotState.EMPTY}
+    finally:
+        assert stop(proc) == 0
+
+
+def test_sim_default_model_does_not_overwrite_a_kept_state(tmp_path):
+    """The default model is a factory image: a --state board that holds a model keeps it."""
+    state = tmp_path / "state"
+    runs = [("--model", str(bundled_model("gesture"))), ()]
+    for args in runs:
+        proc, _ = start_sim(tmp_path, "--json", "--state", str(state), *args)
+        try:
+            (line,) = read_lines(proc, 1)
+            info = ask(line["port"], Hello())
+            assert info.active_slot == 0 and info.slots[0].name == "gesture"
+        finally:
+            assert stop(proc) == 0
+
+
+def test_sim_streams_results_without_a_model_given(env, tmp_path):
+    """`fleet sim --boards 2`, then `fleet monitor`: results stream at once, no deploy first."""
+    with sim_process(env, tmp_path, 2, "--seed", "5") as boards:
+        uids = {b["uid"] for b in boards}
+
+        def each_board_streams(events) -> bool:
+            results = [e["uid"] for e in events if e["kind"] == "result"]
+            return all(results.count(uid) >= 5 for uid in uids)
+
+        events = monitor_until(env, tmp_path, each_board_streams, "5 results from each board")
+    online = {e["uid"]: e["active"]["name"] for e in events if e["kind"] == "state" and e["state"] == "online"}
+    assert online == dict.fromkeys(uids, "sine")
+
+
 def test_sim_rejects_bad_arguments(tmp_path):
     proc, _ = start_sim(tmp_path, "--faults", "bogus=1")
     assert proc.wait(timeout=20) == 2 and "--faults" in proc.stderr.read()
     proc, _ = start_sim(tmp_path, "--profile", "arduino-uno")
     assert proc.wait(timeout=20) == 2
+    proc, _ = start_sim(tmp_path, "--model", str(bundled_model("sine")), "--no-model")
+    assert proc.wait(timeout=20) == 2 and "not allowed with argument" in proc.stderr.read()
 
 
 def test_sim_reports_port_changes_under_disconnect_faults(tmp_path):

@@ -25,6 +25,12 @@ def test_a_profile_operator_the_interpreter_lacks_is_not_claimed(fresh_answers):
     assert (answer.builtins, answer.customs) == ((3,), ("SignalWindow",))  # LSTM has no TFLM kernel
 
 
+def test_a_custom_name_longer_than_32_bytes_is_claimed(fresh_answers):
+    # RUNTIME's custom names run to 64 bytes (PROTOCOL.md); TFLM's own reach 35.
+    profile = get_profile("pico").model_copy(update={"ops": frozenset({"SignalFilterBankSpectralSubtraction"})})
+    assert runtime.board_runtime(profile).customs == ("SignalFilterBankSpectralSubtraction",)
+
+
 def test_without_an_interpreter_warm_is_quiet_and_the_board_says_why(fresh_answers, host, monkeypatch):
     def missing(names):
         raise ModelToolMissing("listing the host interpreter's operators needs tflite-micro")

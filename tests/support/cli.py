@@ -90,3 +90,15 @@ class LiveMonitor:
                 self.proc.wait()
         self._reader.join(timeout=10)
         return self.proc.returncode, "".join(self.lines), err
+
+
+def monitor_until(env, cwd, condition, what: str, *args: str) -> list[dict]:
+    """`fleet monitor --json ARGS` until `condition(events)` holds, stopped with Ctrl-C; every
+    event it printed (fails if it did not exit 0)."""
+    monitor = LiveMonitor(env, cwd, *args)
+    try:
+        monitor.wait_until(condition, what)
+    finally:
+        code, stdout, err = monitor.stop()
+    assert code == 0, err
+    return [json.loads(line) for line in stdout.splitlines()]

@@ -3,6 +3,7 @@ behaviour tests (tests/behaviour) share."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,6 +17,17 @@ ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "firmware"
 # The Makefile's default TFLM_DIR: the pinned reference tree beside the repository.
 TFLM_TREE = ROOT.parent / "shared" / "third_party" / "tflite-micro" / "reference"
+
+
+# The operators the TFLM runner registers, generated from the tree (firmware/tools/gen_tflm_ops.py).
+TFLM_OPS_INC = FIRMWARE / "runner" / "tflm" / "fw_tflm_ops.inc"
+
+
+def tflm_registered_ops(text: str | None = None) -> tuple[list[str], list[str]]:
+    """(builtin names, custom names), in order, that fw_tflm_ops.inc (or `text` in its form) registers."""
+    text = TFLM_OPS_INC.read_text() if text is None else text
+    builtins = re.findall(r"^FW_TFLM_BUILTIN\(\w+, (\w+)\)", text, re.M)
+    return builtins, re.findall(r'^FW_TFLM_CUSTOM\(\w+, "(\w+)"\)', text, re.M)
 
 
 def make(*targets: str, timeout: float = 600) -> subprocess.CompletedProcess:
