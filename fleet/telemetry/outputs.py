@@ -79,15 +79,19 @@ def _table(dtype: int, scale: float, zero: int) -> tuple[float, ...]:
 
 def decode_output(msg: InferResult) -> tuple[str, tuple[float, ...], tuple[int, ...] | None]:
     """(dtype name, dequantized values, output indices for top-k results or None)."""
-    data = msg.data
-    key = (msg.dtype, msg.format, len(data))
+    return decode_values(msg.dtype, msg.format, msg.scale, msg.zero_point, msg.data)
+
+
+def decode_values(dtype: int, fmt: int, scale: float, zero: int,
+                  data: bytes) -> tuple[str, tuple[float, ...], tuple[int, ...] | None]:  # fmt: skip
+    """`decode_output` of an INFER_RESULT's fields (as the stream fast path has them)."""
+    key = (dtype, fmt, len(data))
     name, layout, topk = _SHAPES.get(key) or _shape(*key)
     flat = layout.unpack(data)
     indices: tuple[int, ...] | None = flat[0::2] if topk else None
     raw = flat[1::2] if topk else flat
-    scale, zero = msg.scale, msg.zero_point
-    if scale and msg.dtype in _BYTE_CODES and scale == scale:  # 8-bit, the usual quantized output (not a NaN scale)
-        table = _TABLES.get((msg.dtype, scale, zero)) or _table(msg.dtype, scale, zero)
+    if scale and dtype in _BYTE_CODES and scale == scale:  # 8-bit, the usual quantized output (not a NaN scale)
+        table = _TABLES.get((dtype, scale, zero)) or _table(dtype, scale, zero)
         values = tuple(map(table.__getitem__, raw))
     elif scale:
         values = tuple([(q - zero) * scale for q in raw])  # a float: scale is one
