@@ -20,6 +20,9 @@ from fleet.errors import BadCRC, FrameTooLong, MalformedFrame
 from fleet.protocol.header import HEADER, HEADER_SIZE, PROTOCOL_VERSION, Flags, Header
 
 CRC_SIZE = 4
+# CRC-32 of any data followed by its own CRC-32 (little-endian): the CRC's residue, so one
+# pass over a received body checks it.
+CRC_RESIDUE = 0x2144DF1C
 OVERHEAD = HEADER_SIZE + CRC_SIZE
 DELIMITER = b"\x00"
 MAX_PAYLOAD = 0xFFFF  # the header's u16 length field
@@ -64,13 +67,18 @@ def decode_body(encoded: bytes | bytearray, max_payload: int = MAX_PAYLOAD) -> b
     """
     if len(encoded) > max_encoded_size(max_payload):
         raise FrameTooLong(f"frame of {len(encoded)} encoded bytes exceeds the limit for {max_payload}-byte payloads")
+    return _decode_body(encoded, max_payload)
+
+
+def _decode_body(encoded: bytes | bytearray, max_payload: int) -> bytes:
+    # `decode_body` past its size check, which a FrameDecoder's candidates have passed already.
     try:
         body: bytes = cobs.decode(encoded)
     except cobs.DecodeError as exc:
         raise MalformedFrame(f"invalid COBS encoding: {exc}") from None
     if len(body) < OVERHEAD:
         raise MalformedFrame(f"frame of {len(body)} bytes is shorter than header + CRC ({OVERHEAD})")
-    if zlib.crc32(body[:-CRC_SIZE]) != int.from_bytes(body[-CRC_SIZE:], "little"):
+    if zlib.crc32(body) != CRC_RESIDUE:  # = the CRC of body[:-4] is its last 4 bytes, without slicing it off
         raise BadCRC(f"CRC-32 mismatch in a {len(body)}-byte frame")
     length = body[6] | body[7] << 8  # the header's u16 payload length
     if length != len(body) - OVERHEAD:
@@ -134,13 +142,12 @@ class FrameDecoder:
         frames: list[Frame | StreamRecord] = []
         if isinstance(data, memoryview):
             data = bytes(data)
-        view = memoryview(data)
         start = 0
         while True:
             end = data.find(0, start)
             if end < 0:
                 if start < len(data):
-                    self._append(view[start:])
+                    self._append(memoryview(data)[start:])
                 return frames
             if not self._buf and not self._skipping:
                 # The usual case: a whole frame inside this chunk, decoded from it directly.
@@ -150,7 +157,7 @@ class FrameDecoder:
                 elif end > start:
                     self._decode_candidate(frames, data[start:end])
             else:
-                self._append(view[start:end])
+                self._append(memoryview(data)[start:end])
                 if self._skipping:
                     self._skipping = False
                 elif self._buf:
@@ -172,7 +179,7 @@ class FrameDecoder:
 
     def _decode_candidate(self, frames: list[Frame | StreamRecord], candidate: bytes | bytearray) -> None:
         try:
-            body = decode_body(candidate, self.max_payload)
+            body = _decode_body(candidate, self.max_payload)
         except BadCRC:
             self.stats.bad_crc += 1
         except FrameTooLong:
