@@ -1,6 +1,6 @@
 """Instructions per telemetry event on the host's hot path, counted by valgrind.
 
-    python benchmarks/bench_instructions.py [--tui] [--boards 32]
+    python benchmarks/bench_instructions.py [--tui] [--boards 32] [--batch 1]
 
 Runs `bench_ingest.py --rounds 1` and `--rounds 3` under valgrind (cachegrind without its
 cache simulation: it only counts the instructions executed) and divides the difference by
@@ -29,7 +29,7 @@ RESULTS = 200  # bench_ingest's default: per board and round, with a power sampl
 def instructions(rounds: int, args: argparse.Namespace) -> int:
     command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
                sys.executable, str(HERE / "bench_ingest.py"), "--rounds", str(rounds), "--boards", str(args.boards),
-               "--results", str(RESULTS), *(["--tui"] if args.tui else [])]  # fmt: skip
+               "--results", str(RESULTS), "--batch", str(args.batch), *(["--tui"] if args.tui else [])]  # fmt: skip
     run = subprocess.run(command, capture_output=True, text=True, env=os.environ, check=False)
     found = re.search(r"I\s+refs:\s+([\d,]+)", run.stderr)
     if run.returncode != 0 or found is None:
@@ -41,13 +41,15 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--boards", type=int, default=32)
     p.add_argument("--tui", action="store_true", help="the consumer is the TUI's feed (bench_ingest --tui)")
+    p.add_argument("--batch", type=int, default=1, help="frames per transport read (bench_ingest --batch)")
     args = p.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
     one, three = instructions(1, args), instructions(3, args)
     events = 2 * args.boards * (RESULTS + RESULTS // 2)
     print(f"{(three - one) / events:,.0f} instructions per event ({args.boards} boards, "
-          f"{'TUI feed' if args.tui else 'counting consumer'}; {events:,} events between the two runs)")
+          f"{'TUI feed' if args.tui else 'counting consumer'}, {args.batch} frame(s) per read; "
+          f"{events:,} events between the two runs)")
     return 0
 
 

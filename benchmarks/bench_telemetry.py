@@ -76,12 +76,14 @@ async def measure(args: argparse.Namespace, record: Path | None) -> dict:
                 counts["other"] += 1
 
     def stamper(uid: str):  # noqa: ANN202
-        # The host's own share of the latency: a listener runs in the client's reader as the
-        # frame is decoded (right after the manager's own, which converts it), so before any
-        # consumer task can see the event.
-        def stamp(msg) -> None:  # noqa: ANN001
-            if measuring and hasattr(msg, "device_time_us"):
-                arrivals[(uid, msg.device_time_us)] = time.time()
+        # The host's own share of the latency: a stream sink runs in the client's reader as
+        # the read's frames are decoded (right after the manager's own, which converts them),
+        # so before any consumer task can see their events.
+        def stamp(records) -> None:  # noqa: ANN001 - fleet.protocol.stream records: (type, seq, values)
+            if measuring:
+                now = time.time()
+                for _type, _seq, values in records:
+                    arrivals[(uid, values[0])] = now  # device_time_us, the first field of both
 
         return stamp
 
@@ -90,12 +92,14 @@ async def measure(args: argparse.Namespace, record: Path | None) -> dict:
     online = sum(b.state == "online" for b in manager.boards.values())
     stamped = [uid for uid in manager.boards if manager.client(uid) is not None][: args.stamp_boards]
     for uid in stamped:
-        manager.client(uid).add_listener(stamper(uid))
+        manager.client(uid).add_stream_sink(stamper(uid))
     if record is not None:
         await manager.start_recording(record, force=True)
     await asyncio.sleep(args.warmup)
     measuring = True
     poller = poller_for(asyncio.get_running_loop())
+    if args.poll_ms is not None:
+        poller.interval_s = args.poll_ms / 1000
     times0, cpu0, wall0, passes0 = os.times(), time.process_time(), time.monotonic(), poller.passes
     await asyncio.sleep(args.duration)
     cpu, wall, times1 = time.process_time() - cpu0, time.monotonic() - wall0, os.times()
@@ -117,6 +121,7 @@ async def measure(args: argparse.Namespace, record: Path | None) -> dict:
         "results_per_s": round(counts["result"] / wall, 1),
         # Passes of the port poller over the ready ports (fleet.transport.poller): wake-ups.
         "reader_passes_per_s": round(passes / wall, 1),
+        "poll_interval_ms": round(poller.interval_s * 1000, 3),
         "results_asked_per_s": round(online * args.rate, 1),
         "power_per_s": round(counts["power"] / wall, 1),
         "power_asked_per_s": round(online * args.power_hz, 1),
@@ -143,6 +148,8 @@ def main() -> int:
     p.add_argument("--baud", type=int, default=921_600, help="virtual line rate (115200 cannot carry 200 results/s)")
     p.add_argument("--stamp-boards", type=int, default=4, help="boards whose host-side latency is measured")
     p.add_argument("--no-pin", action="store_true", help="do not give the simulator a CPU of its own")
+    p.add_argument("--poll-ms", type=float, default=None,
+                   help="the port poller's interval while measuring (default: fleet.transport.poller's)")
     p.add_argument("--record", action="store_true", help="also record the session (gzip JSON lines)")
     p.add_argument("--model", default=str(REPO / "fleet" / "models" / "examples" / "gesture.tflite"),
                    help="the virtual boards' model (--load sim; replay boards send gesture results)")

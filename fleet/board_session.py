@@ -25,6 +25,7 @@ from fleet.connect import Connector, connect_port
 from fleet.discovery import Candidate
 from fleet.errors import BoardRefused, FleetError, TransportError
 from fleet.protocol import Boot, Capability, Info, InferResult, Message, Stream, StreamConfig
+from fleet.protocol.stream import StreamRecord
 from fleet.telemetry.events import ConnectionState, LinkEvent, TelemetryEvent
 from fleet.telemetry.ingest import BoardIngest, board_resources, slot_views
 from fleet.telemetry.labels import ModelCatalog
@@ -62,6 +63,9 @@ class SessionContext:
     link_interval_s: float  # link health is published this often
     publish: Callable[[TelemetryEvent], None]  # every event the session produces
     request_scan: Callable[[], None]  # the link dropped: the board may be back on another port
+    # Several events of this board at once, in order (a read's results and power samples);
+    # None: each goes to `publish`.
+    publish_batch: Callable[[list[TelemetryEvent]], None] | None = None
 
 
 class BoardSession:
@@ -191,7 +195,13 @@ class BoardSession:
                     raise
                 # The board reset during setup: its BOOT, among the early events, sets it up again.
             remove()
-            remove = client.add_listener(functools.partial(self._on_message, client))  # no Python frame of its own
+            remove_listener = client.add_listener(functools.partial(self._on_message, client))  # no Python frame of its own
+            remove_sink = client.add_stream_sink(functools.partial(self._on_stream, client))
+
+            def remove() -> None:
+                remove_listener()
+                remove_sink()
+
             for msg in early:
                 self._on_message(client, msg)
             self.settled.set()
@@ -238,6 +248,22 @@ class BoardSession:
             self.ingest.clock.invalidate()
             self._spawn(self._after_reset(client))
         elif kind is InferResult and self.ingest.unknown_prefix is not None:
+            self.refresh_info()
+
+    def _on_stream(self, client: BoardClient, records: list[StreamRecord]) -> None:
+        """A read's results and power samples: what `_on_message` does for each, in one go."""
+        events: list[TelemetryEvent] = []
+        try:
+            results = self.ingest.stream(records, events)
+        finally:
+            if events:  # the ones before an output fleet cannot read, too (as one by one)
+                publish_batch = self.context.publish_batch
+                if publish_batch is not None:
+                    publish_batch(events)
+                else:
+                    for event in events:
+                        self.context.publish(event)
+        if results and self.ingest.unknown_prefix is not None:
             self.refresh_info()
 
     async def _after_reset(self, client: BoardClient) -> None:

@@ -13,7 +13,10 @@ subclass for its code; an answer that arrives intact but does not decode raises 
 `ProtocolError` (e.g. `MalformedMessage`) at once. Unsolicited events go to every subscriber through a bounded queue;
 a subscriber that falls behind loses events, and the loss is counted, never silent. An
 owner that folds events as they come (the fleet manager) adds a listener instead: called
-in the reader for each event, no queue between. When the transport ends, pending
+in the reader for each event, no queue between; or, for the streamed events (INFER_RESULT,
+POWER), a stream sink: called in the reader with all of a read's streamed events at once,
+as `fleet.protocol.stream` records (no Message is made for them unless a subscriber
+wants one). When the transport ends, pending
 requests and subscribers get `PortVanished` and `wait_closed()` returns.
 
 A board is untrusted input. A frame of a type or version v1 does not define is counted
@@ -42,6 +45,7 @@ from fleet.protocol import (
 )  # fmt: skip
 from fleet.protocol.answers import check_answer
 from fleet.protocol.framing import DELIMITER
+from fleet.protocol.stream import STREAM_UNPACKERS, StreamRecord, stream_message
 from fleet.transport.base import Transport
 
 HOST_MAX_PAYLOAD = 4096
@@ -130,7 +134,7 @@ class BoardClient:
         self.retries = retries
         self.info: Info | None = None
         self.clock: ClockEstimate | None = None
-        self.stats = LinkStats()
+        self._stats = LinkStats()
         self.boots = 0
         self._max_payload = max_payload
         self._decoder = FrameDecoder(max_payload=max_payload)
@@ -138,6 +142,7 @@ class BoardClient:
         self._pending: dict[int, tuple[Message, asyncio.Future[Message]]] = {}
         self._subscribers: set[Subscription] = set()
         self._listeners: list[Callable[[Message], None]] = []
+        self._stream_sinks: list[Callable[[list[StreamRecord]], None]] = []
         self._ended = asyncio.Event()
         self._event_seq: int | None = None
         self._write_lock = asyncio.Lock()
@@ -185,6 +190,16 @@ class BoardClient:
         await self.close()
 
     @property
+    def stats(self) -> LinkStats:
+        """The link's counters, up to date (the decoder's are copied in when asked, not per read)."""
+        d, stats = self._decoder.stats, self._stats
+        stats.frames_in = d.frames
+        stats.bad_crc = d.bad_crc
+        stats.too_long = d.too_long
+        stats.malformed = d.malformed + self._bad_messages
+        return stats
+
+    @property
     def connected(self) -> bool:
         return self._closed is None and self._reader is not None and not self._reader.done()
 
@@ -224,7 +239,7 @@ class BoardClient:
         retries = self.retries if retries is None else retries
         for attempt in range(retries + 1):
             if attempt:
-                self.stats.retries += 1
+                self._stats.retries += 1
             fut = await self.send(msg)
             try:
                 # Not asyncio.wait_for: on 3.11 it returns an answer that arrives in the step a
@@ -232,7 +247,7 @@ class BoardClient:
                 async with asyncio.timeout(timeout):
                     return await fut
             except TimeoutError:
-                self.stats.timeouts += 1
+                self._stats.timeouts += 1
         raise RequestTimeout(
             f"{self.name}: no answer to {type(msg).__name__} after {retries + 1} tries of {timeout:g} s",
             hint="check the cable and the baud rate, and that the board runs fleet firmware",
@@ -273,7 +288,7 @@ class BoardClient:
                 wire = DELIMITER + wire
             self._last_write = now
             await self.transport.write(wire)
-        self.stats.frames_out += 1
+        self._stats.frames_out += 1
 
     async def ping(self, data: bytes = b"") -> tuple[Pong, float, float]:
         """One PING: (pong, host send time, host receive time) on the monotonic clock."""
@@ -307,7 +322,7 @@ class BoardClient:
         return sub
 
     def _publish(self, msg: Message, seq: int) -> None:
-        self.stats.events += 1
+        self._stats.events += 1
         if isinstance(msg, Boot):
             self.boots += 1
             if self.info is not None:
@@ -316,7 +331,7 @@ class BoardClient:
                 self._fail_pending(BoardRebooted(f"{self.name}: the board rebooted ({_boot_reason(msg.reason)})"))
         elif self._event_seq is not None:
             gap = (seq - self._event_seq - 1) & 0xFFFF
-            self.stats.events_lost += gap
+            self._stats.events_lost += gap
         self._event_seq = seq
         for listener in self._listeners:
             listener(msg)
@@ -325,17 +340,63 @@ class BoardClient:
                 sub.queue.put_nowait(msg)
             except asyncio.QueueFull:
                 sub.dropped += 1
-                self.stats.events_dropped += 1
+                self._stats.events_dropped += 1
+
+    def _publish_stream(self, records: list[StreamRecord]) -> None:
+        """A read's streamed events, in order: counted as `_publish` counts each, then to
+        the stream sinks in one call (to the listeners, as messages, when there is none)."""
+        sinks = self._stream_sinks
+        if not sinks:  # the last sink went during this read
+            for record in records:
+                self._publish(stream_message(record), record[1])
+            return
+        last = self._event_seq
+        lost = 0
+        for record in records:
+            if last is not None:
+                lost += (record[1] - last - 1) & 0xFFFF
+            last = record[1]
+        self._event_seq = last
+        stats = self._stats
+        stats.events += len(records)
+        stats.events_lost += lost
+        for sink in sinks:
+            sink(records)
+        for sub in self._subscribers:
+            for record in records:
+                try:
+                    sub.queue.put_nowait(stream_message(record))
+                except asyncio.QueueFull:
+                    sub.dropped += 1
+                    stats.events_dropped += 1
 
     def add_listener(self, listener: Callable[[Message], None]) -> Callable[[], None]:
         """Call `listener(event)` for every event from now on, in the reader, as each is
         decoded; returns a function that removes it. A listener must not block; an
-        exception it raises ends the connection (as a reader failure)."""
+        exception it raises ends the connection (as a reader failure). While a stream sink
+        is registered, the streamed events go to the sinks instead."""
         self._listeners.append(listener)
 
         def remove() -> None:
             with contextlib.suppress(ValueError):
                 self._listeners.remove(listener)
+
+        return remove
+
+    def add_stream_sink(self, sink: Callable[[list[StreamRecord]], None]) -> Callable[[], None]:
+        """Call `sink(records)` with every streamed event (INFER_RESULT, POWER) from now on,
+        in the reader, a read's worth at once as `fleet.protocol.stream` records (type, seq,
+        field values, all checked as decoding checks a message); listeners then no longer
+        get them. Returns a function that removes it. Like a listener it must not block, and
+        an exception it raises ends the connection."""
+        self._stream_sinks.append(sink)
+        self._decoder.stream = STREAM_UNPACKERS
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._stream_sinks.remove(sink)
+            if not self._stream_sinks:
+                self._decoder.stream = None
 
         return remove
 
@@ -360,16 +421,20 @@ class BoardClient:
             self._fail_all(PortVanished(f"{self.name}: reader failed: {exc!r}"))
 
     def _receive(self, data: bytes) -> None:
-        for frame in self._decoder.feed(data):
-            self._dispatch(frame)
-        self._sync_decoder_stats()
-
-    def _sync_decoder_stats(self) -> None:
-        d = self._decoder.stats
-        self.stats.frames_in = d.frames
-        self.stats.bad_crc = d.bad_crc
-        self.stats.too_long = d.too_long
-        self.stats.malformed = d.malformed + self._bad_messages
+        records: list[StreamRecord] | None = None  # fast-path events since the last frame
+        for item in self._decoder.feed(data):
+            if item.__class__ is not Frame:
+                if records is None:
+                    records = [item]  # type: ignore[list-item]
+                else:
+                    records.append(item)  # type: ignore[arg-type]
+                continue
+            if records is not None:
+                self._publish_stream(records)
+                records = None
+            self._dispatch(item)  # type: ignore[arg-type]
+        if records is not None:
+            self._publish_stream(records)
 
     def _dispatch(self, frame: Frame) -> None:
         header = frame.header
@@ -386,7 +451,7 @@ class BoardClient:
             return
         entry = self._pending.get(header.seq)
         if entry is None or entry[0].TYPE != header.type or entry[1].done():
-            self.stats.late_responses += 1
+            self._stats.late_responses += 1
             return
         request, fut = entry
         if not isinstance(msg, Error):
@@ -416,6 +481,8 @@ class BoardClient:
             sub.queue.put_nowait(exc)
         self._subscribers.clear()
         self._listeners.clear()
+        self._stream_sinks.clear()
+        self._decoder.stream = None
         self._ended.set()
 
 

@@ -108,7 +108,7 @@ class FleetManager:
         self.hub = EventHub()
         self._session_context = SessionContext(
             self.config, self.catalog, streams, offline_after_s, rescan_interval_s, clock_sync_interval_s,
-            link_interval_s, publish=self.publish, request_scan=self.request_scan,
+            link_interval_s, publish=self.publish, request_scan=self.request_scan, publish_batch=self.publish_batch,
         )  # fmt: skip
         self.recording: RecordingWriter | None = None
         self.last_scan: list[ScanResult] = []
@@ -384,6 +384,14 @@ class FleetManager:
         if state is not None:
             state.apply(event)
         self.hub.publish(event)
+
+    def publish_batch(self, events: list[TelemetryEvent]) -> None:
+        """`publish` for several events of one board (a read's worth), in order, in one go."""
+        state = self._boards.get(events[0].uid)
+        if state is not None:
+            for event in events:
+                state.apply(event)
+        self.hub.publish_batch(events)
 
     # --- recording -------------------------------------------------------------------
 

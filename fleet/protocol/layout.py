@@ -67,7 +67,7 @@ class Layout:
     """Encoder and decoder of one table class's payload."""
 
     __slots__ = (
-        "what", "fields", "names", "head", "head_size", "_n_head", "_fixed", "_readers", "_writers", "_text_rest",
+        "what", "fields", "names", "head", "head_size", "tail", "_n_head", "_fixed", "_readers", "_writers", "_text_rest",
         "_get", "decode", "encode",
     )  # fmt: skip
 
@@ -80,7 +80,7 @@ class Layout:
         self.head_size = self.head.size  # bytes before the first variable-length field
         self._n_head = n
         self._fixed = tuple((i, label(name), t.size) for i, (name, t) in enumerate(fields[:n]) if isinstance(t, Fixed))
-        tail = fields[n:]
+        self.tail = tail = fields[n:]  # the fields after `head`: variable-length, read one by one
         self._readers = tuple((label(name), _reader(t)) for name, t in tail)
         self._writers = tuple((label(name), _writer(t)) for name, t in tail)
         self._get = operator.attrgetter(*self.names) if self.names else None
@@ -121,11 +121,17 @@ class Layout:
         """The fields at the reader's position (a nested struct, or a whole payload)."""
         return (*r.unpack(self.head), *(read(r, prefix + name) for name, read in self._readers))
 
+    def values(self, obj: object) -> tuple[Any, ...]:
+        """`obj`'s field values in declaration order (what `decode` returns)."""
+        if self._get is None:
+            return ()
+        return self._get(obj) if len(self.names) > 1 else (self._get(obj),)
+
     # --- encoding ----------------------------------------------------------------------
 
     def _encode_general(self, obj: object) -> bytes:
         what, n = self.what, self._n_head
-        values = self._get(obj) if len(self.names) > 1 else (self._get(obj),)
+        values = self.values(obj)
         self._check_fixed(values)
         head = pack(self.head, what, *values[:n]) if n else b""
         return head + b"".join(write(v, name, what) for (name, write), v in zip(self._writers, values[n:], strict=True))

@@ -16,17 +16,19 @@ from __future__ import annotations
 import time
 
 from fleet.client import ClockEstimate
-from fleet.protocol import Boot, Capability, InferResult, Info, Log, Message, Power, SlotState
+from fleet.protocol import Boot, Capability, InferResult, Info, Log, Message, MsgType, Power, SlotState
+from fleet.protocol.stream import StreamRecord
 from fleet.telemetry.events import (
     BoardResources, BootEvent, LogEvent, PowerEvent, ResultEvent, SlotView, TelemetryEvent, trusted,
 )  # fmt: skip
 from fleet.telemetry.labels import ModelCatalog, resolve_labels
-from fleet.telemetry.outputs import decode_output, top
+from fleet.telemetry.outputs import decode_values, top
 from fleet.telemetry.power_source import MODELLED, SENSOR
 
 _ZERO_SHA = bytes(32)
 _result_event, _power_event = trusted(ResultEvent), trusted(PowerEvent)
 _log_event, _boot_event = trusted(LogEvent), trusted(BootEvent)
+_POWER = int(MsgType.POWER)
 
 
 class BoardClock:
@@ -34,11 +36,11 @@ class BoardClock:
 
     def __init__(self) -> None:
         self.estimate: ClockEstimate | None = None
-        self._wall_minus_mono = time.time() - time.monotonic()
+        self.wall_minus_mono = time.time() - time.monotonic()  # sampled with the estimate
 
     def update(self, estimate: ClockEstimate) -> None:
         self.estimate = estimate
-        self._wall_minus_mono = time.time() - time.monotonic()
+        self.wall_minus_mono = time.time() - time.monotonic()
 
     def invalidate(self) -> None:
         """The board's clock restarted (a reset): unknown until the next estimate."""
@@ -47,7 +49,7 @@ class BoardClock:
     def to_wall(self, device_time_us: int) -> float:
         if self.estimate is None:
             return time.time()
-        return device_time_us / 1e6 - self.estimate.offset_s + self._wall_minus_mono
+        return device_time_us / 1e6 - self.estimate.offset_s + self.wall_minus_mono
 
 
 def _state_name(state: int) -> str:
@@ -106,14 +108,10 @@ class BoardIngest:
         Events are built with `trusted` (no validation): every field is the board's, already
         checked where its frame was decoded (`fleet.protocol`), or the host's own."""
         kind = type(msg)
-        if kind is InferResult:
-            return self.result(msg)  # type: ignore[arg-type]
-        if kind is Power:
-            return _power_event(
-                board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
-                device_time_us=msg.device_time_us, voltage_mv=msg.voltage_mv, current_ua=msg.current_ua,
-                energy_uj=msg.energy_uj, power_mw=msg.voltage_mv * msg.current_ua / 1e6, source=self.power_source,
-            )  # fmt: skip
+        if kind is InferResult or kind is Power:
+            out: list[TelemetryEvent] = []
+            self.stream([(msg.TYPE, 0, msg.values())], out)
+            return out[0]
         if kind is Log:
             return _log_event(board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
                            device_time_us=msg.device_time_us, level=msg.level, text=msg.text)  # fmt: skip
@@ -122,18 +120,41 @@ class BoardIngest:
                            boot_count=msg.boot_count)  # fmt: skip
         return None
 
-    def result(self, msg: InferResult) -> ResultEvent:
-        dtype, values, indices = decode_output(msg)
-        index, score = top(values, indices)
-        prefix = msg.model_prefix.hex()
-        labels = self.labels[prefix] if prefix in self.labels else self._labels_for(prefix)
-        label = labels[index] if labels is not None and index is not None and index < len(labels) else None
-        return _result_event(
-            board=self.name, uid=self.uid, host_time=self.clock.to_wall(msg.device_time_us),
-            device_time_us=msg.device_time_us, latency_us=msg.latency_us, inference_count=msg.inference_count,
-            input_id=msg.input_id, model=prefix, dtype=dtype, values=values,
-            indices=indices, top_index=index, score=score, label=label,
-        )  # fmt: skip
+    def stream(self, records: list[StreamRecord], out: list[TelemetryEvent]) -> bool:
+        """Append the telemetry event of each streamed event (`fleet.protocol.stream`
+        records: INFER_RESULT, POWER) to `out`, in order; whether there was a result.
+
+        What `convert` does for their messages, with the board's clock and labels looked up
+        once for all of them. An output fleet cannot read raises MalformedMessage, after the
+        events before it are in `out`."""
+        name, uid, source, labels_by_model = self.name, self.uid, self.power_source, self.labels
+        estimate = self.clock.estimate
+        offset, wall = (estimate.offset_s, self.clock.wall_minus_mono) if estimate is not None else (0.0, 0.0)
+        results = False
+        append = out.append
+        for type_, _seq, v in records:
+            t = v[0]
+            host_time = t / 1e6 - offset + wall if estimate is not None else time.time()
+            if type_ == _POWER:
+                _t, mv, ua, energy = v
+                append(_power_event(
+                    board=name, uid=uid, host_time=host_time, device_time_us=t, voltage_mv=mv, current_ua=ua,
+                    energy_uj=energy, power_mw=mv * ua / 1e6, source=source,
+                ))  # fmt: skip
+                continue
+            results = True
+            _t, latency, count, input_id, model_prefix, dtype, fmt, scale, zero, data = v
+            dtype_name, values, indices = decode_values(dtype, fmt, scale, zero, data)
+            index, score = top(values, indices)
+            prefix = model_prefix.hex()
+            labels = labels_by_model[prefix] if prefix in labels_by_model else self._labels_for(prefix)
+            label = labels[index] if labels is not None and index is not None and index < len(labels) else None
+            append(_result_event(
+                board=name, uid=uid, host_time=host_time, device_time_us=t, latency_us=latency,
+                inference_count=count, input_id=input_id, model=prefix, dtype=dtype_name, values=values,
+                indices=indices, top_index=index, score=score, label=label,
+            ))  # fmt: skip
+        return results
 
     def _labels_for(self, prefix: str) -> tuple[str, ...] | None:
         sha = self._models.get(prefix)

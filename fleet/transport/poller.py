@@ -26,9 +26,11 @@ import selectors
 import weakref
 from collections.abc import Callable
 
-# Two milliseconds: a tenth of issue 16's latency budget (p99 <= 20 ms device -> consumer),
-# and at most 500 passes a second however many boards stream.
-DEFAULT_INTERVAL_S = 0.002
+# Five milliseconds: a quarter of issue 16's latency budget (p99 <= 20 ms device -> consumer),
+# and at most 200 passes a second however many boards stream. Each pass's reads then carry
+# more frames (a board streaming 300 events/s: 1.5 a read instead of 0.6), and the cost of a
+# read is about a quarter of an event's (bench_instructions.py --batch 1 against --batch 4).
+DEFAULT_INTERVAL_S = 0.005
 
 _POLLERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PortPoller] = weakref.WeakKeyDictionary()
 

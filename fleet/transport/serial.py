@@ -36,7 +36,7 @@ from fleet.printable import printable
 from fleet.transport.lock import PROBE, BoardLock
 from fleet.transport.poller import PortPoller, poller_for
 
-_READ_SIZE = 65536
+_READ_SIZE = 16384  # a tty read returns at most its line discipline's 4 kB buffer; a larger one only costs its allocation
 _URL_POLL_S = 0.05  # how often a URL port's reader thread looks at `closed`
 # How long we listen for ser2net's text after a refused open: it writes its reason at once.
 _REFUSAL_READ_S = 1.0

@@ -1,5 +1,6 @@
 """Framing edge cases the stream decoder must survive without raising."""
 
+import random
 import zlib
 
 import pytest
@@ -7,7 +8,7 @@ from cobs import cobs
 
 from fleet.errors import BadCRC, FrameTooLong, MalformedFrame
 from fleet.protocol import FrameDecoder, Header, Ping, decode_frame, encode_frame, encode_message
-from fleet.protocol.framing import max_encoded_size
+from fleet.protocol.framing import CRC_RESIDUE, max_encoded_size
 
 
 def test_crc_is_ieee_crc32():
@@ -76,3 +77,13 @@ def test_reset_drops_a_partial_frame():
     decoder.reset()
     assert decoder.feed(wire[5:]) == []
     assert decoder.feed(wire) != []
+
+
+def test_the_crc_residue_holds_for_any_body_and_only_with_its_own_crc():
+    # decode_body checks a frame's CRC-32 with one pass over the body and its CRC (the residue).
+    rng = random.Random(7)
+    for n in range(0, 300, 7):
+        data = rng.randbytes(n)
+        crc = zlib.crc32(data)
+        assert zlib.crc32(data + crc.to_bytes(4, "little")) == CRC_RESIDUE
+        assert zlib.crc32(data + (crc ^ (1 << rng.randrange(32))).to_bytes(4, "little")) != CRC_RESIDUE

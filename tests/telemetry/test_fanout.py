@@ -70,3 +70,43 @@ def test_closed_consumers_stop_receiving():
     consumer.close()
     hub.publish(result(0, 1))
     assert consumer.pending == 0 and hub.consumers == ()
+
+
+@pytest.mark.parametrize("sizes", [(1,), (7, 3), (1000,), (4, 4, 4, 250)])
+async def test_a_batch_publishes_as_its_events_one_by_one_would(sizes):
+    events = [result(i, i + 1, board="a" if i % 3 else "b") for i in range(sum(sizes) * 4)]
+    hubs = [EventHub(), EventHub()]
+    consumers = [[hub.subscribe(maxsize=10, name="slow"), hub.subscribe(maxsize=10_000)] for hub in hubs]
+    sunk: list[list] = [[], []]
+    for hub, into in zip(hubs, sunk):
+        hub.add_sink(into.append)
+    i = 0
+    while i < len(events):
+        for n in sizes:
+            batch = events[i : i + n]
+            if batch:
+                hubs[1].publish_batch(batch)
+                for event in batch:
+                    hubs[0].publish(event)
+            i += n
+    assert sunk[0] == sunk[1] == events and hubs[0].published == hubs[1].published
+    for one, batched in zip(*consumers):
+        assert (one.dropped, one.dropped_by_board) == (batched.dropped, batched.dropped_by_board)
+        assert one.take(1 << 20) == batched.take(1 << 20)
+
+
+async def test_a_batch_wakes_a_waiting_consumer_once_and_it_iterates_every_event():
+    hub = EventHub()
+    consumer = hub.subscribe(maxsize=100)
+    seen = []
+
+    async def drain():
+        async for event in consumer:
+            seen.append(event.inference_count)
+
+    task = asyncio.create_task(drain())
+    await asyncio.sleep(0)  # the consumer now waits
+    hub.publish_batch([result(i, i + 1) for i in range(5)])
+    hub.close()
+    await asyncio.wait_for(task, 5)
+    assert seen == [1, 2, 3, 4, 5]

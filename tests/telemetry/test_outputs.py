@@ -49,3 +49,12 @@ def test_ragged_data_and_unknown_types_are_malformed():
 
 def test_top_of_nothing():
     assert top((), None) == (None, None)
+
+
+@pytest.mark.parametrize("dtype, code", [(9, "b"), (3, "B")], ids=["int8", "uint8"])
+def test_8_bit_raw_outputs_of_every_picked_size_equal_the_formula(dtype, code):
+    # Up to 64 values a picker compiled per size reads them; beyond, the table is mapped.
+    for count in (0, 1, 2, 4, 10, 63, 64, 65, 200):
+        codes = [(i * 37) % 256 - (128 if dtype == 9 else 0) for i in range(count)]
+        msg = _result(dtype, 0, 0.0390625, 7, struct.pack(f"<{count}{code}", *codes))
+        assert decode_output(msg) == ("int8" if dtype == 9 else "uint8", tuple((q - 7) * 0.0390625 for q in codes), None)

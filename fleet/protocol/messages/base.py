@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from collections.abc import Callable
 from typing import Annotated, Any, ClassVar
 
+from fleet.protocol import limits
 from fleet.protocol.header import MsgType
 from fleet.protocol.layout import Table
 from fleet.protocol.values import SHA256_SIZE, Kind, SlotState
@@ -21,19 +22,36 @@ class Message(Table):
     __slots__ = ()
     TYPE: ClassVar[MsgType]
     KIND: ClassVar[Kind]
+    # (field, largest value, how the limit reads in an error): the upper bounds protocol v1
+    # puts on the class's numbers, checked at decode (a table, so `fleet.protocol.stream`
+    # checks the same bounds on its fast path).
+    LIMITS: ClassVar[tuple[tuple[str, int, str], ...]] = ()
 
     def encode(self) -> bytes:
         return self.WIRE.encode(self)
 
     @classmethod
     def decode(cls, payload: bytes) -> Message:
-        make = _MAKERS.get(cls) or _maker(cls)
-        msg = make(cls.WIRE.decode(payload))
+        msg = cls.from_values(cls.WIRE.decode(payload))
         msg._validate()
         return msg
 
+    @classmethod
+    def from_values(cls, values: tuple[Any, ...]) -> Message:
+        """The message with these field values, in declaration order, as decoding found
+        them (not checked again: only for values `decode` or its fast path has checked)."""
+        make = _MAKERS.get(cls) or _maker(cls)
+        return make(values)
+
+    def values(self) -> tuple[Any, ...]:
+        """The field values in declaration order (what `from_values` takes)."""
+        return self.WIRE.values(self)
+
     def _validate(self) -> None:
-        """Raise FieldOutOfRange for a value protocol v1 does not allow (run at decode)."""
+        """Raise FieldOutOfRange for a value protocol v1 does not allow (run at decode).
+        A class that checks more than its `LIMITS` overrides this (and then has no fast path)."""
+        for name, limit, what in self.LIMITS:
+            limits.at_most(type(self).__name__, name, getattr(self, name), limit, what)
 
 
 _MAKERS: dict[type, Callable[[tuple[Any, ...]], Message]] = {}

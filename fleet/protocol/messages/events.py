@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fleet.protocol import limits
 from fleet.protocol.header import MsgType
 from fleet.protocol.messages.base import Message
 from fleet.protocol.values import MAX_BOOT_REASON, MAX_LOG_LEVEL, MAX_OUTPUT_FORMAT, MODEL_PREFIX_SIZE, Kind
@@ -32,9 +31,7 @@ class InferResult(Message):
     scale: f32
     zero_point: i32
     data: blob
-
-    def _validate(self) -> None:
-        limits.at_most("InferResult", "format", self.format, MAX_OUTPUT_FORMAT, "1 (TOPK)")
+    LIMITS = (("format", MAX_OUTPUT_FORMAT, "1 (TOPK)"),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +59,7 @@ class Log(Message):
     device_time_us: u64
     level: u8
     text: rest_text
-
-    def _validate(self) -> None:
-        limits.at_most("Log", "level", self.level, MAX_LOG_LEVEL, "3 (ERROR)")
+    LIMITS = (("level", MAX_LOG_LEVEL, "3 (ERROR)"),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +70,4 @@ class Boot(Message):
     KIND = Kind.EVENT
     reason: u8
     boot_count: u32
-
-    def _validate(self) -> None:
-        limits.at_most("Boot", "reason", self.reason, MAX_BOOT_REASON, "3 (FAULT)")
+    LIMITS = (("reason", MAX_BOOT_REASON, "3 (FAULT)"),)
