@@ -95,17 +95,18 @@ def test_a_ser2net_restart_mid_transfer_is_survived_by_resume(remote_board, env,
 def test_a_board_in_use_is_refused_and_scan_shows_its_holder(remote_board, env, tmp_path):
     sim, ser2net = remote_board
     write_devices(tmp_path, ser2net.url)
-    monitor = fleet_popen(env, tmp_path, "monitor", "--json", "--duration", "60")
+    # Its output is read all along (LiveMonitor): a pipe left full would block its writes, and
+    # with them its exit at the end.
+    monitor = LiveMonitor(env, tmp_path)
     try:
-        for line in monitor.stdout:  # wait until the monitor holds the board
-            if '"state":"online"' in line.replace(" ", ""):
-                break
+        monitor.wait_until(lambda seen: any(e.get("state") == "online" for e in seen), "the monitor holds the board")
+        pid = monitor.proc.pid
         scan = fleet(env, tmp_path, "scan", "--json")
         (row,) = json.loads(scan.stdout)["boards"]
         assert row["status"] == "busy"
-        assert f"held by pid {monitor.pid} on " in row["error"] and "since" in row["error"], row["error"]
+        assert f"held by pid {pid} on " in row["error"] and "since" in row["error"], row["error"]
         table = fleet(env, tmp_path, "scan")
-        assert f"busy (held by pid {monitor.pid}" in table.stdout
+        assert f"busy (held by pid {pid}" in table.stdout
 
         deploy = fleet(env, tmp_path, "deploy", str(bundled_model("gesture")), "--to", "remote1", "--json")
         assert deploy.returncode != 0
@@ -116,8 +117,7 @@ def test_a_board_in_use_is_refused_and_scan_shows_its_holder(remote_board, env, 
         (row,) = json.loads(scan.stdout)["boards"]
         assert row["status"] == "busy" and "Port already in use" in row["error"], row
     finally:
-        monitor.terminate()
-        monitor.wait(30)
+        monitor.stop()
     # The monitor is gone: the board is free again, for everyone (once ser2net has seen its
     # connection close, which it may take a moment to on a loaded machine).
     assert scan_until_ok(env, tmp_path)["uid"] == sim.uid
