@@ -65,7 +65,9 @@ class Defaults(_Strict):
     """Settings every board inherits unless it sets its own."""
 
     baud: int = Field(default=115200, gt=0)
-    hello_timeout_s: float = Field(default=0.5, gt=0)
+    # As long as a request's: a board mid-inference answers HELLO only between inferences,
+    # and one behind a loaded host later still; a shorter probe reported such boards silent.
+    hello_timeout_s: float = Field(default=2.0, gt=0)
     request_timeout_s: float = Field(default=2.0, gt=0)
     retries: int = Field(default=3, ge=0)
 

@@ -5,9 +5,10 @@ these are ever probed: USB ports that match a devices.toml rule or carry a known
 board / USB-UART vendor ID, ports and URLs named in devices.toml, and virtual boards
 registered by `fleet sim`. Every other port is left alone, not even opened.
 
-A probe opens the port, says HELLO with a short timeout (and RUNTIME, to a board that
-declares it), and closes it. Boards are known
-by the uid they report, never by their port name, which changes on re-enumeration.
+A probe opens the port, says HELLO (twice at most, `hello_timeout_s` each: as long as a
+request waits, since a board answers only between inferences) and RUNTIME, to a board that
+declares it, and closes it. Boards are known by the uid they report, never by their port
+name, which changes on re-enumeration.
 
 A uid is a board's claim, not a proof: when one scan hears the same uid on two ports, both
 results become `conflict` (`flag_conflicts`), naming the other ports, and nothing treats

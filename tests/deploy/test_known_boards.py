@@ -35,12 +35,22 @@ def registered(tmp_path, sine, boards: int) -> FarmConfig:
     return dataclasses.replace(base, register=True, registry_dir=tmp_path / "registry")
 
 
-async def deploy(env, cwd, *args: str) -> tuple[int, list[dict]]:
+async def deploy(env, cwd, *args: str, on_event=None) -> tuple[int, list[dict]]:
+    """`fleet deploy ARGS --json`: its exit code and events; `on_event(event)` is awaited for
+    each event as it comes."""
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "fleet", "deploy", *args, "--json", env=env,
                                                 cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)  # fmt: skip
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
-    assert proc.returncode is not None
-    events = [json.loads(line) for line in out.decode().splitlines()]
+    events: list[dict] = []
+
+    async def read_events() -> None:
+        async for line in proc.stdout:
+            events.append(json.loads(line))
+            if on_event is not None:
+                await on_event(events[-1])
+
+    async with asyncio.timeout(120):
+        _, err = await asyncio.gather(read_events(), proc.stderr.read())
+        await proc.wait()
     assert events or not err, err.decode()
     return proc.returncode, events
 
@@ -51,15 +61,18 @@ def outcomes(events: list[dict]) -> dict[str, str]:
 
 async def test_an_unplugged_board_is_waited_for_not_left_out(env, tmp_path, sine, gesture):
     async with SimFarm(registered(tmp_path, sine, 2)) as farm:
-        await farm.boards[1].unplug()
+        away = farm.boards[1]
+        await away.unplug()
 
-        async def replug_later():
-            await asyncio.sleep(3.0)
-            await farm.boards[1].plug()
+        async def replug_once_it_is_being_connected_to(event: dict) -> None:
+            # Plugged back only once the rollout, planned without it answering, goes for it
+            # (not after a guessed time, which a slow start of fleet deploy could outlast).
+            if event.get("uid") == away.uid and event.get("phase") == "connecting" and away.port is None:
+                await away.plug()
 
-        replug = asyncio.get_running_loop().create_task(replug_later())
-        code, events = await deploy(env, tmp_path, str(gesture.path), "--to", "all", "--strategy", "all")
-        await replug
+        code, events = await deploy(env, tmp_path, str(gesture.path), "--to", "all", "--strategy", "all",
+                                    on_event=replug_once_it_is_being_connected_to)  # fmt: skip
+        assert away.port is not None, "the rollout never went for the unplugged board"
         assert len(events[0]["boards"]) == 2, events[0]
         assert outcomes(events) == {b.uid: "confirmed" for b in farm.boards}, [e.get("reason") for e in events]
         assert code == 0

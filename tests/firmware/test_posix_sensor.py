@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 from fleet.protocol import Capability, LogLevel, Power, Stream, StreamConfig
+from tests.support.cli import LiveMonitor
 from tests.support.firmware import PosixBoard
 
 
@@ -43,10 +42,15 @@ def test_fleet_monitor_labels_sensor_power(posix_binary, tmp_path):
             f'[boards.sensed]\nport = "{sensed.path}"\n[boards.modelled]\nport = "{modelled.path}"\n'
         )
         env = {**os.environ, "FLEET_CONFIG": str(tmp_path / "devices.toml"), "FLEET_CACHE_DIR": str(tmp_path / "c")}
-        out = subprocess.run([sys.executable, "-m", "fleet", "monitor", "--json", "--duration", "3"],
-                             capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
-        assert out.returncode == 0, out.stderr
-        events = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+        names = ("sensed", "modelled")
+        monitor = LiveMonitor(env, tmp_path)
+        try:
+            monitor.wait_until(lambda seen: {e["board"] for e in seen if e["kind"] == "power"} == set(names),
+                               "power samples from both boards")  # fmt: skip
+        finally:
+            code, stdout, err = monitor.stop()
+        assert code == 0, err
+        events = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
         power = {(e["board"], e["source"], e["current_ua"]) for e in events if e["kind"] == "power"}
         assert power == {("sensed", "sensor", 1999), ("modelled", "modelled", 2000)}, power
     finally:

@@ -13,12 +13,23 @@ from fleet.models.bundled import bundled_model
 from fleet.protocol import PROTOCOL_VERSION, Hello, encode_message
 from tests.remote.commands import fleet, fleet_popen, write_devices
 from tests.remote.daemons import HOST, Ser2Net, Sim, missing
+from tests.support.cli import LiveMonitor
+from tests.support.wait import DEADLINE_S
 
 pytestmark = pytest.mark.system
 
 
 def events(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def scan_until_ok(env, cwd) -> dict:
+    """The board's scan row once a scan finds it free; fails if none does within the deadline."""
+    deadline = time.monotonic() + DEADLINE_S
+    while (row := json.loads(fleet(env, cwd, "scan", "--json").stdout)["boards"][0])["status"] != "ok":
+        assert time.monotonic() < deadline, row
+        time.sleep(0.2)
+    return row
 
 
 def test_scan_deploy_and_monitor_through_ser2net(remote_board, env, tmp_path):
@@ -35,12 +46,15 @@ def test_scan_deploy_and_monitor_through_ser2net(remote_board, env, tmp_path):
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr
     assert [e["event"] for e in events(deploy.stdout)].count("confirmed") == 1
 
-    monitor = fleet(env, tmp_path, "monitor", "--json", "--duration", "4")
-    assert monitor.returncode == 0, monitor.stderr
-    seen = events(monitor.stdout)
+    monitor = LiveMonitor(env, tmp_path)
+    try:
+        monitor.wait_until(lambda seen: {"state", "result", "power"} <= {e["kind"] for e in seen},
+                           "state, result and power events through ser2net")  # fmt: skip
+    finally:
+        code, stdout, err = monitor.stop()
+    assert code == 0, err
+    seen = events(stdout)
     assert {e["board"] for e in seen} == {"remote1"}
-    kinds = {e["kind"] for e in seen}
-    assert {"state", "result", "power"} <= kinds, kinds
     states = [e for e in seen if e["kind"] == "state" and e["state"] == "online"]
     assert states and states[0]["port"] == ser2net.url and states[0]["active"]["name"] == "gesture"
 
@@ -79,19 +93,20 @@ def test_a_ser2net_restart_mid_transfer_is_survived_by_resume(remote_board, env,
 
 
 def test_a_board_in_use_is_refused_and_scan_shows_its_holder(remote_board, env, tmp_path):
-    _sim, ser2net = remote_board
+    sim, ser2net = remote_board
     write_devices(tmp_path, ser2net.url)
-    monitor = fleet_popen(env, tmp_path, "monitor", "--json", "--duration", "60")
+    # Its output is read all along (LiveMonitor): a pipe left full would block its writes, and
+    # with them its exit at the end.
+    monitor = LiveMonitor(env, tmp_path)
     try:
-        for line in monitor.stdout:  # wait until the monitor holds the board
-            if '"state":"online"' in line.replace(" ", ""):
-                break
+        monitor.wait_until(lambda seen: any(e.get("state") == "online" for e in seen), "the monitor holds the board")
+        pid = monitor.proc.pid
         scan = fleet(env, tmp_path, "scan", "--json")
         (row,) = json.loads(scan.stdout)["boards"]
         assert row["status"] == "busy"
-        assert f"held by pid {monitor.pid} on " in row["error"] and "since" in row["error"], row["error"]
+        assert f"held by pid {pid} on " in row["error"] and "since" in row["error"], row["error"]
         table = fleet(env, tmp_path, "scan")
-        assert f"busy (held by pid {monitor.pid}" in table.stdout
+        assert f"busy (held by pid {pid}" in table.stdout
 
         deploy = fleet(env, tmp_path, "deploy", str(bundled_model("gesture")), "--to", "remote1", "--json")
         assert deploy.returncode != 0
@@ -102,11 +117,10 @@ def test_a_board_in_use_is_refused_and_scan_shows_its_holder(remote_board, env, 
         (row,) = json.loads(scan.stdout)["boards"]
         assert row["status"] == "busy" and "Port already in use" in row["error"], row
     finally:
-        monitor.terminate()
-        monitor.wait(30)
-    # The monitor is gone: the board is free again, for everyone.
-    scan = fleet(env, tmp_path, "scan", "--json")
-    assert json.loads(scan.stdout)["boards"][0]["status"] == "ok"
+        monitor.stop()
+    # The monitor is gone: the board is free again, for everyone (once ser2net has seen its
+    # connection close, which it may take a moment to on a loaded machine).
+    assert scan_until_ok(env, tmp_path)["uid"] == sim.uid
 
 
 def test_a_plain_tcp_port_with_another_client_is_reported_busy(env, tmp_path):
@@ -132,11 +146,7 @@ def test_a_plain_tcp_port_with_another_client_is_reported_busy(env, tmp_path):
             monitor = fleet(env, tmp_path, "monitor", "--duration", "1")
             assert monitor.returncode == 1
             assert "no board could be reached" in monitor.stderr and "Port already in use" in monitor.stderr
-        deadline = time.monotonic() + 10
-        while (row := json.loads(fleet(env, tmp_path, "scan", "--json").stdout)["boards"][0])["status"] != "ok":
-            assert time.monotonic() < deadline, row  # the holder left: the board is free again
-            time.sleep(0.2)
-        assert row["uid"] == sim.uid
+        assert scan_until_ok(env, tmp_path)["uid"] == sim.uid  # the holder left: the board is free again
     finally:
         daemon.stop()
         sim.stop()

@@ -70,10 +70,13 @@ class LiveMonitor:
         deadline = time.monotonic() + timeout
         events: list[dict] = []
         while True:
+            exited = self.proc.poll() is not None
+            if exited:
+                self._reader.join(timeout=DEADLINE_S)  # its last lines may still be in the pipe
             events += [json.loads(line) for line in self.lines[len(events) :]]
             if condition(events):
                 return len(events)
-            assert self.proc.poll() is None, f"monitor exited {self.proc.returncode}: {self.proc.stderr.read()}"
+            assert not exited, f"monitor exited {self.proc.returncode}: {self.proc.stderr.read()}"
             assert time.monotonic() < deadline, f"not within {timeout:g} s: {what}"
             time.sleep(0.2)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from fleet.telemetry.recording import open_recording
 from fleet.telemetry.replay import ReplaySource
@@ -107,6 +108,9 @@ def test_record_prompt(app, snap_compare):
         await _played(pilot)
         await pilot.app.push_screen(PathPrompt("Record every event to", "fleet-20260101-120000.fleetrec",
                                                "enter starts recording, r stops it; esc cancels"))  # fmt: skip
+        # The cursor shown, not blinking: it blinks on a 0.5 s wall-clock timer, so a loaded
+        # machine took the snapshot with it off now and then.
+        pilot.app.screen.query_one(Input).cursor_blink = False
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
