@@ -6,8 +6,10 @@ piped, it prints a plain table every few seconds; with `--json`, one JSON event 
 `--record FILE` writes every event to a session recording (see docs/telemetry.md).
 `--mqtt URL` (or `[mqtt] url` in devices.toml) also publishes results, power, state and
 logs per board to an MQTT broker (topics, passwords and TLS in docs/scaling-out.md).
-Exit codes: 0 stopped after --duration or Ctrl-C; 1 no board could be reached, or the
-recording failed; 2 usage or configuration error.
+Exit codes: 0 stopped after --duration, Ctrl-C or SIGTERM; 1 no board could be reached, the
+recording failed, or standard output stopped being read (a full pipe does not stop Ctrl-C or
+SIGTERM: the output is written by a thread of its own, fleet/cli/output_thread.py); 2 usage
+or configuration error.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import TextIO
 
 from fleet.cli.main import report
+from fleet.cli.output_thread import OutputThread
 from fleet.config import load_config
 from fleet.errors import ConfigError, FleetError
 from fleet.export.mqtt import PASSWORD_ENV, exporter_from
@@ -80,24 +83,28 @@ class MonitorView:
     """Renders a telemetry source: JSON lines, or the table (in place on a terminal)."""
 
     def __init__(self, stream: TextIO, *, json_lines: bool, tty: bool | None = None) -> None:
-        self.stream = stream
+        """Must be made on the running loop: the output is written by its own thread."""
+        self.out = OutputThread(stream)
         self.json_lines = json_lines
         self.tty = stream.isatty() if tty is None else tty
         self.interval_s = TTY_INTERVAL_S if self.tty else PLAIN_INTERVAL_S
         self._drawn = 0
 
     async def pump(self, consumer: Consumer) -> None:
-        """Consume every event; in JSON mode write each as a line (flushed in batches)."""
-        write = self.stream.write
-        last_flush = time.monotonic()
+        """Consume every event; in JSON mode write each as a line (handed to the output in
+        batches: what has arrived, at most every 0.1 s)."""
+        lines: list[str] = []
+        last_write = time.monotonic()
         async for event in consumer:
             if self.json_lines:
-                write(event.model_dump_json() + "\n")
+                lines.append(event.model_dump_json())
                 now = time.monotonic()
-                if now - last_flush > 0.1 or consumer.pending == 0:
-                    self.stream.flush()
-                    last_flush = now
-        self.stream.flush()
+                if now - last_write > 0.1 or consumer.pending == 0:
+                    await self.out.write("\n".join(lines) + "\n")
+                    lines.clear()
+                    last_write = now
+        if lines:
+            await self.out.write("\n".join(lines) + "\n")
 
     async def draw_forever(self, boards, consumer: Consumer | None, footer=lambda: "") -> None:  # noqa: ANN001
         """Redraw every `interval_s` (table mode only); `boards()` returns the states to show."""
@@ -116,11 +123,21 @@ class MonitorView:
         if self.tty:
             # Back to the top of the previous table, clear to the end, draw again.
             prefix = f"\x1b[{self._drawn}F\x1b[J" if self._drawn else ""
-            self.stream.write(prefix + "\n".join(lines) + "\n")
+            self.out.put(prefix + "\n".join(lines) + "\n")
             self._drawn = len(lines)
         else:
-            self.stream.write(time.strftime("%H:%M:%S") + "\n" + "\n".join(lines) + "\n\n")
-        self.stream.flush()
+            self.out.put(time.strftime("%H:%M:%S") + "\n" + "\n".join(lines) + "\n\n")
+
+    async def finish(self, boards: Iterable[BoardState], consumer: Consumer | None, footer: str = "") -> bool:
+        """Draw the last table (table mode), write out what is queued while the reader takes
+        it; False (said on stderr) when the reader stopped reading and output was given up."""
+        self.draw(boards, consumer, footer)
+        await self.out.close()
+        if self.out.unwritten:
+            print(f"fleet: standard output is not being read; {self.out.unwritten:,} bytes of output were not "
+                  "written", file=sys.stderr)  # fmt: skip
+            return False
+        return True
 
 
 def footer_text(consumer: Consumer, recording=None) -> str:  # noqa: ANN001
@@ -214,7 +231,8 @@ async def _monitor(args: argparse.Namespace) -> int:
         for sig in signals:
             loop.remove_signal_handler(sig)
     raise_failed(tasks)
-    view.draw(manager.boards.values(), consumer, footer_text(consumer))
+    if not await view.finish(manager.boards.values(), consumer, footer_text(consumer)):
+        code = 1
     if recording is not None:
         print(f"fleet: recorded {recording.events} events to {recording.path}", file=sys.stderr)
     return code

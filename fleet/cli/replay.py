@@ -56,7 +56,8 @@ async def _replay(args: argparse.Namespace) -> int:
             with contextlib.suppress(Exception):
                 loop.remove_signal_handler(sig)
     raise_failed([pump, draw])
-    view.draw(source.boards.values(), consumer, footer_text(consumer))
+    if not await view.finish(source.boards.values(), consumer, footer_text(consumer)):
+        code = 1
     return code
 
 
