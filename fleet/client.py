@@ -265,6 +265,8 @@ class BoardClient:
         seq = self._seq
         fut: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
         self._pending[seq] = (msg, fut)
+        if len(self._pending) == 1:
+            self._awaiting_answer(True)
         fut.add_done_callback(lambda _f, s=seq: self._forget(s, _f))
         try:
             await self.write(encode_message(msg, seq))
@@ -277,6 +279,14 @@ class BoardClient:
         entry = self._pending.get(seq)
         if entry is not None and entry[1] is fut:
             del self._pending[seq]
+            if not self._pending:
+                self._awaiting_answer(False)
+
+    def _awaiting_answer(self, on: bool) -> None:
+        # A transport that reads in shared passes reads at once while an answer is awaited.
+        awaiting = getattr(self.transport, "awaiting_answer", None)
+        if awaiting is not None:
+            awaiting(on)
 
     async def write(self, wire: bytes) -> None:
         """Write one encoded frame. After the line was idle, lead with a delimiter: if noise
@@ -469,6 +479,7 @@ class BoardClient:
             if not fut.done():
                 fut.set_exception(exc)
         self._pending.clear()
+        self._awaiting_answer(False)
 
     def _fail_all(self, exc: Exception) -> None:
         if self._closed is None:

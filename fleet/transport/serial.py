@@ -229,6 +229,12 @@ class SerialTransport:
     def _vanish(self, why: str) -> None:
         self._end(PortVanished(why))
 
+    def awaiting_answer(self, on: bool) -> None:
+        """While `on`, an answer is awaited: read the port the moment it has bytes rather
+        than in the poller's next pass (fleet.transport.poller, `prompt`)."""
+        if self._poller is not None and self._fd is not None:
+            self._poller.prompt(self._fd, on)
+
     def _stop_reading(self) -> None:
         if self._poller is not None and self._fd is not None:
             self._poller.remove(self._fd)

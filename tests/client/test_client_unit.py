@@ -254,3 +254,30 @@ async def test_a_close_that_is_cancelled_ends_cancelled_and_still_closes_the_por
     assert client.transport._closed and not client.connected
     with pytest.raises(PortVanished):
         await board.write(b"\x00")  # the other end sees the port closed
+
+
+async def test_the_transport_reads_at_once_while_an_answer_is_awaited():
+    # A transport that reads in shared passes (fleet.transport.poller) is told while any
+    # request is pending, so a round trip never waits for the next pass.
+    host, board = memory_pipe()
+    held: list[int] = []  # the seqs of PINGs the board holds back
+    Scripted(board, hello_then(lambda seq, msg: held.append(seq)))
+    calls: list[bool] = []
+    host.awaiting_answer = calls.append
+    client = await BoardClient.connect(host)
+    assert calls == [True, False]  # HELLO: on while awaited, off once answered
+    first, second = await client.send(Ping(b"1")), await client.send(Ping(b"2"))
+    while len(held) < 2:
+        await asyncio.sleep(0)
+    assert calls == [True, False, True]  # once for both pipelined requests
+    await board.write(encode_message(Pong(1, b"1"), held[0]))
+    await first
+    assert calls == [True, False, True]  # the second is still awaited
+    await board.write(encode_message(Pong(2, b"2"), held[1]))
+    await second
+    assert calls == [True, False, True, False]
+    third = await client.send(Ping(b"3"))
+    await board.close()  # the board vanishes: pending requests fail, and nothing is awaited
+    with pytest.raises(PortVanished):
+        await third
+    assert calls[-1] is False

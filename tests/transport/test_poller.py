@@ -1,4 +1,5 @@
-"""PortPoller: the ports of a loop read in shared passes, at most one pass per interval."""
+"""PortPoller: the ports of a loop read in shared passes, at most one pass per interval (sized
+by the ports read), and a port awaiting an answer read at once."""
 
 import asyncio
 import os
@@ -103,3 +104,49 @@ async def test_the_loop_has_one_poller_while_it_has_ports(pipes):
     poller.add(r, lambda: None)
     poller.remove(r)  # the last port: this poller is done, the next port gets a new one
     assert poller_for(loop) is not poller
+
+
+async def test_the_pause_after_a_pass_grows_with_the_ports_it_read(pipes, monkeypatch):
+    import fleet.transport.poller as poller_module
+
+    monkeypatch.setattr(poller_module, "PER_PORT_S", 0.004)
+    poller = PortPoller(asyncio.get_running_loop())
+    got: list = []
+    done = asyncio.Event()
+    for r, _ in pipes:
+        poller.add(r, _reader(r, got, done, len(pipes)))
+    for _, w in pipes:
+        os.write(w, b"x")
+    await asyncio.wait_for(done.wait(), 10)
+    assert poller.passes == 1
+    assert poller.interval_s == poller_module.MAX_INTERVAL_S  # 3 ports x 4 ms, capped at 10 ms
+    got.clear()
+    done.clear()
+    os.write(pipes[0][1], b"y")
+    await asyncio.wait_for(_until(lambda: got), 10)
+    assert poller.interval_s == 0.004  # one port read
+    for r, _ in pipes:
+        poller.remove(r)
+
+
+async def test_a_port_awaiting_an_answer_is_read_at_once(pipes):
+    poller = PortPoller(asyncio.get_running_loop(), interval_s=3600.0)  # the next pass: in an hour
+    r, w = pipes[0]
+    got: list[bytes] = []
+    poller.add(r, lambda: got.append(os.read(r, 100)))
+    os.write(w, b"first")  # read at once: nothing was read for longer than the interval
+    await asyncio.wait_for(_until(lambda: got), 10)
+    poller.prompt(r, True)
+    os.write(w, b"answer")
+    await asyncio.wait_for(_until(lambda: len(got) == 2), 10)  # not an hour later
+    assert got == [b"first", b"answer"] and poller.passes == 1
+    poller.prompt(r, False)
+    os.write(w, b"stream")
+    await asyncio.sleep(0.05)
+    assert len(got) == 2  # back to the passes
+    poller.remove(r)
+
+
+async def _until(condition) -> None:  # noqa: ANN001
+    while not condition():
+        await asyncio.sleep(0.001)

@@ -100,3 +100,19 @@ async def test_feed_to_hands_bytes_over_in_order_and_a_receiver_error_ends_readi
     await asyncio.sleep(0.05)
     assert b"more" not in b"".join(got)  # reading stopped
     await t.close()
+
+
+async def test_an_awaited_answer_is_read_before_the_next_pass(pty_pair):
+    from fleet.transport.poller import poller_for
+
+    master, path = pty_pair
+    t = await SerialTransport.open(path, 115200)
+    poller = poller_for(asyncio.get_running_loop())
+    poller.fixed_interval_s = poller.interval_s = 3600.0  # the next busy pass: in an hour
+    os.write(master, b"first\x00")  # nothing was read for an hour: read at once
+    assert await asyncio.wait_for(t.read(), 10) == b"first\x00"
+    t.awaiting_answer(True)  # what BoardClient says while a request is pending
+    os.write(master, b"answer\x00")
+    assert await asyncio.wait_for(t.read(), 10) == b"answer\x00"  # not an hour later
+    t.awaiting_answer(False)
+    await t.close()
