@@ -95,11 +95,7 @@ class Feed:
         return changes
 
     def _ingest_other(self, event: TelemetryEvent, changes: Changes) -> None:
-        if isinstance(event, ResultEvent):
-            self.histories.held(event.uid).pending_results.append(event)
-        elif isinstance(event, PowerEvent):
-            self.histories.held(event.uid).pending_powers.append(event)
-        elif isinstance(event, TraceEvent):
+        if isinstance(event, TraceEvent):
             self.histories.get(event.uid).trace.add_trace(event)  # after what came before it
         elif isinstance(event, EnergyEvent):
             self.histories.get(event.uid).trace.add_energy(event)
