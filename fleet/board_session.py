@@ -26,7 +26,7 @@ from fleet.discovery import Candidate
 from fleet.errors import BoardRefused, FleetError, TransportError
 from fleet.protocol import Boot, Capability, Info, InferResult, Message, Stream, StreamConfig
 from fleet.protocol.stream import StreamRecord
-from fleet.telemetry.events import ConnectionState, LinkEvent, TelemetryEvent
+from fleet.telemetry.events import ConnectionState, LinkEvent, PowerEvent, ResultEvent, TelemetryEvent
 from fleet.telemetry.ingest import BoardIngest, board_resources, slot_views
 from fleet.telemetry.labels import ModelCatalog
 from fleet.telemetry.state import BoardState
@@ -51,7 +51,7 @@ def streams_for(info: Info, wanted: StreamConfig) -> StreamConfig:
 class SessionContext:
     """What a `BoardSession` takes from the fleet that owns it (one shared by all its sessions).
 
-    The session never sees its owner: it reads these settings and calls these two callbacks.
+    The session never sees its owner: it reads these settings and calls these callbacks.
     """
 
     config: FleetConfig  # each board's power source (and, through PortConnector, its ports)
@@ -63,9 +63,8 @@ class SessionContext:
     link_interval_s: float  # link health is published this often
     publish: Callable[[TelemetryEvent], None]  # every event the session produces
     request_scan: Callable[[], None]  # the link dropped: the board may be back on another port
-    # Several events of this board at once, in order (a read's results and power samples);
-    # None: each goes to `publish`.
-    publish_batch: Callable[[list[TelemetryEvent]], None] | None = None
+    # A read's results and power samples of this board, in order (what `publish` does for each).
+    publish_stream: Callable[[list[ResultEvent | PowerEvent]], None]
 
 
 class BoardSession:
@@ -252,17 +251,12 @@ class BoardSession:
 
     def _on_stream(self, client: BoardClient, records: list[StreamRecord]) -> None:
         """A read's results and power samples: what `_on_message` does for each, in one go."""
-        events: list[TelemetryEvent] = []
+        events: list[ResultEvent | PowerEvent] = []
         try:
             results = self.ingest.stream(records, events)
         finally:
             if events:  # the ones before an output fleet cannot read, too (as one by one)
-                publish_batch = self.context.publish_batch
-                if publish_batch is not None:
-                    publish_batch(events)
-                else:
-                    for event in events:
-                        self.context.publish(event)
+                self.context.publish_stream(events)
         if results and self.ingest.unknown_prefix is not None:
             self.refresh_info()
 

@@ -425,14 +425,17 @@ class BoardClient:
             self._fail_all(exc)
         except ProtocolError as exc:  # a listener could not use an event (an output type fleet cannot read)
             self._fail_all(BoardRefused(self.name, exc))
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:  # noqa: BLE001 - a transport bug must not leave callers hanging
             self._fail_all(PortVanished(f"{self.name}: reader failed: {exc!r}"))
 
     def _receive(self, data: bytes) -> None:
+        items = self._decoder.feed(data)
+        if not self._decoder.general:  # the usual read of a streaming board: its events only
+            if items:
+                self._publish_stream(items)  # type: ignore[arg-type]
+            return
         records: list[StreamRecord] | None = None  # fast-path events since the last frame
-        for item in self._decoder.feed(data):
+        for item in items:
             if item.__class__ is not Frame:
                 if records is None:
                     records = [item]  # type: ignore[list-item]

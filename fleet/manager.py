@@ -54,7 +54,7 @@ from fleet.errors import ConfigError, FleetError, FleetTimeout, RecordingError, 
 from fleet.models.manifest import Manifest
 from fleet.protocol import LogLevel, Stream, StreamConfig
 from fleet.targets import select
-from fleet.telemetry.events import DeployNotice, TelemetryEvent
+from fleet.telemetry.events import DeployNotice, PowerEvent, ResultEvent, TelemetryEvent
 from fleet.telemetry.fanout import Consumer, EventHub
 from fleet.telemetry.labels import ModelCatalog
 from fleet.telemetry.recording import RecordingWriter
@@ -108,7 +108,7 @@ class FleetManager:
         self.hub = EventHub()
         self._session_context = SessionContext(
             self.config, self.catalog, streams, offline_after_s, rescan_interval_s, clock_sync_interval_s,
-            link_interval_s, publish=self.publish, request_scan=self.request_scan, publish_batch=self.publish_batch,
+            link_interval_s, self.publish, self.request_scan, self.publish_stream,
         )  # fmt: skip
         self.recording: RecordingWriter | None = None
         self.last_scan: list[ScanResult] = []
@@ -385,12 +385,11 @@ class FleetManager:
             state.apply(event)
         self.hub.publish(event)
 
-    def publish_batch(self, events: list[TelemetryEvent]) -> None:
-        """`publish` for several events of one board (a read's worth), in order, in one go."""
+    def publish_stream(self, events: list[ResultEvent | PowerEvent]) -> None:
+        """`publish` of a read's results and power samples of one board, in order, in one go."""
         state = self._boards.get(events[0].uid)
         if state is not None:
-            for event in events:
-                state.apply(event)
+            state.apply_stream(events)
         self.hub.publish_batch(events)
 
     # --- recording -------------------------------------------------------------------

@@ -73,21 +73,23 @@ def decode_body(encoded: bytes | bytearray, max_payload: int = MAX_PAYLOAD) -> b
 def _decode_body(encoded: bytes | bytearray, max_payload: int) -> bytes:
     # `decode_body` past its size check, which a FrameDecoder's candidates have passed already.
     try:
-        body: bytes = cobs.decode(encoded)
-    except cobs.DecodeError as exc:
+        body: bytes = _cobs_decode(encoded)
+    except _CobsError as exc:
         raise MalformedFrame(f"invalid COBS encoding: {exc}") from None
-    if len(body) < OVERHEAD:
+    carried = len(body) - OVERHEAD  # payload bytes
+    if carried < 0:
         raise MalformedFrame(f"frame of {len(body)} bytes is shorter than header + CRC ({OVERHEAD})")
-    if zlib.crc32(body) != CRC_RESIDUE:  # = the CRC of body[:-4] is its last 4 bytes, without slicing it off
+    if _crc32(body) != CRC_RESIDUE:  # = the CRC of body[:-4] is its last 4 bytes, without slicing it off
         raise BadCRC(f"CRC-32 mismatch in a {len(body)}-byte frame")
     length = body[6] | body[7] << 8  # the header's u16 payload length
-    if length != len(body) - OVERHEAD:
-        raise MalformedFrame(f"header says {length} payload bytes, frame carries {len(body) - OVERHEAD}")
+    if length != carried:
+        raise MalformedFrame(f"header says {length} payload bytes, frame carries {carried}")
     if length > max_payload:
         raise FrameTooLong(f"payload of {length} bytes exceeds the limit of {max_payload}")
     return body
 
 
+_cobs_decode, _CobsError, _crc32 = cobs.decode, cobs.DecodeError, zlib.crc32  # looked up once, not per frame
 _new_frame = tuple.__new__
 _RESPONSE = int(Flags.RESPONSE)  # a plain int: `IntFlag.__and__` costs microseconds a frame
 
@@ -124,9 +126,10 @@ class FrameDecoder:
     bytes, not errors: a sender may lead with 0x00 to flush a half-received frame.
 
     `stream` (by message type, `fleet.protocol.stream.STREAM_UNPACKERS`) turns on the fast
-    path for streamed events: a v1 event frame of such a type comes out as a `StreamRecord`
-    (a plain tuple, not a `Frame`) when its unpacker accepts it, and as a `Frame` (for the
-    general decoding to refuse) when it does not.
+    path for streamed events: a v1 event frame of such a type comes out as a
+    `StreamRecord` (a plain tuple, not a `Frame`) when its unpacker accepts it, and as a
+    `Frame` (for the general decoding to refuse) when it does not. `general` counts the
+    `Frame`s among what the last `feed` returned.
     """
 
     def __init__(self, max_payload: int = DEFAULT_MAX_PAYLOAD) -> None:
@@ -135,37 +138,38 @@ class FrameDecoder:
         self._buf = bytearray()
         self._skipping = False
         self.stats = DecoderStats()
-        self.stream: dict[int, Unpacker] | None = None
+        self._stream: dict[int, Unpacker] | None = None
+        # The fast path by a body's first two bytes: version 1 and the type.
+        self._fast: dict[bytes, tuple[int, Unpacker]] = {}
+        self.general = 0  # frames (not stream records) that the last `feed` returned
+
+    @property
+    def stream(self) -> dict[int, Unpacker] | None:
+        return self._stream
+
+    @stream.setter
+    def stream(self, unpackers: dict[int, Unpacker] | None) -> None:
+        self._stream = unpackers
+        self._fast = {bytes((PROTOCOL_VERSION, type_)): (type_, unpack) for type_, unpack in (unpackers or {}).items()}
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[Frame | StreamRecord]:
         """Add received bytes; return the frames they complete, in order."""
-        frames: list[Frame | StreamRecord] = []
-        if isinstance(data, memoryview):
+        if data.__class__ is not bytes:
             data = bytes(data)
-        start = 0
-        while True:
-            end = data.find(0, start)
-            if end < 0:
-                if start < len(data):
-                    self._append(memoryview(data)[start:])
-                return frames
-            if not self._buf and not self._skipping:
-                # The usual case: a whole frame inside this chunk, decoded from it directly.
-                if end - start > self._max_encoded:
-                    self.stats.too_long += 1
-                    self.stats.discarded_bytes += end - start
-                elif end > start:
-                    self._decode_candidate(frames, data[start:end])
-            else:
-                self._append(memoryview(data)[start:end])
-                if self._skipping:
-                    self._skipping = False
-                elif self._buf:
-                    self._decode_candidate(frames, self._buf)
-                self._buf.clear()
-            start = end + 1
+        candidates = data.split(DELIMITER)
+        rest = candidates.pop()  # after the last delimiter: the start of a frame still arriving
+        if candidates and (self._buf or self._skipping):
+            # The first candidate ends the frame that earlier chunks began.
+            self._append(candidates[0])
+            candidates[0] = b"" if self._skipping else bytes(self._buf)
+            self._skipping = False
+            self._buf.clear()
+        frames = self._decode(candidates)
+        if rest:
+            self._append(rest)
+        return frames
 
-    def _append(self, chunk: memoryview) -> None:
+    def _append(self, chunk: bytes) -> None:
         if self._skipping:
             self.stats.discarded_bytes += len(chunk)
             return
@@ -177,27 +181,41 @@ class FrameDecoder:
             return
         self._buf += chunk
 
-    def _decode_candidate(self, frames: list[Frame | StreamRecord], candidate: bytes | bytearray) -> None:
-        try:
-            body = _decode_body(candidate, self.max_payload)
-        except BadCRC:
-            self.stats.bad_crc += 1
-        except FrameTooLong:
-            self.stats.too_long += 1
-        except MalformedFrame:
-            self.stats.malformed += 1
-        else:
-            self.stats.frames += 1
-            stream = self.stream
-            # A v1 event (no RESPONSE flag) of a streamed type, which its unpacker accepts.
-            unpack = stream.get(body[1]) if stream is not None and body[0] == PROTOCOL_VERSION and not body[2] & _RESPONSE else None
-            values = unpack(body) if unpack is not None else None
-            if values is not None:
-                frames.append((body[1], body[4] | body[5] << 8, values))
+    def _decode(self, candidates: list[bytes]) -> list[Frame | StreamRecord]:
+        # Every complete candidate of a feed in one loop: a streaming board sends hundreds of
+        # frames a second, and this runs for each.
+        frames: list[Frame | StreamRecord] = []
+        append, stats, fast, max_encoded, max_payload = frames.append, self.stats, self._fast, self._max_encoded, self.max_payload
+        good = general = 0
+        for candidate in candidates:
+            if not candidate:
+                continue  # idle bytes between delimiters, not an error
+            if len(candidate) > max_encoded:
+                stats.too_long += 1
+                stats.discarded_bytes += len(candidate)
+                continue
+            try:
+                body = _decode_body(candidate, max_payload)
+            except BadCRC:
+                stats.bad_crc += 1
+            except FrameTooLong:
+                stats.too_long += 1
+            except MalformedFrame:
+                stats.malformed += 1
             else:
-                frames.append(_new_frame(Frame, (Header.unpack(body), body[HEADER_SIZE:-CRC_SIZE])))
-            return
-        self.stats.discarded_bytes += len(candidate)
+                good += 1
+                found = fast.get(body[:2])
+                values = found[1](body) if found is not None and not body[2] & _RESPONSE else None  # events only
+                if values is not None:
+                    append((found[0], body[4] | body[5] << 8, values))  # type: ignore[index]
+                else:
+                    general += 1
+                    append(_new_frame(Frame, (Header.unpack(body), body[HEADER_SIZE:-CRC_SIZE])))
+                continue
+            stats.discarded_bytes += len(candidate)
+        stats.frames += good
+        self.general = general
+        return frames
 
     def reset(self) -> None:
         """Drop any partial frame (after a reconnect the old bytes mean nothing)."""

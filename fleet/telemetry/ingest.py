@@ -19,14 +19,14 @@ from fleet.client import ClockEstimate
 from fleet.protocol import Boot, Capability, InferResult, Info, Log, Message, MsgType, Power, SlotState
 from fleet.protocol.stream import StreamRecord
 from fleet.telemetry.events import (
-    BoardResources, BootEvent, LogEvent, PowerEvent, ResultEvent, SlotView, TelemetryEvent, trusted,
+    BoardResources, BootEvent, LogEvent, PowerEvent, ResultEvent, SlotView, TelemetryEvent, trusted, trusted_fields,
 )  # fmt: skip
 from fleet.telemetry.labels import ModelCatalog, resolve_labels
 from fleet.telemetry.outputs import decode_values, top
 from fleet.telemetry.power_source import MODELLED, SENSOR
 
 _ZERO_SHA = bytes(32)
-_result_event, _power_event = trusted(ResultEvent), trusted(PowerEvent)
+_result_event, _power_event = trusted_fields(ResultEvent), trusted_fields(PowerEvent)
 _log_event, _boot_event = trusted(LogEvent), trusted(BootEvent)
 _POWER = int(MsgType.POWER)
 
@@ -105,11 +105,11 @@ class BoardIngest:
     def convert(self, msg: Message) -> TelemetryEvent | None:
         """The telemetry event for a board event, or None for messages that are not telemetry.
 
-        Events are built with `trusted` (no validation): every field is the board's, already
+        Events are built with `trusted`/`trusted_fields` (no validation): every field is the board's, already
         checked where its frame was decoded (`fleet.protocol`), or the host's own."""
         kind = type(msg)
         if kind is InferResult or kind is Power:
-            out: list[TelemetryEvent] = []
+            out: list[ResultEvent | PowerEvent] = []
             self.stream([(msg.TYPE, 0, msg.values())], out)
             return out[0]
         if kind is Log:
@@ -120,7 +120,7 @@ class BoardIngest:
                            boot_count=msg.boot_count)  # fmt: skip
         return None
 
-    def stream(self, records: list[StreamRecord], out: list[TelemetryEvent]) -> bool:
+    def stream(self, records: list[StreamRecord], out: list[ResultEvent | PowerEvent]) -> bool:
         """Append the telemetry event of each streamed event (`fleet.protocol.stream`
         records: INFER_RESULT, POWER) to `out`, in order; whether there was a result.
 
@@ -137,10 +137,10 @@ class BoardIngest:
             host_time = t / 1e6 - offset + wall if estimate is not None else time.time()
             if type_ == _POWER:
                 _t, mv, ua, energy = v
-                append(_power_event(
-                    board=name, uid=uid, host_time=host_time, device_time_us=t, voltage_mv=mv, current_ua=ua,
-                    energy_uj=energy, power_mw=mv * ua / 1e6, source=source,
-                ))  # fmt: skip
+                append(_power_event({
+                    "board": name, "uid": uid, "host_time": host_time, "device_time_us": t, "kind": "power",
+                    "voltage_mv": mv, "current_ua": ua, "energy_uj": energy, "power_mw": mv * ua / 1e6, "source": source,
+                }))  # fmt: skip
                 continue
             results = True
             _t, latency, count, input_id, model_prefix, dtype, fmt, scale, zero, data = v
@@ -149,11 +149,12 @@ class BoardIngest:
             prefix = model_prefix.hex()
             labels = labels_by_model[prefix] if prefix in labels_by_model else self._labels_for(prefix)
             label = labels[index] if labels is not None and index is not None and index < len(labels) else None
-            append(_result_event(
-                board=name, uid=uid, host_time=host_time, device_time_us=t, latency_us=latency,
-                inference_count=count, input_id=input_id, model=prefix, dtype=dtype_name, values=values,
-                indices=indices, top_index=index, score=score, label=label,
-            ))  # fmt: skip
+            append(_result_event({
+                "board": name, "uid": uid, "host_time": host_time, "device_time_us": t, "kind": "result",
+                "latency_us": latency, "inference_count": count, "input_id": input_id, "model": prefix,
+                "dtype": dtype_name, "values": values, "indices": indices, "top_index": index, "score": score,
+                "label": label,
+            }))  # fmt: skip
         return results
 
     def _labels_for(self, prefix: str) -> tuple[str, ...] | None:

@@ -7,6 +7,7 @@ session and its replay show the same rows by construction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from fleet.deploy.events import DeployEvent
@@ -60,10 +61,8 @@ class BoardState:
     def apply(self, event: TelemetryEvent) -> None:
         """Fold one event of this board into the state."""
         self.updated = event.host_time
-        if isinstance(event, ResultEvent):
-            self.stats.on_result(event)
-        elif isinstance(event, PowerEvent):
-            self.stats.on_power(event)
+        if isinstance(event, (ResultEvent, PowerEvent)):
+            self.stats.on_stream((event,))
         elif isinstance(event, EnergyEvent):
             self.stats.on_energy(event)
         elif isinstance(event, LinkEvent):
@@ -80,6 +79,11 @@ class BoardState:
             self.stats.restart()
         elif isinstance(event, DeployNotice):
             self.deploy = event.event
+
+    def apply_stream(self, events: Sequence[ResultEvent | PowerEvent]) -> None:
+        """`apply` of each of this board's results and power samples (a read's worth), in one go."""
+        self.updated = events[-1].host_time
+        self.stats.on_stream(events)
 
     def state_event(self, host_time: float, reason: str | None = None) -> StateEvent:
         """A StateEvent describing this board now (what a recording's header and the manager send)."""

@@ -27,6 +27,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import Counter, deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from fleet.telemetry.events import EnergyEvent, PowerEvent, ResultEvent
@@ -61,30 +62,57 @@ class LiveStats:
     _inference_energy: deque[tuple[float, float]] = field(default_factory=deque)  # (host_time, energy_uj), meter
 
     def on_result(self, event: ResultEvent) -> None:
-        t = event.device_time_us
-        if self._counts and (t < self._counts[-1][0] or event.inference_count < self._counts[-1][1]):
-            self.restart()
-        self.results += 1
-        self.last_result = event
-        self._counts.append((t, event.inference_count))
-        _trim(self._counts, t - int(self.window_s * 1e6))
-        self._latencies.append(event.latency_us)
-        if len(self._latencies) > self.latency_n:
-            self._latencies.popleft()
-        if event.top_index is not None and (event.label is not None or len(event.values) > 1):
-            self.class_counts[event.label or f"#{event.top_index}"] += 1
+        self.on_stream((event,))
 
     def on_power(self, event: PowerEvent) -> None:
-        if event.source.startswith("meter:"):  # the meter's clock and energy, not the board's
-            self.last_meter_power = event
-            return
-        t = event.device_time_us
-        if self._energy and (t < self._energy[-1][0] or event.energy_uj < self._energy[-1][1]):
-            self.restart()
-        self.power_samples += 1
-        self.last_power = event
-        self._energy.append((t, event.energy_uj))
-        _trim(self._energy, t - int(self.window_s * 1e6))
+        self.on_stream((event,))
+
+    def on_stream(self, events: Sequence[ResultEvent | PowerEvent]) -> None:
+        """Fold results and power samples of this board, in order: `on_result` and
+        `on_power` of each, with the windows trimmed once at the end (a read's events
+        arrive together; trimming after each gives the same windows, their times only grow)."""
+        counts, energy, latencies, class_counts = self._counts, self._energy, self._latencies, self.class_counts
+        results = samples = 0
+        last_result, last_power = self.last_result, self.last_power
+        for event in events:
+            # Fields read from the event's dict: an attribute of a pydantic model costs
+            # several times as much (`fleet.tui.event_fields`), and this runs for every event.
+            d = event.__dict__
+            t = d["device_time_us"]
+            if d["kind"] == "result":
+                n = d["inference_count"]
+                if counts and (t < counts[-1][0] or n < counts[-1][1]):
+                    self.restart()
+                results += 1
+                last_result = event
+                counts.append((t, n))
+                latencies.append(d["latency_us"])
+                index = d["top_index"]
+                if index is not None:
+                    label = d["label"]
+                    if label:
+                        class_counts[label] += 1
+                    elif label is not None or len(d["values"]) > 1:
+                        class_counts[f"#{index}"] += 1
+            elif d["source"].startswith("meter:"):  # the meter's clock and energy, not the board's
+                self.last_meter_power = event
+            else:
+                e = d["energy_uj"]
+                if energy and (t < energy[-1][0] or e < energy[-1][1]):
+                    self.restart()
+                samples += 1
+                last_power = event
+                energy.append((t, e))
+        self.results += results
+        self.power_samples += samples
+        self.last_result, self.last_power = last_result, last_power
+        window_us = int(self.window_s * 1e6)
+        if counts:  # (a restart after the last result may have emptied it)
+            _trim(counts, counts[-1][0] - window_us)
+        while len(latencies) > self.latency_n:
+            latencies.popleft()
+        if energy:
+            _trim(energy, energy[-1][0] - window_us)
 
     def on_energy(self, event: EnergyEvent) -> None:
         """A meter's energy figure for one inference."""

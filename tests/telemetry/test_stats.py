@@ -79,3 +79,78 @@ def test_a_reset_restarts_the_windows():
     stats.on_result(result(15_000, 2))
     assert stats.inference_rate == pytest.approx(100.0)
     assert stats.results == 12
+
+
+def _stream(seed: int) -> list:
+    """Results and power samples of a board that resets twice, with a meter's samples among them."""
+    import random
+
+    rng = random.Random(seed)
+    events, t, count, energy = [], 0, 0, 0
+    for i in range(600):
+        if i in (200, 410):  # the board rebooted: its clock and counts start again
+            t, count, energy = rng.randrange(1000), 0, 0
+        t += rng.randrange(1, 40_000)
+        roll = rng.random()
+        if roll < 0.6:
+            count += rng.randrange(1, 3)
+            values = (0.5,) if rng.random() < 0.1 else (rng.random(), rng.random())
+            events.append(result(t, count, latency=rng.randrange(100, 5000), values=values,
+                                 label=rng.choice([None, "yes", "no"])))  # fmt: skip
+        elif roll < 0.95:
+            energy += rng.randrange(0, 500)
+            events.append(power(t, energy, mw=rng.random() * 20))
+        else:
+            events.append(power(rng.randrange(10**6), 1, mw=1.0).model_copy(update={"source": "meter:ppk2 ABC"}))
+    return events
+
+
+def _figures(stats: LiveStats) -> tuple:
+    return (stats.results, stats.power_samples, stats.last_result, stats.last_power, stats.last_meter_power,
+            dict(stats.class_counts), list(stats._counts), list(stats._latencies), list(stats._energy),
+            stats.inference_rate, stats.latency_p50_us, stats.latency_p99_us, stats.board_energy_per_inference_uj)  # fmt: skip
+
+
+def _windows(events: list, window_us: int, latency_n: int) -> tuple[list, list, list]:
+    """The windows the module doc defines, from scratch: the samples since the last reset
+    (time or count going back), cut to the last window (keeping one at or before its
+    start), and the last `latency_n` latencies."""
+    counts, energy, latencies = [], [], []
+    for e in events:
+        if e.kind == "result":
+            if counts and (e.device_time_us < counts[-1][0] or e.inference_count < counts[-1][1]):
+                counts, energy, latencies = [], [], []
+            counts.append((e.device_time_us, e.inference_count))
+            latencies.append(e.latency_us)
+        elif not e.source.startswith("meter:"):
+            if energy and (e.device_time_us < energy[-1][0] or e.energy_uj < energy[-1][1]):
+                counts, energy, latencies = [], [], []
+            energy.append((e.device_time_us, e.energy_uj))
+
+    def cut(window: list) -> list:
+        if not window:
+            return window
+        at_or_before = sum(t <= window[-1][0] - window_us for t, _ in window)
+        return window[max(0, min(at_or_before - 1, len(window) - 2)) :]
+
+    return cut(counts), cut(energy), latencies[-latency_n:]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_read_folded_at_once_equals_its_events_one_by_one(seed):
+    import random
+
+    events = _stream(seed)
+    one_by_one, batched = LiveStats(window_s=1.0, latency_n=50), LiveStats(window_s=1.0, latency_n=50)
+    sizes = random.Random(seed + 100)
+    i = 0
+    while i < len(events):
+        n = sizes.choice([1, 2, 3, 7, 40])
+        for event in events[i : i + n]:
+            (one_by_one.on_result if event.kind == "result" else one_by_one.on_power)(event)
+        batched.on_stream(events[i : i + n])
+        i += n
+        assert _figures(batched) == _figures(one_by_one), f"after event {i}"
+        windows = (list(batched._counts), list(batched._energy), list(batched._latencies))
+        assert windows == _windows(events[:i], 1_000_000, 50), f"after event {i}"
+    assert one_by_one.results > 300 and len(one_by_one._counts) < 100  # the windows were trimmed

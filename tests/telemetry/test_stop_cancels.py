@@ -42,7 +42,7 @@ async def pausing_session() -> BoardSession:
         retried.set()  # the connect failed; the session goes straight into its pause
 
     context = SessionContext(FleetConfig(), ModelCatalog(), DEFAULT_STREAMS, 10.0, 2.0, 30.0, 1.0,
-                             publish=publish, request_scan=lambda: None)  # fmt: skip
+                             publish, lambda: None, lambda events: None)  # fmt: skip
     session = BoardSession(context, BoardState("b", "01", "/dev/gone"), no_board, None)
     session.start()
     await retried.wait()

@@ -33,6 +33,7 @@ MESSAGES = [
 @pytest.mark.parametrize("msg", MESSAGES, ids=lambda m: type(m).__name__)
 def test_trusted_events_equal_validated_ones(msg):
     event = _ingest().convert(msg)
+    assert list(event.__dict__) == list(type(event).model_fields)  # every field, in the model's order
     validated = type(event)(**event.__dict__)
     assert event.model_dump_json() == validated.model_dump_json()
     # NaN != NaN, so compare what a reader gets back from the JSON, which is what matters.
