@@ -84,7 +84,7 @@ class BoardSession:
         self._first_client = first_client
         self._task: asyncio.Task[None] | None = None
         self._aux: set[asyncio.Task[None]] = set()
-        self._refreshing = False
+        self._refresh: asyncio.Task[None] | None = None  # the INFO refresh under way, if one is
 
     @property
     def live_client(self) -> BoardClient | None:
@@ -227,13 +227,16 @@ class BoardSession:
     def refresh_info(self) -> None:
         """Read INFO again in the background (the slots changed) and publish the new state."""
         client = self.live_client
-        if client is not None and not self._refreshing:
-            self._spawn(self._refresh_info(client))
+        # One at a time: a task, not a flag the refresh sets, because several reads can ask
+        # before a new task first runs.
+        if client is not None and (self._refresh is None or self._refresh.done()):
+            self._refresh = self._spawn(self._refresh_info(client))
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
+    def _spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
         self._aux.add(task)
         task.add_done_callback(self._aux.discard)
+        return task
 
     def _on_message(self, client: BoardClient, msg: Message) -> None:
         event = self.ingest.convert(msg)
@@ -270,15 +273,12 @@ class BoardSession:
 
     async def _refresh_info(self, client: BoardClient) -> None:
         """Results name a model INFO did not list (a deploy activated it): read INFO again."""
-        self._refreshing = True
         try:
             info = await client.hello()
             self.ingest.set_info(info)
             self._set_state(self.state.state, info=info)
         except FleetError:
             pass  # the link is failing; the reader will notice
-        finally:
-            self._refreshing = False
 
     async def _housekeeping(self, client: BoardClient) -> None:
         """Link health once a `link_interval_s`; the clock estimate every `clock_sync_interval_s`."""

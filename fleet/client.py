@@ -361,15 +361,17 @@ class BoardClient:
                 self._publish(stream_message(record), record[1])
             return
         last = self._event_seq
+        if last is None:  # the first event since connecting: nothing before it was lost
+            last = (records[0][1] - 1) & 0xFFFF
         lost = 0
-        for record in records:
-            if last is not None:
-                lost += (record[1] - last - 1) & 0xFFFF
-            last = record[1]
+        for _type, seq, _values in records:
+            lost += (seq - last - 1) & 0xFFFF
+            last = seq
         self._event_seq = last
         stats = self._stats
         stats.events += len(records)
-        stats.events_lost += lost
+        if lost:
+            stats.events_lost += lost
         for sink in sinks:
             sink(records)
         for sub in self._subscribers:

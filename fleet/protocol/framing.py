@@ -164,29 +164,13 @@ class FrameDecoder:
             candidates[0] = b"" if self._skipping else bytes(self._buf)
             self._skipping = False
             self._buf.clear()
-        frames = self._decode(candidates)
         if rest:
             self._append(rest)
-        return frames
-
-    def _append(self, chunk: bytes) -> None:
-        if self._skipping:
-            self.stats.discarded_bytes += len(chunk)
-            return
-        if len(self._buf) + len(chunk) > self._max_encoded:
-            self.stats.too_long += 1
-            self.stats.discarded_bytes += len(self._buf) + len(chunk)
-            self._buf.clear()
-            self._skipping = True
-            return
-        self._buf += chunk
-
-    def _decode(self, candidates: list[bytes]) -> list[Frame | StreamRecord]:
-        # Every complete candidate of a feed in one loop: a streaming board sends hundreds of
-        # frames a second, and this runs for each.
+        # Every complete candidate in one loop: a streaming board sends hundreds of frames a
+        # second, and this runs for each.
         frames: list[Frame | StreamRecord] = []
         append, stats, fast, max_encoded, max_payload = frames.append, self.stats, self._fast, self._max_encoded, self.max_payload
-        good = general = 0
+        general = 0
         for candidate in candidates:
             if not candidate:
                 continue  # idle bytes between delimiters, not an error
@@ -203,7 +187,6 @@ class FrameDecoder:
             except MalformedFrame:
                 stats.malformed += 1
             else:
-                good += 1
                 found = fast.get(body[:2])
                 values = found[1](body) if found is not None and not body[2] & _RESPONSE else None  # events only
                 if values is not None:
@@ -213,9 +196,21 @@ class FrameDecoder:
                     append(_new_frame(Frame, (Header.unpack(body), body[HEADER_SIZE:-CRC_SIZE])))
                 continue
             stats.discarded_bytes += len(candidate)
-        stats.frames += good
+        stats.frames += len(frames)
         self.general = general
         return frames
+
+    def _append(self, chunk: bytes) -> None:
+        if self._skipping:
+            self.stats.discarded_bytes += len(chunk)
+            return
+        if len(self._buf) + len(chunk) > self._max_encoded:
+            self.stats.too_long += 1
+            self.stats.discarded_bytes += len(self._buf) + len(chunk)
+            self._buf.clear()
+            self._skipping = True
+            return
+        self._buf += chunk
 
     def reset(self) -> None:
         """Drop any partial frame (after a reconnect the old bytes mean nothing)."""

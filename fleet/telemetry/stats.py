@@ -56,10 +56,15 @@ class LiveStats:
     last_power: PowerEvent | None = None
     class_counts: Counter[str] = field(default_factory=Counter)
     _counts: deque[tuple[int, int]] = field(default_factory=deque)  # (device_time_us, inference_count)
-    _latencies: deque[int] = field(default_factory=deque)
+    _latencies: deque[int] = field(init=False)  # the last `latency_n`
     _energy: deque[tuple[int, int]] = field(default_factory=deque)  # (device_time_us, energy_uj)
     last_meter_power: PowerEvent | None = None
     _inference_energy: deque[tuple[float, float]] = field(default_factory=deque)  # (host_time, energy_uj), meter
+    _window_us: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._latencies = deque(maxlen=self.latency_n)
+        self._window_us = int(self.window_s * 1e6)
 
     def on_result(self, event: ResultEvent) -> None:
         self.on_stream((event,))
@@ -73,7 +78,7 @@ class LiveStats:
         arrive together; trimming after each gives the same windows, their times only grow)."""
         counts, energy, latencies, class_counts = self._counts, self._energy, self._latencies, self.class_counts
         results = samples = 0
-        last_result, last_power = self.last_result, self.last_power
+        last_result = last_power = None
         for event in events:
             # Fields read from the event's dict: an attribute of a pydantic model costs
             # several times as much (`fleet.tui.event_fields`), and this runs for every event.
@@ -103,16 +108,16 @@ class LiveStats:
                 samples += 1
                 last_power = event
                 energy.append((t, e))
-        self.results += results
-        self.power_samples += samples
-        self.last_result, self.last_power = last_result, last_power
-        window_us = int(self.window_s * 1e6)
-        if counts:  # (a restart after the last result may have emptied it)
-            _trim(counts, counts[-1][0] - window_us)
-        while len(latencies) > self.latency_n:
-            latencies.popleft()
-        if energy:
-            _trim(energy, energy[-1][0] - window_us)
+        if results:
+            self.results += results
+            self.last_result = last_result
+            if counts:  # (a reset after the last result may have emptied it)
+                _trim(counts, counts[-1][0] - self._window_us)
+        if samples:
+            self.power_samples += samples
+            self.last_power = last_power
+            if energy:
+                _trim(energy, energy[-1][0] - self._window_us)
 
     def on_energy(self, event: EnergyEvent) -> None:
         """A meter's energy figure for one inference."""
