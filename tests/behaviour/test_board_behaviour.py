@@ -25,6 +25,7 @@ def results(board, link, model: bytes, count: int):
 
 def test_deploy_streams_results_equal_to_tflm(board):
     model = sine()
+    board.prepare(model)
     link = board.link()
     arena = link.upload(model, 0, "sine", "1.0.0")
     assert 0 < arena < 4096
@@ -40,6 +41,7 @@ def test_deploy_streams_results_equal_to_tflm(board):
 
 def test_resume_after_the_host_disconnects(board):
     model = sine()
+    board.prepare(model)
     digest = hashlib.sha256(model).digest()
     link = board.link()
     info = link.hello()
@@ -57,6 +59,7 @@ def test_resume_after_the_host_disconnects(board):
 
 def test_resume_survives_a_power_cycle(board):
     model = sine()
+    board.prepare(model)
     link = board.link()
     link.request(ModelBegin(0, len(model), hashlib.sha256(model).digest(), "hw", "1"))
     link.send_chunks(model, 0, 1000, 4096, stop_at=2000)
@@ -70,6 +73,7 @@ def test_resume_survives_a_power_cycle(board):
 
 def test_rollback_returns_to_the_confirmed_model(board):
     old, new = sine(), variant(1)
+    board.prepare(old, new)
     link = board.link()
     deploy(link, old, 0)
     link.request(StreamConfig(Stream.RESULTS, LogLevel.INFO, 0, 100, 0))
@@ -86,6 +90,7 @@ def test_rollback_returns_to_the_confirmed_model(board):
 
 def test_reboot_before_confirm_reverts(board):
     old, new = sine(), variant(2)
+    board.prepare(old, new)
     link = board.link()
     deploy(link, old, 0)
     deploy(link, new, 1, confirm=False)
@@ -102,6 +107,7 @@ def test_reboot_before_confirm_reverts(board):
 
 def test_power_cycle_keeps_the_confirmed_model(board):
     model = sine()
+    board.prepare(model)
     link = board.link()
     deploy(link, model, 0)
     link.close()

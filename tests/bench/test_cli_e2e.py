@@ -5,10 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -18,19 +14,7 @@ require_sim()  # runs virtual boards
 
 from fleet.models.bundled import bundled_model  # noqa: E402
 from fleet.models.inspect import inspect_model  # noqa: E402
-from tests.support.cli import sim_process  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def env(tmp_path):
-    env = dict(os.environ)
-    env["FLEET_SIM_REGISTRY"] = str(tmp_path / "registry")
-    env["FLEET_CACHE_DIR"] = str(tmp_path / "cache")
-    env["PYTHONPATH"] = str(REPO)
-    env.pop("FLEET_CONFIG", None)
-    return env
+from tests.support.cli import fleet, sim_process  # noqa: E402
 
 
 @pytest.fixture
@@ -44,11 +28,8 @@ def sim(env, tmp_path):
 def test_bench_deploys_measures_and_writes_json_csv_and_chart(sim, env, tmp_path):
     out_dir = tmp_path / "report"
     gesture = bundled_model("gesture")
-    proc = subprocess.run(
-        [sys.executable, "-m", "fleet", "bench", str(gesture), "--to", "all", "--inferences", "20", "--out",
-         str(out_dir), "--json"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=150, check=False,
-    )  # fmt: skip
+    proc = fleet(env, tmp_path, "bench", str(gesture), "--to", "all", "--inferences", "20", "--out", str(out_dir),
+                 "--json", timeout=150)  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads(proc.stdout)
     sha = inspect_model(gesture.read_bytes()).sha256
@@ -68,11 +49,8 @@ def test_bench_deploys_measures_and_writes_json_csv_and_chart(sim, env, tmp_path
     assert json.loads((out_dir / "bench.json").read_text()) == report
 
     # The saved report is a baseline for the next run: ratios side by side, table on stdout.
-    again = subprocess.run(
-        [sys.executable, "-m", "fleet", "bench", str(gesture), "--inferences", "20", "--compare",
-         str(out_dir / "bench.json")],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=150, check=False,
-    )  # fmt: skip
+    again = fleet(env, tmp_path, "bench", str(gesture), "--inferences", "20", "--compare", str(out_dir / "bench.json"),
+                  timeout=150)  # fmt: skip
     assert again.returncode == 0, again.stdout + again.stderr
     lines = again.stdout.splitlines()
     assert lines[0].split()[:3] == ["BOARD", "PROFILE", "STATUS"] and "xuJ" in lines[0]

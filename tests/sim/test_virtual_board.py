@@ -19,6 +19,7 @@ from fleet.sim.faults import FaultSpec
 from fleet.sim.ports import MemoryPorts
 from fleet.sim.virtual_board import LinkConfig, VirtualBoard
 from tests.support.hosts import AsyncHost
+from tests.support.wait import DEADLINE_S
 
 
 async def started(tmp_path, link: LinkConfig, *, model: bytes | None = None, seed=1, profile="nano33ble", clock=None):
@@ -148,19 +149,22 @@ async def test_a_fault_in_the_main_loop_resets_the_board_instead_of_silencing_it
 
 
 async def ping_outcomes(tmp_path, seed: int) -> list[bool]:
-    # A lost ping is told by its timeout; 0.5 s so that a loaded machine's stall is not taken
-    # for one, and a BER low enough that the ~4 losses keep the test at a few seconds.
+    """Which of 40 pings were answered on a noisy line. No timeout tells a loss (a loaded
+    machine's stall would be taken for one): the pings go out at once, then markers, and the
+    board answers in the order it received, so once a marker is answered every answer that
+    will ever come has come. Noise falls on byte positions, and the bytes each way are the
+    same in every run, so a seed loses the same pings however the run is timed."""
     link = LinkConfig(baud=None, turnaround_us=0, faults=FaultSpec(ber=5e-4))
     board, _, host = await started(tmp_path, link, seed=seed)
-    outcomes = []
-    for n in range(40):
-        try:
-            outcomes.append(isinstance(await host.request(Ping(n.to_bytes(4, "little") * 4), timeout=0.5), Pong))
-        except TimeoutError:
-            outcomes.append(False)
+    pings = [await host.send(Ping(n.to_bytes(4, "little") * 4)) for n in range(40)]
+    markers = {await host.send(Ping(b"marker")) for _ in range(8)}
+    answers: dict[int, object] = {}
+    while not markers & answers.keys():
+        seq, answer = await host.response(timeout=DEADLINE_S)  # only bounds a failure
+        answers[seq] = answer
     await host.close()
     await board.stop()
-    return outcomes
+    return [isinstance(answers.get(seq), Pong) for seq in pings]
 
 
 async def test_line_noise_is_reproducible_with_a_seed(tmp_path):

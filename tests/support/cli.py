@@ -56,24 +56,28 @@ def sim_process(env: dict[str, str], cwd: Path, boards: int, *options: str) -> I
 
 class LiveMonitor:
     """`fleet monitor --json ARGS` in a child process, its lines read as they come: a test
-    stops it once what it checks has come (`wait_until`), not after a guessed duration."""
+    stops it once what it checks has come (`wait_until`), not after a guessed duration.
+    With `table=True`, `fleet monitor ARGS`: its plain tables, as text lines."""
 
-    def __init__(self, env, cwd, *args: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "fleet", "monitor", "--json", *args], stdout=subprocess.PIPE,
+    def __init__(self, env, cwd, *args: str, table: bool = False) -> None:
+        mode = [] if table else ["--json"]
+        self.proc = subprocess.Popen([sys.executable, "-m", "fleet", "monitor", *mode, *args], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)  # fmt: skip
+        self._parse = (lambda line: line.rstrip("\n")) if table else json.loads
         self.lines: list[str] = []
         self._reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True)
         self._reader.start()
 
     def wait_until(self, condition, what: str, timeout: float = DEADLINE_S) -> int:
-        """How many events had come when `condition(events)` first held (fails after `timeout` s)."""
+        """How many events (table lines) had come when `condition(events)` first held (fails
+        after `timeout` s)."""
         deadline = time.monotonic() + timeout
         events: list[dict] = []
         while True:
             exited = self.proc.poll() is not None
             if exited:
                 self._reader.join(timeout=DEADLINE_S)  # its last lines may still be in the pipe
-            events += [json.loads(line) for line in self.lines[len(events) :]]
+            events += [self._parse(line) for line in self.lines[len(events) :]]
             if condition(events):
                 return len(events)
             assert not exited, f"monitor exited {self.proc.returncode}: {self.proc.stderr.read()}"

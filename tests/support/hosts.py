@@ -147,6 +147,11 @@ class AsyncHost:
                 if got == seq:
                     return response
 
+    async def response(self, timeout: float = 5.0) -> tuple[int, Message]:
+        """The next response to come, whichever request it answers: (its seq, the message)."""
+        async with asyncio.timeout(timeout):
+            return await self._responses.get()
+
     async def event(self, cls: type[Message], timeout: float = 5.0) -> Message:
         async with asyncio.timeout(timeout):
             while True:
