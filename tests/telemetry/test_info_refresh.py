@@ -11,8 +11,6 @@ import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 
-import pytest
-
 from fleet.board_session import BoardSession, SessionContext
 from fleet.client import BoardClient
 from fleet.config import FleetConfig
@@ -83,7 +81,7 @@ async def session_on(board: RefreshingBoard, host: MemoryTransport) -> AsyncIter
     """A board session on the host end of the scripted board's pipe, online; (it, what it published)."""
     published: list = []
     context = SessionContext(FleetConfig(), ModelCatalog(), DEFAULT_STREAMS, HOUR, HOUR, HOUR, HOUR,
-                             publish=published.append, request_scan=lambda: None)  # fmt: skip
+                             published.append, lambda: None, published.extend)  # fmt: skip
     session = BoardSession(context, BoardState("b", INFO.uid.hex(), host.name), lambda: BoardClient.connect(host), None)
     session.start()
     try:
@@ -134,9 +132,6 @@ async def test_an_unlisted_model_rereads_info_once_per_read_not_per_result_nor_d
         assert len(board.refreshes) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="product bug, fleet/board_session.py: refresh_info() checks _refreshing, "
-                   "which _refresh_info sets only once its task runs; a read whose results a LOG frame splits "
-                   "reaches _on_stream twice before that, and two refreshes are spawned")  # fmt: skip
 async def test_a_read_whose_results_a_log_frame_splits_rereads_info_once():
     host, end = memory_pipe()
     board = RefreshingBoard(end)
