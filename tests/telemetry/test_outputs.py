@@ -58,3 +58,17 @@ def test_8_bit_raw_outputs_of_every_picked_size_equal_the_formula(dtype, code):
         codes = [(i * 37) % 256 - (128 if dtype == 9 else 0) for i in range(count)]
         msg = _result(dtype, 0, 0.0390625, 7, struct.pack(f"<{count}{code}", *codes))
         assert decode_output(msg) == ("int8" if dtype == 9 else "uint8", tuple((q - 7) * 0.0390625 for q in codes), None)
+
+
+def test_decoders_are_kept_per_shape_and_quantization_and_bounded():
+    from fleet.telemetry import outputs
+
+    outputs._DECODERS.clear()
+    nan = float("nan")
+    for _ in range(3):  # a NaN scale never finds its key again: not kept, decoded all the same
+        assert decode_output(_result(9, 0, nan, 0, b"\x01\x02"))[0] == "int8"
+    assert not outputs._DECODERS
+    for zero in range(outputs._MAX_DECODERS * 3):  # a board that changes its quantization every result
+        _, values, _ = decode_output(_result(9, 0, 0.5, zero, b"\x04\x02"))
+        assert values == ((4 - zero) * 0.5, (2 - zero) * 0.5)
+        assert len(outputs._DECODERS) <= outputs._MAX_DECODERS
