@@ -1,6 +1,6 @@
 """Host CPU per telemetry event, without PTYs or a simulator: the manager's own cost.
 
-    python benchmarks/bench_ingest.py [--boards 32] [--seconds 2 | --rounds N] [--batch 1] [--tui]
+    python benchmarks/bench_ingest.py [--boards 32] [--seconds 2 | --rounds N] [--batch 1] [--tui] [--pause-ms 0]
 
 Each board connects through the manager's API (`add_board`, over an in-memory pipe whose
 far end answers like a replay board: HELLO, PING, STREAM_CONFIG). Then pre-encoded
@@ -14,6 +14,10 @@ the fan-out and one consumer that takes every event (`--tui`: and folds it into 
 the figure is pure CPU per event, so it stays comparable on a machine that other work
 keeps busy, where bench_telemetry's wall-clock figures do not. What it leaves out (the
 event loop's wake-ups per read, and the PTY) is what bench_telemetry adds.
+
+`--pause-ms 8` reads the boards in passes, one chunk of each, and idles that long between
+passes, as the port poller does: on a virtual machine whose processor runs slower after an
+idle spell, it shows how much of bench_telemetry's cost per event is that, not more work.
 
 `--rounds N` does a fixed amount of work instead (N times every board's stream), for
 counting instructions: `bench_instructions.py` runs it under valgrind, whose counts do not
@@ -124,14 +128,20 @@ async def measure(args: argparse.Namespace) -> dict:
     cpu0 = time.process_time()
     rounds = 0
     deadline = time.monotonic() + args.seconds
+    # --pause-ms: passes as the port poller makes them (a chunk from every board, then the
+    # consumer, then a pause); else each board's stream at once.
+    passes = [[(client, chunks[i]) for client, chunks in feeds] for i in range(len(feeds[0][1]))] if args.pause_ms else [
+        [(client, chunk) for chunk in chunks] for client, chunks in feeds]  # fmt: skip
     while rounds < args.rounds if args.rounds else time.monotonic() < deadline:
-        for client, chunks in feeds:
-            for chunk in chunks:
+        for reads in passes:
+            for client, chunk in reads:
                 receive(client, chunk)
             batch = take(consumer)
             events += len(batch)
             if feed is not None:
                 feed.ingest(batch)
+            if args.pause_ms:
+                time.sleep(args.pause_ms / 1000)  # the process idles, as between the poller's passes
         rounds += 1
     cpu = time.process_time() - cpu0
     results = sum(b.stats.results for b in manager.boards.values())
@@ -154,6 +164,8 @@ def main() -> int:
     p.add_argument("--results", type=int, default=200, help="results per board in the repeated stream")
     p.add_argument("--batch", type=int, default=1, help="frames per transport read (1: a board's frames one by one)")
     p.add_argument("--tui", action="store_true", help="the consumer is the TUI's feed (charts, logs), not a counter")
+    p.add_argument("--pause-ms", type=float, default=0.0,
+                   help="read the boards in passes (a chunk of each) with this pause between them, as the port poller does")
     args = p.parse_args()
     print(json.dumps(asyncio.run(measure(args)), indent=2))
     return 0
