@@ -211,10 +211,12 @@ class MqttExporter:
             # qos 0 messages queued before a disconnect are gone; qos 1/2 ones are resent
             # and acknowledged again (the count is clamped at zero).
             self._pending = 0
-        self.connects += 1
         self.last_error = None
         client.publish(status_topic(self.prefix), self._status("online"), qos=1, retain=True)
         self._connected.set()
+        # Counted once `connected` shows it: whoever sees the count go up (a test, a status
+        # line) and publishes at once must not have the event dropped as if still offline.
+        self.connects += 1
 
     def _on_connect_fail(self, client: Any, userdata: Any) -> None:
         # paho calls this from the `except OSError` around its connect, so the exception it

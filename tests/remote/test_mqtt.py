@@ -92,6 +92,23 @@ async def test_without_a_broker_events_are_dropped_and_counted_never_waited_for(
         await exporter.stop(timeout_s=1.0)
 
 
+def test_a_connection_is_counted_only_once_the_exporter_shows_it_connected():
+    # paho calls _on_connect in its own thread; the exporter's status publish runs between
+    # the two updates. Counting first let a caller that waited for `connects` publish while
+    # `connected` was still false, and its event was dropped (a CI run of the broker-restart
+    # test below lost its result so).
+    exporter = MqttExporter(parse_mqtt_url("mqtt://127.0.0.1:1883"), prefix="lab")
+    seen = []
+
+    class Client:
+        def publish(self, topic, payload, qos, retain):
+            seen.append((topic, exporter.connects, exporter.connected))
+
+    exporter._on_connect(Client(), None, None, None, None)
+    assert seen == [("lab/exporter", 0, False)]
+    assert (exporter.connects, exporter.connected) == (1, True)
+
+
 @pytest.mark.system
 async def test_exporter_publishes_per_board_topics_and_survives_a_broker_restart(mosquitto):
     sub = await asyncio.to_thread(Subscriber, mosquitto.port)
