@@ -5,7 +5,8 @@ source or ampere mode, regulator voltage, DUT power, AVERAGE_START); fleet decod
 stream with numpy (`SampleDecoder`: 100,000 samples/s per meter would cost a core in
 ppk2-api's per-sample Python) and leaves out its spike filter, which smooths the three
 samples after a range switch on real hardware. Lost samples are counted from the 6-bit
-sample counter.
+sample counter, which also proves where each sample begins (`SampleDecoder`): bytes that
+are no samples (stale bytes a closed port kept, a byte dropped) are skipped, never decoded.
 """
 
 from __future__ import annotations
@@ -76,11 +77,13 @@ class Ppk2Driver:
         """The samples of the next batch of the stream (at least `batches.BATCH_S` of them while it flows)."""
         assert self.decoder is not None and self._batches is not None, "start() first"
         data, arrival = await self._batches.take()
+        damaged = self.decoder.damaged
         current, logic = self.decoder.feed(data)
         # Lost samples (counter gaps) still took time: the next chunk starts after them.
         t0 = (self.decoder.samples + self.decoder.lost - len(current)) * PERIOD_US
         marker = (logic & self.marker_bit) != 0 if self.marker_bit is not None else None
-        return MeterChunk(t0, PERIOD_US, current, self.voltage_mv / 1000, marker, arrival)
+        return MeterChunk(t0, PERIOD_US, current, self.voltage_mv / 1000, marker, arrival,
+                          self.decoder.damaged - damaged)  # fmt: skip
 
     async def stop(self) -> None:
         if self._batches is not None:

@@ -124,9 +124,23 @@ class Calibration:
                    s=column("S", base.s), i=column("I", base.i), ug=column("UG", base.ug))  # fmt: skip
 
 
+SYNC_SAMPLES = 8  # samples in a row with consecutive counters: a sample boundary proven
+
+
 @dataclass(slots=True)
 class SampleDecoder:
     """PPK2 stream bytes to samples; keeps a partial sample between reads and counts lost samples.
+
+    The stream has no delimiter, so a sample boundary is proven by the 6-bit counter:
+    decoding starts at the first of `SYNC_SAMPLES` samples that count up by one (a host
+    that opens the port mid-stream, or finds stale bytes there, skips to it). A counter
+    that then jumps is lost samples when the samples after the jump count up again from
+    it; otherwise the boundary was lost (a byte dropped, or bytes that are no samples in
+    the stream), and decoding stops there and hunts for the next proven boundary, resuming
+    at the second sample of the run that proves it: the first one's counter is proven, but
+    its ADC bytes may be the tail of what broke the stream. So a misaligned stream is never
+    decoded: its "currents" would be any of the ranges' values, up to 16 A. Samples after a
+    jump too near the end of a read wait for the next read to confirm it.
 
     Vectorised for 100,000 samples a second per meter: the current of every possible
     (range, ADC value) pair is computed once (`_current`, 2**17 entries: 1 MiB), so a
@@ -136,10 +150,14 @@ class SampleDecoder:
 
     calibration: Calibration
     vdd_mv: int
-    lost: int = 0
+    lost: int = 0  # samples the counters show missing (modulo 64 across a skipped stretch)
     samples: int = 0
+    skipped: int = 0  # bytes skipped to find the first sample boundary (what a closed port kept)
+    damaged: int = 0  # bytes skipped after the boundary was lost
+    resyncs: int = 0  # times the boundary was lost
     _rest: bytes = b""
-    _counter: int | None = None
+    _counter: int | None = None  # the last decoded sample's
+    _synced: bool = False
     _current: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -152,27 +170,84 @@ class SampleDecoder:
         self._current = ug * (x * (gs * x + gi) + (s * (self.vdd_mv / 1000) + i))
 
     def feed(self, data: bytes) -> tuple[np.ndarray, np.ndarray]:
-        """(current in amperes, digital inputs D0..D7 as uint8) of the whole samples in data."""
+        """(current in amperes, digital inputs D0..D7 as uint8) of the samples in data that
+        lie on a proven boundary (see the class doc)."""
         buf = self._rest + data if self._rest else data
-        whole = len(buf) - len(buf) % SAMPLE_BYTES
-        self._rest = buf[whole:]
-        raw = np.frombuffer(buf, dtype="<u4", count=whole // SAMPLE_BYTES)
+        pieces: list[np.ndarray] = []
+        pos = 0
+        while True:
+            if not self._synced:
+                start = _boundary(buf, pos)
+                if start is None:  # keep what a boundary proven by later bytes may start in
+                    keep = max(pos, len(buf) - SYNC_SAMPLES * SAMPLE_BYTES + 1)
+                    self._skip(keep - pos)
+                    pos = keep
+                    break
+                if self._counter is not None:  # a resync: see the class doc
+                    start += SAMPLE_BYTES
+                self._skip(start - pos)
+                pos, self._synced = start, True
+            raw = np.frombuffer(buf, dtype="<u4", offset=pos, count=(len(buf) - pos) // SAMPLE_BYTES)
+            good, aligned = self._trusted(raw.view(np.uint8).reshape(-1, SAMPLE_BYTES)[:, 2] >> 2)
+            pieces.append(raw[:good])
+            pos += good * SAMPLE_BYTES
+            if aligned:
+                break
+            self._synced = False
+            self.resyncs += 1
+        self._rest = buf[pos:]
+        raw = pieces[0] if len(pieces) == 1 else np.concatenate(pieces) if pieces else np.empty(0, dtype="<u4")
         self.samples += len(raw)
         if not len(raw):
             return np.empty(0), np.empty(0, dtype=np.uint8)
-        columns = raw.view(np.uint8).reshape(-1, SAMPLE_BYTES)  # byte 2: counter << 2 (bits 18-23), byte 3: D0-D7
-        self._count_lost(columns[:, 2] >> 2)
-        return self._current.take(raw & 0x1FFFF), columns[:, 3]
+        return self._current.take(raw & 0x1FFFF), raw.view(np.uint8).reshape(-1, SAMPLE_BYTES)[:, 3]
 
-    def _count_lost(self, counters: np.ndarray) -> None:
-        """Lost samples from the 6-bit counters (uint8), also across reads."""
-        first = int(counters[0])
-        if self._counter is not None:
-            self.lost += (first - self._counter - 1) % 64
-        self._counter = int(counters[-1])
-        steps = (counters[1:] - counters[:-1] - np.uint8(1)) & np.uint8(0x3F)  # uint8: wraps like the counter
-        if steps.any():
-            self.lost += int(steps.sum(dtype=np.int64))
+    def _skip(self, n: int) -> None:
+        if self._counter is None:
+            self.skipped += n
+        else:
+            self.damaged += n
+
+    def _trusted(self, counters: np.ndarray) -> tuple[int, bool]:
+        """(how many of these samples to decode, whether the boundary still holds after them);
+        counts the samples lost at jumps the samples after them confirm."""
+        n = len(counters)
+        if not n:
+            return 0, True
+        seq = np.empty(n + 1, dtype=np.uint8)
+        seq[0] = (int(counters[0]) - 1) % 64 if self._counter is None else self._counter  # first boundary: no jump
+        seq[1:] = counters
+        steps = (seq[1:] - seq[:-1] - np.uint8(1)) & np.uint8(0x3F)  # uint8: wraps like the counter
+        good, aligned = n, True
+        for b in np.flatnonzero(steps).tolist():
+            if b + SYNC_SAMPLES > n:  # too few samples after the jump to tell: the next read will
+                good = b
+                break
+            if steps[b + 1 : b + SYNC_SAMPLES].any():  # no count up from it: not samples
+                good, aligned = b, False
+                break
+            self.lost += int(steps[b])
+        if good:
+            self._counter = int(counters[good - 1])
+        return good, aligned
+
+
+def _boundary(buf: bytes, pos: int) -> int | None:
+    """The first offset from pos where SYNC_SAMPLES samples count up by one; None if none does."""
+    found: int | None = None
+    for shift in range(SAMPLE_BYTES):
+        start = pos + shift
+        count = (len(buf) - start) // SAMPLE_BYTES
+        if count < SYNC_SAMPLES or (found is not None and start >= found):
+            continue
+        counters = np.frombuffer(buf, dtype=np.uint8, offset=start, count=count * SAMPLE_BYTES)[2::SAMPLE_BYTES] >> 2
+        ones = np.zeros(count, dtype=np.int64)
+        ones[1:] = np.cumsum(((counters[1:] - counters[:-1] - np.uint8(1)) & np.uint8(0x3F)) == 0)
+        runs = np.flatnonzero(ones[SYNC_SAMPLES - 1 :] - ones[: count - SYNC_SAMPLES + 1] == SYNC_SAMPLES - 1)
+        if len(runs):
+            at = start + int(runs[0]) * SAMPLE_BYTES
+            found = at if found is None else min(found, at)
+    return found
 
 
 def encode_samples(current_a: np.ndarray, logic: np.ndarray, counter0: int, calibration: Calibration) -> bytes:

@@ -19,7 +19,9 @@ meter. A session:
   `power_interval_s` of meter time and an `energy` event per inference, all labelled
   `meter:<kind> <serial>`.
 
-A meter that cannot be opened or fails is reported as an ERROR `log` event of its board.
+A meter that cannot be opened or fails is reported as an ERROR `log` event of its board;
+a stream that carried bytes that were no samples (skipped by the driver, never decoded),
+as a WARN.
 """
 
 from __future__ import annotations
@@ -119,6 +121,9 @@ class MeterSession:
 
     def on_chunk(self, chunk: MeterChunk) -> None:
         """Samples from the meter."""
+        if chunk.damaged_bytes:
+            self._log(2, f"{chunk.damaged_bytes} bytes of its stream were no samples: skipped "
+                         f"({self.driver.lost if self.driver else 0} samples lost so far)")  # fmt: skip
         if not len(chunk.current_a):
             return
         arrival = chunk.arrival
@@ -181,8 +186,12 @@ class MeterSession:
 
     def _fail(self, why: str) -> None:
         self.error = why
+        self._log(3, why)
+
+    def _log(self, level: int, text: str) -> None:
+        """A WARN (2) or ERROR (3) `log` event of its board, naming the meter."""
         self.manager.publish(LogEvent(board=self.board, uid=self.uid, host_time=time.time(), device_time_us=0,
-                                      level=3, text=f"{self.label} on {self.candidate.port}: {why}"))  # fmt: skip
+                                      level=level, text=f"{self.label} on {self.candidate.port}: {text}"))  # fmt: skip
 
 
 class MeterSet:

@@ -6,8 +6,10 @@ loop's reader/writer callbacks. On Linux, reading the master fails with EIO whil
 process has the slave open (before the host opens it, and after it closes it); the
 board then polls for the host to come back instead of spinning on a hung-up fd. Bytes
 written while no host is attached are discarded by the kernel, as a USB CDC board's
-output is when no one has the port open. Closing the master makes the slave path
-vanish: to the host, the board was unplugged.
+output is when no one has the port open; but what a host left unread when it closed
+the port (up to the tty's 4,095-byte buffer, cut anywhere) is what the next host reads
+first. Closing the master makes the slave path vanish: to the host, the board was
+unplugged.
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ class PtyTransport:
         self._fd = master
         self._closed = False
         self._waiters: set[asyncio.Future[None]] = set()  # a read and a write may both wait
+        # One write at a time, whole: a PTY takes a write in pieces while the host is not
+        # reading, and a second writer's bytes would land between them (a meter's answer
+        # inside a sample), or wait on the fd in its place and never wake the first.
+        self._writing = asyncio.Lock()
         self.host_attached = False
 
     async def read(self) -> bytes:
@@ -63,6 +69,11 @@ class PtyTransport:
             return data
 
     async def write(self, data: bytes) -> None:
+        """All of data, after the writes begun before it (see `_writing`)."""
+        async with self._writing:
+            await self._write(data)
+
+    async def _write(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
             self._check_open()

@@ -131,3 +131,21 @@ async def test_a_meter_of_an_unknown_kind_is_skipped_not_read():
     meters = await MeterSet.attach(manager, [MeterCandidate("PPK-3", "/dev/null", "X1", "b1", "virtual", None)])
     assert [why for _, why in meters.skipped] == ["unknown kind 'PPK-3': one of ppk2, lpm01a"]
     assert not meters.sessions
+
+
+def test_a_damaged_meter_stream_is_said_as_a_warning_of_its_board():
+    import numpy as np
+
+    from fleet.meters.chunk import MeterChunk
+    from fleet.meters.session import MeterSession
+    from fleet.telemetry.events import LogEvent
+
+    manager = Collector()
+    candidate = MeterCandidate("ppk2", "/dev/ttyACM0", "C3A1", "b1", "usb", None)
+    session = MeterSession(manager, candidate, "b1", "0a")
+    session.on_chunk(MeterChunk(0.0, 10.0, np.full(100, 0.002), 3.3, np.zeros(100, dtype=bool), 100.0))
+    session.on_chunk(MeterChunk(1010.0, 10.0, np.full(100, 0.002), 3.3, np.zeros(100, dtype=bool), 100.1,
+                                damaged_bytes=7))  # fmt: skip
+    logs = [e for e in manager.events if isinstance(e, LogEvent)]
+    assert len(logs) == 1 and logs[0].level == 2 and logs[0].uid == "0a"
+    assert logs[0].text == "meter:ppk2 C3A1 on /dev/ttyACM0: 7 bytes of its stream were no samples: skipped (0 samples lost so far)"
