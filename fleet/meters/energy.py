@@ -21,8 +21,8 @@ Windows, by method:
   (so crystal drift is tracked); a quarter of the latest `RELOCK_WINDOW` results pairing
   with nothing undoes the lock (a host estimate further off than the tolerance locked a
   wrong pulse), and the next result locks again. Only a pulse as long as the result's
-  latency is its candidate (within `duration_tolerance` of it, or 50 µs: the edges are
-  sample-exact, and the board times the same invoke the marker wraps): a longer or shorter
+  latency is its candidate (within `duration_tolerance` of it, or 3 sample periods: the
+  edges are sample-exact, and the board times the same invoke the marker wraps): a longer or shorter
   pulse wraps something else (two inferences whose low time the meter missed, one cut
   short). A pulse no result claims, or a result no pulse ends near, is counted
   (`unmatched_pulses`, `unmatched_results`), never guessed.
@@ -53,7 +53,7 @@ import numpy as np
 Method = Literal["marker", "timestamp"]
 LOCK_RESULTS = 32  # results weighed when the marker method locks the two clocks
 RELOCK_WINDOW = 16  # a quarter of these latest results without a pulse make it lock again
-DURATION_SLACK_US = 50.0  # a marker pulse this close to the latency is its length, however short
+DURATION_PERIODS = 3  # a marker pulse this many samples off the latency is its length, however short
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +193,7 @@ class EnergyReducer:
     idle_mw: float | None = None  # a known idle power for the baseline (else measured in gaps)
     coarse_tolerance_us: float = 20_000.0
     lock_tolerance_us: float = 500.0
-    duration_tolerance: float = 0.05  # of the latency: how far a marker pulse's length may be off it
+    duration_tolerance: float = 0.02  # of the latency: how far a marker pulse's length may be off it
     min_gap_samples: int = 3
     timeline: EnergyTimeline = field(default_factory=EnergyTimeline)
     unmatched_pulses: int = 0
@@ -268,7 +268,7 @@ class EnergyReducer:
         # span behind it must have their pulses too, whichever candidate is the true one.
         if end is None or end < expected + (tolerance if locked else 2 * tolerance):
             return None
-        slack = max(DURATION_SLACK_US, self.duration_tolerance * mark.latency_us)
+        slack = max(DURATION_PERIODS * (self.timeline.period_us or 0.0), self.duration_tolerance * mark.latency_us)
         candidates = [p for p in self._pulses if abs(p.end_us - expected) <= tolerance
                       and abs(p.end_us - p.start_us - mark.latency_us) <= slack]  # fmt: skip
         if not candidates:
