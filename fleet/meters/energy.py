@@ -110,7 +110,9 @@ class _Chunk:
 
 
 class EnergyTimeline:
-    """Cumulative energy over the last `history_us` of samples; energy between any two instants in it."""
+    """Cumulative energy over the last `history_us` of samples; energy between any two instants
+    in it that no lost samples lie between (a gap between two runs of samples holds energy
+    nobody measured)."""
 
     def __init__(self, history_us: float = 5e6) -> None:
         self.history_us = history_us
@@ -149,8 +151,22 @@ class EnergyTimeline:
         return self._chunks[i].energy_at(t_us)
 
     def energy(self, start_us: float, end_us: float) -> float | None:
+        """Energy from start_us to end_us; None outside the samples held or across lost ones."""
         a, b = self.energy_at(start_us), self.energy_at(end_us)
-        return None if a is None or b is None else b - a
+        return None if a is None or b is None or not self._unbroken(start_us, end_us) else b - a
+
+    def _unbroken(self, start_us: float, end_us: float) -> bool:
+        """Whether samples cover [start_us, end_us] without a gap (both held)."""
+        chunks = self._chunks
+
+        def gap_after(k: int) -> bool:  # lost samples between chunk k and the next (not float rounding)
+            return k + 1 < len(chunks) and chunks[k + 1].t0_us - chunks[k].end_us > chunks[k].period_us / 2
+
+        i = max(0, bisect.bisect_right(self._starts, start_us) - 1)
+        j = max(0, bisect.bisect_right(self._starts, end_us) - 1)
+        if end_us > chunks[j].end_us and gap_after(j):  # the window ends in a gap (or starts and ends in one)
+            return False
+        return not any(gap_after(k) for k in range(i, j))
 
     def heaviest(self, start_us: float, end_us: float, radius_us: float) -> tuple[float, float]:
         """The window as long as [start_us, end_us], moved by at most radius_us, that holds the
@@ -331,7 +347,7 @@ class EnergyReducer:
     def _measure(self, mark: ResultMark, start: float, end: float, method: Method) -> InferenceEnergy | bool:
         energy = self.timeline.energy(start, end)
         if energy is None:
-            self.unmatched_results += 1  # its samples are gone (older than the history)
+            self.unmatched_results += 1  # its samples are gone (older than the history), or some were lost
             return False
         self._note_gap(start)
         self._last_end_us = end

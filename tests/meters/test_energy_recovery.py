@@ -212,6 +212,25 @@ def test_a_stream_entered_mid_sample_gives_the_same_figures(skip):
     assert all(exact * 0.97 < e.energy_uj < exact * 1.01 for e in bench.out)
 
 
+def test_an_inference_whose_samples_were_partly_lost_is_not_measured():
+    # Samples a meter lost (its counter jumped) hold energy nobody measured: a window over them is no figure.
+    current, marker = np.full(10_000, 0.002), np.zeros(10_000, dtype=bool)
+    ends = []
+    for k in range(8):  # 444 µs inferences every 10 ms, from 5 ms
+        current[500 + 1000 * k : 544 + 1000 * k], marker[500 + 1000 * k : 544 + 1000 * k] = 0.006, True
+        ends.append(5_440 + 10_000 * k)
+    reducer = EnergyReducer("marker")
+    out = []
+    for n, end in enumerate(ends):
+        out += reducer.feed_result(ResultMark(n + 1, end, 440, float(end)))
+    lost = slice(2520, 2530)  # ten samples inside inference 3
+    for a, b in ((0, lost.start), (lost.stop, 10_000)):
+        out += reducer.feed_samples(a * PERIOD_US, PERIOD_US, current[a:b], 3.3, marker[a:b])
+    assert [e.inference_count for e in out] == [1, 2, 4, 5, 6, 7, 8]
+    assert reducer.unmatched_results == 1
+    assert all(e.energy_uj == pytest.approx(0.006 * 3.3 * 440, rel=1e-9) for e in out)
+
+
 def test_a_pulse_not_as_long_as_its_results_latency_is_not_its_inference():
     clock = FakeClock(T0)
     spans = waveform(8, 2_000, 10_000, T0 + 10_000)

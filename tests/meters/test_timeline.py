@@ -28,6 +28,19 @@ def test_energy_between_any_two_instants_spreads_each_sample_evenly():
     assert t.energy(-1.0, 100.0) is None and t.energy(0.0, 401.0) is None
 
 
+def test_no_energy_is_given_across_samples_lost():
+    t = EnergyTimeline()
+    t.add(0.0, 100.0, np.ones(10), 1.0)  # 0..1000 µs
+    t.add(1000.0, 100.0, np.ones(10), 1.0)  # contiguous: 1000..2000
+    t.add(2500.0, 100.0, np.ones(10), 1.0)  # five samples lost before it: 2500..3500
+    assert t.energy(500.0, 1500.0) == pytest.approx(1000.0)  # across two contiguous runs
+    assert t.energy(2600.0, 3400.0) == pytest.approx(800.0)
+    assert t.energy(1500.0, 2600.0) is None  # across the gap
+    assert t.energy(2100.0, 2400.0) is None  # inside it
+    assert t.energy(2100.0, 2600.0) is None  # from inside it
+    assert t.energy(1500.0, 2200.0) is None  # into it
+
+
 def test_the_heaviest_window_is_on_the_pulse_within_reach():
     current = np.full(100, 0.002)
     current[40:45] = 0.006  # a 500 µs pulse from 4000 µs
