@@ -89,7 +89,7 @@ async def test_unknown_type_bad_payload_and_version(board):
     await host.transport.write(encode_frame(0x10, 43, 0, long_name))
     await host.transport.write(encode_frame(0x01, 44, Flags.RESPONSE, b""))  # a response: ignored
     await host.transport.write(encode_frame(0x20, 45, 0, b""))  # an event type is no request
-    responses = [await host._responses.get() for _ in range(4)]
+    responses = [await host.response() for _ in range(4)]
     assert [(seq, m.code) for seq, m in responses] == [
         (41, ErrorCode.UNKNOWN_TYPE), (42, ErrorCode.BAD_PAYLOAD), (43, ErrorCode.BAD_PAYLOAD),
         (45, ErrorCode.UNKNOWN_TYPE),
@@ -102,7 +102,7 @@ async def test_other_protocol_version_is_refused(board):
     body = Header(type=0x01, seq=9, length=3, version=2).pack() + b"\x02\x00\x10"
     body += zlib.crc32(body).to_bytes(4, "little")
     await host.transport.write(cobs.encode(body) + b"\x00")
-    seq, out = await host._responses.get()
+    seq, out = await host.response()
     assert seq == 9 and isinstance(out, Error) and out.code == ErrorCode.UNSUPPORTED_VERSION and out.detail == 1
 
 

@@ -185,7 +185,7 @@ async def test_upload_with_pipelined_chunks_and_commit_off_the_loop(tmp_path, si
     await host.send(ModelCommit(1))
     await host.send(Ping(b"after"))
     async with asyncio.timeout(10):
-        answers = [(await host._responses.get())[1] for _ in range(6)]
+        answers = [(await host.response())[1] for _ in range(6)]
     assert len(sine.data) == 3568 and [a.next_offset for a in answers[:4]] == [1000, 2000, 3000, 3568]
     assert isinstance(answers[4], CommitAck) and isinstance(answers[5], Pong)
     status = await host.request(ModelActivate(1, 0))
