@@ -23,6 +23,7 @@ from fleet.transport.base import Transport
 
 PERIOD_US = 1e6 / SAMPLE_RATE_HZ
 METADATA_TIMEOUT_S = 2.0
+NO_SAMPLES_BYTES = SAMPLE_RATE_HZ * SAMPLE_BYTES  # a second of stream without one proven sample: not samples
 
 
 class Ppk2Driver:
@@ -79,6 +80,9 @@ class Ppk2Driver:
         data, arrival = await self._batches.take()
         damaged = self.decoder.damaged
         current, logic = self.decoder.feed(data)
+        if not self.decoder.samples and self.decoder.skipped > NO_SAMPLES_BYTES:
+            raise ProtocolError(f"PPK2 {self.serial}: {self.decoder.skipped} bytes and no samples in them "
+                                f"(no run of sample counters counting up)")  # fmt: skip
         # Lost samples (counter gaps) still took time: the next chunk starts after them.
         t0 = (self.decoder.samples + self.decoder.lost - len(current)) * PERIOD_US
         marker = (logic & self.marker_bit) != 0 if self.marker_bit is not None else None

@@ -206,3 +206,42 @@ async def test_the_driver_skips_a_damaged_stretch_and_says_how_many_bytes():
     assert current == pytest.approx(model.idle_mw / 3300, abs=STEP_A)  # every sample decoded is the board's
     # The samples after the damage are on the meter's clock where they were taken.
     assert chunks[-1].end_us == pytest.approx(6_000 * 10.0)
+
+
+class _Noise:
+    """A device that answers as a PPK2 does, then streams bytes that are no samples."""
+
+    def __init__(self, device) -> None:  # noqa: ANN001 - Ppk2Device
+        self.device = device
+        self.rng = np.random.default_rng(7)
+
+    def receive(self, data: bytes) -> bytes:
+        return self.device.receive(data)
+
+    def collect(self) -> bytes:
+        return self.rng.integers(0, 256, 64_000, dtype=np.uint8).tobytes() if self.device.measuring else b""
+
+
+async def test_a_stream_with_no_samples_in_it_is_an_error_not_silence():
+    from fleet.errors import ProtocolError
+    from fleet.meters.ppk2_driver import Ppk2Driver
+    from fleet.sim.clock import FakeClock
+    from fleet.sim.meters.activity import Activity
+    from fleet.sim.meters.ppk2_emulator import Ppk2Device
+    from fleet.sim.power import PowerModel
+
+    meter = PtyMeter(_Noise(Ppk2Device(Activity(PowerModel(6.6, 19.8, 3300)), FakeClock(0))))
+    meter.start()
+    transport = await open_transport(meter.port, 115200)
+    try:
+        driver = Ppk2Driver(transport, "EMU1")
+        await driver.start()
+        with pytest.raises(ProtocolError, match=r"PPK2 EMU1: \d+ bytes and no samples in them"):
+            async with asyncio.timeout(DEADLINE_S):
+                while True:
+                    chunk = await driver.read()
+                    assert not len(chunk.current_a)
+        await driver.stop()
+    finally:
+        await transport.close()
+        await meter.stop()
