@@ -20,6 +20,7 @@ class MeterChunk:
     volts: float  # the supply voltage the energy is computed at
     marker: np.ndarray | None  # the marker line per sample, when the meter samples one
     arrival: float  # host time.time() when the last sample arrived
+    lost_samples: int = 0  # samples the meter lost just before these (t0_us is after them)
     damaged_bytes: int = 0  # bytes of the stream before these samples that were no samples (not decoded)
 
     @property

@@ -78,7 +78,7 @@ class Ppk2Driver:
         """The samples of the next batch of the stream (at least `batches.BATCH_S` of them while it flows)."""
         assert self.decoder is not None and self._batches is not None, "start() first"
         data, arrival = await self._batches.take()
-        damaged = self.decoder.damaged
+        lost, damaged = self.decoder.lost, self.decoder.damaged
         current, logic = self.decoder.feed(data)
         if not self.decoder.samples and self.decoder.skipped > NO_SAMPLES_BYTES:
             raise ProtocolError(f"PPK2 {self.serial}: {self.decoder.skipped} bytes and no samples in them "
@@ -87,7 +87,7 @@ class Ppk2Driver:
         t0 = (self.decoder.samples + self.decoder.lost - len(current)) * PERIOD_US
         marker = (logic & self.marker_bit) != 0 if self.marker_bit is not None else None
         return MeterChunk(t0, PERIOD_US, current, self.voltage_mv / 1000, marker, arrival,
-                          self.decoder.damaged - damaged)  # fmt: skip
+                          self.decoder.lost - lost, self.decoder.damaged - damaged)  # fmt: skip
 
     async def stop(self) -> None:
         if self._batches is not None:

@@ -20,8 +20,8 @@ meter. A session:
   `meter:<kind> <serial>`.
 
 A meter that cannot be opened or fails is reported as an ERROR `log` event of its board;
-a stream that carried bytes that were no samples (skipped by the driver, never decoded),
-as a WARN.
+samples it lost, and bytes of its stream that were no samples (skipped by the driver,
+never decoded), as a WARN, at most one each `LOSS_WARN_INTERVAL_S` of host time.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from fleet.transport.base import Transport
 from fleet.transport.serial import open_transport
 
 MAP_WINDOW_S = 5.0
+LOSS_WARN_INTERVAL_S = 1.0
 POWER_INTERVAL_S = 0.1
 
 
@@ -98,6 +99,9 @@ class MeterSession:
         self.driver: MeterDriver | None = None
         self.error: str | None = None
         self.results_early = 0  # results before the meter's clock was known: not measured
+        self.lost_samples = 0
+        self._unsaid = (0, 0)  # samples lost and bytes skipped since the last WARN
+        self._said_at: float | None = None  # host time of the last WARN
         self._last_power: tuple[float, float] | None = None  # (meter time, cumulative µJ) of the last power event
 
     async def run(self) -> None:
@@ -121,9 +125,8 @@ class MeterSession:
 
     def on_chunk(self, chunk: MeterChunk) -> None:
         """Samples from the meter."""
-        if chunk.damaged_bytes:
-            self._log(2, f"{chunk.damaged_bytes} bytes of its stream were no samples: skipped "
-                         f"({self.driver.lost if self.driver else 0} samples lost so far)")  # fmt: skip
+        if chunk.lost_samples or chunk.damaged_bytes or self._unsaid != (0, 0):
+            self._note_loss(chunk)
         if not len(chunk.current_a):
             return
         arrival = chunk.arrival
@@ -183,6 +186,19 @@ class MeterSession:
                 inference_count=e.inference_count, energy_uj=e.energy_uj, duration_us=e.duration_us,
                 power_mw=e.power_mw, baseline_uj=e.baseline_uj, method=e.method, source=self.label,
             ))  # fmt: skip
+
+    def _note_loss(self, chunk: MeterChunk) -> None:
+        """Count what the meter lost; say it, at most once per LOSS_WARN_INTERVAL_S (what waits
+        is said with a later chunk, lost or not)."""
+        self.lost_samples += chunk.lost_samples
+        lost, skipped = self._unsaid[0] + chunk.lost_samples, self._unsaid[1] + chunk.damaged_bytes
+        self._unsaid = (lost, skipped)
+        if self._said_at is not None and chunk.arrival - self._said_at < LOSS_WARN_INTERVAL_S:
+            return
+        said = [f"{lost} samples lost"] if lost else []
+        said += [f"{skipped} bytes of its stream that were no samples skipped"] if skipped else []
+        self._log(2, f"{' and '.join(said)} ({self.lost_samples} samples lost since it started)")
+        self._unsaid, self._said_at = (0, 0), chunk.arrival
 
     def _fail(self, why: str) -> None:
         self.error = why

@@ -202,7 +202,7 @@ async def test_the_driver_skips_a_damaged_stretch_and_says_how_many_bytes():
         await meter.stop()
     current = np.concatenate([c.current_a for c in chunks])
     assert len(current) == 6_000 - 2 and driver.lost == 2  # the cut sample and the one proving the boundary
-    assert sum(c.damaged_bytes for c in chunks) == 3 + 4
+    assert sum(c.damaged_bytes for c in chunks) == 3 + 4 and sum(c.lost_samples for c in chunks) == 2
     assert current == pytest.approx(model.idle_mw / 3300, abs=STEP_A)  # every sample decoded is the board's
     # The samples after the damage are on the meter's clock where they were taken.
     assert chunks[-1].end_us == pytest.approx(6_000 * 10.0)

@@ -133,7 +133,7 @@ async def test_a_meter_of_an_unknown_kind_is_skipped_not_read():
     assert not meters.sessions
 
 
-def test_a_damaged_meter_stream_is_said_as_a_warning_of_its_board():
+def test_what_a_meter_lost_is_said_as_a_warning_of_its_board_once_a_second():
     import numpy as np
 
     from fleet.meters.chunk import MeterChunk
@@ -143,9 +143,19 @@ def test_a_damaged_meter_stream_is_said_as_a_warning_of_its_board():
     manager = Collector()
     candidate = MeterCandidate("ppk2", "/dev/ttyACM0", "C3A1", "b1", "usb", None)
     session = MeterSession(manager, candidate, "b1", "0a")
-    session.on_chunk(MeterChunk(0.0, 10.0, np.full(100, 0.002), 3.3, np.zeros(100, dtype=bool), 100.0))
-    session.on_chunk(MeterChunk(1010.0, 10.0, np.full(100, 0.002), 3.3, np.zeros(100, dtype=bool), 100.1,
-                                damaged_bytes=7))  # fmt: skip
+
+    def chunk(k: int, arrival: float, lost: int = 0, damaged: int = 0) -> MeterChunk:
+        return MeterChunk(k * 1000.0, 10.0, np.full(100, 0.002), 3.3, np.zeros(100, dtype=bool), arrival, lost, damaged)
+
+    for k, (arrival, lost, damaged) in enumerate([(100.0, 0, 0), (100.05, 0, 7), (100.1, 16, 0), (100.5, 3, 0),
+                                                  (101.0, 0, 0), (101.06, 5, 0), (101.5, 2, 0), (102.0, 0, 0),
+                                                  (102.1, 0, 0)]):  # fmt: skip
+        session.on_chunk(chunk(k, arrival, lost, damaged))
     logs = [e for e in manager.events if isinstance(e, LogEvent)]
-    assert len(logs) == 1 and logs[0].level == 2 and logs[0].uid == "0a"
-    assert logs[0].text == "meter:ppk2 C3A1 on /dev/ttyACM0: 7 bytes of its stream were no samples: skipped (0 samples lost so far)"
+    assert [(e.level, e.uid, e.text) for e in logs] == [
+        (2, "0a", "meter:ppk2 C3A1 on /dev/ttyACM0: 7 bytes of its stream that were no samples skipped "
+                  "(0 samples lost since it started)"),
+        (2, "0a", "meter:ppk2 C3A1 on /dev/ttyACM0: 24 samples lost (24 samples lost since it started)"),
+        (2, "0a", "meter:ppk2 C3A1 on /dev/ttyACM0: 2 samples lost (26 samples lost since it started)"),  # no loss after it
+    ]  # fmt: skip
+    assert session.lost_samples == 26
