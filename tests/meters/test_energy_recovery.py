@@ -216,7 +216,7 @@ def test_an_inference_whose_samples_were_partly_lost_is_not_measured():
     # Samples a meter lost (its counter jumped) hold energy nobody measured: a window over them is no figure.
     current, marker = np.full(10_000, 0.002), np.zeros(10_000, dtype=bool)
     ends = []
-    for k in range(8):  # 444 µs inferences every 10 ms, from 5 ms
+    for k in range(8):  # 440 µs inferences every 10 ms, from 5 ms
         current[500 + 1000 * k : 544 + 1000 * k], marker[500 + 1000 * k : 544 + 1000 * k] = 0.006, True
         ends.append(5_440 + 10_000 * k)
     reducer = EnergyReducer("marker")
