@@ -217,7 +217,7 @@ class SampleDecoder:
         seq = np.empty(n + 1, dtype=np.uint8)
         seq[0] = (int(counters[0]) - 1) % 64 if self._counter is None else self._counter  # first boundary: no jump
         seq[1:] = counters
-        steps = (seq[1:] - seq[:-1] - np.uint8(1)) & np.uint8(0x3F)  # uint8: wraps like the counter
+        steps = _jumps(seq)
         good, aligned = n, True
         for b in np.flatnonzero(steps).tolist():
             if b + SYNC_SAMPLES > n:  # too few samples after the jump to tell: the next read will
@@ -232,6 +232,11 @@ class SampleDecoder:
         return good, aligned
 
 
+def _jumps(counters: np.ndarray) -> np.ndarray:
+    """Samples missing between each 6-bit counter (uint8) and the one before it: 0 when they count up."""
+    return (counters[1:] - counters[:-1] - np.uint8(1)) & np.uint8(0x3F)  # uint8: wraps like the counter
+
+
 def _boundary(buf: bytes, pos: int) -> int | None:
     """The first offset from pos where SYNC_SAMPLES samples count up by one; None if none does."""
     found: int | None = None
@@ -242,7 +247,7 @@ def _boundary(buf: bytes, pos: int) -> int | None:
             continue
         counters = np.frombuffer(buf, dtype=np.uint8, offset=start, count=count * SAMPLE_BYTES)[2::SAMPLE_BYTES] >> 2
         ones = np.zeros(count, dtype=np.int64)
-        ones[1:] = np.cumsum(((counters[1:] - counters[:-1] - np.uint8(1)) & np.uint8(0x3F)) == 0)
+        ones[1:] = np.cumsum(_jumps(counters) == 0)
         runs = np.flatnonzero(ones[SYNC_SAMPLES - 1 :] - ones[: count - SYNC_SAMPLES + 1] == SYNC_SAMPLES - 1)
         if len(runs):
             at = start + int(runs[0]) * SAMPLE_BYTES
